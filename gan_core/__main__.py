@@ -1,0 +1,190 @@
+"""The command line: `python -m gan_core train|resume|sample|list|evaluate ...`.
+
+Bad arguments or configuration end with exit status 2 and one line saying what is wrong, so scripts can rely
+on it. The run directory is the last line `train` prints.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from gan_core import config as config_module
+from gan_core.runs import DEFAULT_RUNS_DIR, list_runs, open_run
+
+USAGE_ERROR = 2
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse, but an error is one line on stderr (no usage block) and exit status 2."""
+
+    def error(self, message: str) -> None:
+        raise UsageError(f"{self.prog}: {message}")
+
+
+class UsageError(Exception):
+    pass
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text} must be at least 1")
+    return value
+
+
+def positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"{text} must be greater than 0")
+    return value
+
+
+def build_parser() -> ArgumentParser:
+    parser = ArgumentParser(prog="python -m gan_core", description="Train, sample and evaluate GANs.")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=ArgumentParser)
+
+    def add_limits(command: argparse.ArgumentParser, steps_help: str) -> None:
+        limits = command.add_mutually_exclusive_group()
+        limits.add_argument("--steps", type=positive_int, help=steps_help)
+        limits.add_argument("--max-seconds", type=positive_float, help="stop (with a checkpoint) after this long")
+
+    train = commands.add_parser("train", help="create a run from a preset and train it in the foreground")
+    train.add_argument("--preset", default=config_module.DEFAULT_PRESET, help=f"one of {', '.join(config_module.PRESETS)}")
+    train.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a config field")
+    train.add_argument("--data", help="a folder or .zip of your own images (sets dataset=folder)")
+    train.add_argument("--runs-dir", default=str(DEFAULT_RUNS_DIR), help="where run directories are created")
+    add_limits(train, "total generator steps (overrides the preset's)")
+
+    resume = commands.add_parser("resume", help="continue a run from its latest checkpoint")
+    resume.add_argument("run_dir")
+    add_limits(resume, "steps to train beyond the latest checkpoint (default: up to the run's own total)")
+
+    sample = commands.add_parser("sample", help="write samples from a run's latest checkpoint to a .npy file")
+    sample.add_argument("run_dir")
+    sample.add_argument("--n", type=positive_int, required=True, help="number of samples")
+    sample.add_argument("--out", required=True, help="output .npy: uint8 NxHxWxC images or float32 Nx2 points")
+    sample.add_argument("--seed", type=int, default=0)
+
+    listing = commands.add_parser("list", help="list runs with their status")
+    listing.add_argument("--runs-dir", default=str(DEFAULT_RUNS_DIR))
+    return parser
+
+
+def main(arguments: list[str] | None = None) -> int:
+    try:
+        options = build_parser().parse_args(arguments)
+        return COMMANDS[options.command](options)
+    except UsageError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return USAGE_ERROR
+    except ValueError as error:
+        print(f"error: {error}".replace("\n", " "), file=sys.stderr)
+        return USAGE_ERROR
+
+
+def build_config(options: argparse.Namespace) -> config_module.RunConfig:
+    overrides = dict(config_module.parse_assignment(text) for text in options.set)
+    if options.data:
+        data_path = Path(options.data)
+        if not data_path.exists():
+            raise ValueError(f"--data {options.data}: no such folder or zip file")
+        overrides.update(dataset="folder", data_path=str(data_path.resolve()))
+    if options.steps:
+        overrides["steps"] = options.steps
+    return config_module.preset(options.preset, **overrides)
+
+
+def print_progress(total_steps: int):
+    def report(row: dict[str, float]) -> None:
+        print(
+            f"step {int(row['step'])}/{total_steps}  d_loss {row['d_loss']:.4f}  g_loss {row['g_loss']:.4f}  "
+            f"{row['images_per_second']:.0f} images/s",
+            flush=True,
+        )
+
+    return report
+
+
+def command_train(options: argparse.Namespace) -> int:
+    run_config = build_config(options)
+    # Loading the data before creating the run means bad data leaves no half-made run directory behind.
+    from gan_core import data, trainer
+    from gan_core.runs import create_run
+
+    dataset = data.load_dataset(run_config)
+    for name, reason in dataset.skipped:
+        print(f"skipped {name}: {reason}", file=sys.stderr)
+    run = create_run(run_config, options.runs_dir)
+    print(f"training {run.run_id}: {run_config.dataset}, {run_config.architecture}, {run_config.loss}", flush=True)
+    state = trainer.train_run(
+        run, max_seconds=options.max_seconds, dataset=dataset, on_log=print_progress(run_config.steps)
+    )
+    print(f"{state}: {run.status.message}", flush=True)
+    print(run.path)
+    return 0 if state in ("finished", "stopped") else 1
+
+
+def command_resume(options: argparse.Namespace) -> int:
+    run = open_run(options.run_dir)
+    status = run.status
+    from gan_core import jobs
+
+    if status.state in ("running", "stopping") and jobs.process_alive(status.pid):
+        raise ValueError(f"run {run.run_id} is already {status.state} in process {status.pid}")
+    run.stop_request_path.unlink(missing_ok=True)
+    from gan_core import trainer
+
+    start = run.checkpoint_steps()[-1] if run.checkpoint_steps() else 0
+    target = start + options.steps if options.steps else max(run.config.steps, start)
+    state = trainer.train_run(run, target_step=target, max_seconds=options.max_seconds, on_log=print_progress(target))
+    print(f"{state}: {run.status.message}", flush=True)
+    print(run.path)
+    return 0 if state in ("finished", "stopped") else 1
+
+
+def command_sample(options: argparse.Namespace) -> int:
+    run = open_run(options.run_dir)
+    out = Path(options.out)
+    if out.suffix != ".npy":
+        raise ValueError(f"--out {options.out} must end in .npy")
+    if not out.parent.is_dir():
+        raise ValueError(f"--out {options.out}: folder {out.parent} does not exist")
+    from gan_core import sampling
+    import numpy as np
+
+    samples = sampling.sample(run, options.n, seed=options.seed)
+    np.save(out, samples)
+    print(f"wrote {samples.shape[0]} samples {samples.dtype} {tuple(samples.shape[1:])} to {out}")
+    return 0
+
+
+def command_list(options: argparse.Namespace) -> int:
+    from gan_core import jobs
+
+    runs = list_runs(options.runs_dir)
+    if not runs:
+        print(f"no runs in {options.runs_dir}")
+        return 0
+    for run in runs:
+        jobs.refresh_status(run)
+        status = run.status
+        config = run.config
+        print(
+            f"{run.run_id}  {status.state:<9} step {status.step}/{config.steps}  "
+            f"{config.dataset} {config.architecture} {config.loss}  {run.path}"
+        )
+    return 0
+
+
+COMMANDS = {"train": command_train, "resume": command_resume, "sample": command_sample, "list": command_list}
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,127 @@
+"""Background trainer processes: start, stop, resume, and notice the ones that died.
+
+Each run trains in its own OS process (`python -m gan_core resume RUN_DIR`), detached from whoever started it,
+so a browser refresh or a restarted dashboard never touches a run. Nothing here imports TensorFlow.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from gan_core.runs import DEFAULT_RUNS_DIR, Run, list_runs, write_status
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+def start_run(run: Run, extra_steps: int | None = None, max_seconds: float | None = None) -> int:
+    """Launch the trainer for `run` in a new process and return its pid.
+
+    A run with checkpoints continues from the latest one; `extra_steps` trains that many steps beyond it.
+    """
+    status = run.status
+    if status.is_active and process_alive(status.pid):
+        raise ValueError(f"run {run.run_id} is already {status.state} (pid {status.pid})")
+    run.stop_request_path.unlink(missing_ok=True)
+    command = [sys.executable, "-m", "gan_core", "resume", str(run.path.resolve())]
+    if extra_steps is not None:
+        command += ["--steps", str(extra_steps)]
+    if max_seconds is not None:
+        command += ["--max-seconds", str(max_seconds)]
+    environment = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(PROJECT_ROOT), os.environ.get("PYTHONPATH")]))}
+    # TensorFlow's start-up chatter goes to the log, not the terminal of whoever launched the run.
+    environment.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    write_status(run.path, "queued", "trainer process starting", pid=None, step=status.step)
+    with open(run.log_path, "ab") as log:
+        process = subprocess.Popen(
+            command,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            cwd=PROJECT_ROOT,
+            env=environment,
+            start_new_session=True,
+        )
+    # The trainer needs seconds to import TensorFlow before it reports "running" itself, so recording the pid
+    # here does not overwrite its own status.
+    if run.status.state == "queued":
+        write_status(run.path, "queued", "trainer process starting", pid=process.pid, step=status.step)
+    return process.pid
+
+
+def resume_run(run: Run, extra_steps: int | None = None, max_seconds: float | None = None) -> int:
+    """Continue a stopped, finished or failed run from its latest checkpoint."""
+    refresh_status(run)
+    if run.status.is_active:
+        raise ValueError(f"run {run.run_id} is {run.status.state}; it can be resumed once it has stopped")
+    if extra_steps is None and run.status.step >= run.config.steps:
+        raise ValueError(f"run {run.run_id} already reached its {run.config.steps} steps; give a number of extra steps")
+    return start_run(run, extra_steps=extra_steps, max_seconds=max_seconds)
+
+
+def stop_run(run: Run) -> None:
+    """Ask the trainer to checkpoint and exit at its next step boundary (a file it checks every step)."""
+    status = run.status
+    if not status.is_active:
+        raise ValueError(f"run {run.run_id} is {status.state}, not running")
+    run.stop_request_path.touch()
+    write_status(run.path, "stopping", "stop requested; the trainer checkpoints and exits", pid=status.pid, step=status.step)
+
+
+def process_alive(pid: int | None) -> bool:
+    """True when `pid` is a live (not zombie) gan_core process; pids can be reused by unrelated programs."""
+    if not pid:
+        return False
+    try:
+        # Reap our own finished children, which would otherwise linger as zombies and look alive.
+        finished, _ = os.waitpid(pid, os.WNOHANG)
+        if finished == pid:
+            return False
+    except ChildProcessError:
+        pass
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            if handle.read().rsplit(")", 1)[1].split()[0] == "Z":
+                return False
+        with open(f"/proc/{pid}/cmdline", "rb") as handle:
+            return b"gan_core" in handle.read()
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    except OSError:
+        # No /proc (e.g. macOS): fall back to asking whether the pid exists at all.
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return True
+
+
+def refresh_status(run: Run) -> None:
+    """Mark an active run whose process has gone as failed, quoting the end of its log."""
+    status = run.status
+    if status.is_active and status.pid and not process_alive(status.pid):
+        # The process may have written its final status between our two reads.
+        if not run.status.is_active:
+            return
+        last_lines = run.tail_log(5).strip() or "the log is empty"
+        write_status(
+            run.path,
+            "failed",
+            f"the trainer process (pid {status.pid}) ended without finishing. Last log lines:\n{last_lines}",
+            pid=None,
+            step=status.step,
+        )
+
+
+def refresh_all(runs_dir: Path | str = DEFAULT_RUNS_DIR) -> list[Run]:
+    """Check every active run's process; returns the runs that are still active."""
+    active = []
+    for run in list_runs(runs_dir):
+        refresh_status(run)
+        if run.status.is_active:
+            active.append(run)
+    return active

@@ -1,0 +1,346 @@
+"""The run store: one directory per run, readable by any number of processes while its trainer writes.
+
+    runs/<run_id>/
+      config.json     the RunConfig, written once
+      status.json     state + message, replaced atomically
+      metrics.sqlite  per-step scalars (WAL mode: one writer, many readers), evaluations, human judgements
+      samples/        step_00000200.png ... fixed-noise grids
+      checkpoints/    tf.train.CheckpointManager files
+      trainer.log     what the trainer process printed
+This module never imports TensorFlow, so pages that only read runs stay light.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import re
+import secrets
+import shutil
+import sqlite3
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator
+
+from gan_core.config import RunConfig
+
+DEFAULT_RUNS_DIR = Path(os.environ.get("GAN_RUNS_DIR", "runs"))
+
+STATES = ("queued", "running", "stopping", "stopped", "finished", "failed", "diverged")
+ACTIVE_STATES = ("queued", "running", "stopping")
+
+# The per-step scalars a trainer logs, in column order.
+METRIC_COLUMNS = (
+    "d_loss",
+    "g_loss",
+    "d_real",  # mean discriminator output (logit) on real examples
+    "d_fake",  # mean discriminator output (logit) on generated examples
+    "d_grad_norm",
+    "g_grad_norm",
+    "gradient_penalty",
+    "images_per_second",
+)
+
+SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS metrics (
+    step INTEGER PRIMARY KEY,
+    wall_time REAL NOT NULL,
+    {", ".join(f"{column} REAL" for column in METRIC_COLUMNS)}
+);
+CREATE TABLE IF NOT EXISTS evaluations (
+    step INTEGER NOT NULL,
+    feature_space TEXT NOT NULL,
+    sample_count INTEGER NOT NULL,
+    results TEXT NOT NULL,
+    wall_time REAL NOT NULL,
+    PRIMARY KEY (step, feature_space, sample_count)
+);
+CREATE TABLE IF NOT EXISTS judgements (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    wall_time REAL NOT NULL,
+    image_key TEXT NOT NULL,
+    is_real INTEGER NOT NULL,
+    answered_real INTEGER NOT NULL
+);
+"""
+
+SAMPLE_NAME = re.compile(r"step_(\d+)\.png$")
+CHECKPOINT_NAME = re.compile(r"ckpt-(\d+)\.index$")
+
+
+@dataclass(frozen=True)
+class Status:
+    state: str
+    message: str = ""
+    pid: int | None = None
+    step: int = 0
+    updated: float = 0.0
+
+    @property
+    def is_active(self) -> bool:
+        return self.state in ACTIVE_STATES
+
+
+@dataclass(frozen=True)
+class Run:
+    """A handle on one run directory. Cheap to build; every property reads the disk afresh."""
+
+    path: Path
+
+    @property
+    def run_id(self) -> str:
+        return self.path.name
+
+    @property
+    def config(self) -> RunConfig:
+        return RunConfig.from_json((self.path / "config.json").read_text())
+
+    @property
+    def status(self) -> Status:
+        return read_status(self.path)
+
+    @property
+    def samples_dir(self) -> Path:
+        return self.path / "samples"
+
+    @property
+    def checkpoints_dir(self) -> Path:
+        return self.path / "checkpoints"
+
+    @property
+    def database_path(self) -> Path:
+        return self.path / "metrics.sqlite"
+
+    @property
+    def log_path(self) -> Path:
+        return self.path / "trainer.log"
+
+    @property
+    def stop_request_path(self) -> Path:
+        return self.path / "stop_requested"
+
+    def sample_steps(self) -> list[int]:
+        """Steps at which a fixed-noise grid was saved, in order."""
+        steps = []
+        if self.samples_dir.is_dir():
+            for entry in self.samples_dir.iterdir():
+                match = SAMPLE_NAME.match(entry.name)
+                if match:
+                    steps.append(int(match.group(1)))
+        return sorted(steps)
+
+    def sample_path(self, step: int) -> Path:
+        return self.samples_dir / f"step_{step:08d}.png"
+
+    def latest_sample_path(self) -> Path | None:
+        steps = self.sample_steps()
+        return self.sample_path(steps[-1]) if steps else None
+
+    def checkpoint_steps(self) -> list[int]:
+        """Steps with a saved checkpoint, in order (read from the file names; no TensorFlow needed)."""
+        steps = []
+        if self.checkpoints_dir.is_dir():
+            for entry in self.checkpoints_dir.iterdir():
+                match = CHECKPOINT_NAME.match(entry.name)
+                if match:
+                    steps.append(int(match.group(1)))
+        return sorted(steps)
+
+    def dataset_summary(self) -> dict[str, Any]:
+        """What the trainer recorded about its data: num_examples, class_names, skipped files ({} before it ran)."""
+        try:
+            return json.loads((self.path / "dataset.json").read_text())
+        except (OSError, json.JSONDecodeError):
+            return {}
+
+    def latest_step(self) -> int:
+        """The last step with logged metrics (0 before the first row)."""
+        with connect(self.database_path, readonly=True) as connection:
+            row = connection.execute("SELECT MAX(step) FROM metrics").fetchone()
+        return int(row[0] or 0)
+
+    def metrics_since(self, step: int = -1) -> list[dict[str, Any]]:
+        """Rows logged after `step`, oldest first, as dicts of step, wall_time and METRIC_COLUMNS."""
+        with connect(self.database_path, readonly=True) as connection:
+            cursor = connection.execute("SELECT * FROM metrics WHERE step > ? ORDER BY step", (step,))
+            names = [column[0] for column in cursor.description]
+            return [dict(zip(names, row)) for row in cursor.fetchall()]
+
+    def tail_log(self, lines: int = 20) -> str:
+        if not self.log_path.exists():
+            return ""
+        with open(self.log_path, "rb") as handle:
+            handle.seek(0, os.SEEK_END)
+            handle.seek(max(0, handle.tell() - 20_000))
+            text = handle.read().decode("utf-8", errors="replace")
+        return "\n".join(text.splitlines()[-lines:])
+
+    # Evaluations and human judgements live in the same database, so a run directory stays self-contained.
+    def save_evaluation(self, step: int, feature_space: str, sample_count: int, results: dict[str, Any]) -> None:
+        with connect(self.database_path) as connection:
+            connection.execute(
+                "INSERT OR REPLACE INTO evaluations VALUES (?, ?, ?, ?, ?)",
+                (step, feature_space, sample_count, json.dumps(results), time.time()),
+            )
+
+    def evaluations(self, feature_space: str | None = None) -> list[dict[str, Any]]:
+        query, arguments = "SELECT step, feature_space, sample_count, results FROM evaluations", ()
+        if feature_space is not None:
+            query, arguments = query + " WHERE feature_space = ?", (feature_space,)
+        with connect(self.database_path, readonly=True) as connection:
+            rows = connection.execute(query + " ORDER BY step", arguments).fetchall()
+        return [
+            {"step": step, "feature_space": space, "sample_count": count, "results": json.loads(results)}
+            for step, space, count, results in rows
+        ]
+
+    def add_judgement(self, image_key: str, is_real: bool, answered_real: bool) -> None:
+        with connect(self.database_path) as connection:
+            connection.execute(
+                "INSERT INTO judgements (wall_time, image_key, is_real, answered_real) VALUES (?, ?, ?, ?)",
+                (time.time(), image_key, int(is_real), int(answered_real)),
+            )
+
+    def judgements(self) -> list[dict[str, Any]]:
+        with connect(self.database_path, readonly=True) as connection:
+            rows = connection.execute(
+                "SELECT wall_time, image_key, is_real, answered_real FROM judgements ORDER BY id"
+            ).fetchall()
+        return [
+            {"wall_time": wall_time, "image_key": key, "is_real": bool(real), "answered_real": bool(answer)}
+            for wall_time, key, real, answer in rows
+        ]
+
+    def clear_judgements(self) -> None:
+        with connect(self.database_path) as connection:
+            connection.execute("DELETE FROM judgements")
+
+
+def connect(database_path: Path, readonly: bool = False) -> "ClosingConnection":
+    """Open the run's SQLite database. WAL mode lets the UI read while the trainer writes."""
+    return ClosingConnection(database_path, readonly)
+
+
+class ClosingConnection:
+    """A context manager that commits on success and always closes (sqlite3's own one only commits)."""
+
+    def __init__(self, database_path: Path, readonly: bool) -> None:
+        if readonly:
+            self.connection = sqlite3.connect(f"file:{database_path}?mode=ro", uri=True, timeout=10)
+        else:
+            self.connection = sqlite3.connect(database_path, timeout=10)
+
+    def __enter__(self) -> sqlite3.Connection:
+        return self.connection
+
+    def __exit__(self, error_type, error, traceback) -> None:
+        try:
+            if error_type is None:
+                self.connection.commit()
+        finally:
+            self.connection.close()
+
+
+class MetricsWriter:
+    """The trainer's single connection to metrics.sqlite, kept open for the whole run."""
+
+    def __init__(self, database_path: Path) -> None:
+        self.connection = sqlite3.connect(database_path, timeout=10)
+        self.connection.execute("PRAGMA journal_mode=WAL")
+        self.connection.execute("PRAGMA synchronous=NORMAL")
+
+    def write(self, rows: list[dict[str, float]]) -> None:
+        columns = ("step", "wall_time") + METRIC_COLUMNS
+        placeholders = ", ".join("?" for _ in columns)
+        self.connection.executemany(
+            f"INSERT OR REPLACE INTO metrics ({', '.join(columns)}) VALUES ({placeholders})",
+            [tuple(row.get(column) for column in columns) for row in rows],
+        )
+        self.connection.commit()
+
+    def truncate_after(self, step: int) -> None:
+        """Forget rows past `step`: after a resume from an earlier checkpoint they describe a lost future."""
+        self.connection.execute("DELETE FROM metrics WHERE step > ?", (step,))
+        self.connection.commit()
+
+    def close(self) -> None:
+        self.connection.close()
+
+
+def new_run_id(config: RunConfig) -> str:
+    """A sortable, unique, filesystem-safe id: time, a slug of the name, and a random suffix."""
+    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+    slug = re.sub(r"[^a-z0-9]+", "-", (config.name or config.dataset).lower()).strip("-")[:32] or "run"
+    return f"{stamp}-{slug}-{secrets.token_hex(2)}"
+
+
+def create_run(config: RunConfig, runs_dir: Path | str = DEFAULT_RUNS_DIR) -> Run:
+    """Make a new run directory holding the config, a queued status and an empty database."""
+    runs_dir = Path(runs_dir)
+    runs_dir.mkdir(parents=True, exist_ok=True)
+    path = runs_dir / new_run_id(config)
+    path.mkdir()
+    (path / "samples").mkdir()
+    (path / "checkpoints").mkdir()
+    (path / "config.json").write_text(config.to_json())
+    with connect(path / "metrics.sqlite") as connection:
+        connection.execute("PRAGMA journal_mode=WAL")
+        connection.executescript(SCHEMA)
+    write_status(path, "queued", "waiting for its trainer process to start")
+    return Run(path)
+
+
+def open_run(path: Path | str) -> Run:
+    """A handle on an existing run directory; ValueError if the path is not one."""
+    path = Path(path)
+    if not (path / "config.json").is_file() or not (path / "metrics.sqlite").is_file():
+        raise ValueError(f"{path} is not a run directory (it needs config.json and metrics.sqlite)")
+    return Run(path)
+
+
+def list_runs(runs_dir: Path | str = DEFAULT_RUNS_DIR) -> list[Run]:
+    """Every run below `runs_dir`, newest first. Directories that are not runs are ignored."""
+    runs_dir = Path(runs_dir)
+    if not runs_dir.is_dir():
+        return []
+    runs = [Run(path) for path in runs_dir.iterdir() if (path / "config.json").is_file()]
+    return sorted(runs, key=lambda run: run.run_id, reverse=True)
+
+
+def delete_run(run: Run) -> None:
+    """Remove a run directory; a run that is still training must be stopped first."""
+    if run.status.is_active:
+        raise ValueError(f"run {run.run_id} is {run.status.state}; stop it before deleting it")
+    shutil.rmtree(run.path)
+
+
+def write_status(path: Path, state: str, message: str = "", pid: int | None = None, step: int = 0) -> None:
+    """Replace status.json atomically, so a reader never sees half a file."""
+    if state not in STATES:
+        raise ValueError(f"status {state!r} is not one of {', '.join(STATES)}")
+    payload = {"state": state, "message": message, "pid": pid, "step": step, "updated": time.time()}
+    temporary = path / f".status.{os.getpid()}.tmp"
+    temporary.write_text(json.dumps(payload))
+    os.replace(temporary, path / "status.json")
+
+
+def read_status(path: Path) -> Status:
+    try:
+        payload = json.loads((path / "status.json").read_text())
+    except (OSError, json.JSONDecodeError):
+        return Status("failed", "status.json is missing or unreadable")
+    return Status(
+        state=payload.get("state", "failed"),
+        message=payload.get("message", ""),
+        pid=payload.get("pid"),
+        step=payload.get("step", 0),
+        updated=payload.get("updated", 0.0),
+    )
+
+
+def iter_active(runs_dir: Path | str = DEFAULT_RUNS_DIR) -> Iterator[Run]:
+    for run in list_runs(runs_dir):
+        if run.status.is_active:
+            yield run

@@ -1,0 +1,90 @@
+"""Generators from checkpoints: load one, draw samples, walk between two latent points, export `.keras`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import tensorflow as tf
+import keras
+
+from gan_core import data, models
+from gan_core.runs import Run
+
+
+def load_generator(run: Run, step: int | None = None) -> keras.Model:
+    """The run's generator as of the checkpoint at `step` (default: the latest one)."""
+    available = run.checkpoint_steps()
+    if not available:
+        raise ValueError(f"run {run.run_id} has no checkpoint yet; train it for at least a few steps first")
+    step = available[-1] if step is None else step
+    if step not in available:
+        raise ValueError(f"run {run.run_id} has no checkpoint at step {step}; available: {available}")
+    generator, _ = models.build_models(run.config, num_classes(run))
+    checkpoint = tf.train.Checkpoint(generator=generator)
+    # Only the generator is wanted; the discriminator and optimizers in the file are deliberately left unread.
+    checkpoint.restore(str(run.checkpoints_dir / f"ckpt-{step}")).expect_partial()
+    return generator
+
+
+def num_classes(run: Run) -> int:
+    """Classes the generator is conditioned on (0 for unconditional runs)."""
+    if not run.config.conditional:
+        return 0
+    return len(run.dataset_summary().get("class_names", []))
+
+
+def latent_vectors(count: int, latent_dim: int, seed: int) -> np.ndarray:
+    return np.random.default_rng(seed).standard_normal((count, latent_dim)).astype(np.float32)
+
+
+def generate(
+    generator: keras.Model,
+    latents: np.ndarray,
+    labels: np.ndarray | None = None,
+    batch_size: int = 500,
+) -> np.ndarray:
+    """Run the generator in batches. Images come back as uint8 NHWC, 2-D points as float32 (N, 2)."""
+    conditional = isinstance(generator.input, (list, tuple))
+    if conditional and labels is None:
+        raise ValueError("this generator is conditional: give one class label per latent vector")
+    outputs = []
+    for start in range(0, len(latents), batch_size):
+        batch = latents[start : start + batch_size]
+        inputs = [batch, labels[start : start + batch_size].astype(np.int32)] if conditional else batch
+        outputs.append(np.asarray(generator(inputs, training=False)))
+    generated = np.concatenate(outputs) if outputs else np.zeros((0,) + tuple(generator.output.shape[1:]), np.float32)
+    if generated.ndim == 2:
+        return generated.astype(np.float32)
+    return data.to_uint8_images(generated)
+
+
+def sample(run: Run, count: int, seed: int = 0, step: int | None = None, labels: np.ndarray | None = None) -> np.ndarray:
+    """`count` fresh samples from the run's generator; conditional runs cycle through the classes by default."""
+    if count < 1:
+        raise ValueError(f"the number of samples must be at least 1, got {count}")
+    generator = load_generator(run, step)
+    classes = num_classes(run)
+    if classes and labels is None:
+        labels = np.arange(count) % classes
+    return generate(generator, latent_vectors(count, run.config.latent_dim, seed), labels)
+
+
+def interpolate(start: np.ndarray, end: np.ndarray, count: int) -> np.ndarray:
+    """Points on the great circle between two latent vectors (slerp), which stays where Gaussian noise lives."""
+    start, end = np.asarray(start, np.float64), np.asarray(end, np.float64)
+    cosine = np.dot(start, end) / (np.linalg.norm(start) * np.linalg.norm(end))
+    angle = np.arccos(np.clip(cosine, -1.0, 1.0))
+    fractions = np.linspace(0.0, 1.0, count)[:, np.newaxis]
+    if angle < 1e-6:
+        return ((1 - fractions) * start + fractions * end).astype(np.float32)
+    return ((np.sin((1 - fractions) * angle) * start + np.sin(fractions * angle) * end) / np.sin(angle)).astype(np.float32)
+
+
+def export_generator(run: Run, path: Path, step: int | None = None) -> Path:
+    """Save the generator as a `.keras` file that `keras.models.load_model` opens without this project."""
+    path = Path(path)
+    if path.suffix != ".keras":
+        raise ValueError(f"{path} must end in .keras")
+    load_generator(run, step).save(path)
+    return path

@@ -1,0 +1,368 @@
+"""Training one run: the compiled GAN step, its schedule, checkpoints, samples and logs.
+
+Randomness is a pure function of (seed, step): the order of real examples comes from a per-epoch permutation
+seeded by (seed, epoch), and the noise from stateless random ops seeded by (seed, step). Restoring the step
+from a checkpoint therefore restores the random state too, which is what makes a resumed run continue exactly.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import signal
+import time
+import traceback
+from typing import Callable
+
+import numpy as np
+import tensorflow as tf
+import keras
+
+from gan_core import data, images, losses, models
+from gan_core.config import RunConfig
+from gan_core.runs import MetricsWriter, Run, write_status
+
+# Offsets that give every random draw within one step its own stateless seed.
+SEED_STRIDE = 256
+GP_SEED_OFFSET = 120
+G_SEED_OFFSET = 255
+
+
+class Trainer:
+    """Holds a run's networks, optimizers and data, and trains them from the latest checkpoint on."""
+
+    def __init__(
+        self, run: Run, strategy: tf.distribute.Strategy | None = None, dataset: data.Dataset | None = None
+    ) -> None:
+        self.run = run
+        self.config: RunConfig = run.config
+        self.strategy = strategy or tf.distribute.get_strategy()
+        self.dataset = dataset if dataset is not None else data.load_dataset(self.config)
+        if self.config.conditional and self.dataset.num_classes < 2:
+            raise ValueError(
+                f"conditional=true needs a labelled dataset, but {self.config.dataset!r} has no labels here; "
+                "use sub-folders per class for your own images, or set conditional=false"
+            )
+        self.num_classes = self.dataset.num_classes if self.config.conditional else 0
+        write_dataset_summary(run, self.dataset)
+        replicas = self.strategy.num_replicas_in_sync
+        if self.config.batch_size % replicas:
+            raise ValueError(f"batch_size={self.config.batch_size} must divide evenly over {replicas} replicas")
+
+        # Layer initialisers draw from Keras' global seed, so seeding here makes the first steps repeatable.
+        keras.utils.set_random_seed(self.config.seed)
+        with self.strategy.scope():
+            self.generator, self.discriminator = models.build_models(self.config, self.num_classes)
+            self.g_optimizer = keras.optimizers.Adam(
+                self.config.g_learning_rate, beta_1=self.config.g_beta_1, beta_2=self.config.g_beta_2
+            )
+            self.d_optimizer = keras.optimizers.Adam(
+                self.config.d_learning_rate, beta_1=self.config.d_beta_1, beta_2=self.config.d_beta_2
+            )
+            # Optimizer slots are built now, not at the first update, so a checkpoint restores into them.
+            self.g_optimizer.build(self.generator.trainable_variables)
+            self.d_optimizer.build(self.discriminator.trainable_variables)
+            self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
+        self.checkpoint = tf.train.Checkpoint(
+            generator=self.generator,
+            discriminator=self.discriminator,
+            g_optimizer=self.g_optimizer,
+            d_optimizer=self.d_optimizer,
+            step=self.step,
+        )
+        self.checkpoint_manager = tf.train.CheckpointManager(
+            self.checkpoint, str(run.checkpoints_dir), max_to_keep=5, step_counter=self.step
+        )
+        self.d_loss_function, self.g_loss_function = losses.loss_functions(self.config.loss)
+        self.real_examples = tf.constant(self.dataset.examples)
+        labels = self.dataset.labels if self.dataset.labels is not None else np.zeros(len(self.dataset.examples))
+        self.real_labels = tf.constant(labels, dtype=tf.int32)
+        self.fixed_noise, self.fixed_labels = fixed_sample_inputs(self.config, self.num_classes)
+        self.compiled_step = tf.function(self.distributed_step)
+
+    # ---- the step -------------------------------------------------------------------------------------------
+
+    def distributed_step(self, step: tf.Tensor, example_indices: tf.Tensor) -> dict[str, tf.Tensor]:
+        """One generator update and `n_critic` discriminator updates, summed over replicas."""
+        per_replica = self.strategy.run(self.replica_step, args=(step, example_indices))
+        return {
+            name: self.strategy.reduce(tf.distribute.ReduceOp.SUM, value, axis=None)
+            for name, value in per_replica.items()
+        }
+
+    def replica_step(self, step: tf.Tensor, example_indices: tf.Tensor) -> dict[str, tf.Tensor]:
+        """The step as one replica sees it.
+
+        Every replica receives the whole global batch's indices and noise and takes its own slice, so the
+        random draws do not depend on how many replicas there are. Losses are divided by the replica count so
+        that the gradients the optimizer sums over replicas equal those of the global batch.
+        """
+        config = self.config
+        context = tf.distribute.get_replica_context()
+        replicas = context.num_replicas_in_sync
+        local_size = config.batch_size // replicas
+        start = context.replica_id_in_sync_group * local_size
+
+        def local(tensor: tf.Tensor) -> tf.Tensor:
+            return tensor[start : start + local_size]
+
+        def noise(offset: int, shape: list[int], uniform: bool = False) -> tf.Tensor:
+            seed = tf.stack([tf.constant(config.seed, tf.int64), step * SEED_STRIDE + offset])
+            draw = tf.random.stateless_uniform if uniform else tf.random.stateless_normal
+            return local(draw(shape, seed=seed))
+
+        for critic_iteration in range(config.n_critic):
+            indices = local(example_indices[critic_iteration])
+            real = self.real_batch(indices)
+            labels = tf.gather(self.real_labels, indices)
+            latent = noise(critic_iteration, [config.batch_size, config.latent_dim])
+            with tf.GradientTape() as tape:
+                fake = self.generator(self.generator_inputs(latent, labels), training=True)
+                real_logits = self.discriminator(self.discriminator_inputs(real, labels), training=True)
+                fake_logits = self.discriminator(self.discriminator_inputs(fake, labels), training=True)
+                d_loss = self.d_loss_function(real_logits, fake_logits)
+                penalty = tf.constant(0.0)
+                if config.loss == "wgan_gp":
+                    weights = noise(GP_SEED_OFFSET + critic_iteration, [config.batch_size], uniform=True)
+                    penalty = losses.gradient_penalty(
+                        lambda points: self.discriminator(self.discriminator_inputs(points, labels), training=True),
+                        real,
+                        fake,
+                        weights,
+                    )
+                d_total = (d_loss + config.gp_weight * penalty) / replicas
+            d_gradients = tape.gradient(d_total, self.discriminator.trainable_variables)
+            self.d_optimizer.apply_gradients(zip(d_gradients, self.discriminator.trainable_variables))
+
+        latent = noise(G_SEED_OFFSET, [config.batch_size, config.latent_dim])
+        with tf.GradientTape() as tape:
+            fake = self.generator(self.generator_inputs(latent, labels), training=True)
+            g_fake_logits = self.discriminator(self.discriminator_inputs(fake, labels), training=True)
+            g_loss = self.g_loss_function(g_fake_logits)
+            g_total = g_loss / replicas
+        g_gradients = tape.gradient(g_total, self.generator.trainable_variables)
+        self.g_optimizer.apply_gradients(zip(g_gradients, self.generator.trainable_variables))
+
+        # Each value is this replica's share; the SUM over replicas gives the global mean (or, for gradient
+        # norms, the mean over replicas of each replica's batch gradient norm).
+        return {
+            "d_loss": d_loss / replicas,
+            "g_loss": g_loss / replicas,
+            "d_real": tf.reduce_mean(real_logits) / replicas,
+            "d_fake": tf.reduce_mean(fake_logits) / replicas,
+            "d_grad_norm": tf.linalg.global_norm(d_gradients),
+            "g_grad_norm": tf.linalg.global_norm(g_gradients),
+            "gradient_penalty": penalty / replicas,
+        }
+
+    def real_batch(self, indices: tf.Tensor) -> tf.Tensor:
+        batch = tf.gather(self.real_examples, indices)
+        if self.config.is_points:
+            return tf.cast(batch, tf.float32)
+        return tf.cast(batch, tf.float32) / 127.5 - 1.0
+
+    def generator_inputs(self, latent: tf.Tensor, labels: tf.Tensor):
+        return [latent, labels] if self.num_classes else latent
+
+    def discriminator_inputs(self, examples: tf.Tensor, labels: tf.Tensor):
+        return [examples, labels] if self.num_classes else examples
+
+    # ---- the loop -------------------------------------------------------------------------------------------
+
+    def restore(self) -> int:
+        """Load the latest checkpoint if there is one; returns the step training continues from."""
+        if self.checkpoint_manager.latest_checkpoint:
+            self.checkpoint.restore(self.checkpoint_manager.latest_checkpoint).assert_existing_objects_matched()
+        return int(self.step.numpy())
+
+    def train(
+        self,
+        target_step: int | None = None,
+        max_seconds: float | None = None,
+        on_log: Callable[[dict[str, float]], None] | None = None,
+    ) -> str:
+        """Train until `target_step` (default: config.steps), a time limit, a stop request or divergence.
+
+        `on_log` is called with every metrics row as it is written. Returns the final state in status.json.
+        """
+        config = self.config
+        target_step = config.steps if target_step is None else target_step
+        start_step = self.restore()
+        writer = MetricsWriter(self.run.database_path)
+        writer.truncate_after(start_step)
+        summary_writer = tf.summary.create_file_writer(str(self.run.path / "tensorboard"))
+        stop_signal = install_stop_signal_handler()
+        started = time.monotonic()
+        write_status(self.run.path, "running", f"training from step {start_step}", pid=os.getpid(), step=start_step)
+        if start_step == 0:
+            self.save_sample_grid(0)
+
+        images_per_step = config.batch_size * config.n_critic
+        interval_start, interval_step = time.monotonic(), start_step
+        state, message = "finished", f"reached step {target_step}"
+        try:
+            for step in range(start_step, target_step):
+                indices = example_indices_for_step(len(self.dataset.examples), config, step)
+                outputs = self.compiled_step(tf.constant(step, tf.int64), indices)
+                self.step.assign(step + 1)
+                done = step + 1
+                if done % config.log_every == 0 or done == target_step:
+                    now = time.monotonic()
+                    row = {name: float(value) for name, value in outputs.items()}
+                    row["images_per_second"] = (done - interval_step) * images_per_step / max(now - interval_start, 1e-9)
+                    row.update(step=done, wall_time=time.time())
+                    interval_start, interval_step = now, done
+                    if not all(math.isfinite(row[name]) for name in ("d_loss", "g_loss")):
+                        writer.write([row])
+                        state = "diverged"
+                        message = (
+                            f"losses became non-finite at step {done} (d_loss={row['d_loss']}, g_loss={row['g_loss']}); "
+                            f"the last good checkpoint is {self.checkpoint_manager.latest_checkpoint or 'none'}. "
+                            "Try lower learning rates or another loss."
+                        )
+                        break
+                    writer.write([row])
+                    write_tensorboard_scalars(summary_writer, row)
+                    if on_log is not None:
+                        on_log(row)
+                    write_status(self.run.path, "running", "", pid=os.getpid(), step=done)
+                if done % config.sample_every == 0:
+                    self.save_sample_grid(done, summary_writer)
+                if done % config.checkpoint_every == 0:
+                    self.checkpoint_manager.save(checkpoint_number=done)
+                if stop_signal.requested or self.run.stop_request_path.exists():
+                    state, message = "stopped", f"stopped on request at step {done}"
+                    break
+                if max_seconds is not None and time.monotonic() - started >= max_seconds:
+                    state, message = "stopped", f"stopped at step {done} after the {max_seconds:g} s time limit"
+                    break
+        finally:
+            writer.close()
+            summary_writer.flush()
+        final_step = int(self.step.numpy())
+        if state != "diverged":
+            if self.checkpoint_manager.latest_checkpoint != self.checkpoint_path(final_step):
+                self.checkpoint_manager.save(checkpoint_number=final_step)
+            if final_step not in self.run.sample_steps():
+                self.save_sample_grid(final_step, summary_writer)
+        self.run.stop_request_path.unlink(missing_ok=True)
+        write_status(self.run.path, state, message, pid=None, step=final_step)
+        return state
+
+    def checkpoint_path(self, step: int) -> str:
+        return os.path.join(str(self.run.checkpoints_dir), f"ckpt-{step}")
+
+    # ---- samples ----------------------------------------------------------------------------------------------
+
+    def save_sample_grid(self, step: int, summary_writer=None) -> None:
+        """Write the fixed-noise grid (or, for 2-D sets, a scatter and the raw points) for this step."""
+        generated = self.generator(
+            self.generator_inputs(tf.constant(self.fixed_noise), tf.constant(self.fixed_labels)), training=False
+        ).numpy()
+        if self.config.is_points:
+            picture = images.scatter_image(generated, self.dataset.examples[:2000])
+            np.save(self.run.samples_dir / f"step_{step:08d}.npy", generated.astype(np.float32))
+        else:
+            columns = self.config.sample_grid
+            rows = len(generated) // columns
+            tiles = data.to_uint8_images(generated)
+            picture = images.image_grid(tiles, rows, columns, scale=images.grid_scale(self.config.data_shape[0]))
+        images.save_png(picture, self.run.sample_path(step))
+        if summary_writer is not None:
+            with summary_writer.as_default():
+                tf.summary.image("fixed_noise_samples", picture[np.newaxis], step=step)
+
+
+def write_dataset_summary(run: Run, dataset: data.Dataset) -> None:
+    """Record what the run trains on, so pages can name classes without loading the data themselves."""
+    summary = {
+        "num_examples": int(len(dataset.examples)),
+        "class_names": list(dataset.class_names),
+        "skipped": [list(entry) for entry in dataset.skipped],
+    }
+    (run.path / "dataset.json").write_text(json.dumps(summary, indent=2))
+
+
+def fixed_sample_inputs(config: RunConfig, num_classes: int) -> tuple[np.ndarray, np.ndarray]:
+    """The noise (and labels) behind every sample grid of a run: one row per class for conditional runs."""
+    columns = config.sample_grid
+    rows = num_classes if num_classes else config.sample_grid
+    random = np.random.default_rng([config.seed, 7919])
+    noise = random.standard_normal((rows * columns, config.latent_dim)).astype(np.float32)
+    labels = np.repeat(np.arange(rows) % max(num_classes, 1), columns).astype(np.int32)
+    return noise, labels
+
+
+def example_indices_for_step(num_examples: int, config: RunConfig, step: int) -> np.ndarray:
+    """Indices of the real examples used at `step`, shaped (n_critic, batch_size).
+
+    The examples are visited in a fresh permutation each epoch, seeded by (seed, epoch), so the batch of any
+    step can be computed without replaying the ones before it.
+    """
+    first = step * config.n_critic * config.batch_size
+    count = config.n_critic * config.batch_size
+    positions = np.arange(first, first + count)
+    epochs, offsets = np.divmod(positions, num_examples)
+    indices = np.empty(count, dtype=np.int32)
+    for epoch in np.unique(epochs):
+        permutation = epoch_permutation(num_examples, config.seed, int(epoch))
+        chosen = epochs == epoch
+        indices[chosen] = permutation[offsets[chosen]]
+    return indices.reshape(config.n_critic, config.batch_size)
+
+
+_PERMUTATIONS: dict[tuple[int, int, int], np.ndarray] = {}
+
+
+def epoch_permutation(num_examples: int, seed: int, epoch: int) -> np.ndarray:
+    key = (num_examples, seed, epoch)
+    if key not in _PERMUTATIONS:
+        # Only the current and next epoch are ever needed; dropping older ones keeps memory flat.
+        for old_key in [old for old in _PERMUTATIONS if old[2] < epoch - 1]:
+            del _PERMUTATIONS[old_key]
+        _PERMUTATIONS[key] = np.random.default_rng([seed, epoch]).permutation(num_examples).astype(np.int32)
+    return _PERMUTATIONS[key]
+
+
+def write_tensorboard_scalars(summary_writer, row: dict[str, float]) -> None:
+    with summary_writer.as_default():
+        for name, value in row.items():
+            if name not in ("step", "wall_time"):
+                tf.summary.scalar(name, value, step=int(row["step"]))
+
+
+class StopSignal:
+    requested = False
+
+
+def install_stop_signal_handler() -> StopSignal:
+    """SIGTERM and SIGINT ask for a stop at the next step boundary instead of killing mid-write."""
+    stop_signal = StopSignal()
+
+    def request_stop(signal_number, frame) -> None:
+        stop_signal.requested = True
+
+    for signal_number in (signal.SIGTERM, signal.SIGINT):
+        try:
+            signal.signal(signal_number, request_stop)
+        except ValueError:
+            pass  # Not the main thread (e.g. inside a test runner's worker); file-based stop requests still work.
+    return stop_signal
+
+
+def train_run(
+    run: Run,
+    target_step: int | None = None,
+    max_seconds: float | None = None,
+    dataset: data.Dataset | None = None,
+    on_log: Callable[[dict[str, float]], None] | None = None,
+) -> str:
+    """Train a run in this process and record any crash in its status, with the error's last line."""
+    try:
+        trainer = Trainer(run, dataset=dataset)
+        return trainer.train(target_step=target_step, max_seconds=max_seconds, on_log=on_log)
+    except Exception as error:
+        traceback.print_exc()
+        write_status(run.path, "failed", f"{type(error).__name__}: {error}", pid=None, step=run.status.step)
+        raise
