@@ -7,6 +7,7 @@ on it. The run directory is the last line `train` prints.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -14,6 +15,29 @@ from gan_core import config as config_module
 from gan_core.runs import DEFAULT_RUNS_DIR, list_runs, open_run
 
 USAGE_ERROR = 2
+
+# TensorFlow's C++ log lines (a missing GPU, grappler's harmless fusion notices) are noise for a person at a
+# terminal; real failures still arrive as Python exceptions. TF_CPP_MIN_LOG_LEVEL=0 brings the lines back.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+
+def import_tensorflow_quietly() -> None:
+    """Import TensorFlow and Keras with standard error silenced.
+
+    Their C++ start-up notices (oneDNN, missing CUDA) bypass TF_CPP_MIN_LOG_LEVEL and would bury this tool's
+    one-line messages. Only the import is silenced; an import error still surfaces as a Python exception.
+    """
+    if "keras" in sys.modules:
+        return
+    saved_stderr, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    try:
+        import tensorflow  # noqa: F401
+        import keras  # noqa: F401
+    finally:
+        os.dup2(saved_stderr, 2)
+        os.close(saved_stderr)
+        os.close(devnull)
 
 
 class ArgumentParser(argparse.ArgumentParser):
@@ -81,6 +105,8 @@ def build_parser() -> ArgumentParser:
 def main(arguments: list[str] | None = None) -> int:
     try:
         options = build_parser().parse_args(arguments)
+        if options.command != "list":
+            import_tensorflow_quietly()
         return COMMANDS[options.command](options)
     except UsageError as error:
         print(f"error: {error}", file=sys.stderr)

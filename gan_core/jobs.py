@@ -31,8 +31,6 @@ def start_run(run: Run, extra_steps: int | None = None, max_seconds: float | Non
     if max_seconds is not None:
         command += ["--max-seconds", str(max_seconds)]
     environment = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(PROJECT_ROOT), os.environ.get("PYTHONPATH")]))}
-    # TensorFlow's start-up chatter goes to the log, not the terminal of whoever launched the run.
-    environment.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     write_status(run.path, "queued", "trainer process starting", pid=None, step=status.step)
     with open(run.log_path, "ab") as log:
         process = subprocess.Popen(

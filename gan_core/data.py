@@ -1,0 +1,526 @@
+"""The dataset registry: built-in image sets, 2-D toy distributions and a person's own images.
+
+Every loader returns a `Dataset` of uint8 NHWC images (or float32 (N, 2) points) with optional labels, held in
+memory: the largest built-in (CIFAR-10's 50,000 images) takes 150 MB.
+
+Built-in sets are looked for as local files first, in the directories `data_dirs()` lists: each entry of the
+environment variable GAN_DATA_DIR, then /usr/share/datasets (Debian's dataset packages), then Keras' download
+cache. Only when none holds them does `keras.datasets` try to download them.
+
+Splits: mnist, fashion_mnist and cifar10 use their official train / test splits. digits (scikit-learn's 1797
+images) has none, so "test" is the last 297 images and "train" the first 1500, always the same. The toy sets draw
+their test points from a seed no training run can use. A person's own collection has no held-out part, so both
+splits return the whole collection.
+
+TensorFlow, Keras and scikit-learn are imported only inside the functions that need them, so a page that only
+shows real images stays light.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import gzip
+import io
+import os
+import pickle
+import zipfile
+import zlib
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import IO, TYPE_CHECKING, Callable
+
+import numpy as np
+from PIL import Image, ImageOps
+
+from gan_core.config import NATIVE_IMAGE_SHAPES, POINT_DATASETS, RunConfig
+
+if TYPE_CHECKING:
+    import tensorflow as tf
+
+BUILTIN_DATASETS = tuple(NATIVE_IMAGE_SHAPES)  # mnist, fashion_mnist, cifar10, digits
+SPLITS = ("train", "test")
+CLASS_NAMES = {
+    "mnist": tuple(str(digit) for digit in range(10)),
+    "digits": tuple(str(digit) for digit in range(10)),
+    "fashion_mnist": ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+                      "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"),
+    "cifar10": ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"),
+}
+SYSTEM_DATA_DIR = Path("/usr/share/datasets")
+DIGITS_TEST_COUNT = 297
+TOY_POINT_COUNT = 20_000
+# Run seeds are below 2**31 (config.py), so test points drawn from seed + 2**31 never repeat any run's training points.
+TOY_TEST_SEED_OFFSET = 2**31
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp")
+PILLOW_FORMATS = ("PNG", "JPEG", "WEBP", "BMP")
+MAX_COLLECTION_IMAGES = 200_000
+MAX_IMAGE_FILE_BYTES = 100 * 2**20
+SYSTEM_FILE_NAMES = ("__MACOSX", "Thumbs.db", "desktop.ini")
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """Real examples for a run: uint8 (N, H, W, C) images or float32 (N, 2) points, with optional labels."""
+
+    name: str
+    examples: np.ndarray
+    labels: np.ndarray | None  # int32 (N,) class indices, or None when unlabelled
+    class_names: tuple[str, ...]  # () when unlabelled; class i is class_names[i]
+    skipped: tuple[tuple[str, str], ...] = ()  # (file name, reason) for a person's files that were not used
+
+    def __post_init__(self) -> None:
+        if self.is_points:
+            if self.examples.dtype != np.float32 or self.examples.shape[1] != 2:
+                raise ValueError(f"dataset {self.name!r}: points must be float32 (N, 2), "
+                                 f"got {self.examples.dtype} {self.examples.shape}")
+        elif self.examples.dtype != np.uint8 or self.examples.ndim != 4 or self.examples.shape[-1] not in (1, 3):
+            raise ValueError(f"dataset {self.name!r}: images must be uint8 (N, H, W, 1 or 3), "
+                             f"got {self.examples.dtype} {self.examples.shape}")
+        if self.labels is None:
+            if self.class_names:
+                raise ValueError(f"dataset {self.name!r}: class_names must be () when there are no labels")
+            return
+        if self.labels.dtype != np.int32 or self.labels.shape != (len(self.examples),):
+            raise ValueError(f"dataset {self.name!r}: labels must be int32 with one per example, "
+                             f"got {self.labels.dtype} {self.labels.shape} for {len(self.examples)} examples")
+        if len(self.labels) and not 0 <= self.labels.min() <= self.labels.max() < len(self.class_names):
+            raise ValueError(f"dataset {self.name!r}: labels must lie in 0..{len(self.class_names) - 1}")
+
+    @property
+    def num_classes(self) -> int:
+        """How many classes the labels name; 0 when unlabelled."""
+        return len(self.class_names)
+
+    @property
+    def is_points(self) -> bool:
+        """True for the 2-D toy sets, whose examples are points rather than images."""
+        return self.examples.ndim == 2
+
+    def first(self, count: int) -> "Dataset":
+        """The first `count` examples (all of them when there are fewer)."""
+        labels = None if self.labels is None else self.labels[:count]
+        return dataclasses.replace(self, examples=self.examples[:count], labels=labels)
+
+
+def load_dataset(config: RunConfig, split: str = "train") -> Dataset:
+    """Everything a run trains on (or is judged against), shaped as `config.data_shape`."""
+    _check_split(split)
+    if config.is_points:
+        seed = config.seed if split == "train" else config.seed + TOY_TEST_SEED_OFFSET
+        dataset = Dataset(config.dataset, toy_points(config.dataset, TOY_POINT_COUNT, seed), None, ())
+    elif config.dataset == "folder":
+        image_size, _, channels = config.data_shape
+        dataset = load_image_collection(config.data_path, image_size, channels)
+    else:
+        dataset = load_builtin(config.dataset, split)
+    if split == "train" and config.max_examples:
+        dataset = dataset.first(config.max_examples)
+    if not dataset.is_points and dataset.examples.shape[1:] != config.data_shape:
+        image_size, _, channels = config.data_shape
+        dataset = dataclasses.replace(dataset, examples=convert_images(dataset.examples, image_size, channels))
+    return dataset
+
+
+def load_builtin(name: str, split: str = "train") -> Dataset:
+    """A built-in image set at its native shape: local files first, then a Keras download."""
+    if name not in BUILTIN_DATASETS:
+        raise ValueError(f"built-in dataset {name!r} does not exist; choose one of {', '.join(BUILTIN_DATASETS)}")
+    _check_split(split)
+    if name == "digits":
+        return _load_digits(split)
+    for directory in data_dirs():
+        found = _load_local(name, directory, split)
+        if found is not None:
+            images, labels = found
+            return Dataset(name, images, labels.astype(np.int32), CLASS_NAMES[name])
+    return _download_with_keras(name, split)
+
+
+def data_dirs() -> tuple[Path, ...]:
+    """The directories searched for built-in datasets, in order."""
+    from_environment = [Path(entry).expanduser() for entry in os.environ.get("GAN_DATA_DIR", "").split(os.pathsep)
+                        if entry.strip()]
+    keras_home = Path(os.environ.get("KERAS_HOME") or "~/.keras").expanduser()
+    return (*from_environment, SYSTEM_DATA_DIR, keras_home / "datasets")
+
+
+def _check_split(split: str) -> None:
+    if split not in SPLITS:
+        raise ValueError(f"split {split!r} is not allowed; use one of {', '.join(SPLITS)}")
+
+
+def _load_local(name: str, directory: Path, split: str) -> tuple[np.ndarray, np.ndarray] | None:
+    if name == "cifar10":
+        return _load_cifar_batches(directory, split) or (_load_cifar_kaggle(directory) if split == "train" else None)
+    folders = ("mnist",) if name == "mnist" else ("fashion_mnist", "fashion-mnist")
+    for folder in folders:
+        found = _load_idx_pair(directory / folder, split)
+        if found is not None:
+            return found
+    if name == "mnist":
+        for npz_path in (directory / "mnist.npz", directory / "mnist" / "mnist.npz"):
+            if npz_path.is_file():
+                return _load_mnist_npz(npz_path, split)
+    return None
+
+
+def _load_idx_pair(folder: Path, split: str) -> tuple[np.ndarray, np.ndarray] | None:
+    prefix = "train" if split == "train" else "t10k"
+    images_path = _first_file(folder, f"{prefix}-images", 3)
+    labels_path = _first_file(folder, f"{prefix}-labels", 1)
+    if images_path is None or labels_path is None:
+        return None
+    images = read_idx(images_path, expected_dimensions=3)
+    labels = read_idx(labels_path, expected_dimensions=1)
+    _check_images_and_labels(folder, images, labels, (28, 28))
+    return images[..., np.newaxis], labels
+
+
+def _first_file(folder: Path, stem: str, dimensions: int) -> Path | None:
+    # The official names, their un-gzipped form, and the dotted form some mirrors use.
+    idx = f"idx{dimensions}-ubyte"
+    for file_name in (f"{stem}-{idx}.gz", f"{stem}-{idx}", f"{stem}.{idx}"):
+        if (folder / file_name).is_file():
+            return folder / file_name
+    return None
+
+
+def read_idx(path: Path, expected_dimensions: int) -> np.ndarray:
+    """Read an IDX file of unsigned bytes (gzipped or not), checking its magic number and length."""
+    try:
+        with (gzip.open if path.suffix == ".gz" else open)(path, "rb") as file:
+            raw = file.read()
+    except (OSError, EOFError, zlib.error) as error:
+        raise ValueError(f"{path} cannot be read: {error}") from None
+    expected_magic = 0x0800 + expected_dimensions  # two zero bytes, type 0x08 (unsigned byte), the number of dimensions
+    magic = int.from_bytes(raw[:4], "big") if len(raw) >= 4 else None
+    if magic != expected_magic:
+        raise ValueError(f"{path} is not an IDX file of {expected_dimensions}-D unsigned bytes: magic number {magic}, "
+                         f"expected {expected_magic}")
+    header_size = 4 + 4 * expected_dimensions
+    shape = tuple(int.from_bytes(raw[4 + 4 * axis:8 + 4 * axis], "big") for axis in range(expected_dimensions))
+    if len(raw) != header_size + int(np.prod(shape)):
+        raise ValueError(f"{path} is truncated or corrupt: its header promises shape {shape} "
+                         f"({header_size + int(np.prod(shape))} bytes) but the file holds {len(raw)} bytes")
+    return np.frombuffer(raw, np.uint8, offset=header_size).reshape(shape).copy()
+
+
+def _load_mnist_npz(path: Path, split: str) -> tuple[np.ndarray, np.ndarray]:
+    try:
+        with np.load(path, allow_pickle=False) as arrays:
+            images, labels = arrays[f"x_{split}"], arrays[f"y_{split}"]
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile) as error:
+        raise ValueError(f"{path} is not a readable Keras mnist.npz: {error}") from None
+    _check_images_and_labels(path, images, labels, (28, 28))
+    return images[..., np.newaxis].astype(np.uint8), labels
+
+
+def _check_images_and_labels(source: Path, images: np.ndarray, labels: np.ndarray, size: tuple[int, int]) -> None:
+    if images.shape[1:3] != size or labels.shape != (len(images),) or (len(labels) and labels.max() > 9):
+        raise ValueError(f"{source}: expected {size[0]}x{size[1]} images with one label 0..9 each, "
+                         f"got images {images.shape} and labels {labels.shape}")
+
+
+class _ArrayUnpickler(pickle.Unpickler):
+    """Unpickles CIFAR's batch files but refuses anything except numpy arrays, so a planted file cannot run code."""
+
+    ALLOWED = {("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
+               ("numpy", "ndarray"), ("numpy", "dtype")}
+
+    def find_class(self, module: str, name: str):
+        if (module, name) not in self.ALLOWED:
+            raise pickle.UnpicklingError(f"refusing to load {module}.{name} from a CIFAR batch file")
+        return super().find_class(module, name)
+
+
+def _load_cifar_batches(directory: Path, split: str) -> tuple[np.ndarray, np.ndarray] | None:
+    # The official Python pickles, where a person unpacks them or where Keras' cache extracts them.
+    for folder in (directory / "cifar-10-batches-py", directory / "cifar10" / "cifar-10-batches-py",
+                   directory / "cifar-10-batches-py-target" / "cifar-10-batches-py"):
+        names = [f"data_batch_{index}" for index in range(1, 6)] if split == "train" else ["test_batch"]
+        if not all((folder / file_name).is_file() for file_name in names):
+            continue
+        images, labels = [], []
+        for file_name in names:
+            try:
+                with open(folder / file_name, "rb") as file:
+                    batch = _ArrayUnpickler(file, encoding="bytes").load()
+                images.append(np.asarray(batch[b"data"], np.uint8).reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1))
+                labels.append(np.asarray(batch[b"labels"]))
+            except (OSError, EOFError, pickle.UnpicklingError, KeyError, TypeError, ValueError) as error:
+                raise ValueError(f"{folder / file_name} is not a readable CIFAR-10 batch: {error}") from None
+        return np.concatenate(images), np.concatenate(labels)
+    return None
+
+
+def _load_cifar_kaggle(directory: Path) -> tuple[np.ndarray, np.ndarray] | None:
+    # Kaggle's layout: trainLabels.csv (N,class or N.png,class) beside train/N.png, in cifar10/ or one level below.
+    root = directory / "cifar10"
+    candidates = [root, *sorted(path for path in root.iterdir() if path.is_dir())] if root.is_dir() else []
+    for folder in candidates:
+        labels_path = folder / "trainLabels.csv"
+        if not labels_path.is_file() or not (folder / "train").is_dir():
+            continue
+        images, labels = [], []
+        with open(labels_path, newline="") as file:
+            for line_number, row in enumerate(csv.reader(file), start=1):
+                if not row or (line_number == 1 and row == ["id", "label"]):
+                    continue
+                if len(row) != 2 or row[1] not in CLASS_NAMES["cifar10"]:
+                    raise ValueError(f"{labels_path} line {line_number}: expected 'N.png,<class>' with one of "
+                                     f"{', '.join(CLASS_NAMES['cifar10'])}, got {','.join(row)!r}")
+                image_path = folder / "train" / (row[0] if row[0].endswith(".png") else f"{row[0]}.png")
+                try:
+                    with Image.open(image_path) as image:
+                        pixels = np.asarray(image.convert("RGB"))
+                except OSError as error:
+                    raise ValueError(f"{image_path} (listed in {labels_path}) cannot be read: {error}") from None
+                if pixels.shape != (32, 32, 3):
+                    raise ValueError(f"{image_path} is {pixels.shape[1]}x{pixels.shape[0]}; CIFAR-10 images are 32x32")
+                images.append(pixels)
+                labels.append(CLASS_NAMES["cifar10"].index(row[1]))
+        if images:
+            return np.stack(images), np.asarray(labels)
+    return None
+
+
+EXPECTED_FILES = {
+    "mnist": "mnist/ holding train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz and "
+             "t10k-labels-idx1-ubyte.gz (the same names without .gz also work), or Keras' mnist.npz",
+    "fashion_mnist": "fashion-mnist/ (or fashion_mnist/) holding train-images-idx3-ubyte.gz, "
+                     "train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz and t10k-labels-idx1-ubyte.gz "
+                     "(the same names without .gz also work)",
+    "cifar10": "cifar-10-batches-py/ holding data_batch_1 ... data_batch_5 and test_batch, or, for the train split "
+               "only, cifar10/<any folder>/ holding trainLabels.csv (lines N.png,<class name>) and train/N.png",
+}
+
+
+def _download_with_keras(name: str, split: str) -> Dataset:
+    import keras  # Imported here because it loads TensorFlow, which a page showing real images does not need.
+
+    try:
+        (train_images, train_labels), (test_images, test_labels) = getattr(keras.datasets, name).load_data()
+    except Exception as error:  # Keras wraps network failures in a bare Exception, so nothing narrower catches them.
+        searched = ", ".join(str(directory) for directory in data_dirs())
+        raise ValueError(
+            f"{name} ({split} split) was not found on this machine and could not be downloaded "
+            f"({type(error).__name__}: {error}). Searched these directories in order: {searched}. Expected in one "
+            f"of them: {EXPECTED_FILES[name]}. Put the files there, or set the environment variable GAN_DATA_DIR to "
+            f"the directory that holds them (several directories separated by {os.pathsep!r})."
+        ) from None
+    images, labels = (train_images, train_labels) if split == "train" else (test_images, test_labels)
+    images = images if images.ndim == 4 else images[..., np.newaxis]
+    return Dataset(name, images.astype(np.uint8), labels.reshape(-1).astype(np.int32), CLASS_NAMES[name])
+
+
+def _load_digits(split: str) -> Dataset:
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    images = np.rint(digits.images * (255 / 16)).astype(np.uint8)[..., np.newaxis]
+    labels = digits.target.astype(np.int32)
+    part = slice(None, -DIGITS_TEST_COUNT) if split == "train" else slice(-DIGITS_TEST_COUNT, None)
+    return Dataset("digits", images[part], labels[part], CLASS_NAMES["digits"])
+
+
+TOY_MODE_SPREADS = {"ring": 0.02, "grid": 0.05}
+
+
+def toy_mode_centres(name: str) -> np.ndarray | None:
+    """The centres of the Gaussian mixture for "ring" (8) and "grid" (25); None for the other toy sets."""
+    _check_toy_name(name)
+    if name == "ring":
+        # Ring and grid follow VEEGAN (Srivastava et al., 2017) and Unrolled GAN (Metz et al., 2017).
+        angles = np.arange(8) * (2 * np.pi / 8)
+        return (2.0 * np.stack([np.cos(angles), np.sin(angles)], axis=1)).astype(np.float32)
+    if name == "grid":
+        steps = np.arange(-4.0, 5.0, 2.0)
+        return np.stack(np.meshgrid(steps, steps), axis=-1).reshape(-1, 2).astype(np.float32)
+    return None
+
+
+def toy_mode_spread(name: str) -> float | None:
+    """The standard deviation of each Gaussian mode of "ring" and "grid"; None for the other toy sets."""
+    _check_toy_name(name)
+    return TOY_MODE_SPREADS.get(name)
+
+
+def toy_points(name: str, count: int, seed: int) -> np.ndarray:
+    """`count` float32 points (count, 2) from a 2-D toy distribution; the same seed gives the same points."""
+    _check_toy_name(name)
+    if count < 1:
+        raise ValueError(f"count={count} is not allowed; draw at least 1 point")
+    random = np.random.default_rng(seed)
+    if name in ("ring", "grid"):
+        centres = toy_mode_centres(name)
+        points = centres[random.integers(len(centres), size=count)]
+        points = points + random.normal(0, toy_mode_spread(name), size=(count, 2))
+    elif name == "spiral":
+        # One and a half turns whose radius grows with the angle, scaled to fit within about [-5, 5].
+        angle = 1.5 * np.pi * (1 + 2 * random.random(count))
+        points = np.stack([angle * np.cos(angle), angle * np.sin(angle)], axis=1) / 3
+        points += random.normal(0, 0.05, size=(count, 2))
+    else:
+        from sklearn.datasets import make_moons
+
+        moons, _ = make_moons(n_samples=count, noise=0.05, random_state=seed % 2**32)
+        points = 2 * (moons - [0.5, 0.25])  # centred on the origin and spread to about [-3, 3]
+    return points.astype(np.float32)
+
+
+def _check_toy_name(name: str) -> None:
+    if name not in POINT_DATASETS:
+        raise ValueError(f"toy dataset {name!r} does not exist; choose one of {', '.join(POINT_DATASETS)}")
+
+
+def load_image_collection(path: str | Path, image_size: int, channels: int) -> Dataset:
+    """A person's images from a folder (searched recursively) or a .zip, as image_size x image_size x channels.
+
+    When every image sits in a sub-folder, the sub-folder names are the class labels (sorted); a single folder
+    that wraps everything, as zips often have, is looked through first. Files that cannot be used are listed in
+    `skipped` with the reason.
+    """
+    _check_image_shape(image_size, channels)
+    source = Path(path).expanduser()
+    if not source.exists():
+        raise ValueError(f"image collection {source} does not exist; give a folder or a .zip of images")
+    if source.is_dir():
+        files = _folder_files(source)
+        return _decode_collection(source, files, image_size, channels)
+    if not zipfile.is_zipfile(source):
+        raise ValueError(f"image collection {source} is neither a folder nor a .zip file")
+    with zipfile.ZipFile(source) as archive:
+        files = [(info.filename, info.file_size, lambda info=info: io.BytesIO(archive.read(info)))
+                 for info in archive.infolist() if not info.is_dir()]
+        return _decode_collection(source, files, image_size, channels)
+
+
+FileEntry = tuple[str, int, Callable[[], "IO[bytes] | Path"]]  # (relative name, size in bytes, open it)
+
+
+def _folder_files(folder: Path) -> list[FileEntry]:
+    files = []
+    for directory, _, file_names in os.walk(folder):
+        for file_name in file_names:
+            path = Path(directory, file_name)
+            size = path.stat().st_size if path.exists() else 0  # A broken link fails later, with Pillow's reason.
+            files.append((path.relative_to(folder).as_posix(), size, lambda path=path: path))
+    return files
+
+
+def _decode_collection(source: Path, files: list[FileEntry], image_size: int, channels: int) -> Dataset:
+    files = sorted(files, key=lambda entry: entry[0])
+    skipped: list[tuple[str, str]] = []
+    candidates = []
+    for name, size, open_file in files:
+        reason = _reason_to_skip(name, size)
+        if reason:
+            skipped.append((name, reason))
+        else:
+            candidates.append((name, open_file))
+    if len(candidates) > MAX_COLLECTION_IMAGES:
+        raise ValueError(f"{source} holds {len(candidates):,} image files; at most {MAX_COLLECTION_IMAGES:,} "
+                         f"can be used, so choose a smaller folder or zip")
+    names, images = [], []
+    for name, open_file in candidates:
+        try:
+            images.append(_decode_image(open_file(), image_size, channels))
+            names.append(name)
+        # Pillow's decoders raise many kinds of exception on malformed files; any of them means "unusable file".
+        except Exception as error:
+            skipped.append((name, f"cannot be read as an image: {error}"))
+    if not images:
+        reasons = "; ".join(f"{name}: {reason}" for name, reason in skipped[:5]) or "the collection is empty"
+        raise ValueError(f"{source} holds no usable images ({len(files)} files seen). First reasons: {reasons}. "
+                         f"Allowed image types: {', '.join(IMAGE_SUFFIXES)}")
+    labels, class_names = _folder_labels(names)
+    return Dataset(source.name, np.stack(images), labels, class_names, tuple(sorted(skipped)))
+
+
+def _reason_to_skip(name: str, size: int) -> str:
+    path = PurePosixPath(name)
+    if path.is_absolute() or ".." in path.parts:
+        return "unsafe path: it points outside the collection"
+    if any(part.startswith(".") or part in SYSTEM_FILE_NAMES for part in path.parts):
+        return "hidden or system file"
+    if path.suffix.lower() not in IMAGE_SUFFIXES:
+        return f"not an image type: {path.suffix.lower() or 'no extension'}"
+    if size > MAX_IMAGE_FILE_BYTES:
+        return f"too large: {size:,} bytes (at most {MAX_IMAGE_FILE_BYTES:,})"
+    return ""
+
+
+def _decode_image(file: IO[bytes] | Path, image_size: int, channels: int) -> np.ndarray:
+    with Image.open(file, formats=PILLOW_FORMATS) as image:
+        # Pillow only warns between its limit and twice it; an image that large is refused here too.
+        if Image.MAX_IMAGE_PIXELS and image.width * image.height > Image.MAX_IMAGE_PIXELS:
+            raise ValueError(f"{image.width}x{image.height} pixels is above Pillow's decompression-bomb limit "
+                             f"of {Image.MAX_IMAGE_PIXELS:,}")
+        if image.format == "JPEG":
+            image.draft(None, (image_size, image_size))  # Decode big photos at a reduced scale; much faster.
+        upright = ImageOps.exif_transpose(image)
+        return _fit_image(upright, image_size, channels)
+
+
+def _fit_image(image: Image.Image, image_size: int, channels: int) -> np.ndarray:
+    """Centre-crop to a square and resize, after converting to grey ("L") or RGB; returns (size, size, channels)."""
+    if image.mode.startswith("I") or image.mode == "F":
+        # Pillow's own conversion of 16-bit grey to "L" clips at 255 instead of scaling, so scale here.
+        values = np.asarray(image, dtype=np.float64)
+        if image.mode.startswith("I;16") or values.max(initial=0) > 255:
+            values = values / 257
+        image = Image.fromarray(np.clip(np.rint(values), 0, 255).astype(np.uint8), "L")
+    if image.mode == "P" or "transparency" in image.info:
+        image = image.convert("RGBA")
+    if image.mode in ("RGBA", "LA", "PA", "La", "RGBa"):
+        # Composite transparent images onto white, the background most images with alpha are designed for.
+        white = Image.new("RGBA", image.size, (255, 255, 255, 255))
+        image = Image.alpha_composite(white, image.convert("RGBA"))
+    # Grey images are resized before becoming RGB: a third of the work, and the same pixels.
+    image = image.convert("L" if channels == 1 or image.mode in ("1", "L") else "RGB")
+    side = min(image.size)
+    left, top = (image.width - side) // 2, (image.height - side) // 2
+    image = image.resize((image_size, image_size), Image.Resampling.LANCZOS,
+                         box=(left, top, left + side, top + side), reducing_gap=3.0)
+    image = image.convert("L" if channels == 1 else "RGB")
+    return np.asarray(image, dtype=np.uint8).reshape(image_size, image_size, channels)
+
+
+def _folder_labels(names: list[str]) -> tuple[np.ndarray | None, tuple[str, ...]]:
+    folders = [PurePosixPath(name).parts[:-1] for name in names]
+    # Look through folders that wrap every image, e.g. the one top-level folder inside most zips.
+    while all(folders) and len({parts[0] for parts in folders}) == 1:
+        folders = [parts[1:] for parts in folders]
+    if not all(folders):
+        return None, ()
+    class_names = tuple(sorted({parts[0] for parts in folders}))
+    labels = np.asarray([class_names.index(parts[0]) for parts in folders], np.int32)
+    return labels, class_names
+
+
+def _check_image_shape(image_size: int, channels: int) -> None:
+    if not 1 <= image_size <= 1024:
+        raise ValueError(f"image_size={image_size} is not allowed; use 1 to 1024 pixels")
+    if channels not in (1, 3):
+        raise ValueError(f"channels={channels} is not allowed; use 1 (grey) or 3 (RGB)")
+
+
+def convert_images(images: np.ndarray, image_size: int, channels: int) -> np.ndarray:
+    """uint8 NHWC images as image_size x image_size x channels (centre-cropped, resized, grey <-> RGB)."""
+    _check_image_shape(image_size, channels)
+    if images.dtype != np.uint8 or images.ndim != 4 or images.shape[-1] not in (1, 3):
+        raise ValueError(f"images must be uint8 (N, H, W, 1 or 3), got {images.dtype} {images.shape}")
+    if images.shape[1:] == (image_size, image_size, channels):
+        return images
+    converted = np.empty((len(images), image_size, image_size, channels), np.uint8)
+    for index, image in enumerate(images):
+        picture = Image.fromarray(image[..., 0], "L") if image.shape[-1] == 1 else Image.fromarray(image, "RGB")
+        converted[index] = _fit_image(picture, image_size, channels)
+    return converted
+
+
+def to_uint8_images(generated: np.ndarray) -> np.ndarray:
+    """Generator output in [-1, 1] as uint8 pixels (values outside the range are clipped)."""
+    pixels = (np.asarray(generated, dtype=np.float32) + 1.0) * 127.5
+    return np.clip(np.rint(pixels), 0, 255).astype(np.uint8)

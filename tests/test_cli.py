@@ -1,0 +1,124 @@
+"""The command-line contract, run as a person or a script would: a real `python -m gan_core` process."""
+
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from gan_core.runs import open_run
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+def gan_core(*arguments, timeout=600):
+    environment = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
+    return subprocess.run(
+        [sys.executable, "-m", "gan_core", *map(str, arguments)],
+        capture_output=True, text=True, timeout=timeout, env=environment, cwd=PROJECT_ROOT,
+    )
+
+
+@pytest.fixture(scope="module")
+def trained_digits_run(tmp_path_factory):
+    runs_dir = tmp_path_factory.mktemp("cli-runs")
+    result = gan_core("train", "--preset", "digits-mlp", "--steps", "40", "--set", "checkpoint_every=20",
+                      "--runs-dir", runs_dir)
+    assert result.returncode == 0, result.stderr[-2000:]
+    return result, runs_dir
+
+
+@pytest.mark.slow
+def test_train_prints_the_run_directory_last(trained_digits_run):
+    result, runs_dir = trained_digits_run
+    last_line = result.stdout.strip().splitlines()[-1]
+    run = open_run(last_line)
+    assert run.path.parent == runs_dir
+    assert run.status.state == "finished" and run.status.step == 40
+    assert run.config.steps == 40
+    assert "step 40/40" in result.stdout
+
+
+@pytest.mark.slow
+def test_sample_writes_uint8_images(trained_digits_run, tmp_path):
+    result, _ = trained_digits_run
+    run_dir = result.stdout.strip().splitlines()[-1]
+    out = tmp_path / "samples.npy"
+    sampled = gan_core("sample", run_dir, "--n", 25, "--out", out)
+    assert sampled.returncode == 0, sampled.stderr
+    samples = np.load(out)
+    assert samples.shape == (25, 8, 8, 1) and samples.dtype == np.uint8
+    assert samples.std() > 0
+
+
+@pytest.mark.slow
+def test_resume_trains_more_steps_and_list_shows_the_run(trained_digits_run):
+    result, runs_dir = trained_digits_run
+    run_dir = result.stdout.strip().splitlines()[-1]
+    resumed = gan_core("resume", run_dir, "--steps", 20)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    assert resumed.stdout.strip().splitlines()[-1] == run_dir
+    run = open_run(run_dir)
+    assert run.status.step == 60 and run.checkpoint_steps()[-1] == 60
+    listed = gan_core("list", "--runs-dir", runs_dir)
+    assert listed.returncode == 0
+    assert run.run_id in listed.stdout and "finished" in listed.stdout
+
+
+@pytest.mark.slow
+def test_sample_of_a_point_run_writes_float_pairs(tmp_path):
+    trained = gan_core("train", "--preset", "ring-mlp", "--steps", "10", "--runs-dir", tmp_path)
+    assert trained.returncode == 0, trained.stderr[-2000:]
+    out = tmp_path / "points.npy"
+    assert gan_core("sample", trained.stdout.strip().splitlines()[-1], "--n", 100, "--out", out).returncode == 0
+    points = np.load(out)
+    assert points.shape == (100, 2) and points.dtype == np.float32
+
+
+@pytest.mark.slow
+def test_train_on_a_zip_of_own_images(tmp_path):
+    archive = tmp_path / "faces.zip"
+    random = np.random.default_rng(0)
+    with zipfile.ZipFile(archive, "w") as bundle:
+        for index in range(40):
+            picture = Image.fromarray(random.integers(0, 255, (20, 24, 3), dtype=np.uint8))
+            path = tmp_path / f"{index}.png"
+            picture.save(path)
+            bundle.write(path, f"pictures/{index}.png")
+        bundle.writestr("pictures/readme.txt", "not a picture")
+    result = gan_core("train", "--preset", "digits-mlp", "--data", archive, "--steps", 4,
+                      "--set", "image_size=16", "--runs-dir", tmp_path / "runs")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "readme.txt" in result.stderr, "skipped files are reported"
+    run = open_run(result.stdout.strip().splitlines()[-1])
+    assert run.config.dataset == "folder" and run.config.data_shape == (16, 16, 3)
+
+
+@pytest.mark.parametrize(
+    "arguments, expected",
+    [
+        (["train", "--preset", "nope"], "preset 'nope' does not exist"),
+        (["train", "--set", "batch_size=0"], "batch_size=0 is not allowed"),
+        (["train", "--set", "colour=blue"], "unknown config field 'colour'"),
+        (["train", "--set", "batch_size"], "must look like key=value"),
+        (["train", "--steps", "0"], "must be at least 1"),
+        (["train", "--steps", "10", "--max-seconds", "5"], "not allowed with argument"),
+        (["train", "--data", "/no/such/folder"], "no such folder or zip file"),
+        (["resume", "/no/such/run"], "is not a run directory"),
+        (["sample", "/no/such/run", "--n", "5", "--out", "x.npy"], "is not a run directory"),
+        (["sample", "somewhere", "--n", "five", "--out", "x.npy"], "'five' is not a whole number"),
+        (["frobnicate"], "invalid choice: 'frobnicate'"),
+        ([], "the following arguments are required: command"),
+    ],
+)
+def test_bad_arguments_exit_2_with_one_line(arguments, expected, tmp_path):
+    result = gan_core(*arguments, "--runs-dir", tmp_path) if arguments[:1] == ["train"] else gan_core(*arguments)
+    assert result.returncode == 2, (result.stdout, result.stderr)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert expected in lines[0]
+    assert not list(tmp_path.iterdir()), "a rejected command creates no run"

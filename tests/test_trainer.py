@@ -1,0 +1,172 @@
+import math
+import subprocess
+import sys
+import textwrap
+import time
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from gan_core import sampling
+from gan_core.config import LOSSES, preset
+from gan_core.runs import create_run
+from gan_core.trainer import Trainer, example_indices_for_step
+
+pytestmark = pytest.mark.slow
+
+
+def quick_config(**overrides):
+    """A digits run small enough to train in a second or two, logging and sampling often."""
+    values = dict(steps=6, batch_size=16, log_every=2, sample_every=3, checkpoint_every=3, max_examples=256)
+    values.update(overrides)
+    return preset("digits-mlp", **values)
+
+
+@pytest.mark.parametrize("architecture", ["mlp", "dcgan"])
+@pytest.mark.parametrize("loss", LOSSES)
+def test_every_loss_and_architecture_trains(tmp_path, loss, architecture):
+    extra = {"n_critic": 2} if loss == "wgan_gp" else {}
+    run = create_run(quick_config(loss=loss, architecture=architecture, width=16, **extra), tmp_path)
+    assert Trainer(run).train() == "finished"
+    rows = run.metrics_since()
+    assert [row["step"] for row in rows] == [2, 4, 6]
+    for row in rows:
+        for name in ("d_loss", "g_loss", "d_real", "d_fake", "d_grad_norm", "g_grad_norm", "images_per_second"):
+            assert math.isfinite(row[name]), (name, row)
+        assert row["d_grad_norm"] > 0 and row["g_grad_norm"] > 0
+    if loss == "wgan_gp":
+        assert rows[-1]["gradient_penalty"] > 0
+    assert run.checkpoint_steps() == [3, 6]
+    assert run.sample_steps() == [0, 3, 6]
+    grid = Image.open(run.sample_path(6))
+    assert grid.size[0] > 8 * 8 and grid.mode == "L"
+    assert run.status.state == "finished" and run.status.step == 6
+    assert list((run.path / "tensorboard").iterdir()), "TensorBoard event files are written"
+
+
+def test_same_seed_gives_the_same_first_steps_and_another_seed_does_not(tmp_path):
+    histories = []
+    for seed in (5, 5, 6):
+        run = create_run(quick_config(seed=seed, steps=4), tmp_path)
+        Trainer(run).train()
+        histories.append([(row["d_loss"], row["g_loss"]) for row in run.metrics_since()])
+    assert histories[0] == histories[1]
+    assert histories[0] != histories[2]
+
+
+def test_resume_continues_exactly(tmp_path):
+    config = quick_config(steps=8, checkpoint_every=100, sample_every=100)
+    straight = create_run(config, tmp_path)
+    Trainer(straight).train()
+
+    interrupted = create_run(config, tmp_path)
+    assert Trainer(interrupted).train(target_step=4) == "finished"
+    assert interrupted.checkpoint_steps() == [4]
+    assert Trainer(interrupted).train() == "finished"
+
+    straight_rows = straight.metrics_since()
+    resumed_rows = interrupted.metrics_since()
+    assert [row["step"] for row in resumed_rows] == [row["step"] for row in straight_rows]
+    for expected, actual in zip(straight_rows, resumed_rows):
+        assert actual["d_loss"] == expected["d_loss"] and actual["g_loss"] == expected["g_loss"]
+    noise = sampling.latent_vectors(16, config.latent_dim, seed=1)
+    np.testing.assert_array_equal(
+        sampling.generate(sampling.load_generator(straight), noise),
+        sampling.generate(sampling.load_generator(interrupted), noise),
+    )
+
+
+def test_a_stop_request_is_honoured_at_the_next_step(tmp_path):
+    run = create_run(quick_config(steps=1000, checkpoint_every=1000), tmp_path)
+    trainer = Trainer(run)
+    run.stop_request_path.touch()
+    assert trainer.train() == "stopped"
+    assert run.status.state == "stopped" and run.status.step == 1
+    assert run.checkpoint_steps() == [1], "the stop writes a checkpoint first"
+    assert not run.stop_request_path.exists()
+
+
+def test_time_limit_stops_with_a_checkpoint(tmp_path):
+    run = create_run(quick_config(steps=100_000), tmp_path)
+    started = time.monotonic()
+    assert Trainer(run).train(max_seconds=3) == "stopped"
+    assert time.monotonic() - started < 30
+    assert "time limit" in run.status.message
+    assert run.checkpoint_steps()[-1] == run.status.step and 1 <= run.status.step < 100_000
+
+
+def test_exploding_learning_rate_is_reported_as_diverged(tmp_path):
+    run = create_run(quick_config(loss="wgan_gp", gp_weight=0.0, g_learning_rate=1.0, d_learning_rate=1.0,
+                                  steps=400, log_every=1), tmp_path)
+    state = Trainer(run).train()
+    assert state == "diverged"
+    assert "non-finite" in run.status.message
+
+
+def test_conditional_grid_has_one_row_per_class(tmp_path):
+    run = create_run(quick_config(conditional=True, architecture="dcgan", width=16), tmp_path)
+    Trainer(run).train()
+    assert run.dataset_summary()["class_names"] == [str(digit) for digit in range(10)]
+    samples = sampling.sample(run, 20, seed=0)
+    assert samples.shape == (20, 8, 8, 1) and samples.dtype == np.uint8
+    grid = np.asarray(Image.open(run.sample_path(6)))
+    assert grid.shape[0] > grid.shape[1], "10 class rows by 8 columns"
+
+
+def test_ring_points_train_and_sample_as_points(tmp_path):
+    run = create_run(preset("ring-mlp", steps=20, log_every=10, sample_every=10, checkpoint_every=10), tmp_path)
+    assert Trainer(run).train() == "finished"
+    points = sampling.sample(run, 50)
+    assert points.shape == (50, 2) and points.dtype == np.float32
+    assert np.load(run.samples_dir / "step_00000020.npy").shape == (64, 2)
+
+
+def test_fashion_dcgan_trains_on_real_images(tmp_path):
+    run = create_run(preset("fashion-dcgan", steps=4, log_every=2, sample_every=4, checkpoint_every=4,
+                            max_examples=1000), tmp_path)
+    assert Trainer(run).train() == "finished"
+    assert all(math.isfinite(row["d_loss"]) for row in run.metrics_since())
+    assert Image.open(run.sample_path(4)).mode == "L"
+
+
+def test_batches_follow_a_fresh_permutation_each_epoch():
+    config = preset("digits-mlp", batch_size=4, n_critic=1)
+    first_epoch = np.concatenate([example_indices_for_step(10, config, step).ravel() for step in range(2)])
+    assert sorted(first_epoch) == sorted(set(first_epoch)), "no example repeats within an epoch"
+    crossing = example_indices_for_step(10, config, 2).ravel()  # positions 8..11 span two epochs
+    assert len(crossing) == 4 and set(crossing) <= set(range(10))
+
+
+MIRRORED_SCRIPT = textwrap.dedent(
+    """
+    import json, sys, tensorflow as tf
+    devices = tf.config.list_physical_devices("CPU")
+    tf.config.set_logical_device_configuration(devices[0], [tf.config.LogicalDeviceConfiguration()] * 2)
+    from gan_core.config import preset
+    from gan_core.runs import create_run
+    from gan_core.trainer import Trainer
+    results = {}
+    for name, strategy in [("one", None), ("mirrored", tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"]))]:
+        config = preset(sys.argv[2], steps=1, log_every=1, batch_size=32, max_examples=512)
+        run = create_run(config, sys.argv[1])
+        Trainer(run, strategy=strategy).train()
+        results[name] = run.metrics_since()[0]
+    print(json.dumps(results))
+    """
+)
+
+
+@pytest.mark.parametrize("preset_name", ["fashion-dcgan", "fashion-wgan-gp"])
+def test_mirrored_strategy_matches_one_device_on_the_first_step(tmp_path, preset_name):
+    """Two logical CPU replicas see the same batch and noise, split in halves; losses agree to 1e-4."""
+    output = subprocess.run(
+        [sys.executable, "-c", MIRRORED_SCRIPT, str(tmp_path), preset_name],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert output.returncode == 0, output.stderr[-3000:]
+    import json
+
+    results = json.loads(output.stdout.strip().splitlines()[-1])
+    for name in ("d_loss", "g_loss", "d_real", "d_fake"):
+        assert results["mirrored"][name] == pytest.approx(results["one"][name], rel=1e-4, abs=1e-5), name
