@@ -163,9 +163,12 @@ def command_resume(options: argparse.Namespace) -> int:
     status = run.status
     from gan_core import jobs
 
-    if status.state in ("running", "stopping") and jobs.process_alive(status.pid):
+    started_by_a_job = status.pid == os.getpid()
+    if status.state in ("running", "stopping") and not started_by_a_job and jobs.process_alive(status.pid):
         raise ValueError(f"run {run.run_id} is already {status.state} in process {status.pid}")
-    run.stop_request_path.unlink(missing_ok=True)
+    # A stop asked for while this process was starting up still counts; any other stop request is stale.
+    if status.state != "stopping":
+        run.stop_request_path.unlink(missing_ok=True)
     from gan_core import trainer
 
     start = run.checkpoint_steps()[-1] if run.checkpoint_steps() else 0

@@ -54,7 +54,7 @@ def check_data_shape(data_shape: tuple[int, ...], architecture: str) -> tuple[in
     if len(shape) != 3 or shape[2] not in IMAGE_CHANNELS:
         raise ValueError(
             f"data_shape {data_shape!r} is not allowed; use (2,) for points or (height, width, channels) "
-            f"with channels 1 or 3 for images"
+            "with channels 1 or 3 for images"
         )
     if architecture == "dcgan":
         height, width, _ = shape
