@@ -1,0 +1,42 @@
+"""Does training really learn? Judged by an independent classifier that never saw the GAN's code."""
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_digits
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.svm import SVC
+
+from gan_core import sampling
+from gan_core.config import preset
+from gan_core.runs import create_run
+from gan_core.trainer import Trainer
+
+pytestmark = pytest.mark.slow
+
+CONFIDENT = 0.8
+
+
+def confidently_recognised_classes(samples: np.ndarray) -> int:
+    """Classes an SVM trained on real digits assigns, with probability >= CONFIDENT, to at least 2% of samples."""
+    digits = load_digits()
+    classifier = CalibratedClassifierCV(SVC(gamma=0.001), ensemble=False).fit(digits.data, digits.target)
+    features = samples.reshape(len(samples), -1).astype(np.float64) * (16 / 255)
+    probabilities = classifier.predict_proba(features)
+    confident = probabilities.max(axis=1) >= CONFIDENT
+    counts = np.bincount(probabilities.argmax(axis=1)[confident], minlength=10)
+    return int((counts >= 0.02 * len(samples)).sum())
+
+
+def test_digits_mlp_preset_learns_most_digit_classes_in_300_steps(tmp_path):
+    run = create_run(preset("digits-mlp", steps=300), tmp_path)
+    assert Trainer(run).train() == "finished"
+    samples = sampling.sample(run, 1000, seed=1)
+    recognised = confidently_recognised_classes(samples)
+    print(f"classes recognised confidently: {recognised} of 10")
+    assert recognised >= 8
+
+
+def test_an_untrained_generator_is_not_recognised(tmp_path):
+    run = create_run(preset("digits-mlp", steps=1), tmp_path)
+    Trainer(run).train()
+    assert confidently_recognised_classes(sampling.sample(run, 1000, seed=1)) <= 4
