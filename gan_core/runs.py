@@ -123,13 +123,7 @@ class Run:
 
     def sample_steps(self) -> list[int]:
         """Steps at which a fixed-noise grid was saved, in order."""
-        steps = []
-        if self.samples_dir.is_dir():
-            for entry in self.samples_dir.iterdir():
-                match = SAMPLE_NAME.match(entry.name)
-                if match:
-                    steps.append(int(match.group(1)))
-        return sorted(steps)
+        return steps_named_in(self.samples_dir, SAMPLE_NAME)
 
     def sample_path(self, step: int) -> Path:
         return self.samples_dir / f"step_{step:08d}.png"
@@ -140,13 +134,7 @@ class Run:
 
     def checkpoint_steps(self) -> list[int]:
         """Steps with a saved checkpoint, in order (read from the file names; no TensorFlow needed)."""
-        steps = []
-        if self.checkpoints_dir.is_dir():
-            for entry in self.checkpoints_dir.iterdir():
-                match = CHECKPOINT_NAME.match(entry.name)
-                if match:
-                    steps.append(int(match.group(1)))
-        return sorted(steps)
+        return steps_named_in(self.checkpoints_dir, CHECKPOINT_NAME)
 
     def dataset_summary(self) -> dict[str, Any]:
         """What the trainer recorded about its data: num_examples, class_names, skipped files ({} before it ran)."""
@@ -216,6 +204,13 @@ class Run:
     def clear_judgements(self) -> None:
         with connect(self.database_path) as connection:
             connection.execute("DELETE FROM judgements")
+
+
+def steps_named_in(folder: Path, pattern: re.Pattern) -> list[int]:
+    """The step numbers in the names of the files in `folder` that match `pattern`, in order."""
+    if not folder.is_dir():
+        return []
+    return sorted(int(match.group(1)) for entry in folder.iterdir() if (match := pattern.match(entry.name)))
 
 
 def connect(database_path: Path, readonly: bool = False) -> "ClosingConnection":
