@@ -1,4 +1,4 @@
-"""The command line: `python -m gan_core train|resume|sample|list|evaluate ...`.
+"""The command line: `python -m gan_core train|resume|sample|evaluate|list ...`.
 
 Bad arguments or configuration end with exit status 2 and one line saying what is wrong, so scripts can rely
 on it. The run directory is the last line `train` prints.
@@ -96,6 +96,14 @@ def build_parser() -> ArgumentParser:
     sample.add_argument("--n", type=positive_int, required=True, help="number of samples")
     sample.add_argument("--out", required=True, help="output .npy: uint8 NxHxWxC images or float32 Nx2 points")
     sample.add_argument("--seed", type=int, default=0)
+
+    evaluate = commands.add_parser("evaluate", help="print every evaluation metric of a checkpoint as one JSON object")
+    evaluate.add_argument("run_dir")
+    evaluate.add_argument("--n", type=positive_int, required=True, help="generated and real samples to compare")
+    evaluate.add_argument("--features", choices=("auto", "classifier", "inception"), default="auto",
+                          help="feature space: the dataset's classifier, InceptionV3, or auto (the classifier if any)")
+    evaluate.add_argument("--step", type=int, help="checkpoint step (default: the latest)")
+    evaluate.add_argument("--seed", type=int, default=0)
 
     listing = commands.add_parser("list", help="list runs with their status")
     listing.add_argument("--runs-dir", default=str(DEFAULT_RUNS_DIR))
@@ -195,6 +203,16 @@ def command_sample(options: argparse.Namespace) -> int:
     return 0
 
 
+def command_evaluate(options: argparse.Namespace) -> int:
+    run = open_run(options.run_dir)
+    from gan_core import evaluation
+    import json
+
+    results = evaluation.evaluate_run(run, options.n, kind=options.features, step=options.step, seed=options.seed)
+    print(json.dumps(results, sort_keys=True))
+    return 0
+
+
 def command_list(options: argparse.Namespace) -> int:
     from gan_core import jobs
 
@@ -213,7 +231,13 @@ def command_list(options: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"train": command_train, "resume": command_resume, "sample": command_sample, "list": command_list}
+COMMANDS = {
+    "train": command_train,
+    "resume": command_resume,
+    "sample": command_sample,
+    "evaluate": command_evaluate,
+    "list": command_list,
+}
 
 if __name__ == "__main__":
     sys.exit(main())
