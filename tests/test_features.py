@@ -1,0 +1,214 @@
+"""Tests for gan_core.features: the project's classifiers, their cache, InceptionV3's availability, the choice rule.
+
+The MNIST and Fashion-MNIST classifiers are trained in the normal cache directory (GAN_CACHE_DIR or
+~/.cache/gan_dashboard), so only the first run of the suite pays for training them; a fresh CI machine trains
+each once (about a minute and a half each on two cores).
+"""
+
+import json
+import logging
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from gan_core import data, features
+from gan_core.config import RunConfig, preset
+
+CIFAR_FOLDER = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "cifar10" / "kaggle_train_first200"
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def no_inception_weights(tmp_path, monkeypatch):
+    """A Keras home without InceptionV3's weights, as on a machine that never downloaded them."""
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras_home"))
+    monkeypatch.setattr(features, "_loaded_inception", [])
+    return tmp_path / "keras_home"
+
+
+@pytest.fixture(scope="module")
+def digits_cache(tmp_path_factory):
+    """A cache directory holding a digits classifier trained by this module (the smallest built-in set)."""
+    cache = tmp_path_factory.mktemp("cache")
+    features.load_or_train_classifier(data.load_builtin("digits", "train"), data.load_builtin("digits", "test"), cache)
+    return cache
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# 2-D points and the choice rule.
+
+
+def test_point_extractor_gives_the_points_as_float64_features():
+    extractor = features.choose_extractor(preset("ring-mlp"))
+    points = data.toy_points("ring", 50, seed=1)
+    result = extractor.features(points)
+    assert result.dtype == np.float64 and result.shape == (50, 2)
+    np.testing.assert_array_equal(result, points.astype(np.float64))
+    assert extractor.feature_space == "2-D points" and not extractor.is_classifier
+    with pytest.raises(ValueError, match="no class probabilities"):
+        extractor.probabilities(points)
+    with pytest.raises(ValueError, match=r"shape \(N, 2\)"):
+        extractor.features(np.zeros((4, 3), np.float32))
+
+
+def test_unknown_kinds_and_kinds_that_do_not_fit_point_sets_are_refused():
+    with pytest.raises(ValueError, match="auto, classifier, inception"):
+        features.choose_extractor(preset("mnist-dcgan"), kind="pixels")
+    with pytest.raises(ValueError, match="compared on the points themselves"):
+        features.choose_extractor(preset("ring-mlp"), kind="classifier")
+
+
+def test_without_inception_weights_inception_is_unavailable_with_a_clear_message(no_inception_weights):
+    with pytest.raises(features.FeaturesUnavailable) as caught:
+        features.inception_extractor(download=False)
+    message = str(caught.value)
+    assert str(no_inception_weights / "models" / features.INCEPTION_WEIGHTS_FILE) in message
+    assert "FID cannot be computed" in message and "human real-or-fake test" in message
+    with pytest.raises(features.FeaturesUnavailable, match="InceptionV3's ImageNet weights are not on this machine"):
+        features.choose_extractor(preset("mnist-dcgan"), kind="inception")
+
+
+def test_own_images_without_inception_weights_say_what_still_holds(no_inception_weights):
+    config = RunConfig(dataset="folder", data_path=str(CIFAR_FOLDER))
+    with pytest.raises(features.FeaturesUnavailable) as caught:
+        features.choose_extractor(config)
+    message = str(caught.value)
+    assert isinstance(caught.value, ValueError)
+    assert "not for a person's own images" in message
+    assert "InceptionV3's ImageNet weights (for FID) are not on this machine" in message
+    assert "FD / FID, KID, precision, recall, density, coverage" in message
+    assert "pixel-intensity histograms" in message and "human real-or-fake test" in message
+    with pytest.raises(features.FeaturesUnavailable, match="not for a person's own images"):
+        features.choose_extractor(config, kind="classifier")
+
+
+def test_cifar10_has_no_classifier_when_only_a_sample_of_its_training_split_is_present(no_inception_weights):
+    if len(data.load_builtin("cifar10", "train").examples) >= features.FULL_TRAINING_SIZES["cifar10"]:
+        pytest.skip("the full CIFAR-10 training split is on this machine")
+    reason = features.classifier_unavailable_reason("cifar10")
+    assert "of CIFAR-10's 50,000 training images are on this machine" in reason
+    with pytest.raises(features.FeaturesUnavailable, match="too few to train a trustworthy CIFAR-10 classifier"):
+        features.choose_extractor(preset("mnist-dcgan", dataset="cifar10"))
+
+
+@pytest.mark.skipif(not features.inception_weights_path().is_file(), reason="InceptionV3's weights are not downloaded")
+@pytest.mark.slow
+def test_inception_gives_2048_features_for_grey_and_colour_images():
+    extractor = features.inception_extractor()
+    grey = data.load_builtin("mnist", "test").examples[:4]
+    colour = data.convert_images(grey, 32, 3)
+    for images in (grey, colour):
+        result = extractor.features(images)
+        assert result.shape == (4, 2048) and result.dtype == np.float64 and np.isfinite(result).all()
+    assert extractor.frechet_label == "FID (InceptionV3)"
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The classifier cache.
+
+
+def test_classifier_key_depends_on_the_data_and_the_recipe(monkeypatch):
+    train = data.load_builtin("digits", "train")
+    key = features.classifier_key(train)
+    assert features.classifier_key(data.load_builtin("digits", "train")) == key
+    changed_pixel = train.examples.copy()
+    changed_pixel[0, 0, 0, 0] ^= 1
+    assert features.classifier_key(data.Dataset("digits", changed_pixel, train.labels, train.class_names)) != key
+    changed_label = train.labels.copy()
+    changed_label[0] = (changed_label[0] + 1) % 10
+    assert features.classifier_key(data.Dataset("digits", train.examples, changed_label, train.class_names)) != key
+    monkeypatch.setitem(features.CLASSIFIER_RECIPE, "epochs", 4)
+    assert features.classifier_key(train) != key
+
+
+@pytest.mark.slow
+def test_digits_classifier_is_cached_and_reused_without_retraining(digits_cache, caplog):
+    train, test = data.load_builtin("digits", "train"), data.load_builtin("digits", "test")
+    path = features.classifier_path(train, digits_cache)
+    details = json.loads(path.with_suffix(".json").read_text())
+    assert path.is_file() and details["train_examples"] == 1500 and details["test_examples"] == 297
+    modified = path.stat().st_mtime_ns
+
+    with caplog.at_level(logging.INFO, logger="gan_core.features"):
+        extractor = features.load_or_train_classifier(train, test, digits_cache)
+    assert "training" not in caplog.text
+    assert path.stat().st_mtime_ns == modified
+    assert not [entry.name for entry in path.parent.iterdir() if entry.name.startswith(".")], "no temporary files left"
+
+    # The loaded network is the one that was measured: it reproduces the recorded test accuracy.
+    probabilities = extractor.probabilities(test.examples)
+    assert np.mean(probabilities.argmax(axis=1) == test.labels) == pytest.approx(details["test_accuracy"], abs=1e-6)
+    assert extractor.test_accuracy == details["test_accuracy"] > 0.9
+    assert extractor.feature_space == "digits classifier" and extractor.frechet_label == "FD (Digits classifier)"
+
+
+@pytest.mark.slow
+def test_classifier_features_and_probabilities_have_the_documented_shapes(digits_cache):
+    extractor = features.load_or_train_classifier(
+        data.load_builtin("digits", "train"), lambda: pytest.fail("a cache hit must not load the test split"),
+        digits_cache)
+    images = data.load_builtin("digits", "test").examples[:37]
+    feature_rows, probabilities = extractor.features_and_probabilities(images)
+    assert feature_rows.shape == (37, 128) and feature_rows.dtype == np.float64
+    assert probabilities.shape == (37, 10) and probabilities.dtype == np.float64
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, atol=1e-5)
+    np.testing.assert_array_equal(extractor.features(images), feature_rows)
+    # Images of another size and colour mode are converted to what the classifier expects.
+    resized = extractor.features(data.convert_images(images, 28, 3))
+    assert resized.shape == (37, 128)
+    with pytest.raises(ValueError, match="uint8"):
+        extractor.features(images.astype(np.float32))
+
+
+@pytest.mark.slow
+def test_changed_training_data_trains_a_second_classifier(digits_cache, caplog):
+    train = data.load_builtin("digits", "train").first(1000)
+    with caplog.at_level(logging.INFO, logger="gan_core.features"):
+        extractor = features.load_or_train_classifier(train, data.load_builtin("digits", "test"), digits_cache)
+    assert "training the digits classifier on 1000 images" in caplog.text
+    assert features.classifier_path(train, digits_cache).is_file()
+    assert len(list((digits_cache / "classifiers").glob("digits-*.keras"))) == 2
+    assert extractor.key == features.classifier_key(train)
+
+
+@pytest.mark.slow
+def test_two_processes_wanting_the_same_classifier_train_it_once(tmp_path):
+    script = textwrap.dedent(f"""
+        import logging, sys
+        logging.basicConfig(level=logging.INFO, stream=sys.stdout, format="%(message)s")
+        from gan_core import data, features
+        train = data.load_builtin("digits", "train").first(600)
+        extractor = features.load_or_train_classifier(train, data.load_builtin("digits", "test"), {str(tmp_path)!r})
+        print("key", extractor.key)
+    """)
+    environment = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
+    processes = [subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                  text=True, env=environment) for _ in range(2)]
+    outputs = [process.communicate(timeout=300) for process in processes]
+    for process, (stdout, stderr) in zip(processes, outputs):
+        assert process.returncode == 0, stderr[-2000:]
+    printed = "".join(stdout for stdout, _ in outputs)
+    assert printed.count("training the digits classifier") == 1
+    assert len({line for line in printed.splitlines() if line.startswith("key ")}) == 1
+    files = sorted(entry.name for entry in (tmp_path / "classifiers").iterdir())
+    assert [name.rsplit(".", 1)[1] for name in files] == ["json", "keras", "lock"], files
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The real classifiers, in the normal cache.
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("dataset_name, minimum", [("mnist", 0.98), ("fashion_mnist", 0.89)])
+def test_dataset_classifier_reaches_its_test_accuracy(dataset_name, minimum):
+    extractor = features.classifier_extractor(dataset_name)
+    test = data.load_builtin(dataset_name, "test")
+    accuracy = np.mean(extractor.probabilities(test.examples).argmax(axis=1) == test.labels)
+    assert accuracy >= minimum
+    assert accuracy == pytest.approx(extractor.test_accuracy, abs=1e-6)
+    assert features.choose_extractor(preset("mnist-dcgan", dataset=dataset_name)) is extractor
