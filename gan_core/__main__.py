@@ -7,6 +7,7 @@ on it. The run directory is the last line `train` prints.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 from pathlib import Path
@@ -104,6 +105,8 @@ def build_parser() -> ArgumentParser:
                           help="feature space: the dataset's classifier, InceptionV3, or auto (the classifier if any)")
     evaluate.add_argument("--step", type=int, help="checkpoint step (default: the latest)")
     evaluate.add_argument("--seed", type=int, default=0)
+    evaluate.add_argument("--download-weights", action="store_true",
+                          help="allow downloading InceptionV3's ImageNet weights (about 84 MB, once)")
 
     listing = commands.add_parser("list", help="list runs with their status")
     listing.add_argument("--runs-dir", default=str(DEFAULT_RUNS_DIR))
@@ -111,6 +114,10 @@ def build_parser() -> ArgumentParser:
 
 
 def main(arguments: list[str] | None = None) -> int:
+    # gan_core's own notices (e.g. "training the classifier, once") go to standard error, keeping stdout for results.
+    package_log = logging.getLogger("gan_core")
+    package_log.setLevel(logging.INFO)
+    package_log.addHandler(logging.StreamHandler(sys.stderr))
     try:
         options = build_parser().parse_args(arguments)
         if options.command != "list":
@@ -208,7 +215,9 @@ def command_evaluate(options: argparse.Namespace) -> int:
     from gan_core import evaluation
     import json
 
-    results = evaluation.evaluate_run(run, options.n, kind=options.features, step=options.step, seed=options.seed)
+    results = evaluation.evaluate_run(
+        run, options.n, kind=options.features, step=options.step, seed=options.seed, download=options.download_weights
+    )
     print(json.dumps(results, sort_keys=True))
     return 0
 

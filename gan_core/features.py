@@ -153,7 +153,7 @@ def choose_extractor(config: RunConfig, kind: str = "auto", download: bool = Fal
         f"InceptionV3's ImageNet weights (for FID) are not on this machine ({inception_weights_path()}). "
         f"So the feature-space measures (FD / FID, KID, precision, recall, density, coverage) cannot be computed. "
         f"Measures that still hold: {MEASURES_WITHOUT_FEATURES}. To get FID, download the weights once with "
-        f"internet access (evaluate with features 'inception' and download allowed), or copy "
+        f"internet access (`python -m gan_core evaluate RUN_DIR --n N --features inception --download-weights`), or copy "
         f"{INCEPTION_WEIGHTS_FILE} into {inception_weights_path().parent}."
     )
 
@@ -405,7 +405,7 @@ def inception_extractor(download: bool = False) -> FeatureExtractor:
     if not path.is_file() and not download:
         raise FeaturesUnavailable(
             f"InceptionV3's ImageNet weights are not on this machine (looked for {path}), and downloading them was "
-            f"not asked for, so FID cannot be computed. Allow the download (about 84 MB, once) or copy "
+            f"not asked for, so FID cannot be computed. Allow the download (about 84 MB, once; the command line's --download-weights) or copy "
             f"{INCEPTION_WEIGHTS_FILE} there. Without them, these measures still hold: {MEASURES_WITHOUT_FEATURES}."
         )
     import keras

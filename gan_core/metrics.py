@@ -9,6 +9,7 @@ Everything here is numpy and scipy only, so the module imports quickly and never
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import scipy.linalg
@@ -109,10 +110,14 @@ def frechet_distance_from_statistics(mean_a, covariance_a, mean_b, covariance_b,
         if not (np.isfinite(mean).all() and np.isfinite(covariance).all()):
             raise ValueError(f"statistics {name} contain NaN or infinite values")
 
-    root = scipy.linalg.sqrtm(covariance_a @ covariance_b)
-    if not np.isfinite(root).all():
-        offset = np.eye(width) * epsilon
-        root = scipy.linalg.sqrtm((covariance_a + offset) @ (covariance_b + offset))
+    # Feature covariances are often singular (dead ReLU units, collapsed samples). sqrtm then warns, but its
+    # result is still usable while finite; only a non-finite one needs the epsilon offset below.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", scipy.linalg.LinAlgWarning)
+        root = scipy.linalg.sqrtm(covariance_a @ covariance_b)
+        if not np.isfinite(root).all():
+            offset = np.eye(width) * epsilon
+            root = scipy.linalg.sqrtm((covariance_a + offset) @ (covariance_b + offset))
     if np.iscomplexobj(root):
         if not np.allclose(np.diagonal(root).imag, 0, atol=1e-3):
             largest = np.max(np.abs(root.imag))
@@ -167,15 +172,23 @@ def kernel_distance(
     num_subsets = _whole_number("num_subsets", num_subsets, 1)
     m = min(_whole_number("subset_size", subset_size, 2), a.shape[0], b.shape[0])
 
+    if m == a.shape[0] == b.shape[0]:
+        # Every subset would hold all rows of both sets, so every estimate would be this one.
+        return _unbiased_mmd(a, b), 0.0
     rng = np.random.default_rng(seed)
     estimates = np.empty(num_subsets)
     for index in range(num_subsets):
-        x = a[rng.choice(a.shape[0], m, replace=False)]
-        y = b[rng.choice(b.shape[0], m, replace=False)]
-        within = _polynomial_kernel_sum(x, x, skip_diagonal=True) + _polynomial_kernel_sum(y, y, skip_diagonal=True)
-        across = _polynomial_kernel_sum(x, y, skip_diagonal=False)
-        estimates[index] = within / (m * (m - 1)) - 2 * across / (m * m)
+        estimates[index] = _unbiased_mmd(a[rng.choice(a.shape[0], m, replace=False)],
+                                         b[rng.choice(b.shape[0], m, replace=False)])
     return float(estimates.mean()), float(estimates.std())
+
+
+def _unbiased_mmd(x: np.ndarray, y: np.ndarray) -> float:
+    """The unbiased squared MMD of two equally sized sets under the cubic polynomial kernel."""
+    m = x.shape[0]
+    within = _polynomial_kernel_sum(x, x, skip_diagonal=True) + _polynomial_kernel_sum(y, y, skip_diagonal=True)
+    across = _polynomial_kernel_sum(x, y, skip_diagonal=False)
+    return float(within / (m * (m - 1)) - 2 * across / (m * m))
 
 
 # ---------------------------------------------------------------------------------------------------------------

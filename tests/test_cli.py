@@ -122,3 +122,24 @@ def test_bad_arguments_exit_2_with_one_line(arguments, expected, tmp_path):
     assert len(lines) == 1, result.stderr
     assert expected in lines[0]
     assert not list(tmp_path.iterdir()), "a rejected command creates no run"
+
+
+@pytest.mark.slow
+def test_evaluate_prints_one_json_object_with_every_metric(trained_digits_run):
+    result, _ = trained_digits_run
+    run_dir = result.stdout.strip().splitlines()[-1]
+    evaluated = gan_core("evaluate", run_dir, "--n", 200)
+    assert evaluated.returncode == 0, evaluated.stderr[-2000:]
+    import json
+
+    results = json.loads(evaluated.stdout)
+    assert results["feature_space"] == "digits classifier"
+    for name in ("frechet_distance", "kid_mean", "precision", "recall", "density", "coverage", "classifier_score"):
+        assert isinstance(results[name], float), name
+    assert results["sample_count"] == 200
+
+
+def test_evaluate_refuses_a_feature_space_it_does_not_know():
+    result = gan_core("evaluate", "somewhere", "--n", "10", "--features", "pixels")
+    assert result.returncode == 2
+    assert "invalid choice: 'pixels'" in result.stderr
