@@ -50,6 +50,7 @@ class RunConfig:
     g_beta_2: float = 0.999
     d_beta_1: float = 0.5
     d_beta_2: float = 0.999
+    g_ema_decay: float = 0.999  # samples come from an exponential moving average of the generator's weights; 0 = off
     n_critic: int = 1  # discriminator updates per generator update (5 is usual for WGAN-GP)
     gp_weight: float = 10.0  # gradient-penalty weight, used by "wgan_gp" only
     steps: int = 5000  # generator updates in total
@@ -193,6 +194,7 @@ def validate(config: RunConfig) -> None:
     for name in ("g_beta_1", "g_beta_2", "d_beta_1", "d_beta_2"):
         value = getattr(config, name)
         _require(0 <= value < 1, name, value, "from 0 up to (not including) 1")
+    _require(0 <= config.g_ema_decay < 1, "g_ema_decay", config.g_ema_decay, "from 0 (off) up to (not including) 1")
     _require(1 <= config.n_critic <= 100, "n_critic", config.n_critic, "from 1 to 100")
     _require(0 <= config.gp_weight <= 1000, "gp_weight", config.gp_weight, "from 0 to 1000")
     _require(1 <= config.steps <= 10_000_000, "steps", config.steps, "from 1 to 10,000,000")

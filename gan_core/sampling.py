@@ -13,7 +13,10 @@ from gan_core.runs import Run
 
 
 def load_generator(run: Run, step: int | None = None) -> keras.Model:
-    """The run's generator as of the checkpoint at `step` (default: the latest one)."""
+    """The run's generator as of the checkpoint at `step` (default: the latest one).
+
+    This is the moving average of the generator's weights that the trainer keeps for sampling.
+    """
     available = run.checkpoint_steps()
     if not available:
         raise ValueError(f"run {run.run_id} has no checkpoint yet; train it for at least a few steps first")
@@ -21,9 +24,17 @@ def load_generator(run: Run, step: int | None = None) -> keras.Model:
     if step not in available:
         raise ValueError(f"run {run.run_id} has no checkpoint at step {step}; available: {available}")
     generator, _ = models.build_models(run.config, num_classes(run))
-    checkpoint = tf.train.Checkpoint(generator=generator)
-    # Only the generator is wanted; the discriminator and optimizers in the file are deliberately left unread.
-    checkpoint.restore(str(run.checkpoints_dir / f"ckpt-{step}")).expect_partial()
+    checkpoint = tf.train.Checkpoint(generator_ema=generator)
+    # Only the averaged generator is wanted; the other networks and the optimizers are deliberately left unread,
+    # but every variable of the generator must be found in the file.
+    status = checkpoint.restore(str(run.checkpoints_dir / f"ckpt-{step}")).expect_partial()
+    try:
+        status.assert_existing_objects_matched()
+    except AssertionError:
+        raise ValueError(
+            f"the checkpoint at step {step} of run {run.run_id} does not hold a generator matching this run's "
+            "config; it may come from an older version of gan_core"
+        ) from None
     return generator
 
 

@@ -54,6 +54,10 @@ class Trainer:
         keras.utils.set_random_seed(self.config.seed)
         with self.strategy.scope():
             self.generator, self.discriminator = models.build_models(self.config, self.num_classes)
+            # Samples come from a moving average of the generator's weights, which smooths out the oscillation
+            # of adversarial training and gives visibly cleaner samples (Yazici et al. 2019).
+            self.generator_ema = keras.models.clone_model(self.generator)
+            self.generator_ema.set_weights(self.generator.get_weights())
             self.g_optimizer = keras.optimizers.Adam(
                 self.config.g_learning_rate, beta_1=self.config.g_beta_1, beta_2=self.config.g_beta_2
             )
@@ -66,6 +70,7 @@ class Trainer:
             self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
         self.checkpoint = tf.train.Checkpoint(
             generator=self.generator,
+            generator_ema=self.generator_ema,
             discriminator=self.discriminator,
             g_optimizer=self.g_optimizer,
             d_optimizer=self.d_optimizer,
@@ -86,10 +91,23 @@ class Trainer:
     def distributed_step(self, step: tf.Tensor, example_indices: tf.Tensor) -> dict[str, tf.Tensor]:
         """One generator update and `n_critic` discriminator updates, summed over replicas."""
         per_replica = self.strategy.run(self.replica_step, args=(step, example_indices))
+        self.update_generator_average(step)
         return {
             name: self.strategy.reduce(tf.distribute.ReduceOp.SUM, value, axis=None)
             for name, value in per_replica.items()
         }
+
+    def update_generator_average(self, step: tf.Tensor) -> None:
+        """Move the averaged generator towards the current one, with a short warm-up.
+
+        The decay grows as (1 + step) / (10 + step) up to g_ema_decay, as in tf.train.ExponentialMovingAverage,
+        so the first samples are not dominated by the untrained initial weights. Batch-norm statistics are
+        averaged along with the weights.
+        """
+        steps_done = tf.cast(step, tf.float32)
+        decay = tf.minimum(self.config.g_ema_decay, (1.0 + steps_done) / (10.0 + steps_done))
+        for average, current in zip(self.generator_ema.weights, self.generator.weights):
+            average.assign(decay * average + (1.0 - decay) * current)
 
     def replica_step(self, step: tf.Tensor, example_indices: tf.Tensor) -> dict[str, tf.Tensor]:
         """The step as one replica sees it.
@@ -257,7 +275,7 @@ class Trainer:
 
     def save_sample_grid(self, step: int, summary_writer=None) -> None:
         """Write the fixed-noise grid (or, for 2-D sets, a scatter and the raw points) for this step."""
-        generated = self.generator(
+        generated = self.generator_ema(
             self.generator_inputs(tf.constant(self.fixed_noise), tf.constant(self.fixed_labels)), training=False
         ).numpy()
         if self.config.is_points:
