@@ -1,0 +1,214 @@
+"""Widgets and cached readers shared by the dashboard's pages. Widget-drawing helpers end in `_ui`.
+
+Nothing here imports TensorFlow at module level: pages that only read the run store must stay light, so the
+generator cache imports `gan_core.sampling` inside the function that needs it.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import streamlit as st
+
+from gan_core import images, jobs, runs
+from gan_core.runs import Run
+
+HOME_PAGE = "app_pages/home.py"
+TRAIN_PAGE = "app_pages/train.py"
+MONITOR_PAGE = "app_pages/monitor.py"
+GALLERY_PAGE = "app_pages/gallery.py"
+COMPARE_PAGE = "app_pages/compare.py"
+RUNS_PAGE = "app_pages/runs.py"
+
+STATE_COLOURS = {
+    "queued": "blue", "running": "green", "stopping": "orange", "stopped": "gray",
+    "finished": "violet", "failed": "red", "diverged": "red",
+}
+# Evaluation results where a lower number is better, in order of preference for the overview's "best metric".
+LOWER_IS_BETTER = ("fd", "frechet_distance", "fid", "kid", "kernel_distance")
+
+
+def runs_dir() -> Path:
+    """The run store, read from GAN_RUNS_DIR on every call so that a test can point it elsewhere."""
+    return Path(os.environ.get("GAN_RUNS_DIR", "runs"))
+
+
+def run_title(run: Run) -> str:
+    """How a run is named to people: its name (or dataset) and its id."""
+    config = run.config
+    return f"{config.name or config.dataset} · {run.run_id}"
+
+
+def duration_text(seconds: float) -> str:
+    """A duration rounded the way people say it: 40 s, 12 min, 2.5 h."""
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 90 * 60:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def state_badge(state: str) -> str:
+    """Markdown for a coloured badge showing a run's state."""
+    return f":{STATE_COLOURS.get(state, 'gray')}-badge[{state}]"
+
+
+def run_picker_ui(all_runs: list[Run], label: str = "Run", key: str = "run") -> Run | None:
+    """A run chooser kept in the address as `?run=<run id>`, so a reload or a shared link shows the same run.
+
+    Without `run` in the address it picks the newest active run, else the newest run.
+    """
+    if not all_runs:
+        return None
+    run_ids = [run.run_id for run in all_runs]
+    requested = st.query_params.get("run")
+    if requested in run_ids:
+        st.session_state[key] = requested
+    elif st.session_state.get(key) not in run_ids:
+        active = [run.run_id for run in all_runs if run.status.is_active]
+        st.session_state[key] = (active or run_ids)[0]
+    chosen = st.selectbox(label, run_ids, key=key, on_change=copy_run_to_address, args=(key,),
+                          help="Runs are listed newest first; each id starts with the time it was created.")
+    st.query_params["run"] = chosen
+    run = all_runs[run_ids.index(chosen)]
+    config = run.config
+    st.caption(f"**{config.name or config.dataset}**: {config.dataset}, {config.architecture}, {config.loss}"
+               f"{', conditional' if config.conditional else ''}, {config.steps:,} steps")
+    return run
+
+
+def copy_run_to_address(key: str) -> None:
+    """Callback of the run chooser: the address follows the person's choice before the page reads it."""
+    st.query_params["run"] = st.session_state[key]
+
+
+def no_runs_ui(what: str) -> None:
+    """The message a page shows when the store holds no run yet, with a way to the Train page."""
+    st.info(f"There are no runs yet, so there is nothing to {what}. Set one up on the Train page: a digits or "
+            "2-D ring preset trains in about a minute on a laptop.")
+    st.page_link(TRAIN_PAGE, label="Set up a run", icon=":material/model_training:")
+
+
+@st.fragment(run_every=5.0)
+def active_runs_sidebar_ui() -> None:
+    """The runs training now, each linking to its live view; refreshed every few seconds. Call it in the sidebar."""
+    st.subheader("Training now")
+    active = jobs.refresh_all(runs_dir())
+    if not active:
+        st.caption("Nothing is training. Start a run on the Train page.")
+    for run in active:
+        status = run.status
+        st.page_link(MONITOR_PAGE, label=f"{run.config.name or run.run_id} · step {status.step:,}/"
+                     f"{run.config.steps:,} · {status.state}", query_params={"run": run.run_id},
+                     icon=":material/monitoring:")
+
+
+def read_metrics(run: Run) -> list[dict[str, Any]]:
+    """All logged rows of `run`, read incrementally: each call fetches only the rows added since the last one.
+
+    The rows are kept per browser tab. The last row already held is read again and compared, which detects a
+    resume that rewrote the log from an earlier checkpoint; the cache is then rebuilt from scratch.
+    """
+    cache = st.session_state.setdefault("metrics_cache", {})
+    held = cache.get(str(run.path))
+    if held:
+        last = held[-1]
+        fresh = run.metrics_since(last["step"] - 1)
+        if fresh and fresh[0]["step"] == last["step"] and fresh[0]["wall_time"] == last["wall_time"]:
+            held.extend(fresh[1:])
+            return held
+    held = cache[str(run.path)] = run.metrics_since(-1)
+    return held
+
+
+def best_metric_text(evaluations: list[dict[str, Any]]) -> str:
+    """The best lower-is-better evaluation result as "fd 12.3 (step 2000)", or "—" when there is none."""
+    for name in LOWER_IS_BETTER:
+        scored = [(entry["results"][name], entry) for entry in evaluations
+                  if isinstance(entry["results"].get(name), (int, float))]
+        if scored:
+            value, entry = min(scored, key=lambda pair: pair[0])
+            return f"{name} {value:.3g} (step {entry['step']:,}, {entry['feature_space']})"
+    return "—"
+
+
+def latest_samples(run: Run) -> np.ndarray | None:
+    """The latest fixed-noise samples as an array: grid tiles for image runs, raw points for 2-D runs."""
+    path = run.latest_sample_path()
+    if path is None:
+        return None
+    config = run.config
+    try:
+        return samples_from_file(str(path), config.is_points, config.sample_grid, config.data_shape[0])
+    except (OSError, ValueError):
+        return None  # Unreadable this time (e.g. deleted meanwhile); errors are not cached, so the next call retries.
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def samples_from_file(path: str, is_points: bool, columns: int, image_side: int) -> np.ndarray:
+    """Samples saved at one step; cached by path, since a step's grid is written once (atomically)."""
+    from PIL import Image
+
+    from gan_core import health
+
+    if is_points:
+        return np.load(Path(path).with_suffix(".npy"))
+    with Image.open(path) as picture:
+        return health.split_grid(np.asarray(picture), columns, image_side)
+
+
+@st.cache_resource(max_entries=8, show_spinner="Loading the generator (the first one takes a few seconds)…")
+def cached_generator(run_path: str, step: int):
+    """The generator of a run at a checkpoint step. Weights at a step never change, so every visitor can share it."""
+    from gan_core import sampling  # Imported here: it loads TensorFlow, which store-only pages must not.
+
+    return sampling.load_generator(runs.open_run(run_path), step)
+
+
+@st.cache_data(max_entries=32, show_spinner="Generating samples…")
+def generated_samples(run_path: str, step: int, count: int, seed: int, labels: tuple[int, ...] | None = None) -> np.ndarray:
+    """`count` samples of a checkpoint from the noise of `seed` (uint8 images or float32 points), one label each if given."""
+    from gan_core import sampling
+
+    latents = sampling.latent_vectors(count, runs.open_run(run_path).config.latent_dim, seed)
+    return sampling.generate(cached_generator(run_path, step), latents, None if labels is None else np.array(labels))
+
+
+@st.cache_data(max_entries=16, show_spinner="Walking through the noise space…")
+def interpolated_samples(run_path: str, step: int, seed_a: int, seed_b: int, count: int, label: int | None) -> np.ndarray:
+    """`count` samples on the path between the noise vectors of two seeds, all of class `label` if given."""
+    from gan_core import sampling
+
+    latent_dim = runs.open_run(run_path).config.latent_dim
+    start, end = (sampling.latent_vectors(1, latent_dim, seed)[0] for seed in (seed_a, seed_b))
+    labels = None if label is None else np.full(count, label)
+    return sampling.generate(cached_generator(run_path, step), sampling.interpolate(start, end, count), labels)
+
+
+def grid_picture(samples: np.ndarray, rows: int, columns: int) -> np.ndarray:
+    """Images tiled into one picture, small images scaled up so they stay visible."""
+    return images.image_grid(samples, rows, columns, scale=images.grid_scale(samples.shape[1]))
+
+
+@st.cache_data(max_entries=16, show_spinner="Loading real examples…")
+def real_examples(config_json: str, count: int, seed: int, labels: tuple[int, ...] | None = None) -> np.ndarray:
+    """Real training examples for a run's config, matched to `labels` when given (cached by the config's JSON)."""
+    from gan_core import comparison, data
+    from gan_core.config import RunConfig
+
+    dataset = data.load_dataset(RunConfig.from_json(config_json))
+    return comparison.matching_real_examples(dataset, count, seed, None if labels is None else np.array(labels))
+
+
+def checkpoint_picker_ui(run: Run, key: str) -> int | None:
+    """A choice among the run's checkpoints (latest first); None, with a note, when there is none yet."""
+    steps = run.checkpoint_steps()
+    if not steps:
+        st.info("This run has no checkpoint yet. A checkpoint is written every "
+                f"{run.config.checkpoint_every:,} steps and whenever the run stops.")
+        return None
+    return st.selectbox("Checkpoint (step)", steps[::-1], key=key, format_func=lambda step: f"{step:,}",
+                        help="Older checkpoints show what the generator made earlier in training.")

@@ -1,0 +1,34 @@
+"""Evaluate: how close a checkpoint's samples come to real data, measured, charted over training and shown."""
+
+import streamlit as st
+
+from gan_core import runs
+from app_pages.common import checkpoint_picker_ui, no_runs_ui, run_picker_ui, runs_dir
+from app_pages.evaluate_data import feature_space
+from app_pages.evaluate_details import details_ui
+from app_pages.evaluate_views import metrics_ui, no_feature_space_ui, sample_count_ui, training_ui
+
+st.title("Evaluate")
+run = run_picker_ui(runs.list_runs(runs_dir()))
+if run is None:
+    no_runs_ui("evaluate")
+    st.stop()
+checkpoint_column, count_column = st.columns(2)
+with checkpoint_column:
+    step = checkpoint_picker_ui(run, key="evaluate_checkpoint")
+if step is None:
+    st.stop()
+with count_column:
+    sample_count = sample_count_ui(run.config)
+extractor, reason = feature_space(run.config)
+
+st.header("Metrics")
+if extractor is None:
+    no_feature_space_ui(reason)
+else:
+    reference = metrics_ui(run, step, sample_count, extractor)
+    st.header("Over training")
+    training_ui(run, sample_count, extractor, reference)
+
+st.header("Real against generated")
+details_ui(run, step, sample_count, extractor)

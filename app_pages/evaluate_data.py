@@ -1,0 +1,150 @@
+"""Cached computations behind the Evaluate page: feature spaces, real and generated sets, features and scores.
+
+The real side is drawn exactly as gan_core.evaluation draws it (the held-out split, the same seed), so what the
+views show is what the metrics measured. Results are cached per browser-independent input: loaded networks with
+`st.cache_resource` (shared, never changed), arrays with `st.cache_data`. TensorFlow is imported only inside the
+functions that need it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from gan_core import data, evaluation, features, runs
+from gan_core.config import RunConfig
+from gan_core.runs import Run
+from app_pages.common import generated_samples
+from app_pages.gallery_views import class_names
+
+SEED = 0  # evaluate_run's default: the generator's noise and the draw of real examples
+# Sample counts offered; the measures depend on the count, so runs are compared at the same one.
+SAMPLE_COUNTS = (500, 1000, 2000, 5000, 10_000)
+DEFAULT_SAMPLE_COUNT = 1000
+# The views beside the metrics show at most this many samples per side: enough for histograms and a projection,
+# and quick to compute on two cores.
+VIEW_LIMIT = 1000
+# Nearest training images are searched among at most this many training examples (10,000 MNIST images take about
+# four seconds through the classifier on two cores; the whole 60,000 would take half a minute).
+TRAINING_SEARCH_LIMIT = 10_000
+
+FEATURE_SPINNER = ("Loading the feature space (the first time for a dataset, its classifier is trained: seconds for "
+                   "digits, about two minutes for MNIST or Fashion-MNIST)…")
+
+
+def feature_space(config: RunConfig) -> tuple[features.FeatureExtractor | None, str | None]:
+    """The run's feature extractor and None, or None and the reason (with what still holds) when there is none."""
+    try:
+        return feature_extractor(config.to_json()), None
+    except features.FeaturesUnavailable as error:
+        return None, str(error)
+
+
+@st.cache_resource(max_entries=8, show_spinner=FEATURE_SPINNER)
+def feature_extractor(config_json: str) -> features.FeatureExtractor:
+    """The feature space gan_core.evaluation judges this config's runs in (a network: shared, never changed)."""
+    return features.choose_extractor(RunConfig.from_json(config_json))
+
+
+@st.cache_data(max_entries=16, show_spinner="Measuring real against real (what a perfect generator scores)…")
+def reference_scores(config_json: str, sample_count: int) -> dict:
+    """The measures for real against real at this sample count (also cached on disk by gan_core)."""
+    return evaluation.reference_scores(RunConfig.from_json(config_json), sample_count, seed=SEED)
+
+
+def held_out_dataset(config: RunConfig) -> tuple[data.Dataset, bool]:
+    """The real examples generated ones are compared with, and whether they were held out from training.
+
+    Held-out test examples where the dataset has them, as in gan_core.evaluation; a person's own collection has
+    no held-out part, and a built-in set whose test split is not on this machine falls back to training data.
+    """
+    if config.dataset == "folder":
+        return data.load_dataset(config, "train"), False
+    try:
+        return data.load_dataset(config, "test"), True
+    except ValueError:
+        return data.load_dataset(config, "train"), False
+
+
+def real_side_text(config: RunConfig, held_out: bool) -> str:
+    """What the real side of a comparison is, for captions."""
+    if held_out:
+        return "held-out real ones (the test split)"
+    if config.dataset == "folder":
+        return "real ones from your collection (it has no held-out part)"
+    return "real training ones (the test split is not on this machine)"
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def largest_sample_count(config_json: str) -> int:
+    """The most samples per side a comparison can use: all held-out examples (half a person's collection,
+    because real against real compares its two halves)."""
+    config = RunConfig.from_json(config_json)
+    dataset, _ = held_out_dataset(config)
+    return len(dataset.examples) // 2 if config.dataset == "folder" else len(dataset.examples)
+
+
+def sample_count_options(largest: int) -> list[int]:
+    """The usual counts that fit in `largest`, and `largest` itself when it is below the biggest usual one."""
+    options = [count for count in SAMPLE_COUNTS if count <= largest]
+    if largest < SAMPLE_COUNTS[-1] and largest not in options:
+        options.append(largest)
+    return options
+
+
+@st.cache_data(max_entries=16, show_spinner="Loading real examples…")
+def real_sample(config_json: str, count: int) -> tuple[np.ndarray, np.ndarray | None, bool]:
+    """`count` held-out real examples (fewer if there are not so many), their labels, and whether held out."""
+    dataset, held_out = held_out_dataset(RunConfig.from_json(config_json))
+    count = min(count, len(dataset.examples))
+    chosen = np.sort(np.random.default_rng(SEED).choice(len(dataset.examples), count, replace=False))
+    labels = None if dataset.labels is None else dataset.labels[chosen]
+    return dataset.examples[chosen], labels, held_out
+
+
+@st.cache_data(max_entries=4, show_spinner="Loading training examples…")
+def training_sample(config_json: str) -> tuple[np.ndarray, int]:
+    """Up to TRAINING_SEARCH_LIMIT of the examples the run trained on, drawn at random, and how many there are."""
+    dataset = data.load_dataset(RunConfig.from_json(config_json), "train")
+    total = len(dataset.examples)
+    count = min(total, TRAINING_SEARCH_LIMIT)
+    chosen = np.sort(np.random.default_rng(SEED).choice(total, count, replace=False))
+    return dataset.examples[chosen], total
+
+
+def generated_sample(run: Run, step: int, count: int) -> tuple[np.ndarray, np.ndarray | None]:
+    """`count` samples of the checkpoint from evaluate_run's noise; conditional runs cycle through the classes."""
+    names = class_names(run)
+    labels = tuple((np.arange(count) % len(names)).tolist()) if names else None
+    samples = generated_samples(str(run.path), step, count, SEED, labels)
+    return samples, None if labels is None else np.array(labels)
+
+
+@st.cache_data(max_entries=32, show_spinner="Computing features…")
+def feature_rows(config_json: str, examples: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    """Features and class probabilities (None unless a classifier) in the run's feature space.
+
+    Without a learned feature space the rows are the pixels scaled to [0, 1], the space the views fall back on.
+    """
+    try:
+        extractor = feature_extractor(config_json)
+    except features.FeaturesUnavailable:
+        return examples.reshape(len(examples), -1).astype(np.float64) / 255.0, None
+    return extractor.features_and_probabilities(examples)
+
+
+@st.cache_resource(max_entries=4, show_spinner="Loading the discriminator…")
+def cached_discriminator(run_path: str, step: int):
+    """The discriminator of a run at a checkpoint step; the weights at a step never change."""
+    from gan_core import critique  # Imported here: it loads TensorFlow.
+
+    return critique.load_discriminator(runs.open_run(run_path), step)
+
+
+@st.cache_data(max_entries=32, show_spinner="Scoring with the discriminator…")
+def discriminator_scores(run_path: str, step: int, examples: np.ndarray, labels: np.ndarray | None) -> np.ndarray:
+    """The discriminator's scores of `examples`, as probabilities of "real" where its loss gives them."""
+    from gan_core import critique
+
+    logits = critique.discriminator_logits(cached_discriminator(run_path, step), examples, labels)
+    return critique.readable_scores(logits, runs.open_run(run_path).config.loss)

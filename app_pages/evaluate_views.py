@@ -1,0 +1,220 @@
+"""The Evaluate page's numbers: the sample-count choice, the metrics table beside real-vs-real, and the metrics
+over training.
+
+Every result comes from gan_core.evaluation, which stores it in the run store: a checkpoint is measured once per
+feature space, sample count and seed, and shown from the store afterwards without any computation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import streamlit as st
+
+from gan_core import evaluation, features
+from gan_core.config import RunConfig
+from gan_core.runs import Run
+from app_pages.charts import Panel, panels_figure
+from app_pages.common import duration_text
+from app_pages.evaluate_data import (DEFAULT_SAMPLE_COUNT, SEED, largest_sample_count, reference_scores,
+                                     sample_count_options)
+
+
+@dataclass(frozen=True)
+class Measure:
+    """One row of the metrics table: the result's key, its name, which way is better, and what it means."""
+
+    key: str
+    name: str
+    better: str
+    meaning: str
+
+
+# In the order of the table. The Fréchet distance's name comes from the results, since it names the feature space.
+MEASURES = (
+    Measure("frechet_distance", "", "lower", "Distance between Gaussians fitted to the real and the generated "
+            "features: quality and variety in one number."),
+    Measure("kid_mean", "KID", "lower", "Kernel distance between the features; unbiased, so about 0 (even "
+            "slightly below) when the two sides match."),
+    Measure("precision", "Precision", "higher", "Share of generated samples that land among real ones: fidelity."),
+    Measure("recall", "Recall", "higher", "Share of real samples that land among generated ones: variety."),
+    Measure("density", "Density", "higher (about 1 for real data)", "Real neighbourhoods holding each generated "
+            "sample, divided by k: fidelity that outliers cannot inflate."),
+    Measure("coverage", "Coverage", "higher", "Share of real neighbourhoods holding at least one generated sample: "
+            "variety that outliers cannot inflate."),
+    Measure("classifier_score", "Classifier score", "higher", "Inception-Score form: confident and varied class "
+            "predictions; at most the number of classes."),
+    Measure("class_coverage", "Class coverage", "higher", "Share of classes the generator reaches with at least a "
+            "tenth of a fair share of its samples."),
+    Measure("class_histogram_distance", "Class mix distance", "lower", "Total variation between the generated and "
+            "the real class shares: 0 is the same mix, 1 no overlap."),
+    Measure("memorisation_ratio", "Memorisation ratio", "about 1 (well below 1: copying)", "Median distance to the "
+            "nearest training sample, generated over held-out real."),
+    Measure("near_copy_share", "Near-copy share", "lower (about 0.01)", "Share of generated samples closer to a "
+            "training sample than 99% of held-out real ones are."),
+    Measure("grid_kl", "Grid KL", "lower", "KL divergence of the real from the generated 2-D histogram on a 30 x 30 "
+            "grid, as in GAN Lab."),
+    Measure("grid_js", "Grid JS", "lower", "Jensen-Shannon divergence on that grid: 0 is identical, ln 2 = 0.69 "
+            "disjoint."),
+    Measure("modes_covered", "Modes covered", "higher", "Mixture modes with at least one generated point within 3 "
+            "standard deviations of their centre."),
+    Measure("high_quality_share", "High-quality share", "higher", "Share of generated points within 3 standard "
+            "deviations of a mode's centre."),
+)
+SHARES = ("precision", "recall", "coverage", "class_coverage", "near_copy_share", "high_quality_share")
+# Real against real, these hold by definition: held-out samples are as far from the training set as themselves.
+DEFINED_FOR_REAL = {"memorisation_ratio": "1 (by definition)", "near_copy_share": "0.01 (by definition)"}
+
+
+def measure_rows(results: dict[str, Any], reference: dict[str, Any] | None) -> list[dict[str, str]]:
+    """The metrics table: one row per measure present in `results`, with the real-vs-real value beside it."""
+    rows = []
+    for measure in MEASURES:
+        if results.get(measure.key) is None:
+            continue
+        if reference is None:
+            real_value = "…"
+        elif measure.key in DEFINED_FOR_REAL:
+            real_value = DEFINED_FOR_REAL[measure.key]
+        else:
+            real_value = value_text(measure.key, reference)
+        rows.append({
+            "Measure": measure.name or results["frechet_label"],
+            "This checkpoint": value_text(measure.key, results),
+            "Real vs real": real_value,
+            "Better": measure.better,
+            "Meaning": measure.meaning,
+        })
+    return rows
+
+
+def value_text(key: str, results: dict[str, Any]) -> str:
+    """A result as people read it: shares with three decimals, others with three significant digits."""
+    value = results.get(key)
+    if value is None:
+        return "—"
+    if key == "modes_covered":
+        return f"{value} of {results['num_modes']}"
+    if key == "kid_mean" and results.get("kid_std"):
+        return f"{value:.3g} ± {results['kid_std']:.2g}"
+    return f"{value:.3f}" if key in SHARES else f"{value:.3g}"
+
+
+def sample_count_ui(config: RunConfig) -> int:
+    """The number of generated and real samples to compare, among the counts the held-out data allows."""
+    largest = largest_sample_count(config.to_json())
+    options = sample_count_options(largest)
+    default = DEFAULT_SAMPLE_COUNT if DEFAULT_SAMPLE_COUNT in options else options[-1]
+    return st.selectbox("Samples per side", options, index=options.index(default), format_func=lambda n: f"{n:,}",
+                        key=f"evaluate_sample_count_{largest}",
+                        help="How many generated and held-out real samples are compared. 10,000 is usual for "
+                             "FD / FID, 1,000 is quicker but noisier; every measure depends on the count, so "
+                             "compare runs at the same one.")
+
+
+def no_feature_space_ui(reason: str) -> None:
+    """The plain explanation shown instead of the feature-space measures."""
+    st.info(reason, icon=":material/info:")
+
+
+def metrics_ui(run: Run, step: int, sample_count: int, extractor: features.FeatureExtractor) -> dict | None:
+    """The stored results of this checkpoint, or a Compute button; then the table. Returns real-vs-real, if shown."""
+    results = evaluation.cached_evaluation(run, step, extractor, sample_count, SEED)
+    if results is None:
+        st.caption(f"Not measured yet at step {step:,} with {sample_count:,} samples per side. Each checkpoint is "
+                   "measured once and the results are kept with the run.")
+        if not st.button("Compute", type="primary", icon=":material/calculate:", key="evaluate_compute"):
+            return None
+        with st.status(f"Comparing {sample_count:,} generated with {sample_count:,} real samples in the "
+                       f"{extractor.name} feature space…") as status:
+            try:
+                evaluation.evaluate_run(run, sample_count, step=step, seed=SEED)
+            except ValueError as error:
+                status.update(label="The evaluation failed", state="error")
+                st.error(str(error))
+                return None
+        st.rerun()  # The page is drawn again from the store, as on any later visit.
+    reference = reference_scores(run.config.to_json(), sample_count)
+    st.table(measure_rows(results, reference), hide_index=True)
+    st.caption(feature_space_text(results))
+    return reference
+
+
+def feature_space_text(results: dict[str, Any]) -> str:
+    """Where the numbers come from, in one or two sentences."""
+    count = f"{results['sample_count']:,}"
+    text = (f"{count} generated samples against {count} held-out real ones ({results['real_split']} split); real vs "
+            f"real compares {count} training with {count} held-out samples, which is what a perfect generator "
+            f"scores at this count. ")
+    accuracy = results.get("classifier_test_accuracy")
+    if accuracy is not None:
+        text += (f"Features: the project's {results['feature_label']} ({accuracy:.1%} test accuracy), so the "
+                 f"{results['frechet_label']} is not comparable with published FIDs. ")
+    elif results["feature_space"] == "inception_v3":
+        text += "Features: InceptionV3 with Keras' ImageNet weights, close to but not identical with published FIDs. "
+    else:
+        text += f"Measured on the {results['feature_label']} themselves. "
+    measured = results.get("seconds")
+    return text + (f"Measured in {duration_text(measured)}." if measured is not None else "")
+
+
+def stored_curve(run: Run, extractor: features.FeatureExtractor, sample_count: int) -> list[dict[str, Any]]:
+    """The valid stored results at this sample count for every step ever measured, oldest first.
+
+    Steps whose checkpoint has since been deleted (the trainer keeps the last few) still count: their results
+    remain in the store.
+    """
+    steps = sorted({row["step"] for row in run.evaluations(extractor.feature_space)})
+    found = (evaluation.cached_evaluation(run, step, extractor, sample_count, SEED) for step in steps)
+    return [results for results in found if results is not None]
+
+
+def training_ui(run: Run, sample_count: int, extractor: features.FeatureExtractor, reference: dict | None) -> None:
+    """A button that measures every checkpoint not measured yet, and the measures over training as a chart."""
+    measured = {results["step"] for results in stored_curve(run, extractor, sample_count)}
+    missing = [step for step in run.checkpoint_steps() if step not in measured]
+    if missing and st.button(f"Evaluate all checkpoints ({len(missing)} not measured yet)",
+                             icon=":material/playlist_play:", key="evaluate_all"):
+        with st.status(f"Measuring {len(missing)} checkpoints…") as status:
+            progress = st.progress(0.0)
+            for done, step in enumerate(missing):
+                progress.progress(done / len(missing), text=f"step {step:,}")
+                try:
+                    evaluation.evaluate_run(run, sample_count, step=step, seed=SEED)
+                except ValueError as error:
+                    status.update(label=f"Step {step:,} could not be measured", state="error")
+                    st.error(str(error))
+                    return
+        st.rerun()
+    curve = stored_curve(run, extractor, sample_count)
+    if len(curve) < 2:
+        st.caption(f"Measured with {sample_count:,} samples per side so far: {len(curve)} checkpoint(s). The chart "
+                   "appears once two are.")
+        return
+    st.plotly_chart(training_figure(curve, reference), key="evaluate_training_chart")
+    st.caption(f"Each point is one checkpoint measured with {sample_count:,} samples per side"
+               f"{'; the flat line is real vs real' if reference else ''}. Checkpoints the trainer has since "
+               "deleted keep their results.")
+
+
+def training_figure(curve: list[dict[str, Any]], reference: dict | None):
+    """FD, KID and precision / recall against the step, each with its real-vs-real level when known."""
+    steps = [results["step"] for results in curve]
+
+    def lines(*keys: str) -> dict:
+        drawn = {key_name(key, curve[-1]): (steps, [results[key] for results in curve]) for key in keys}
+        if reference is not None and len(keys) == 1:
+            drawn["real vs real"] = ([steps[0], steps[-1]], [reference[keys[0]]] * 2)
+        return drawn
+
+    return panels_figure([
+        Panel(curve[-1]["frechet_label"], "lower is better", lines("frechet_distance")),
+        Panel("KID", "lower is better", lines("kid_mean")),
+        Panel("Precision and recall", "higher is better", lines("precision", "recall"), y_range=(0.0, 1.0)),
+    ])
+
+
+def key_name(key: str, results: dict[str, Any]) -> str:
+    """How a result key is named in charts."""
+    return {"frechet_distance": results["frechet_label"], "kid_mean": "KID"}.get(key, key)

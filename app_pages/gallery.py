@@ -1,0 +1,29 @@
+"""Gallery: the fixed-noise timeline, fresh samples, walks through the noise space, and 2-D scatter plots."""
+
+import streamlit as st
+
+from gan_core import runs
+from app_pages.common import checkpoint_picker_ui, no_runs_ui, run_picker_ui, runs_dir
+from app_pages.gallery_views import fresh_samples_ui, interpolation_ui, scatter_ui, timeline_ui
+
+st.title("Gallery")
+run = run_picker_ui(runs.list_runs(runs_dir()))
+if run is None:
+    no_runs_ui("show")
+    st.stop()
+
+st.header("Timeline")
+timeline_ui(run)
+
+st.header("Fresh samples")
+st.caption("Drawn from a saved checkpoint with new noise. Loading a checkpoint takes a few seconds the first time.")
+step = checkpoint_picker_ui(run, key="gallery_checkpoint")
+if step is None:
+    st.stop()
+if run.config.is_points:
+    scatter_ui(run, step)
+    st.stop()
+fresh_samples_ui(run, step)
+
+st.header("Interpolation")
+interpolation_ui(run, step)

@@ -1,0 +1,94 @@
+"""The Gallery page's sections: the fixed-noise timeline, fresh samples, interpolation and 2-D scatter plots."""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from gan_core import comparison, data, images
+from gan_core.runs import Run
+from app_pages.charts import scatter_figure
+from app_pages.common import generated_samples, grid_picture, interpolated_samples
+
+MAX_SEED = 2**31 - 1
+
+
+def class_names(run: Run) -> list[str]:
+    """The classes a conditional run generates (empty for unconditional runs)."""
+    return run.dataset_summary().get("class_names", []) if run.config.conditional else []
+
+
+def png_download_ui(picture: np.ndarray, file_name: str, key: str) -> None:
+    st.download_button("Download as PNG", data=images.png_bytes(picture), file_name=file_name, mime="image/png",
+                       key=key, on_click="ignore", icon=":material/download:")
+
+
+def timeline_ui(run: Run) -> None:
+    """The grid of the same noise at every saved step, with a slider, a PNG and an animated GIF to download."""
+    steps = run.sample_steps()
+    if not steps:
+        st.info(f"No sample grid yet: one is saved at the start and every {run.config.sample_every:,} steps.")
+        return
+    step = st.select_slider("Training step", options=steps, value=steps[-1], key="gallery_timeline_step",
+                            format_func=lambda value: f"{value:,}",
+                            help="The same fixed noise at each saved step: watch the samples take shape.")
+    path = run.sample_path(step)
+    st.image(str(path), caption=f"Fixed noise at step {step:,}", output_format="PNG")
+    png_column, gif_column = st.columns(2)
+    png_column.download_button("Download this grid as PNG", data=path.read_bytes(), mime="image/png",
+                               file_name=f"{run.run_id}-step-{step}.png", key="gallery_timeline_png",
+                               on_click="ignore", icon=":material/download:")
+    gif_column.download_button(f"Download the timeline as a GIF ({len(steps)} frames)", mime="image/gif",
+                               data=lambda: images.gif_bytes([run.sample_path(each) for each in steps]),
+                               file_name=f"{run.run_id}-timeline.gif", key="gallery_timeline_gif",
+                               on_click="ignore", icon=":material/animation:")
+
+
+def fresh_samples_ui(run: Run, step: int) -> None:
+    """New samples from a seed: one row per class for conditional runs, a square grid otherwise."""
+    names = class_names(run)
+    seed_column, count_column = st.columns(2)
+    seed = seed_column.number_input("Seed", 0, MAX_SEED, 0, key="gallery_seed", help="The same seed gives the same samples.")
+    if names:
+        columns = count_column.number_input("Samples per class", 1, 16, 8, key="gallery_per_class")
+        labels = comparison.grid_labels(len(names), columns)
+        rows = len(names)
+    else:
+        count = count_column.number_input("Number of samples", 1, 256, 64, key="gallery_count")
+        rows, columns = comparison.grid_shape(count)
+        labels = None
+    samples = generated_samples(str(run.path), step, len(labels) if names else count, seed,
+                                None if labels is None else tuple(labels.tolist()))
+    picture = grid_picture(samples, rows, columns)
+    caption = f"Rows, top to bottom: {', '.join(names)}" if names else f"{len(samples)} samples, seed {seed}"
+    st.image(picture, caption=caption, output_format="PNG")
+    png_download_ui(picture, f"{run.run_id}-step-{step}-seed-{seed}.png", "gallery_samples_png")
+
+
+def interpolation_ui(run: Run, step: int) -> None:
+    """Samples along the path between the noise of two seeds, which shows how smooth the generator is."""
+    names = class_names(run)
+    start_column, end_column, frames_column = st.columns(3)
+    seed_a = start_column.number_input("From seed", 0, MAX_SEED, 1, key="gallery_seed_a")
+    seed_b = end_column.number_input("To seed", 0, MAX_SEED, 2, key="gallery_seed_b")
+    frames = frames_column.number_input("Frames", 2, 16, 8, key="gallery_frames")
+    label = None
+    if names:
+        label = names.index(st.selectbox("Class", names, key="gallery_class"))
+    samples = interpolated_samples(str(run.path), step, seed_a, seed_b, frames, label)
+    picture = grid_picture(samples, 1, frames)
+    st.image(picture, caption=f"From the noise of seed {seed_a} to that of seed {seed_b}, along the sphere (slerp)",
+             output_format="PNG")
+    png_download_ui(picture, f"{run.run_id}-step-{step}-walk-{seed_a}-{seed_b}.png", "gallery_walk_png")
+
+
+def scatter_ui(run: Run, step: int) -> None:
+    """Generated 2-D points over real ones, as an interactive chart and a PNG."""
+    seed_column, count_column = st.columns(2)
+    seed = seed_column.number_input("Seed", 0, MAX_SEED, 0, key="gallery_seed")
+    count = count_column.number_input("Number of points", 10, 5000, 1000, step=100, key="gallery_points")
+    fake = generated_samples(str(run.path), step, count, seed)
+    real = data.toy_points(run.config.dataset, count, seed)
+    st.plotly_chart(scatter_figure(real, fake, f"Real (grey) and generated (orange) points at step {step:,}"),
+                    key="gallery_scatter_chart")
+    png_download_ui(images.scatter_image(fake, real), f"{run.run_id}-step-{step}-points.png", "gallery_scatter_png")

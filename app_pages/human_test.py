@@ -1,0 +1,43 @@
+"""Real or fake? A person judges one image at a time; their error rate says how realistic the generator is."""
+
+import streamlit as st
+
+from gan_core import judging, runs
+from app_pages.common import checkpoint_picker_ui, no_runs_ui, run_picker_ui, runs_dir
+from app_pages.human_test_views import answers_ui, judgement_pool, question_ui, reset_ui, score_ui
+
+st.title("Real or fake?")
+st.caption("Each image is a real one or a generated one, with equal chance. The more often you are wrong, the more "
+           "realistic the generator: 50% error means you cannot tell them apart (HYPE∞).")
+run = run_picker_ui(runs.list_runs(runs_dir()))
+if run is None:
+    no_runs_ui("judge")
+    st.stop()
+if run.config.is_points:
+    st.info("This run makes 2-D points, and a single point cannot look real or fake. Its scatter against the "
+            "real points is on the Evaluate page.", icon=":material/info:")
+    st.stop()
+step = checkpoint_picker_ui(run, key="human_checkpoint")
+if step is None:
+    st.stop()
+try:
+    pool = judgement_pool(run, step)
+except ValueError as error:  # e.g. a checkpoint from an older version, or data no longer on this machine
+    st.error(str(error))
+    st.stop()
+
+
+@st.fragment
+def test_view() -> None:
+    # A fragment, so that answering redraws only the question and the score, not the pickers above.
+    question_column, score_column = st.columns([3, 2], gap="large")
+    with question_column:
+        question_ui(run, step, pool)
+    answers = judging.checkpoint_judgements(run.judgements(), step)
+    with score_column:
+        score_ui(answers)
+        reset_ui(run)
+    answers_ui(answers, pool)
+
+
+test_view()

@@ -1,0 +1,124 @@
+"""The Real-or-fake page's parts: the image pools, the question, the score, the answers and the reset.
+
+The pools (POOL_SIZE real training images and as many samples of the checkpoint) are made once per run and
+checkpoint and cached, so answering costs no TensorFlow work. The order of the questions is shuffled per browser
+session; answers go straight to the run store, so they survive a reload and add up across sessions.
+"""
+
+from __future__ import annotations
+
+import base64
+import secrets
+
+import numpy as np
+import streamlit as st
+
+from gan_core import images, judging
+from gan_core.runs import Run
+from app_pages.common import generated_samples, real_examples
+from app_pages.gallery_views import class_names
+
+POOL_SIZE = 100
+POOL_SEED = 1  # other than the Evaluate page's seed 0, so the test does not show the samples measured there
+DISPLAY_SIDE = 320  # pixels: images are scaled up by a whole factor (nearest neighbour) to about this size
+THUMBNAIL_SIDE = 48
+ANSWER_TEXT = {True: "real", False: "generated"}
+
+
+def judgement_pool(run: Run, step: int) -> tuple[np.ndarray, np.ndarray]:
+    """(real, generated): POOL_SIZE images each; a conditional generator is asked for every class in turn."""
+    names = class_names(run)
+    labels = tuple((np.arange(POOL_SIZE) % len(names)).tolist()) if names else None
+    generated = generated_samples(str(run.path), step, POOL_SIZE, POOL_SEED, labels)
+    real = real_examples(run.config.to_json(), POOL_SIZE, POOL_SEED)
+    return real, generated
+
+
+def enlarged(image: np.ndarray, side: int) -> np.ndarray:
+    """An image scaled up by the whole factor that brings it closest to `side` pixels, keeping hard pixel edges."""
+    factor = max(1, round(side / image.shape[0]))
+    return np.repeat(np.repeat(image, factor, axis=0), factor, axis=1)
+
+
+def question_ui(run: Run, step: int, pool: tuple[np.ndarray, np.ndarray]) -> None:
+    """The next image, large, with the two answer buttons and a word on the previous answer."""
+    # The order is fixed per browser session, so a person does not see the images in the same order twice.
+    seed = st.session_state.setdefault("human_test_seed", secrets.randbelow(2**32))
+    order = judging.question_order(seed, POOL_SIZE)
+    position_key = f"{run.run_id}@{step}"
+    position = st.session_state.setdefault("human_test_positions", {}).get(position_key, 0)
+    is_real, index = order[position % len(order)]
+    last = st.session_state.get("human_test_last")
+    if last is not None and last["position_key"] == position_key:
+        verdict = ":green[**Right.**]" if last["correct"] else ":red[**Wrong.**]"
+        st.markdown(f"{verdict} The last image was {ANSWER_TEXT[last['is_real']]}.")
+    else:
+        st.markdown("Is this image **real** or **generated**?")
+    st.image(enlarged(pool[0 if is_real else 1][index], DISPLAY_SIDE), caption=f"Image {position + 1}")
+    arguments = (run, step, is_real, index, position_key)
+    real_column, generated_column = st.columns(2)
+    real_column.button("Real", key="human_answer_real", on_click=record_answer, args=(*arguments, True),
+                       shortcut="Left", width="stretch", icon=":material/photo_camera:")
+    generated_column.button("Generated", key="human_answer_generated", on_click=record_answer,
+                            args=(*arguments, False), shortcut="Right", width="stretch", icon=":material/memory:")
+
+
+def record_answer(run: Run, step: int, is_real: bool, index: int, position_key: str, answered_real: bool) -> None:
+    """Button callback: store the answer with the run, then move on to the next image."""
+    run.add_judgement(judging.image_key(step, is_real, index), is_real, answered_real)
+    positions = st.session_state.setdefault("human_test_positions", {})
+    positions[position_key] = positions.get(position_key, 0) + 1
+    st.session_state["human_test_last"] = {"position_key": position_key, "is_real": is_real,
+                                           "correct": is_real == answered_real}
+
+
+def score_ui(answers: list[dict]) -> None:
+    """The human error rate with its 95% interval, and the error on each kind of image."""
+    summary = judging.judgement_summary(answers)
+    if summary is None:
+        st.info("No answers yet for this checkpoint. Your error rate appears after the first one.")
+        return
+    st.metric("Human error rate", f"{summary['error_rate']:.0%}", border=True,
+              help="The share of wrong answers (HYPE∞). 50% means people cannot tell the generated images from "
+                   "real ones; 0% that they always can.")
+    st.caption(f"95% confidence interval {summary['low']:.0%} to {summary['high']:.0%}, from {summary['count']} "
+               "answers. 50% error means indistinguishable from real.")
+    generated_column, real_column = st.columns(2)
+    for column, kind, label in ((generated_column, "generated", "Generated taken for real"),
+                                (real_column, "real", "Real taken for generated")):
+        error = summary[f"{kind}_error"]
+        column.metric(label, "—" if error is None else f"{error:.0%}",
+                      help=f"Out of {summary[f'{kind}_count']} {kind} images shown.")
+
+
+def answers_ui(answers: list[dict], pool: tuple[np.ndarray, np.ndarray]) -> None:
+    """Every answer for this checkpoint, newest first, with the image it was about."""
+    if not answers:
+        return
+    st.subheader("Your answers")
+    rows = []
+    for answer in reversed(answers):
+        _, is_real, index = judging.parse_image_key(answer["image_key"])
+        picture = enlarged(pool[0 if is_real else 1][index], THUMBNAIL_SIDE)
+        rows.append({
+            "Image": "data:image/png;base64," + base64.b64encode(images.png_bytes(picture)).decode(),
+            "It was": ANSWER_TEXT[is_real],
+            "You said": ANSWER_TEXT[answer["answered_real"]],
+            "Right": answer["is_real"] == answer["answered_real"],
+        })
+    st.dataframe(rows, hide_index=True, key="human_answers_table", row_height=THUMBNAIL_SIDE + 8,
+                 column_config={"Image": st.column_config.ImageColumn("Image", width="small"),
+                                "Right": st.column_config.CheckboxColumn("Right")})
+
+
+def reset_ui(run: Run) -> None:
+    """Forget the run's answers, after a confirmation in a pop-over."""
+    count = len(run.judgements())
+    with st.popover("Reset answers", icon=":material/restart_alt:", disabled=count == 0):
+        st.markdown(f"Forget all {count} answers given for this run, at every checkpoint? This cannot be undone.")
+        st.button("Forget them", type="primary", key="human_reset", on_click=forget_answers, args=(run,))
+
+
+def forget_answers(run: Run) -> None:
+    run.clear_judgements()
+    st.session_state.pop("human_test_last", None)

@@ -1,0 +1,43 @@
+"""Monitor: one run's live curves, progress, latest samples and warnings, with Stop and Resume."""
+
+import streamlit as st
+
+from gan_core import health, jobs, runs
+from app_pages.common import latest_samples, no_runs_ui, read_metrics, run_picker_ui, runs_dir
+from app_pages.monitor_views import charts_ui, controls_ui, findings_ui, latest_grid_ui, status_ui, throttled_rows
+
+# While the run is active the page polls the run store every second. Redrawing the curves costs the browser
+# about a fifth of a CPU second, on the machine that trains, so their data is refreshed every few seconds.
+REFRESH_SECONDS = 1.0
+CHART_REFRESH_SECONDS = 3.0
+
+st.title("Monitor")
+run = run_picker_ui(runs.list_runs(runs_dir()))
+if run is None:
+    no_runs_ui("monitor")
+    st.stop()
+jobs.refresh_status(run)
+was_active = run.status.is_active
+
+
+@st.fragment(run_every=REFRESH_SECONDS if was_active else None)
+def live_view() -> None:
+    jobs.refresh_status(run)
+    status = run.status
+    if was_active and not status.is_active:
+        st.rerun()  # The whole page, so that polling stops and the controls match the new state.
+    rows = read_metrics(run)
+    progress_column, grid_column = st.columns([3, 2])
+    with progress_column:
+        status_ui(run, status, rows)
+        controls_ui(run, status)
+        findings_ui(health.diagnose(rows, run.config.loss, status.state, latest_samples(run)))
+    with grid_column:
+        latest_grid_ui(run)
+    charts_ui(run, throttled_rows(run, rows, CHART_REFRESH_SECONDS) if status.is_active else rows)
+
+
+live_view()
+if run.status.state in ("failed", "diverged"):
+    with st.expander("The end of the trainer's log", expanded=True):
+        st.code(run.tail_log(30) or "the log is empty", language=None)

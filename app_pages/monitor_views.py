@@ -1,0 +1,112 @@
+"""The Monitor page's pieces: Stop / Resume controls, the progress line, the metric charts and the latest grid."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+import streamlit as st
+
+from gan_core import health, jobs, throughput
+from gan_core.runs import Run, Status
+from app_pages.charts import Panel, panels_figure
+from app_pages.common import duration_text, state_badge
+
+
+def controls_ui(run: Run, status: Status) -> None:
+    """Stop for an active run; Resume (or Train more, once the run reached its steps) for a stopped one.
+
+    Every action ends in a rerun of the whole page, so that polling starts or stops with the run.
+    """
+    config = run.config
+    try:
+        if status.is_active:
+            if st.button("Stop", key="monitor_stop", icon=":material/stop_circle:", disabled=status.state == "stopping",
+                         help="The trainer writes a checkpoint and exits at its next step."):
+                jobs.stop_run(run)
+                st.rerun()
+        elif status.step < config.steps:
+            if st.button("Resume", key="monitor_resume", icon=":material/play_circle:", type="primary",
+                         help="Continue from the latest checkpoint up to the run's total steps."):
+                jobs.resume_run(run)
+                st.rerun()
+        else:
+            extra, button = st.columns([2, 1], vertical_alignment="bottom")
+            extra_steps = extra.number_input("Extra steps", min_value=1, max_value=1_000_000,
+                                             value=max(config.steps // 2, 1), step=100, key="monitor_extra_steps")
+            if button.button("Train more", key="monitor_train_more", icon=":material/play_circle:"):
+                jobs.resume_run(run, extra_steps=int(extra_steps))
+                st.rerun()
+    except ValueError as error:
+        st.error(str(error))
+
+
+def status_ui(run: Run, status: Status, rows: list[dict[str, Any]]) -> None:
+    """The run's state with its message, and a progress bar with speed and time left."""
+    total = run.config.steps
+    st.markdown(f"**Status:** {state_badge(status.state)} {status.message}")
+    speed = rows[-1]["images_per_second"] if rows else None
+    left = throughput.seconds_left(rows, total) if status.is_active else None
+    parts = [f"step {status.step:,} of {total:,}"]
+    parts += [f"{speed:,.0f} images/s"] if speed else []
+    parts += [f"about {duration_text(left)} left"] if left is not None else []
+    st.progress(min(status.step / total, 1.0), text=" · ".join(parts))
+
+
+def latest_grid_ui(run: Run) -> None:
+    steps = run.sample_steps()
+    if steps:
+        st.image(str(run.sample_path(steps[-1])), caption=f"Fixed noise at step {steps[-1]:,}", output_format="PNG")
+    else:
+        st.caption("The first sample grid appears when the trainer has started.")
+
+
+def charts_ui(run: Run, rows: list[dict[str, Any]]) -> None:
+    """Losses, the discriminator's output on real and generated examples, and gradient norms, in one figure."""
+    if not rows:
+        st.info("No metrics logged yet: the trainer is starting (loading TensorFlow takes a few seconds).")
+        return
+    loss = run.config.loss
+    smoothing = st.slider("Smoothing", 0.0, 0.99, 0.6, step=0.01, key="monitor_smoothing",
+                          help="An exponential moving average, as in TensorBoard: 0 shows the raw values.")
+    steps = [row["step"] for row in rows]
+
+    def column(name: str, smooth: bool = True) -> np.ndarray:
+        values = np.array([np.nan if row[name] is None else row[name] for row in rows], dtype=np.float64)
+        return health.exponential_moving_average(values, smoothing) if smooth else values
+
+    real, output_title = health.discriminator_output_view(column("d_real"), loss)
+    fake, _ = health.discriminator_output_view(column("d_fake"), loss)
+    is_probability = loss in health.PROBABILITY_LOSSES
+    norms = {"D gradient": (steps, column("d_grad_norm", False)), "G gradient": (steps, column("g_grad_norm", False))}
+    if loss == "wgan_gp":
+        norms["gradient penalty"] = (steps, column("gradient_penalty", False))
+    panels = [
+        Panel("Losses", "loss", {"discriminator": (steps, column("d_loss")), "generator": (steps, column("g_loss"))}),
+        Panel("Discriminator output", output_title, {"on real": (steps, real), "on generated": (steps, fake)},
+              (0.0, 1.0) if is_probability else None),
+        Panel("Gradient norms", "norm", norms),
+    ]
+    st.plotly_chart(panels_figure(panels), key="monitor_chart")
+    st.caption("Discriminator output: " + ("the sigmoid of its mean logit; 1 means sure it is real, 0 sure it is "
+                                           "generated." if is_probability else
+                                           f"its mean raw score; with the {loss} loss it is not a probability."))
+
+
+def throttled_rows(run: Run, rows: list[dict[str, Any]], seconds: float) -> list[dict[str, Any]]:
+    """The rows as they stood at most `seconds` ago. Between refreshes the figure is unchanged, so the browser
+    does not redraw it, which is where most of the live view's cost lies.
+
+    Rows only ever grow at the end (a rewritten log is read afresh and may be shorter), so a count is enough.
+    """
+    held = st.session_state.get("monitor_chart_rows")
+    now = time.monotonic()
+    if held is None or held[0] != str(run.path) or now - held[1] >= seconds or held[2] > len(rows):
+        held = st.session_state["monitor_chart_rows"] = (str(run.path), now, len(rows))
+    return rows[: held[2]]
+
+
+def findings_ui(findings: list[health.Finding]) -> None:
+    for finding in findings:
+        st.warning(finding.message, icon=":material/warning:")

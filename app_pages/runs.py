@@ -1,0 +1,33 @@
+"""Runs: overlay the curves of several runs, and manage one run: reuse its settings, export it, delete it."""
+
+import streamlit as st
+
+from gan_core import jobs, runs
+from app_pages.common import TRAIN_PAGE, no_runs_ui, run_picker_ui, runs_dir, state_badge
+from app_pages.runs_views import delete_ui, export_ui, overlay_ui
+
+st.title("Runs")
+all_runs = runs.list_runs(runs_dir())
+if not all_runs:
+    no_runs_ui("list")
+    st.stop()
+
+st.header("Training curves")
+overlay_ui(all_runs)
+
+st.header("Manage a run")
+run = run_picker_ui(all_runs, label="Run to manage")
+jobs.refresh_status(run)
+st.markdown(f"{state_badge(run.status.state)} {run.status.message}")
+with st.expander("Its settings (config.json)"):
+    st.code(run.config.to_json(), language="json")
+
+if st.button("Use as the starting point of a new run", key="runs_start_from", icon=":material/content_copy:",
+             help="Opens the Train page with this run's settings filled in."):
+    st.switch_page(TRAIN_PAGE, query_params={"from_run": run.run_id})
+
+st.subheader("Export the generator")
+export_ui(run)
+
+st.subheader("Delete")
+delete_ui(run)

@@ -1,0 +1,73 @@
+"""The Runs page's sections: curves of several runs overlaid, generator export, and deleting a run."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import streamlit as st
+
+from gan_core import health, runs
+from gan_core.runs import METRIC_COLUMNS, Run
+from app_pages.charts import line_figure
+from app_pages.common import checkpoint_picker_ui, run_title
+
+CURVE_NAMES = {
+    "d_loss": "discriminator loss", "g_loss": "generator loss", "d_real": "discriminator output on real (raw)",
+    "d_fake": "discriminator output on generated (raw)", "d_grad_norm": "discriminator gradient norm",
+    "g_grad_norm": "generator gradient norm", "gradient_penalty": "gradient penalty", "images_per_second": "images/s",
+}
+
+
+def overlay_ui(all_runs: list[Run]) -> None:
+    """One metric of several runs on one chart."""
+    by_id = {run.run_id: run for run in all_runs}
+    chosen = st.multiselect("Runs to overlay", list(by_id), default=list(by_id)[:3], key="runs_overlay",
+                            format_func=lambda run_id: run_title(by_id[run_id]))
+    metric_column, smoothing_column = st.columns(2)
+    metric = metric_column.selectbox("Curve", METRIC_COLUMNS, format_func=CURVE_NAMES.get, key="runs_metric")
+    smoothing = smoothing_column.slider("Smoothing", 0.0, 0.99, 0.6, step=0.01, key="runs_smoothing")
+    lines = {}
+    for run_id in chosen:
+        rows = by_id[run_id].metrics_since(-1)
+        values = [float("nan") if row[metric] is None else row[metric] for row in rows]
+        lines[run_title(by_id[run_id])] = ([row["step"] for row in rows],
+                                           health.exponential_moving_average(values, smoothing))
+    st.plotly_chart(line_figure(lines, CURVE_NAMES[metric].capitalize(), CURVE_NAMES[metric]), key="runs_overlay_chart")
+
+
+def export_ui(run: Run) -> None:
+    """Save the generator of a checkpoint as a .keras file, then offer it for download."""
+    step = checkpoint_picker_ui(run, key="runs_export_checkpoint")
+    if step is None:
+        return
+    if st.button("Prepare the generator file (.keras)", key="runs_export", icon=":material/deployed_code:",
+                 help="Saves the generator so that keras.models.load_model opens it without this project."):
+        from gan_core import sampling  # Imported here: it loads TensorFlow, which this page otherwise does not need.
+
+        with st.spinner("Saving the generator…"), tempfile.TemporaryDirectory() as folder:
+            path = sampling.export_generator(run, Path(folder) / "generator.keras", step)
+            st.session_state["runs_export_file"] = {"run_id": run.run_id, "step": step, "data": path.read_bytes()}
+    export = st.session_state.get("runs_export_file")
+    if export and export["run_id"] == run.run_id and export["step"] == step:
+        st.download_button(f"Download generator.keras ({len(export['data']) / 1024:,.0f} KiB)", data=export["data"],
+                           file_name=f"{run.run_id}-step-{step}-generator.keras", mime="application/octet-stream",
+                           key="runs_export_download", on_click="ignore", icon=":material/download:")
+
+
+def delete_ui(run: Run) -> None:
+    """Delete a run after an explicit confirmation; never while it trains."""
+    active = run.status.is_active
+    if active:
+        st.caption("This run is training: stop it on the Monitor page before deleting it.")
+    confirmed = st.checkbox(f"Yes, delete {run_title(run)} and all its files", key="runs_delete_confirm",
+                            disabled=active)
+    if st.button("Delete run", key="runs_delete", icon=":material/delete:", disabled=active or not confirmed):
+        try:
+            runs.delete_run(run)
+        except ValueError as error:
+            st.error(str(error))
+            return
+        st.session_state.pop("runs_delete_confirm", None)
+        st.toast(f"Deleted {run.run_id}.")
+        st.rerun()

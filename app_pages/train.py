@@ -1,0 +1,60 @@
+"""Train: set up a run from a preset or a past run, check it, see how long it will take, and start it."""
+
+import streamlit as st
+
+from gan_core import jobs, runs, throughput
+from gan_core.config import RunConfig
+from app_pages.common import MONITOR_PAGE, duration_text, runs_dir
+from app_pages.train_form import (apply_values, dataset_picker_ui, field_at_fault, form_fields_ui, form_values,
+                              preset_picker_ui, upload_ui)
+
+st.title("Train")
+st.markdown("Pick a preset, adjust what you like, and start. The run trains in its own process, so you can close "
+            "this tab at any time; its progress is saved in the run store.")
+
+starting_run_id = st.query_params.get("from_run")
+if starting_run_id:
+    # Opened from the Runs page: that run's settings fill the form once, then the person edits freely.
+    del st.query_params["from_run"]
+    apply_values(runs.open_run(runs_dir() / starting_run_id).config.to_dict())
+    st.session_state["train_started_from"] = starting_run_id
+preset_picker_ui()
+if st.session_state.get("train_started_from"):
+    st.caption(f"The form was filled from run `{st.session_state['train_started_from']}`.")
+
+st.header("Data")
+dataset = dataset_picker_ui()
+upload_message = st.empty()
+preview = upload_ui(runs_dir() / "uploads") if dataset == "folder" else None
+
+with st.form("train_form", border=True):
+    placeholders = form_fields_ui()
+    general_message = st.empty()
+    check_column, start_column = st.columns([1, 3])
+    check_column.form_submit_button("Check settings and estimate time", key="train_check")
+    started = start_column.form_submit_button("Start training", type="primary", key="train_start",
+                                              icon=":material/play_arrow:")
+
+try:
+    config = RunConfig.from_dict(form_values())
+    if config.conditional and preview is not None and not preview.class_names:
+        raise ValueError("conditional=True is not allowed for images without classes; put them in one sub-folder "
+                         "per class, or untick Conditional")
+except ValueError as error:
+    config = None
+    field = field_at_fault(str(error))
+    target = upload_message if field in ("data_path", "dataset") else placeholders.get(field, general_message)
+    target.error(str(error), icon=":material/error:")
+
+if config is not None:
+    estimate = throughput.estimate(config, throughput.measured_history(runs.list_runs(runs_dir())))
+    total = estimate.seconds_per_1000_steps * config.steps / 1000
+    st.info(f"**About {duration_text(estimate.seconds_per_1000_steps)} per 1000 steps**, so about "
+            f"{duration_text(total)} for all {config.steps:,} steps on this machine.  \nHow this is estimated: "
+            f"{estimate.source}.", icon=":material/timer:")
+    if started:
+        run = runs.create_run(config, runs_dir())
+        jobs.start_run(run)
+        st.switch_page(MONITOR_PAGE, query_params={"run": run.run_id})
+elif started:
+    st.warning("The run was not started: fix the setting marked above first.")
