@@ -12,6 +12,8 @@ navigation = st.navigation([
     st.Page("app_pages/monitor.py", title="Monitor", icon=":material/monitoring:"),
     st.Page("app_pages/gallery.py", title="Gallery", icon=":material/photo_library:"),
     st.Page("app_pages/compare.py", title="Compare", icon=":material/compare:"),
+    st.Page("app_pages/evaluate.py", title="Evaluate", icon=":material/analytics:"),
+    st.Page("app_pages/human_test.py", title="Real or fake?", icon=":material/visibility:"),
     st.Page("app_pages/runs.py", title="Runs", icon=":material/folder_open:"),
 ])
 with st.sidebar:

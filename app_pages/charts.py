@@ -94,12 +94,14 @@ def panels_figure(panels: Sequence[Panel], height: int = 320) -> go.Figure:
 
 
 def scatter_figure(real_points: np.ndarray, fake_points: np.ndarray, title: str, extent: float = 5.0) -> go.Figure:
-    """Real points in grey and generated points in orange on the same square axes."""
-    figure = go.Figure()
-    for name, points, colour in (("real", real_points, REAL_COLOUR), ("generated", fake_points, FAKE_COLOUR)):
-        figure.add_trace(go.Scattergl(x=points[:, 0], y=points[:, 1], mode="markers", name=name,
-                                      marker=dict(size=4, color=colour, opacity=0.6)))
-    figure.update_layout(title=title, height=460, margin=dict(l=10, r=10, t=40, b=10))
-    figure.update_xaxes(range=[-extent, extent])
-    figure.update_yaxes(range=[-extent, extent], scaleanchor="x", scaleratio=1)
-    return figure
+    """Real points in grey and generated points in orange on the same square axes, [-extent, extent] each way."""
+    traces = [dict(type="scatter", x=points[:, 0], y=points[:, 1], mode="markers", name=name,
+                   marker=dict(size=4, color=colour, opacity=0.6))
+              for name, points, colour in (("real", real_points, REAL_COLOUR), ("generated", fake_points, FAKE_COLOUR))]
+    return go.Figure(dict(data=traces, layout=dict(
+        title=dict(text=title), height=460, margin=dict(l=10, r=10, t=40, b=10), template="none",
+        legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1.0),
+        # A square plot whose width shrinks to fit, rather than a stretched x range.
+        xaxis=dict(range=[-extent, extent], constrain="domain"),
+        yaxis=dict(range=[-extent, extent], scaleanchor="x", scaleratio=1),
+    )))

@@ -168,6 +168,16 @@ def cached_generator(run_path: str, step: int):
     return sampling.load_generator(runs.open_run(run_path), step)
 
 
+def generator_ready_ui(run: Run, step: int) -> bool:
+    """Load (and cache) the generator of a checkpoint; False, with the reason shown, when it cannot be loaded."""
+    try:
+        cached_generator(str(run.path), step)
+    except ValueError as error:
+        st.error(f"This checkpoint cannot be used: {error}", icon=":material/error:")
+        return False
+    return True
+
+
 @st.cache_data(max_entries=32, show_spinner="Generating samples…")
 def generated_samples(run_path: str, step: int, count: int, seed: int, labels: tuple[int, ...] | None = None) -> np.ndarray:
     """`count` samples of a checkpoint from the noise of `seed` (uint8 images or float32 points), one label each if given."""

@@ -4,8 +4,8 @@ import streamlit as st
 
 from gan_core import comparison, runs
 from app_pages.charts import scatter_figure
-from app_pages.common import (checkpoint_picker_ui, generated_samples, grid_picture, no_runs_ui, real_examples,
-                          run_picker_ui, runs_dir)
+from app_pages.common import (checkpoint_picker_ui, generated_samples, generator_ready_ui, grid_picture, no_runs_ui,
+                              real_examples, run_picker_ui, runs_dir)
 from app_pages.gallery_views import MAX_SEED, class_names
 
 st.title("Compare")
@@ -16,7 +16,7 @@ if run is None:
 config = run.config
 step = checkpoint_picker_ui(run, key="compare_checkpoint")
 
-if step is not None:
+if step is not None and generator_ready_ui(run, step):
     names = class_names(run)
     seed_column, count_column = st.columns(2)
     seed = seed_column.number_input("Seed", 0, MAX_SEED, 0, key="compare_seed",

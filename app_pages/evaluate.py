@@ -3,7 +3,7 @@
 import streamlit as st
 
 from gan_core import runs
-from app_pages.common import checkpoint_picker_ui, no_runs_ui, run_picker_ui, runs_dir
+from app_pages.common import checkpoint_picker_ui, generator_ready_ui, no_runs_ui, run_picker_ui, runs_dir
 from app_pages.evaluate_data import feature_space
 from app_pages.evaluate_details import details_ui
 from app_pages.evaluate_views import metrics_ui, no_feature_space_ui, sample_count_ui, training_ui
@@ -31,4 +31,5 @@ else:
     training_ui(run, sample_count, extractor, reference)
 
 st.header("Real against generated")
-details_ui(run, step, sample_count, extractor)
+if generator_ready_ui(run, step):
+    details_ui(run, step, sample_count, extractor)

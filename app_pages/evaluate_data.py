@@ -1,8 +1,8 @@
 """Cached computations behind the Evaluate page: feature spaces, real and generated sets, features and scores.
 
 The real side is drawn exactly as gan_core.evaluation draws it (the held-out split, the same seed), so what the
-views show is what the metrics measured. Results are cached per browser-independent input: loaded networks with
-`st.cache_resource` (shared, never changed), arrays with `st.cache_data`. TensorFlow is imported only inside the
+views show is what the metrics measured. Everything is cached for all visitors: loaded networks with
+`st.cache_resource` (they never change), arrays with `st.cache_data`. TensorFlow is imported only inside the
 functions that need it.
 """
 

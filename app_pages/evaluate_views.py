@@ -144,9 +144,13 @@ def metrics_ui(run: Run, step: int, sample_count: int, extractor: features.Featu
 def feature_space_text(results: dict[str, Any]) -> str:
     """Where the numbers come from, in one or two sentences."""
     count = f"{results['sample_count']:,}"
-    text = (f"{count} generated samples against {count} held-out real ones ({results['real_split']} split); real vs "
-            f"real compares {count} training with {count} held-out samples, which is what a perfect generator "
-            f"scores at this count. ")
+    if results["real_split"] == "test":
+        text = (f"{count} generated samples against {count} held-out real ones (the test split); real vs real "
+                f"compares {count} training with {count} held-out samples: what a perfect generator scores at this "
+                "count. ")
+    else:
+        text = (f"{count} generated samples against {count} real ones from the collection; real vs real compares "
+                f"two halves of it: what a perfect generator scores at this count. ")
     accuracy = results.get("classifier_test_accuracy")
     if accuracy is not None:
         text += (f"Features: the project's {results['feature_label']} ({accuracy:.1%} test accuracy), so the "
@@ -199,7 +203,7 @@ def training_ui(run: Run, sample_count: int, extractor: features.FeatureExtracto
 
 
 def training_figure(curve: list[dict[str, Any]], reference: dict | None):
-    """FD, KID and precision / recall against the step, each with its real-vs-real level when known."""
+    """FD, KID and precision / recall against the step; FD and KID with their real-vs-real level when known."""
     steps = [results["step"] for results in curve]
 
     def lines(*keys: str) -> dict:

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from gan_core import runs
-from app_pages.common import checkpoint_picker_ui, no_runs_ui, run_picker_ui, runs_dir
+from app_pages.common import checkpoint_picker_ui, generator_ready_ui, no_runs_ui, run_picker_ui, runs_dir
 from app_pages.gallery_views import fresh_samples_ui, interpolation_ui, scatter_ui, timeline_ui
 
 st.title("Gallery")
@@ -18,7 +18,7 @@ timeline_ui(run)
 st.header("Fresh samples")
 st.caption("Drawn from a saved checkpoint with new noise. Loading a checkpoint takes a few seconds the first time.")
 step = checkpoint_picker_ui(run, key="gallery_checkpoint")
-if step is None:
+if step is None or not generator_ready_ui(run, step):
     st.stop()
 if run.config.is_points:
     scatter_ui(run, step)

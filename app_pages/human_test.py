@@ -3,7 +3,7 @@
 import streamlit as st
 
 from gan_core import judging, runs
-from app_pages.common import checkpoint_picker_ui, no_runs_ui, run_picker_ui, runs_dir
+from app_pages.common import checkpoint_picker_ui, generator_ready_ui, no_runs_ui, run_picker_ui, runs_dir
 from app_pages.human_test_views import answers_ui, judgement_pool, question_ui, reset_ui, score_ui
 
 st.title("Real or fake?")
@@ -18,11 +18,11 @@ if run.config.is_points:
             "real points is on the Evaluate page.", icon=":material/info:")
     st.stop()
 step = checkpoint_picker_ui(run, key="human_checkpoint")
-if step is None:
+if step is None or not generator_ready_ui(run, step):
     st.stop()
 try:
     pool = judgement_pool(run, step)
-except ValueError as error:  # e.g. a checkpoint from an older version, or data no longer on this machine
+except ValueError as error:  # e.g. the dataset is no longer on this machine
     st.error(str(error))
     st.stop()
 

@@ -106,7 +106,7 @@ def answers_ui(answers: list[dict], pool: tuple[np.ndarray, np.ndarray]) -> None
             "You said": ANSWER_TEXT[answer["answered_real"]],
             "Right": answer["is_real"] == answer["answered_real"],
         })
-    st.dataframe(rows, hide_index=True, key="human_answers_table", row_height=THUMBNAIL_SIDE + 8,
+    st.dataframe(rows, hide_index=True, key="human_answers_table",
                  column_config={"Image": st.column_config.ImageColumn("Image", width="small"),
                                 "Right": st.column_config.CheckboxColumn("Right")})
 

@@ -46,7 +46,11 @@ def export_ui(run: Run) -> None:
         from gan_core import sampling  # Imported here: it loads TensorFlow, which this page otherwise does not need.
 
         with st.spinner("Saving the generator…"), tempfile.TemporaryDirectory() as folder:
-            path = sampling.export_generator(run, Path(folder) / "generator.keras", step)
+            try:
+                path = sampling.export_generator(run, Path(folder) / "generator.keras", step)
+            except ValueError as error:
+                st.error(f"This checkpoint cannot be exported: {error}", icon=":material/error:")
+                return
             st.session_state["runs_export_file"] = {"run_id": run.run_id, "step": step, "data": path.read_bytes()}
     export = st.session_state.get("runs_export_file")
     if export and export["run_id"] == run.run_id and export["step"] == step:

@@ -50,7 +50,9 @@ class RunConfig:
     g_beta_2: float = 0.999
     d_beta_1: float = 0.5
     d_beta_2: float = 0.999
-    g_ema_decay: float = 0.999  # samples come from an exponential moving average of the generator's weights; 0 = off
+    # Samples can come from an exponential moving average of the generator's weights; 0 (off) samples the
+    # generator itself. 0.999 smooths long runs; on short runs it lags behind the generator.
+    g_ema_decay: float = 0.0
     n_critic: int = 1  # discriminator updates per generator update (5 is usual for WGAN-GP)
     gp_weight: float = 10.0  # gradient-penalty weight, used by "wgan_gp" only
     steps: int = 5000  # generator updates in total

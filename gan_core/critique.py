@@ -1,0 +1,85 @@
+"""The discriminator's verdict: load it from a checkpoint and score real and generated examples with it.
+
+Trained with the cross-entropy losses (non_saturating, minimax), the discriminator's logit passed through a
+sigmoid is its probability that an example is real. The other losses train a critic whose raw output has no
+probability reading: for wgan_gp and hinge only "higher looks more real" holds, and lsgan pushes it towards 1
+for real and 0 for generated examples. Scores on held-out real examples beside scores on generated ones show
+how well the discriminator still tells the two apart at a checkpoint: two overlapping histograms mean it can
+no longer separate them (or has collapsed), two far-apart ones that it wins easily.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.special
+import tensorflow as tf
+import keras
+
+from gan_core import models
+from gan_core.config import LOSSES
+from gan_core.runs import Run
+from gan_core.sampling import num_classes
+
+# Losses whose discriminator output is a logit of "real".
+PROBABILITY_LOSSES = ("non_saturating", "minimax")
+
+
+def load_discriminator(run: Run, step: int | None = None) -> keras.Model:
+    """The run's discriminator as of the checkpoint at `step` (default: the latest one)."""
+    available = run.checkpoint_steps()
+    if not available:
+        raise ValueError(f"run {run.run_id} has no checkpoint yet; train it for at least a few steps first")
+    step = available[-1] if step is None else step
+    if step not in available:
+        raise ValueError(f"run {run.run_id} has no checkpoint at step {step}; available: {available}")
+    _, discriminator = models.build_models(run.config, num_classes(run))
+    checkpoint = tf.train.Checkpoint(discriminator=discriminator)
+    # Only the discriminator is wanted; the generators and optimizers in the file are deliberately left unread,
+    # but every variable of the discriminator must be found in the file.
+    checkpoint.restore(str(run.checkpoints_dir / f"ckpt-{step}")).expect_partial().assert_existing_objects_matched()
+    return discriminator
+
+
+def discriminator_logits(
+    discriminator: keras.Model, examples: np.ndarray, labels: np.ndarray | None = None, batch_size: int = 500
+) -> np.ndarray:
+    """The discriminator's raw output (N,) for uint8 images or float32 (N, 2) points, one label each if conditional.
+
+    Images are scaled to [-1, 1] exactly as the trainer feeds real ones.
+    """
+    examples = np.asarray(examples)
+    if examples.dtype == np.uint8 and examples.ndim == 4:
+        inputs = examples.astype(np.float32) / 127.5 - 1.0
+    elif examples.ndim == 2 and np.issubdtype(examples.dtype, np.floating):
+        inputs = examples.astype(np.float32)
+    else:
+        raise ValueError(f"examples must be uint8 images (N, H, W, C) or float points (N, 2), "
+                         f"got {examples.dtype} {examples.shape}")
+    conditional = isinstance(discriminator.input, (list, tuple))
+    if conditional and (labels is None or len(labels) != len(inputs)):
+        raise ValueError("this discriminator is conditional: give one class label per example")
+    outputs = []
+    for start in range(0, len(inputs), batch_size):
+        batch = inputs[start : start + batch_size]
+        batch_inputs = [batch, np.asarray(labels[start : start + batch_size], np.int32)] if conditional else batch
+        outputs.append(np.asarray(discriminator(batch_inputs, training=False)).reshape(-1))
+    return np.concatenate(outputs) if outputs else np.zeros(0, np.float32)
+
+
+def readable_scores(logits: np.ndarray, loss: str) -> np.ndarray:
+    """The discriminator's outputs as people should read them: probabilities of "real" where the loss gives one."""
+    if loss not in LOSSES:
+        raise ValueError(f"loss {loss!r} does not exist; choose one of {', '.join(LOSSES)}")
+    logits = np.asarray(logits, dtype=np.float64)
+    return scipy.special.expit(logits) if loss in PROBABILITY_LOSSES else logits
+
+
+def score_label(loss: str) -> str:
+    """What `readable_scores` returns for this loss, in a few words for an axis title."""
+    if loss not in LOSSES:
+        raise ValueError(f"loss {loss!r} does not exist; choose one of {', '.join(LOSSES)}")
+    if loss in PROBABILITY_LOSSES:
+        return "D(x): the discriminator's probability that x is real"
+    if loss == "lsgan":
+        return "discriminator output (trained towards 1 for real, 0 for generated)"
+    return "critic score (higher looks more real; no fixed scale)"
