@@ -100,9 +100,13 @@ def build_generator(
 
 
 def build_discriminator(
-    data_shape: tuple[int, ...], architecture: str, num_classes: int = 0, width: int = 64
+    data_shape: tuple[int, ...], architecture: str, num_classes: int = 0, width: int = 64, batch_norm: bool = False
 ) -> keras.Model:
-    """The discriminator: x, or [x, labels] when num_classes > 0, to raw logits of shape (batch, 1)."""
+    """The discriminator: x, or [x, labels] when num_classes > 0, to raw logits of shape (batch, 1).
+
+    `batch_norm` adds batch normalisation after every DCGAN convolution but the first, as in Radford et al.
+    (2016); it must stay off for WGAN-GP, whose gradient penalty is defined per example.
+    """
     shape = check_data_shape(data_shape, architecture)
     _check_sizes(num_classes=num_classes, width=width)
     x = keras.Input(shape=shape, name="x")
@@ -126,7 +130,7 @@ def build_discriminator(
     elif architecture == "mlp":
         logits = _mlp_image_discriminator(hidden, width)
     else:
-        logits = _dcgan_discriminator(hidden, shape, width)
+        logits = _dcgan_discriminator(hidden, shape, width, batch_norm)
     return keras.Model(inputs, logits, name="discriminator")
 
 
@@ -136,7 +140,9 @@ def build_models(config: RunConfig, num_classes: int) -> tuple[keras.Model, kera
     if config.conditional and num_classes < 1:
         raise ValueError(f"num_classes={num_classes!r} is not allowed for a conditional run; it needs at least 1 class")
     generator = build_generator(config.data_shape, config.latent_dim, config.architecture, classes, config.width)
-    discriminator = build_discriminator(config.data_shape, config.architecture, classes, config.width)
+    discriminator = build_discriminator(
+        config.data_shape, config.architecture, classes, config.width, batch_norm=config.loss != "wgan_gp"
+    )
     return generator, discriminator
 
 
@@ -205,11 +211,18 @@ def _dcgan_generator(hidden: keras.KerasTensor, shape: tuple[int, ...], width: i
     )(hidden)
 
 
-def _dcgan_discriminator(hidden: keras.KerasTensor, shape: tuple[int, ...], width: int) -> keras.KerasTensor:
+def _dcgan_discriminator(
+    hidden: keras.KerasTensor, shape: tuple[int, ...], width: int, batch_norm: bool
+) -> keras.KerasTensor:
     _, downsamplings = dcgan_start_size(shape[0])
     filters = width
     for index in range(1, downsamplings + 1):
-        hidden = layers.Conv2D(filters, 4, strides=2, padding="same", name=f"d_downsample_{index}")(hidden)
+        normalised = batch_norm and index > 1
+        hidden = layers.Conv2D(
+            filters, 4, strides=2, padding="same", use_bias=not normalised, name=f"d_downsample_{index}"
+        )(hidden)
+        if normalised:
+            hidden = layers.BatchNormalization(synchronized=True, name=f"d_downsample_{index}_norm")(hidden)
         hidden = layers.LeakyReLU(LEAKY_RELU_SLOPE, name=f"d_downsample_{index}_relu")(hidden)
         filters *= 2
     hidden = layers.Flatten(name="d_flatten")(hidden)

@@ -251,3 +251,12 @@ def test_bad_latent_dim_and_missing_classes_are_refused():
         build_generator((28, 28, 1), 0, "dcgan")
     with pytest.raises(ValueError, match="num_classes=0 is not allowed for a conditional run"):
         build_models(preset("mnist-cgan"), num_classes=0)
+
+
+def test_the_dcgan_discriminator_normalises_batches_except_for_wgan_gp():
+    def norm_layers(config):
+        _, discriminator = build_models(config, num_classes=0)
+        return [layer.name for layer in discriminator.layers if "norm" in layer.name]
+
+    assert norm_layers(preset("fashion-dcgan")) == ["d_downsample_2_norm"], "not after the first convolution"
+    assert norm_layers(preset("fashion-wgan-gp")) == [], "the gradient penalty is per example"
