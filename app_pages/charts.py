@@ -43,8 +43,9 @@ def line_figure(lines: dict[str, tuple[Sequence[float], Sequence[float]]], title
                            line=dict(color=LINE_COLOURS[index % len(LINE_COLOURS)])))
     y_axis = dict(title=dict(text=y_title)) | (dict(range=list(y_range)) if y_range is not None else {})
     return go.Figure(dict(data=traces, layout=dict(
-        title=dict(text=title), height=CHART_HEIGHT, margin=dict(l=10, r=10, t=40, b=10),
-        legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1.0),
+        title=dict(text=title), height=CHART_HEIGHT + 20 * len(lines), margin=dict(l=10, r=10, t=40, b=10),
+        # Under the plot, one entry per line, since run names are long.
+        legend=dict(orientation="v", yanchor="top", y=-0.25, xanchor="left", x=0.0),
         xaxis=dict(title=dict(text="step")), yaxis=y_axis,
         # Streamlit's theme styles the chart, so Plotly's own template would only add weight to every update.
         template="none",

@@ -16,19 +16,17 @@ import streamlit as st
 from gan_core import images, jobs, runs
 from gan_core.runs import Run
 
-HOME_PAGE = "app_pages/home.py"
 TRAIN_PAGE = "app_pages/train.py"
 MONITOR_PAGE = "app_pages/monitor.py"
 GALLERY_PAGE = "app_pages/gallery.py"
-COMPARE_PAGE = "app_pages/compare.py"
-RUNS_PAGE = "app_pages/runs.py"
 
 STATE_COLOURS = {
     "queued": "blue", "running": "green", "stopping": "orange", "stopped": "gray",
     "finished": "violet", "failed": "red", "diverged": "red",
 }
-# Evaluation results where a lower number is better, in order of preference for the overview's "best metric".
-LOWER_IS_BETTER = ("fd", "frechet_distance", "fid", "kid", "kernel_distance")
+# Evaluation results where a lower number is better, in order of preference for the overview's "best metric",
+# with how each is named when the evaluation does not name it itself.
+LOWER_IS_BETTER = {"frechet_distance": "FD", "kid_mean": "KID"}
 
 
 def runs_dir() -> Path:
@@ -125,24 +123,21 @@ def read_metrics(run: Run) -> list[dict[str, Any]]:
 
 
 def best_metric_text(evaluations: list[dict[str, Any]]) -> str:
-    """The best lower-is-better evaluation result as "fd 12.3 (step 2000)", or "—" when there is none."""
-    for name in LOWER_IS_BETTER:
-        scored = [(entry["results"][name], entry) for entry in evaluations
-                  if isinstance(entry["results"].get(name), (int, float))]
+    """The best lower-is-better evaluation result, e.g. "FID 12.3 (step 2,000)", or "—" when there is none."""
+    for name, default_label in LOWER_IS_BETTER.items():
+        scored = [entry for entry in evaluations if isinstance(entry["results"].get(name), (int, float))]
         if scored:
-            value, entry = min(scored, key=lambda pair: pair[0])
-            return f"{name} {value:.3g} (step {entry['step']:,}, {entry['feature_space']})"
+            best = min(scored, key=lambda entry: entry["results"][name])
+            label = best["results"].get("frechet_label", default_label) if name == "frechet_distance" else default_label
+            return f"{label} {best['results'][name]:.3g} (step {best['step']:,})"
     return "—"
 
 
-def latest_samples(run: Run) -> np.ndarray | None:
-    """The latest fixed-noise samples as an array: grid tiles for image runs, raw points for 2-D runs."""
-    path = run.latest_sample_path()
-    if path is None:
-        return None
+def samples_at(run: Run, step: int) -> np.ndarray | None:
+    """The fixed-noise samples saved at `step` as an array: grid tiles for image runs, raw points for 2-D runs."""
     config = run.config
     try:
-        return samples_from_file(str(path), config.is_points, config.sample_grid, config.data_shape[0])
+        return samples_from_file(str(run.sample_path(step)), config.is_points, config.sample_grid, config.data_shape[0])
     except (OSError, ValueError):
         return None  # Unreadable this time (e.g. deleted meanwhile); errors are not cached, so the next call retries.
 

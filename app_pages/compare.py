@@ -47,10 +47,5 @@ if step is not None and generator_ready_ui(run, step):
                           width="stretch", output_format="PNG")
 
 st.header("Metrics")
-evaluations = run.evaluations()
-if evaluations:
-    st.dataframe([{"step": entry["step"], "features": entry["feature_space"], "samples": entry["sample_count"],
-                   **entry["results"]} for entry in evaluations], key="compare_metrics_table")
-else:
-    st.info("Evaluation metrics (how close the generated distribution is to the real one) appear here once "
-            "this run has been evaluated.", icon=":material/analytics:")
+st.info("Evaluation metrics (how close the generated distribution is to the real one) appear here once this run "
+        "has been evaluated.", icon=":material/analytics:")

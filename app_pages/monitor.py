@@ -3,7 +3,7 @@
 import streamlit as st
 
 from gan_core import health, jobs, runs
-from app_pages.common import latest_samples, no_runs_ui, read_metrics, run_picker_ui, runs_dir
+from app_pages.common import no_runs_ui, read_metrics, run_picker_ui, runs_dir, samples_at
 from app_pages.monitor_views import charts_ui, controls_ui, findings_ui, latest_grid_ui, status_ui, throttled_rows
 
 # While the run is active the page polls the run store every second. Redrawing the curves costs the browser
@@ -27,13 +27,15 @@ def live_view() -> None:
     if was_active and not status.is_active:
         st.rerun()  # The whole page, so that polling stops and the controls match the new state.
     rows = read_metrics(run)
+    sample_step = max(run.sample_steps(), default=None)
+    samples = samples_at(run, sample_step) if sample_step is not None else None
     progress_column, grid_column = st.columns([3, 2])
     with progress_column:
         status_ui(run, status, rows)
         controls_ui(run, status)
-        findings_ui(health.diagnose(rows, run.config.loss, status.state, latest_samples(run)))
+        findings_ui(health.diagnose(rows, run.config.loss, status.state, samples, sample_step or 0))
     with grid_column:
-        latest_grid_ui(run)
+        latest_grid_ui(run, sample_step)
     charts_ui(run, throttled_rows(run, rows, CHART_REFRESH_SECONDS) if status.is_active else rows)
 
 

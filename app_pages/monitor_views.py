@@ -54,10 +54,10 @@ def status_ui(run: Run, status: Status, rows: list[dict[str, Any]]) -> None:
     st.progress(min(status.step / total, 1.0), text=" · ".join(parts))
 
 
-def latest_grid_ui(run: Run) -> None:
-    steps = run.sample_steps()
-    if steps:
-        st.image(str(run.sample_path(steps[-1])), caption=f"Fixed noise at step {steps[-1]:,}", output_format="PNG")
+def latest_grid_ui(run: Run, step: int | None) -> None:
+    """The fixed-noise grid saved at `step` (the latest one), or a note that none exists yet."""
+    if step is not None:
+        st.image(str(run.sample_path(step)), caption=f"Fixed noise at step {step:,}", output_format="PNG")
     else:
         st.caption("The first sample grid appears when the trainer has started.")
 
@@ -65,7 +65,8 @@ def latest_grid_ui(run: Run) -> None:
 def charts_ui(run: Run, rows: list[dict[str, Any]]) -> None:
     """Losses, the discriminator's output on real and generated examples, and gradient norms, in one figure."""
     if not rows:
-        st.info("No metrics logged yet: the trainer is starting (loading TensorFlow takes a few seconds).")
+        st.info("No metrics logged yet: the trainer is starting (loading TensorFlow takes a few seconds)."
+                if run.status.is_active else "This run logged no metrics.")
         return
     loss = run.config.loss
     smoothing = st.slider("Smoothing", 0.0, 0.99, 0.6, step=0.01, key="monitor_smoothing",
@@ -73,7 +74,7 @@ def charts_ui(run: Run, rows: list[dict[str, Any]]) -> None:
     steps = [row["step"] for row in rows]
 
     def column(name: str, smooth: bool = True) -> np.ndarray:
-        values = np.array([np.nan if row[name] is None else row[name] for row in rows], dtype=np.float64)
+        values = np.array([row[name] for row in rows], dtype=np.float64)  # None, for a missing value, becomes NaN
         return health.exponential_moving_average(values, smoothing) if smooth else values
 
     real, output_title = health.discriminator_output_view(column("d_real"), loss)
@@ -95,10 +96,10 @@ def charts_ui(run: Run, rows: list[dict[str, Any]]) -> None:
 
 
 def throttled_rows(run: Run, rows: list[dict[str, Any]], seconds: float) -> list[dict[str, Any]]:
-    """The rows as they stood at most `seconds` ago. Between refreshes the figure is unchanged, so the browser
-    does not redraw it, which is where most of the live view's cost lies.
+    """The rows as they stood at most `seconds` ago, so that the figure changes only that often.
 
-    Rows only ever grow at the end (a rewritten log is read afresh and may be shorter), so a count is enough.
+    The browser skips redrawing an unchanged figure, and redrawing is most of what the live view costs. Rows only
+    ever grow at the end (a rewritten log is read afresh and may be shorter), so remembering a count is enough.
     """
     held = st.session_state.get("monitor_chart_rows")
     now = time.monotonic()

@@ -6,7 +6,7 @@ from gan_core import jobs, runs, throughput
 from gan_core.config import RunConfig
 from app_pages.common import MONITOR_PAGE, duration_text, runs_dir
 from app_pages.train_form import (apply_values, dataset_picker_ui, field_at_fault, form_fields_ui, form_values,
-                              preset_picker_ui, upload_ui)
+                                  preset_picker_ui, upload_ui)
 
 st.title("Train")
 st.markdown("Pick a preset, adjust what you like, and start. The run trains in its own process, so you can close "
@@ -16,8 +16,12 @@ starting_run_id = st.query_params.get("from_run")
 if starting_run_id:
     # Opened from the Runs page: that run's settings fill the form once, then the person edits freely.
     del st.query_params["from_run"]
-    apply_values(runs.open_run(runs_dir() / starting_run_id).config.to_dict())
-    st.session_state["train_started_from"] = starting_run_id
+    starting_run = next((run for run in runs.list_runs(runs_dir()) if run.run_id == starting_run_id), None)
+    if starting_run is None:
+        st.warning(f"There is no run `{starting_run_id}` to start from; the form keeps its settings.")
+    else:
+        apply_values(starting_run.config.to_dict())
+        st.session_state["train_started_from"] = starting_run_id
 preset_picker_ui()
 if st.session_state.get("train_started_from"):
     st.caption(f"The form was filled from run `{st.session_state['train_started_from']}`.")

@@ -64,6 +64,8 @@ FIELDS: dict[str, tuple[str, str, str, Any, Any, Any]] = {
     "g_beta_2": ("float", "Generator Adam beta 2", "0.999 usually, 0.9 for WGAN-GP.", 0.0, 0.999, 0.001),
     "d_beta_1": ("float", "Discriminator Adam beta 1", "0.5 for DCGAN, 0 for WGAN-GP.", 0.0, 0.999, 0.1),
     "d_beta_2": ("float", "Discriminator Adam beta 2", "0.999 usually, 0.9 for WGAN-GP.", 0.0, 0.999, 0.001),
+    "g_ema_decay": ("float", "Generator weight averaging (EMA decay)", "Samples come from a moving average of "
+                    "the generator's weights: 0 turns it off, 0.999 smooths long runs.", 0.0, 0.9999, 0.001),
     "sample_every": ("int", "Sample grid every (steps)", "How often the fixed-noise grid is saved.", 1, None, 50),
     "checkpoint_every": ("int", "Checkpoint every (steps)", "A checkpoint is also written whenever the run stops.",
                          1, None, 100),
@@ -71,6 +73,9 @@ FIELDS: dict[str, tuple[str, str, str, Any, Any, Any]] = {
     "sample_grid": ("int", "Sample grid side", "The fixed-noise grid is this many samples wide.", 1, 16, 1),
 }
 CHOICES = {"architecture": config_module.ARCHITECTURES, "loss": config_module.LOSSES, "channels": (0, 1, 3)}
+# Enough digits that typical values show as they are (0.999, not 1.00).
+NUMBER_FORMATS = {"g_learning_rate": "%.1e", "d_learning_rate": "%.1e", "g_beta_1": "%.3f", "g_beta_2": "%.3f",
+                  "d_beta_1": "%.3f", "d_beta_2": "%.3f", "g_ema_decay": "%.4f"}
 MAIN_FIELDS = ("architecture", "loss", "conditional", "width", "latent_dim")
 TRAINING_FIELDS = ("steps", "batch_size", "g_learning_rate", "d_learning_rate", "n_critic", "gp_weight")
 # The "More settings" fields, row by row.
@@ -79,6 +84,7 @@ MORE_FIELD_ROWS = (
     ("image_size", "channels", "sample_grid"),
     ("sample_every", "checkpoint_every", "log_every"),
     ("g_beta_1", "g_beta_2", "d_beta_1", "d_beta_2"),
+    ("g_ema_decay",),
 )
 UPLOAD_TYPES = ["zip"] + [suffix.lstrip(".") for suffix in data.IMAGE_SUFFIXES]
 PREVIEW_COUNT = 16
@@ -93,12 +99,15 @@ class CollectionPreview:
 
 
 def apply_values(values: dict[str, Any]) -> None:
-    """Fill the form (and the dataset choice) from config values; fields not given get the RunConfig default."""
-    defaults = RunConfig().to_dict()
+    """Fill the form (and the dataset choice) from config values; fields not given get the RunConfig default.
+
+    All the values are kept as well, so that a field the form does not show keeps the value it was given.
+    """
+    full = {**RunConfig().to_dict(), **values}
+    st.session_state["train_values"] = full
     for name in (*FIELDS, "dataset"):
-        value = values.get(name, defaults[name])
-        st.session_state[f"field_{name}"] = FIELD_TYPES[name](value)
-    st.session_state["train_data_path"] = values.get("data_path", "")
+        st.session_state[f"field_{name}"] = FIELD_TYPES[name](full[name])
+    st.session_state["train_data_path"] = full["data_path"]
 
 
 def apply_chosen_preset() -> None:
@@ -133,9 +142,8 @@ def field_ui(name: str) -> st.delta_generator.DeltaGenerator:
     elif kind == "text":
         st.text_input(label, key=key, help=help_text, persist_state="session")
     else:
-        number_format = "%.1e" if name.endswith("learning_rate") else None
         st.number_input(label, min_value=minimum, max_value=maximum, step=step, key=key, help=help_text,
-                        format=number_format, persist_state="session")
+                        format=NUMBER_FORMATS.get(name), persist_state="session")
     return st.empty()
 
 
@@ -159,7 +167,8 @@ def form_fields_ui() -> dict[str, st.delta_generator.DeltaGenerator]:
 
 def form_values() -> dict[str, Any]:
     """The form's current values as RunConfig fields."""
-    values = {name: st.session_state[f"field_{name}"] for name in (*FIELDS, "dataset")}
+    values = dict(st.session_state.get("train_values", {}))
+    values.update({name: st.session_state[f"field_{name}"] for name in (*FIELDS, "dataset")})
     values["data_path"] = st.session_state.get("train_data_path", "") if values["dataset"] == "folder" else ""
     return values
 
@@ -222,7 +231,7 @@ def upload_ui(uploads_dir: Path) -> CollectionPreview | None:
     classes = f"{len(preview.class_names)} classes: {', '.join(preview.class_names)}" if preview.class_names \
         else "no classes (put images in one sub-folder per class to get them)"
     st.success(f"{preview.count:,} usable images in `{Path(data_path).name}`; {classes}.")
-    tiles = images.image_grid(preview.first_images, 2, PREVIEW_COUNT // 2, scale=images.grid_scale(image_size, 48))
+    tiles = images.image_grid(preview.first_images, 2, PREVIEW_COUNT // 2, scale=images.grid_scale(image_size, 64))
     st.image(tiles, caption="The first images, as the networks will see them", output_format="PNG")
     if preview.skipped:
         with st.expander(f"{len(preview.skipped)} file(s) skipped"):

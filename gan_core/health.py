@@ -121,14 +121,17 @@ def diagnose(
     loss: str,
     state: str = "running",
     samples: np.ndarray | None = None,
+    samples_step: int = 0,
     window_steps: int = DEFAULT_WINDOW_STEPS,
 ) -> list[Finding]:
-    """Known failure patterns in a run's logged rows and (optionally) its latest fixed-noise samples.
+    """Known failure patterns in a run's logged rows and (optionally) its fixed-noise samples at `samples_step`.
 
     Looks for: non-finite losses (or the "diverged" state); a discriminator loss near zero throughout the last
     `window_steps` steps; for the cross-entropy losses, generated samples rejected throughout that window while
     the generator's loss climbs; and samples that are nearly identical to each other. The window must be
-    fully covered by logged rows, so a run that has only just started is never flagged for the long patterns.
+    fully covered by logged rows, and samples are judged only from step `window_steps` on, because an untrained
+    generator's outputs are all alike (a DCGAN's first grid has a spread of about 3) and a run that has only
+    just started must not be flagged.
     """
     if loss not in LOSSES:
         raise ValueError(f"loss={loss!r} is not allowed; use one of {', '.join(LOSSES)}")
@@ -154,7 +157,7 @@ def diagnose(
                 findings.append(Finding("generator_failing", f"For the last {window_steps} steps the discriminator "
                                         "has rejected nearly every generated sample while the generator's loss keeps "
                                         "climbing: the generator is failing, which often ends in collapse."))
-    if samples is not None and len(samples) >= 2:
+    if samples is not None and len(samples) >= 2 and samples_step >= window_steps:
         spread = sample_spread(samples)
         limit = IDENTICAL_POINT_SPREAD if np.asarray(samples).ndim == 2 else IDENTICAL_PIXEL_STD
         if spread < limit:

@@ -1,0 +1,338 @@
+"""Every dashboard page, run by Streamlit's AppTest against a run store holding real, freshly trained runs.
+
+The store is made once per module by the command line (digits, conditional digits and the 2-D ring, a few dozen
+steps each). Pages are opened through app.py, as a browser would: run the router, then switch page.
+"""
+
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from gan_core import jobs
+from gan_core.runs import Run, list_runs, open_run
+
+PROJECT = Path(__file__).resolve().parents[1]
+APP = PROJECT / "app.py"
+CIFAR_PNGS = sorted((Path(os.environ["GAN_DATA_DIR"]) / "cifar10").glob("*/train/*.png"))
+TRAININGS = {
+    "digits": ["--preset", "digits-mlp", "--steps", "60", "--set", "sample_every=20"],
+    "conditional": ["--preset", "digits-mlp", "--steps", "40", "--set", "conditional=true", "--set",
+                    "name=Conditional digits"],
+    "ring": ["--preset", "ring-mlp", "--steps", "60", "--set", "sample_every=20"],
+}
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    """A run store with three finished runs, trained in parallel by the command line; name -> run."""
+    runs_dir = tmp_path_factory.mktemp("runs")
+    processes = {
+        name: subprocess.Popen([sys.executable, "-m", "gan_core", "train", *arguments, "--runs-dir", str(runs_dir)],
+                               cwd=PROJECT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        for name, arguments in TRAININGS.items()
+    }
+    made = {}
+    for name, process in processes.items():
+        output, _ = process.communicate(timeout=300)
+        assert process.returncode == 0, output[-2000:]
+        made[name] = open_run(output.strip().splitlines()[-1])
+    return made
+
+
+@pytest.fixture(autouse=True)
+def runs_dir_setting(request, monkeypatch):
+    """Point the pages at the test store (AppTest runs them in this process, so the variable is read live)."""
+    if "store" in request.fixturenames:
+        store = request.getfixturevalue("store")
+        monkeypatch.setenv("GAN_RUNS_DIR", str(store["digits"].path.parent))
+
+
+def open_page(page: str, run: Run | None = None, timeout: float = 30) -> AppTest:
+    """The app with `page` open (optionally with ?run=<id>), after a first run of the router."""
+    app = AppTest.from_file(str(APP), default_timeout=timeout)
+    app.run()
+    if run is not None:
+        app.query_params["run"] = run.run_id
+    app.switch_page(f"app_pages/{page}.py").run()
+    assert not app.exception, [error.value for error in app.exception]
+    return app
+
+
+def wait_for(condition, seconds: float) -> bool:
+    """Poll `condition` until it holds or `seconds` pass; returns whether it held."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.25)
+    return condition()
+
+
+def texts(app: AppTest) -> str:
+    """All markdown, captions, info and warning text on the page, joined, for substring checks."""
+    parts = [element.value for kind in ("markdown", "caption", "info", "warning", "error", "success", "subheader")
+             for element in getattr(app, kind)]
+    return "\n".join(str(part) for part in parts)
+
+
+def test_home_lists_every_run_with_its_samples_and_the_sidebar(store):
+    app = AppTest.from_file(str(APP), default_timeout=30).run()
+    assert not app.exception
+    assert [title.value for title in app.title] == ["Runs overview"]
+    page = texts(app)
+    for run in store.values():
+        assert run.run_id in page
+    assert "Conditional digits" in page and "ring · mlp · non_saturating" in page
+    assert "best metric: —" in page
+    assert len(app.image) == 3
+    assert "step 60 / 60" in [bar.proto.text for bar in app.get("progress")]
+    sidebar = [element.value for element in app.sidebar.subheader]
+    assert sidebar == ["Training now"]
+    assert "Nothing is training" in app.sidebar.caption[0].value
+
+
+def test_home_with_an_empty_store_invites_to_train(tmp_path, monkeypatch):
+    monkeypatch.setenv("GAN_RUNS_DIR", str(tmp_path))
+    app = AppTest.from_file(str(APP), default_timeout=30).run()
+    assert not app.exception
+    assert "There are no runs yet" in app.info[0].value
+    assert [link.proto.label for link in app.get("page_link")] == ["Set up a run"]
+
+
+def test_train_form_fills_from_a_preset_and_estimates_from_a_measured_run(store):
+    app = open_page("train")
+    assert [title.value for title in app.title] == ["Train"]
+    assert app.selectbox(key="field_dataset").value == "fashion_mnist"
+    app.selectbox(key="train_preset").set_value("digits-mlp").run()
+    assert app.selectbox(key="field_dataset").value == "digits"
+    assert app.number_input(key="field_steps").value == 3000
+    assert app.selectbox(key="field_architecture").value == "mlp"
+    estimate = app.info[-1].value
+    assert "per 1000 steps" in estimate and "measured" in estimate and store["digits"].run_id in estimate
+
+
+def test_train_form_shows_a_validation_message_at_the_field_at_fault(store):
+    app = open_page("train")
+    app.number_input(key="field_image_size").set_value(30)
+    app.button(key="train_check").click().run()
+    assert not app.exception
+    # The message sits in the "More settings" expander, where the image size field is.
+    messages = [error.value for error in app.expander[0].error]
+    assert len(messages) == 1 and messages[0].startswith("image_size=30 is not allowed")
+    assert not app.info or "per 1000 steps" not in app.info[-1].value
+
+    # The dataset is chosen outside the form, so its consequence shows at once, under the architecture.
+    app = open_page("train")
+    app.selectbox(key="field_dataset").set_value("ring").run()
+    architecture_errors = [error.value for error in app.columns[0].error]
+    assert architecture_errors and architecture_errors[0].startswith("architecture='dcgan' is not allowed")
+
+
+def test_train_previews_uploaded_images_and_lists_what_was_skipped(store):
+    app = open_page("train")
+    app.selectbox(key="field_dataset").set_value("folder").run()
+    uploads = [(path.name, path.read_bytes(), "image/png") for path in CIFAR_PNGS[:12]]
+    uploads.append(("broken.png", b"this is not a png", "image/png"))
+    app.file_uploader(key="train_upload").set_value(uploads).run()
+    assert not app.exception
+    assert "12 usable images" in app.success[0].value and "no classes" in app.success[0].value
+    assert len(app.image) == 1
+    assert "1 file(s) skipped" in app.expander[0].label
+    saved = Path(app.session_state["train_data_path"])
+    assert saved.parent == store["digits"].path.parent / "uploads" and len(list(saved.iterdir())) == 13
+
+
+def test_train_reads_class_folders_from_an_uploaded_zip(store):
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as writer:
+        for index, path in enumerate(CIFAR_PNGS[:8]):
+            writer.writestr(f"pets/{'cats' if index % 2 else 'dogs'}/{path.name}", path.read_bytes())
+    app = open_page("train")
+    app.selectbox(key="field_dataset").set_value("folder").run()
+    app.file_uploader(key="train_upload").set_value(("pets.zip", archive.getvalue(), "application/zip")).run()
+    assert "8 usable images" in app.success[0].value and "2 classes: cats, dogs" in app.success[0].value
+    assert app.session_state["train_data_path"].endswith("pets.zip")
+
+
+def test_monitor_shows_a_finished_run_with_charts_grid_and_train_more(store):
+    run = store["digits"]
+    app = open_page("monitor", run)
+    assert [title.value for title in app.title] == ["Monitor"]
+    assert app.selectbox(key="run").value == run.run_id
+    assert "finished" in texts(app) and "reached step 60" in texts(app)
+    assert len(app.get("plotly_chart")) == 1
+    figure = json.loads(app.get("plotly_chart")[0].proto.spec)
+    assert [trace["name"] for trace in figure["data"]] == ["discriminator", "generator", "on real", "on generated",
+                                                            "D gradient", "G gradient"]
+    assert figure["layout"]["yaxis2"]["range"] == [0.0, 1.0]
+    assert app.image[0].captions == ["Fixed noise at step 60"]
+    assert app.button(key="monitor_train_more") and not app.warning
+
+
+def test_monitor_labels_raw_discriminator_scores_for_scores_losses(store, tmp_path, monkeypatch):
+    # A copy of the digits run relabelled as LSGAN: the page must not squash its raw outputs into probabilities.
+    copy = tmp_path / store["digits"].run_id
+    shutil.copytree(store["digits"].path, copy)
+    config = json.loads((copy / "config.json").read_text())
+    (copy / "config.json").write_text(json.dumps({**config, "loss": "lsgan"}))
+    monkeypatch.setenv("GAN_RUNS_DIR", str(tmp_path))
+    app = open_page("monitor", open_run(copy))
+    figure = json.loads(app.get("plotly_chart")[0].proto.spec)
+    assert figure["layout"]["yaxis2"]["title"]["text"] == "raw score" and "range" not in figure["layout"]["yaxis2"]
+    assert "not a probability" in texts(app)
+
+
+@pytest.mark.slow
+def test_start_from_the_train_form_then_stop_and_resume_from_monitor(tmp_path, monkeypatch):
+    monkeypatch.setenv("GAN_RUNS_DIR", str(tmp_path))
+    app = open_page("train")
+    app.selectbox(key="train_preset").set_value("ring-mlp").run()
+    app.number_input(key="field_steps").set_value(20000)
+    app.button(key="train_start").click().run(timeout=60)
+    assert not app.exception
+    [run] = list_runs(tmp_path)
+    try:
+        assert [title.value for title in app.title] == ["Monitor"]
+        assert app.selectbox(key="run").value == run.run_id
+        assert wait_for(lambda: run.status.state == "running", 60), run.status
+        # AppTest reruns the page it last switched to, so follow the app's own switch to Monitor.
+        app.switch_page("app_pages/monitor.py").run()
+        assert "running" in texts(app)
+        app.button(key="monitor_stop").click().run()
+        assert run.stop_request_path.exists() or run.status.state == "stopped"
+        assert wait_for(lambda: run.status.state == "stopped", 60), run.status
+        app.run()
+        assert run.status.step < 20000 and app.button(key="monitor_resume")
+        app.button(key="monitor_resume").click().run()
+        assert run.status.is_active
+        assert wait_for(lambda: run.status.state == "running" and run.status.step > 0, 60), run.status
+    finally:
+        if run.status.is_active:
+            jobs.stop_run(run)
+        assert wait_for(lambda: not run.status.is_active, 60), run.status
+
+
+@pytest.mark.slow
+def test_gallery_shows_the_timeline_fresh_samples_and_a_walk(store):
+    run = store["digits"]
+    app = open_page("gallery", run, timeout=90)
+    assert [title.value for title in app.title] == ["Gallery"]
+    assert app.select_slider(key="gallery_timeline_step").options == ["0", "20", "40", "60"]
+    captions = [caption for image in app.image for caption in image.captions]
+    assert captions[0] == "Fixed noise at step 60" and captions[1] == "64 samples, seed 0"
+    assert "From the noise of seed 1 to that of seed 2" in captions[2]
+    downloads = {button.proto.label for button in app.get("download_button")}
+    assert {"Download this grid as PNG", "Download the timeline as a GIF (4 frames)", "Download as PNG"} <= downloads
+    first = app.image[1].value
+    app.number_input(key="gallery_seed").set_value(7).run()
+    assert not app.exception and app.image[1].value != first
+
+
+@pytest.mark.slow
+def test_gallery_shows_one_row_per_class_for_a_conditional_run(store):
+    app = open_page("gallery", store["conditional"], timeout=90)
+    assert "Rows, top to bottom: 0, 1, 2, 3, 4, 5, 6, 7, 8, 9" in app.image[1].captions
+    assert app.selectbox(key="gallery_class").options == [str(digit) for digit in range(10)]
+
+
+@pytest.mark.slow
+def test_gallery_scatters_real_and_generated_points_for_a_2d_run(store):
+    app = open_page("gallery", store["ring"], timeout=90)
+    figure = json.loads(app.get("plotly_chart")[0].proto.spec)
+    assert [trace["name"] for trace in figure["data"]] == ["real", "generated"]
+    assert "Download as PNG" in {button.proto.label for button in app.get("download_button")}
+
+
+@pytest.mark.slow
+def test_compare_lays_out_real_and_generated_alike(store):
+    app = open_page("compare", store["conditional"], timeout=90)
+    assert [title.value for title in app.title] == ["Compare"]
+    assert [subheader.value for subheader in app.main.subheader] == ["Real", "Generated"]
+    real, fake = app.image
+    assert real.captions == ["60 training examples"] and fake.captions == ["60 samples at step 40"]
+    assert "Metrics" in [header.value for header in app.header]
+    assert "appear here once this run has been evaluated" in app.info[0].value
+
+
+def test_runs_overlays_curves_and_deletes_only_after_confirmation(store, tmp_path, monkeypatch):
+    for name in ("digits", "ring"):
+        shutil.copytree(store[name].path, tmp_path / store[name].run_id)
+    monkeypatch.setenv("GAN_RUNS_DIR", str(tmp_path))
+    victim = store["ring"].run_id
+    app = open_page("runs", open_run(tmp_path / victim))
+    assert [title.value for title in app.title] == ["Runs"]
+    overlay = json.loads(app.get("plotly_chart")[0].proto.spec)
+    assert len(overlay["data"]) == 2
+    assert app.button(key="runs_delete").disabled
+    app.checkbox(key="runs_delete_confirm").check().run()
+    app.button(key="runs_delete").click().run()
+    assert not app.exception
+    assert [run.run_id for run in list_runs(tmp_path)] == [store["digits"].run_id]
+    assert app.selectbox(key="run").value == store["digits"].run_id
+
+
+def test_runs_opens_a_run_as_the_starting_point_of_a_new_one(store):
+    app = open_page("runs", store["conditional"])
+    app.button(key="runs_start_from").click().run()
+    assert not app.exception
+    assert [title.value for title in app.title] == ["Train"]
+    assert app.checkbox(key="field_conditional").value is True
+    assert app.number_input(key="field_steps").value == 40
+    assert app.selectbox(key="field_dataset").value == "digits"
+
+
+@pytest.mark.slow
+def test_runs_exports_a_generator_that_keras_loads(store, tmp_path):
+    app = open_page("runs", store["digits"], timeout=90)
+    app.button(key="runs_export").click().run()
+    assert not app.exception
+    assert app.get("download_button")[0].proto.label.startswith("Download generator.keras")
+    saved = tmp_path / "generator.keras"
+    saved.write_bytes(app.session_state["runs_export_file"]["data"])
+    import keras
+
+    generator = keras.models.load_model(saved)
+    assert generator(np.zeros((2, 32), np.float32)).shape == (2, 8, 8, 1)
+
+
+def test_store_only_pages_do_not_import_tensorflow(store):
+    """Home, Train, Monitor and Runs must stay light: checked in a fresh interpreter, as the server would run them."""
+    script = f"""
+import sys
+from streamlit.testing.v1 import AppTest
+app = AppTest.from_file({str(APP)!r}, default_timeout=60).run()
+for page in ("train", "monitor", "runs"):
+    app.switch_page(f"app_pages/{{page}}.py").run()
+    assert not app.exception, (page, [error.value for error in app.exception])
+print(sorted(name for name in ("tensorflow", "keras") if name in sys.modules))
+"""
+    result = subprocess.run([sys.executable, "-c", script], cwd=PROJECT, capture_output=True, text=True,
+                            env={**os.environ}, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_home_shows_the_best_evaluation_of_a_run(store, tmp_path, monkeypatch):
+    copy = open_run(shutil.copytree(store["digits"].path, tmp_path / store["digits"].run_id))
+    copy.save_evaluation(60, "pixels", 100, {"frechet_distance": 41.5, "frechet_label": "FD (pixels)", "kid_mean": 0.2})
+    copy.save_evaluation(40, "pixels", 100, {"frechet_distance": 12.25, "frechet_label": "FD (pixels)", "kid_mean": 0.3})
+    monkeypatch.setenv("GAN_RUNS_DIR", str(tmp_path))
+    app = AppTest.from_file(str(APP), default_timeout=30).run()
+    assert "best metric: FD (pixels) 12.2 (step 40)" in texts(app)
+
+
+def test_there_is_no_pages_folder_beside_the_app():
+    """Streamlit serves a folder named pages/ beside the entry point as old-style pages until some visitor has run
+    app.py's st.navigation, so the first visitor to open e.g. /monitor directly on a fresh server gets every
+    module of that folder as a page. The pages therefore live in app_pages/."""
+    assert not (PROJECT / "pages").exists()
