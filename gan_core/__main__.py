@@ -158,12 +158,13 @@ def command_train(options: argparse.Namespace) -> int:
     run_config = build_config(options)
     # Loading the data before creating the run means bad data leaves no half-made run directory behind.
     from gan_core import data, trainer
-    from gan_core.runs import create_run
+    from gan_core.runs import create_run, write_status
 
     dataset = data.load_dataset(run_config)
     for name, reason in dataset.skipped:
         print(f"skipped {name}: {reason}", file=sys.stderr)
     run = create_run(run_config, options.runs_dir)
+    write_status(run.path, "queued", "loading data and building the networks", pid=os.getpid())
     print(f"training {run.run_id}: {run_config.dataset}, {run_config.architecture}, {run_config.loss}", flush=True)
     state = trainer.train_run(
         run, max_seconds=options.max_seconds, dataset=dataset, on_log=print_progress(run_config.steps)

@@ -9,11 +9,14 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from gan_core.runs import DEFAULT_RUNS_DIR, Run, list_runs, write_status
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
+# Every trainer records its pid within moments of starting; an active run without one for this long has none.
+NEVER_STARTED_SECONDS = 120
 
 
 def start_run(run: Run, extra_steps: int | None = None, max_seconds: float | None = None) -> int:
@@ -99,9 +102,12 @@ def process_alive(pid: int | None) -> bool:
 
 
 def refresh_status(run: Run) -> None:
-    """Mark an active run whose process has gone as failed, quoting the end of its log."""
+    """Mark an active run whose process has gone, or never came, as failed, quoting the end of its log."""
     status = run.status
-    if status.is_active and status.pid and not process_alive(status.pid):
+    if status.is_active and not status.pid and time.time() - status.updated > NEVER_STARTED_SECONDS:
+        write_status(run.path, "failed", "no trainer process ever took this run on; resume it to try again",
+                     pid=None, step=status.step)
+    elif status.is_active and status.pid and not process_alive(status.pid):
         # The process may have written its final status between our two reads.
         if not run.status.is_active:
             return

@@ -1,5 +1,6 @@
 """Background trainer processes, started, stopped and killed for real."""
 
+import json
 import os
 import signal
 import time
@@ -85,3 +86,15 @@ def test_a_crash_in_the_trainer_is_recorded_as_failed(tmp_path):
     jobs.start_run(run)
     wait_for(lambda: run.status.state == "failed", 120, f"the failure was not recorded; log:\n{run.tail_log()}")
     assert "no usable images" in run.status.message.lower() or "image" in run.status.message
+
+
+def test_an_active_run_that_no_process_took_on_is_marked_failed(tmp_path):
+    run = create_run(preset("digits-mlp"), tmp_path)
+    jobs.refresh_status(run)
+    assert run.status.state == "queued", "a fresh run is given time to start"
+    status_path = run.path / "status.json"
+    payload = json.loads(status_path.read_text())
+    payload["updated"] = time.time() - jobs.NEVER_STARTED_SECONDS - 1
+    status_path.write_text(json.dumps(payload))
+    jobs.refresh_status(run)
+    assert run.status.state == "failed" and "no trainer process" in run.status.message
