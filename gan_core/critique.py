@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.special
-import tensorflow as tf
 import keras
 
 from gan_core import models
 from gan_core.config import LOSSES
 from gan_core.runs import Run
-from gan_core.sampling import num_classes
+from gan_core.sampling import num_classes, restore_network
 
 # Losses whose discriminator output is a logit of "real".
 PROBABILITY_LOSSES = ("non_saturating", "minimax")
@@ -26,17 +25,8 @@ PROBABILITY_LOSSES = ("non_saturating", "minimax")
 
 def load_discriminator(run: Run, step: int | None = None) -> keras.Model:
     """The run's discriminator as of the checkpoint at `step` (default: the latest one)."""
-    available = run.checkpoint_steps()
-    if not available:
-        raise ValueError(f"run {run.run_id} has no checkpoint yet; train it for at least a few steps first")
-    step = available[-1] if step is None else step
-    if step not in available:
-        raise ValueError(f"run {run.run_id} has no checkpoint at step {step}; available: {available}")
     _, discriminator = models.build_models(run.config, num_classes(run))
-    checkpoint = tf.train.Checkpoint(discriminator=discriminator)
-    # Only the discriminator is wanted; the generators and optimizers in the file are deliberately left unread,
-    # but every variable of the discriminator must be found in the file.
-    checkpoint.restore(str(run.checkpoints_dir / f"ckpt-{step}")).expect_partial().assert_existing_objects_matched()
+    restore_network(run, step, discriminator=discriminator)
     return discriminator
 
 

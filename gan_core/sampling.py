@@ -13,9 +13,21 @@ from gan_core.runs import Run
 
 
 def load_generator(run: Run, step: int | None = None) -> keras.Model:
-    """The run's generator as of the checkpoint at `step` (default: the latest one).
+    """The run's sampling generator as of the checkpoint at `step` (default: the latest one).
 
-    This is the moving average of the generator's weights that the trainer keeps for sampling.
+    That is the moving average of the generator's weights the trainer keeps (the generator itself when the
+    run's g_ema_decay is 0).
+    """
+    generator, _ = models.build_models(run.config, num_classes(run))
+    restore_network(run, step, generator_ema=generator)
+    return generator
+
+
+def restore_network(run: Run, step: int | None, **networks: keras.Model) -> None:
+    """Fill the given networks (named as in the trainer's checkpoint) from the checkpoint at `step`.
+
+    Everything else in the file is deliberately left unread, but every variable of the given networks must be
+    found in it.
     """
     available = run.checkpoint_steps()
     if not available:
@@ -23,19 +35,14 @@ def load_generator(run: Run, step: int | None = None) -> keras.Model:
     step = available[-1] if step is None else step
     if step not in available:
         raise ValueError(f"run {run.run_id} has no checkpoint at step {step}; available: {available}")
-    generator, _ = models.build_models(run.config, num_classes(run))
-    checkpoint = tf.train.Checkpoint(generator_ema=generator)
-    # Only the averaged generator is wanted; the other networks and the optimizers are deliberately left unread,
-    # but every variable of the generator must be found in the file.
-    status = checkpoint.restore(str(run.checkpoints_dir / f"ckpt-{step}")).expect_partial()
+    status = tf.train.Checkpoint(**networks).restore(str(run.checkpoints_dir / f"ckpt-{step}")).expect_partial()
     try:
         status.assert_existing_objects_matched()
     except AssertionError:
         raise ValueError(
-            f"the checkpoint at step {step} of run {run.run_id} does not hold a generator matching this run's "
+            f"the checkpoint at step {step} of run {run.run_id} does not hold networks matching this run's "
             "config; it may come from an older version of gan_core"
         ) from None
-    return generator
 
 
 def num_classes(run: Run) -> int:
