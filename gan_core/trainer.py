@@ -54,10 +54,13 @@ class Trainer:
         keras.utils.set_random_seed(self.config.seed)
         with self.strategy.scope():
             self.generator, self.discriminator = models.build_models(self.config, self.num_classes)
-            # Samples come from a moving average of the generator's weights, which smooths out the oscillation
-            # of adversarial training and gives visibly cleaner samples (Yazici et al. 2019).
-            self.generator_ema = keras.models.clone_model(self.generator)
-            self.generator_ema.set_weights(self.generator.get_weights())
+            # Samples can come from a moving average of the generator's weights, which smooths out the
+            # oscillation of long adversarial runs (Yazici et al. 2019). With g_ema_decay 0 the "averaged"
+            # generator is the generator itself, so nothing is copied each step.
+            self.generator_ema = self.generator
+            if self.config.g_ema_decay > 0:
+                self.generator_ema = keras.models.clone_model(self.generator)
+                self.generator_ema.set_weights(self.generator.get_weights())
             self.g_optimizer = keras.optimizers.Adam(
                 self.config.g_learning_rate, beta_1=self.config.g_beta_1, beta_2=self.config.g_beta_2
             )
@@ -91,7 +94,8 @@ class Trainer:
     def distributed_step(self, step: tf.Tensor, example_indices: tf.Tensor) -> dict[str, tf.Tensor]:
         """One generator update and `n_critic` discriminator updates, summed over replicas."""
         per_replica = self.strategy.run(self.replica_step, args=(step, example_indices))
-        self.update_generator_average(step)
+        if self.config.g_ema_decay > 0:
+            self.update_generator_average(step)
         return {
             name: self.strategy.reduce(tf.distribute.ReduceOp.SUM, value, axis=None)
             for name, value in per_replica.items()

@@ -170,3 +170,13 @@ def test_mirrored_strategy_matches_one_device_on_the_first_step(tmp_path, preset
     results = json.loads(output.stdout.strip().splitlines()[-1])
     for name in ("d_loss", "g_loss", "d_real", "d_fake"):
         assert results["mirrored"][name] == pytest.approx(results["one"][name], rel=1e-4, abs=1e-5), name
+
+
+def test_an_averaged_generator_is_kept_and_sampled_when_asked_for(tmp_path):
+    run = create_run(quick_config(g_ema_decay=0.9), tmp_path)
+    trainer = Trainer(run)
+    trainer.train()
+    assert trainer.generator_ema is not trainer.generator
+    averaged, current = trainer.generator_ema.get_weights()[0], trainer.generator.get_weights()[0]
+    assert not np.array_equal(averaged, current)
+    np.testing.assert_array_equal(sampling.load_generator(run).get_weights()[0], averaged)
