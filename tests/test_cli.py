@@ -1,5 +1,6 @@
 """The command-line contract, run as a person or a script would: a real `python -m gan_core` process."""
 
+import json
 import os
 import subprocess
 import sys
@@ -23,6 +24,11 @@ def gan_core(*arguments, timeout=600):
     )
 
 
+def last_line(result) -> str:
+    """What a command printed last: for train and resume, the run directory."""
+    return result.stdout.strip().splitlines()[-1]
+
+
 @pytest.fixture(scope="module")
 def trained_digits_run(tmp_path_factory):
     runs_dir = tmp_path_factory.mktemp("cli-runs")
@@ -35,8 +41,7 @@ def trained_digits_run(tmp_path_factory):
 @pytest.mark.slow
 def test_train_prints_the_run_directory_last(trained_digits_run):
     result, runs_dir = trained_digits_run
-    last_line = result.stdout.strip().splitlines()[-1]
-    run = open_run(last_line)
+    run = open_run(last_line(result))
     assert run.path.parent == runs_dir
     assert run.status.state == "finished" and run.status.step == 40
     assert run.config.steps == 40
@@ -46,7 +51,7 @@ def test_train_prints_the_run_directory_last(trained_digits_run):
 @pytest.mark.slow
 def test_sample_writes_uint8_images(trained_digits_run, tmp_path):
     result, _ = trained_digits_run
-    run_dir = result.stdout.strip().splitlines()[-1]
+    run_dir = last_line(result)
     out = tmp_path / "samples.npy"
     sampled = gan_core("sample", run_dir, "--n", 25, "--out", out)
     assert sampled.returncode == 0, sampled.stderr
@@ -58,10 +63,10 @@ def test_sample_writes_uint8_images(trained_digits_run, tmp_path):
 @pytest.mark.slow
 def test_resume_trains_more_steps_and_list_shows_the_run(trained_digits_run):
     result, runs_dir = trained_digits_run
-    run_dir = result.stdout.strip().splitlines()[-1]
+    run_dir = last_line(result)
     resumed = gan_core("resume", run_dir, "--steps", 20)
     assert resumed.returncode == 0, resumed.stderr[-2000:]
-    assert resumed.stdout.strip().splitlines()[-1] == run_dir
+    assert last_line(resumed) == run_dir
     run = open_run(run_dir)
     assert run.status.step == 60 and run.checkpoint_steps()[-1] == 60
     listed = gan_core("list", "--runs-dir", runs_dir)
@@ -74,7 +79,7 @@ def test_sample_of_a_point_run_writes_float_pairs(tmp_path):
     trained = gan_core("train", "--preset", "ring-mlp", "--steps", "10", "--runs-dir", tmp_path)
     assert trained.returncode == 0, trained.stderr[-2000:]
     out = tmp_path / "points.npy"
-    assert gan_core("sample", trained.stdout.strip().splitlines()[-1], "--n", 100, "--out", out).returncode == 0
+    assert gan_core("sample", last_line(trained), "--n", 100, "--out", out).returncode == 0
     points = np.load(out)
     assert points.shape == (100, 2) and points.dtype == np.float32
 
@@ -94,7 +99,7 @@ def test_train_on_a_zip_of_own_images(tmp_path):
                       "--set", "image_size=16", "--runs-dir", tmp_path / "runs")
     assert result.returncode == 0, result.stderr[-2000:]
     assert "readme.txt" in result.stderr, "skipped files are reported"
-    run = open_run(result.stdout.strip().splitlines()[-1])
+    run = open_run(last_line(result))
     assert run.config.dataset == "folder" and run.config.data_shape == (16, 16, 3)
 
 
@@ -127,11 +132,9 @@ def test_bad_arguments_exit_2_with_one_line(arguments, expected, tmp_path):
 @pytest.mark.slow
 def test_evaluate_prints_one_json_object_with_every_metric(trained_digits_run):
     result, _ = trained_digits_run
-    run_dir = result.stdout.strip().splitlines()[-1]
+    run_dir = last_line(result)
     evaluated = gan_core("evaluate", run_dir, "--n", 200)
     assert evaluated.returncode == 0, evaluated.stderr[-2000:]
-    import json
-
     results = json.loads(evaluated.stdout)
     assert results["feature_space"] == "digits classifier"
     for name in ("frechet_distance", "kid_mean", "precision", "recall", "density", "coverage", "classifier_score"):
