@@ -1,21 +1,44 @@
-"""The dashboard's entry point (`streamlit run app.py`): it only routes to the pages and draws the sidebar."""
+"""The dashboard's entry point (`streamlit run app.py`) and its first page: every run in the store with its
+progress, speed, latest samples and best evaluation. The other pages are the scripts in pages/, which Streamlit
+routes by their file names (pages/monitor.py answers /monitor).
+"""
 
 import streamlit as st
 
-from app_pages.common import active_runs_sidebar_ui
+from gan_core import jobs, runs, throughput
+from views.common import (GALLERY_PAGE, HOME_PAGE, MONITOR_PAGE, TRAIN_PAGE, best_metric_text, no_runs_ui,
+                          page_frame_ui, runs_dir, state_badge)
 
-st.set_page_config(page_title="GAN dashboard", page_icon=":material/blur_on:", layout="wide")
+page_frame_ui(HOME_PAGE)
+st.title("Runs overview")
 
-navigation = st.navigation([
-    st.Page("app_pages/home.py", title="Runs overview", icon=":material/dashboard:", default=True),
-    st.Page("app_pages/train.py", title="Train", icon=":material/model_training:"),
-    st.Page("app_pages/monitor.py", title="Monitor", icon=":material/monitoring:"),
-    st.Page("app_pages/gallery.py", title="Gallery", icon=":material/photo_library:"),
-    st.Page("app_pages/compare.py", title="Compare", icon=":material/compare:"),
-    st.Page("app_pages/evaluate.py", title="Evaluate", icon=":material/analytics:"),
-    st.Page("app_pages/human_test.py", title="Real or fake?", icon=":material/visibility:"),
-    st.Page("app_pages/runs.py", title="Runs", icon=":material/folder_open:"),
-])
-with st.sidebar:
-    active_runs_sidebar_ui()
-navigation.run()
+all_runs = runs.list_runs(runs_dir())
+if not all_runs:
+    st.markdown("Welcome! This dashboard trains generative adversarial networks (GANs), shows them learning "
+                "live, and lets you judge what they make against real data.")
+    no_runs_ui("show")
+    st.stop()
+
+st.page_link(TRAIN_PAGE, label="Set up a new run", icon=":material/add_circle:")
+st.caption(f"{len(all_runs)} run(s) in `{runs_dir()}`, newest first.")
+
+for run in all_runs:
+    jobs.refresh_status(run)
+    config, status = run.config, run.status
+    recent_rows = run.metrics_since(status.step - throughput.RECENT_ROWS * config.log_every)
+    speed = throughput.measured_images_per_second(recent_rows)
+    thumbnail = run.latest_sample_path()
+    with st.container(border=True, key=f"run_card_{run.run_id}"):
+        picture, details, numbers, links = st.columns([1, 3, 2, 1], vertical_alignment="center")
+        if thumbnail is not None:
+            picture.image(str(thumbnail), width=120, output_format="PNG")
+        else:
+            picture.caption("no samples yet")
+        details.markdown(f"**{config.name or config.dataset}** {state_badge(status.state)}  \n"
+                         f"`{run.run_id}`  \n{config.dataset} · {config.architecture} · {config.loss}"
+                         f"{' · conditional' if config.conditional else ''}")
+        numbers.progress(min(status.step / config.steps, 1.0), text=f"step {status.step:,} / {config.steps:,}")
+        numbers.markdown(f"{f'{speed:,.0f} images/s' if speed else '— images/s'}  \n"
+                         f"best metric: {best_metric_text(run.evaluations())}")
+        links.page_link(MONITOR_PAGE, label="Monitor", query_params={"run": run.run_id}, icon=":material/monitoring:")
+        links.page_link(GALLERY_PAGE, label="Gallery", query_params={"run": run.run_id}, icon=":material/photo_library:")

@@ -24,12 +24,12 @@ from gan_core import judging
 from gan_core.config import RunConfig, preset
 from gan_core.runs import create_run
 from gan_core.trainer import Trainer
-from app_pages.evaluate_data import sample_count_options
-from app_pages.evaluate_views import measure_rows
+from views.evaluate_data import sample_count_options
+from views.evaluate_views import measure_rows
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
-EVALUATE_PAGE = str(PROJECT_ROOT / "app_pages" / "evaluate.py")
-HUMAN_TEST_PAGE = str(PROJECT_ROOT / "app_pages" / "human_test.py")
+EVALUATE_PAGE = str(PROJECT_ROOT / "pages" / "evaluate.py")
+HUMAN_TEST_PAGE = str(PROJECT_ROOT / "pages" / "human_test.py")
 APP_SCRIPT = PROJECT_ROOT / "app.py"
 CIFAR_FOLDER = PROJECT_ROOT.parent / "shared" / "datasets" / "cifar10" / "kaggle_train_first200"
 # The first run of a page in a process imports TensorFlow and loads the feature classifier.
@@ -303,8 +303,10 @@ def browser_app(tmp_path_factory):
     """`streamlit run app.py` on a free port over a store holding one freshly trained digits run."""
     from test_browser import free_port, wait_until_healthy
 
-    assert "app_pages/evaluate.py" in APP_SCRIPT.read_text() and "app_pages/human_test.py" in APP_SCRIPT.read_text(), \
-        f"{APP_SCRIPT.name} must list the Evaluate and Real-or-fake pages"
+    from views.common import PAGES
+
+    assert {"pages/evaluate.py", "pages/human_test.py"} <= {page for page, _, _ in PAGES}, \
+        "the navigation must list the Evaluate and Real-or-fake pages"
     runs_dir = tmp_path_factory.mktemp("browser-evaluate-runs")
     run = trained(preset("digits-mlp", steps=100, checkpoint_every=100, sample_every=50), runs_dir)
     port = free_port()

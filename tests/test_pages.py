@@ -63,7 +63,7 @@ def open_page(page: str, run: Run | None = None, timeout: float = 30) -> AppTest
     app.run()
     if run is not None:
         app.query_params["run"] = run.run_id
-    app.switch_page(f"app_pages/{page}.py").run()
+    app.switch_page(f"pages/{page}.py").run()
     assert not app.exception, [error.value for error in app.exception]
     return app
 
@@ -206,7 +206,7 @@ def test_start_from_the_train_form_then_stop_and_resume_from_monitor(tmp_path, m
         assert app.selectbox(key="run").value == run.run_id
         assert wait_for(lambda: run.status.state == "running", 60), run.status
         # AppTest reruns the page it last switched to, so follow the app's own switch to Monitor.
-        app.switch_page("app_pages/monitor.py").run()
+        app.switch_page("pages/monitor.py").run()
         assert "running" in texts(app)
         app.button(key="monitor_stop").click().run()
         assert run.stop_request_path.exists() or run.status.state == "stopped"
@@ -312,7 +312,7 @@ import sys
 from streamlit.testing.v1 import AppTest
 app = AppTest.from_file({str(APP)!r}, default_timeout=60).run()
 for page in ("train", "monitor", "runs"):
-    app.switch_page(f"app_pages/{{page}}.py").run()
+    app.switch_page(f"pages/{{page}}.py").run()
     assert not app.exception, (page, [error.value for error in app.exception])
 print(sorted(name for name in ("tensorflow", "keras") if name in sys.modules))
 """
@@ -331,8 +331,9 @@ def test_home_shows_the_best_evaluation_of_a_run(store, tmp_path, monkeypatch):
     assert "best metric: FD (pixels) 12.2 (step 40)" in texts(app)
 
 
-def test_there_is_no_pages_folder_beside_the_app():
-    """Streamlit serves a folder named pages/ beside the entry point as old-style pages until some visitor has run
-    app.py's st.navigation, so the first visitor to open e.g. /monitor directly on a fresh server gets every
-    module of that folder as a page. The pages therefore live in app_pages/."""
-    assert not (PROJECT / "pages").exists()
+def test_every_page_script_is_in_the_navigation():
+    """The sidebar is drawn by the pages (Streamlit's own list is off), so a page missing from PAGES is unreachable."""
+    from views.common import PAGES
+
+    scripts = {"app.py"} | {f"pages/{path.name}" for path in (PROJECT / "pages").glob("*.py")}
+    assert scripts == {page for page, _, _ in PAGES}

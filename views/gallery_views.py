@@ -7,8 +7,8 @@ import streamlit as st
 
 from gan_core import comparison, data, images
 from gan_core.runs import Run
-from app_pages.charts import scatter_figure
-from app_pages.common import generated_samples, grid_picture, interpolated_samples
+from views.charts import scatter_figure
+from views.common import generated_samples, grid_picture, interpolated_samples
 
 MAX_SEED = 2**31 - 1
 

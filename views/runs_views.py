@@ -9,8 +9,8 @@ import streamlit as st
 
 from gan_core import health, runs
 from gan_core.runs import METRIC_COLUMNS, Run
-from app_pages.charts import line_figure
-from app_pages.common import checkpoint_picker_ui, run_title
+from views.charts import line_figure
+from views.common import checkpoint_picker_ui, run_title
 
 CURVE_NAMES = {
     "d_loss": "discriminator loss", "g_loss": "generator loss", "d_real": "discriminator output on real (raw)",

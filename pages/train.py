@@ -4,10 +4,11 @@ import streamlit as st
 
 from gan_core import jobs, runs, throughput
 from gan_core.config import RunConfig
-from app_pages.common import MONITOR_PAGE, duration_text, runs_dir
-from app_pages.train_form import (apply_values, dataset_picker_ui, field_at_fault, form_fields_ui, form_values,
+from views.common import MONITOR_PAGE, duration_text, page_frame_ui, runs_dir
+from views.train_form import (apply_values, dataset_picker_ui, field_at_fault, form_fields_ui, form_values,
                                   preset_picker_ui, upload_ui)
 
+page_frame_ui("pages/train.py")
 st.title("Train")
 st.markdown("Pick a preset, adjust what you like, and start. The run trains in its own process, so you can close "
             "this tab at any time; its progress is saved in the run store.")

@@ -3,9 +3,10 @@
 import streamlit as st
 
 from gan_core import jobs, runs
-from app_pages.common import TRAIN_PAGE, no_runs_ui, run_picker_ui, runs_dir, state_badge
-from app_pages.runs_views import delete_ui, export_ui, overlay_ui
+from views.common import TRAIN_PAGE, no_runs_ui, page_frame_ui, run_picker_ui, runs_dir, state_badge
+from views.runs_views import delete_ui, export_ui, overlay_ui
 
+page_frame_ui("pages/runs.py")
 st.title("Runs")
 all_runs = runs.list_runs(runs_dir())
 if not all_runs:

@@ -10,8 +10,8 @@ import streamlit as st
 
 from gan_core import health, jobs, throughput
 from gan_core.runs import Run, Status
-from app_pages.charts import Panel, panels_figure
-from app_pages.common import duration_text, state_badge
+from views.charts import Panel, panels_figure
+from views.common import duration_text, state_badge
 
 
 def controls_ui(run: Run, status: Status) -> None:

@@ -3,9 +3,10 @@
 import streamlit as st
 
 from gan_core import runs
-from app_pages.common import checkpoint_picker_ui, generator_ready_ui, no_runs_ui, run_picker_ui, runs_dir
-from app_pages.gallery_views import fresh_samples_ui, interpolation_ui, scatter_ui, timeline_ui
+from views.common import checkpoint_picker_ui, generator_ready_ui, no_runs_ui, page_frame_ui, run_picker_ui, runs_dir
+from views.gallery_views import fresh_samples_ui, interpolation_ui, scatter_ui, timeline_ui
 
+page_frame_ui("pages/gallery.py")
 st.title("Gallery")
 run = run_picker_ui(runs.list_runs(runs_dir()))
 if run is None:

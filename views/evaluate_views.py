@@ -15,9 +15,9 @@ import streamlit as st
 from gan_core import evaluation, features
 from gan_core.config import RunConfig
 from gan_core.runs import Run
-from app_pages.charts import Panel, panels_figure
-from app_pages.common import duration_text
-from app_pages.evaluate_data import (DEFAULT_SAMPLE_COUNT, SEED, largest_sample_count, reference_scores,
+from views.charts import Panel, panels_figure
+from views.common import duration_text
+from views.evaluate_data import (DEFAULT_SAMPLE_COUNT, SEED, largest_sample_count, reference_scores,
                                      sample_count_options)
 
 

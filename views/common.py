@@ -16,9 +16,23 @@ import streamlit as st
 from gan_core import images, jobs, runs
 from gan_core.runs import Run
 
-TRAIN_PAGE = "app_pages/train.py"
-MONITOR_PAGE = "app_pages/monitor.py"
-GALLERY_PAGE = "app_pages/gallery.py"
+# The dashboard's pages in the order the sidebar lists them: (script, title, icon). Streamlit routes the scripts
+# in pages/ itself (the address of pages/monitor.py is /monitor), so any first request, even to a sub-page with
+# ?run=..., runs the right script; every page then draws this navigation with `page_frame_ui`.
+HOME_PAGE = "app.py"
+TRAIN_PAGE = "pages/train.py"
+MONITOR_PAGE = "pages/monitor.py"
+GALLERY_PAGE = "pages/gallery.py"
+PAGES = (
+    (HOME_PAGE, "Runs overview", ":material/dashboard:"),
+    (TRAIN_PAGE, "Train", ":material/model_training:"),
+    (MONITOR_PAGE, "Monitor", ":material/monitoring:"),
+    (GALLERY_PAGE, "Gallery", ":material/photo_library:"),
+    ("pages/compare.py", "Compare", ":material/compare:"),
+    ("pages/evaluate.py", "Evaluate", ":material/analytics:"),
+    ("pages/human_test.py", "Real or fake?", ":material/visibility:"),
+    ("pages/runs.py", "Runs", ":material/folder_open:"),
+)
 
 STATE_COLOURS = {
     "queued": "blue", "running": "green", "stopping": "orange", "stopped": "gray",
@@ -27,6 +41,21 @@ STATE_COLOURS = {
 # Evaluation results where a lower number is better, in order of preference for the overview's "best metric",
 # with how each is named when the evaluation does not name it itself.
 LOWER_IS_BETTER = {"frechet_distance": "FD", "kid_mean": "KID"}
+
+
+def page_frame_ui(script: str) -> None:
+    """What every page starts with: the browser tab's title, the wide layout, and the sidebar.
+
+    The sidebar holds the navigation (Streamlit's own list of pages/ is turned off in .streamlit/config.toml,
+    since it would name pages after their file names and leave out the overview) and the runs training now.
+    """
+    title, icon = next((title, icon) for page, title, icon in PAGES if page == script)
+    st.set_page_config(page_title=f"{title} · GAN dashboard", page_icon=icon, layout="wide")
+    with st.sidebar:
+        for page, page_title, page_icon in PAGES:
+            st.page_link(page, label=page_title, icon=page_icon)
+        st.divider()
+        active_runs_sidebar_ui()
 
 
 def runs_dir() -> Path:

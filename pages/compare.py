@@ -3,11 +3,12 @@
 import streamlit as st
 
 from gan_core import comparison, runs
-from app_pages.charts import scatter_figure
-from app_pages.common import (checkpoint_picker_ui, generated_samples, generator_ready_ui, grid_picture, no_runs_ui,
-                              real_examples, run_picker_ui, runs_dir)
-from app_pages.gallery_views import MAX_SEED, class_names
+from views.charts import scatter_figure
+from views.common import (checkpoint_picker_ui, generated_samples, generator_ready_ui, grid_picture, no_runs_ui,
+                          page_frame_ui, real_examples, run_picker_ui, runs_dir)
+from views.gallery_views import MAX_SEED, class_names
 
+page_frame_ui("pages/compare.py")
 st.title("Compare")
 run = run_picker_ui(runs.list_runs(runs_dir()))
 if run is None:

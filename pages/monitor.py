@@ -3,14 +3,15 @@
 import streamlit as st
 
 from gan_core import health, jobs, runs
-from app_pages.common import no_runs_ui, read_metrics, run_picker_ui, runs_dir, samples_at
-from app_pages.monitor_views import charts_ui, controls_ui, findings_ui, latest_grid_ui, status_ui, throttled_rows
+from views.common import no_runs_ui, page_frame_ui, read_metrics, run_picker_ui, runs_dir, samples_at
+from views.monitor_views import charts_ui, controls_ui, findings_ui, latest_grid_ui, status_ui, throttled_rows
 
 # While the run is active the page polls the run store every second. Redrawing the curves costs the browser
 # about a fifth of a CPU second, on the machine that trains, so their data is refreshed every few seconds.
 REFRESH_SECONDS = 1.0
 CHART_REFRESH_SECONDS = 3.0
 
+page_frame_ui("pages/monitor.py")
 st.title("Monitor")
 run = run_picker_ui(runs.list_runs(runs_dir()))
 if run is None:

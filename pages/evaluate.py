@@ -3,11 +3,12 @@
 import streamlit as st
 
 from gan_core import runs
-from app_pages.common import checkpoint_picker_ui, generator_ready_ui, no_runs_ui, run_picker_ui, runs_dir
-from app_pages.evaluate_data import feature_space
-from app_pages.evaluate_details import details_ui
-from app_pages.evaluate_views import metrics_ui, no_feature_space_ui, sample_count_ui, training_ui
+from views.common import checkpoint_picker_ui, generator_ready_ui, no_runs_ui, page_frame_ui, run_picker_ui, runs_dir
+from views.evaluate_data import feature_space
+from views.evaluate_details import details_ui
+from views.evaluate_views import metrics_ui, no_feature_space_ui, sample_count_ui, training_ui
 
+page_frame_ui("pages/evaluate.py")
 st.title("Evaluate")
 run = run_picker_ui(runs.list_runs(runs_dir()))
 if run is None:

@@ -14,8 +14,8 @@ import streamlit as st
 from gan_core import data, evaluation, features, runs
 from gan_core.config import RunConfig
 from gan_core.runs import Run
-from app_pages.common import generated_samples
-from app_pages.gallery_views import class_names
+from views.common import generated_samples
+from views.gallery_views import class_names
 
 SEED = 0  # evaluate_run's default: the generator's noise and the draw of real examples
 # Sample counts offered; the measures depend on the count, so runs are compared at the same one.

@@ -11,7 +11,7 @@ from typing import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from app_pages.charts import CHART_HEIGHT, FAKE_COLOUR, REAL_COLOUR
+from views.charts import CHART_HEIGHT, FAKE_COLOUR, REAL_COLOUR
 
 PIXEL_BINS = 32
 SCORE_BINS = 40

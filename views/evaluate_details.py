@@ -12,11 +12,11 @@ import streamlit as st
 
 from gan_core import data, features, metrics
 from gan_core.runs import Run
-from app_pages.charts import scatter_figure
-from app_pages.common import grid_picture
-from app_pages.evaluate_charts import (class_bars_figure, mode_bars_figure, pixel_histogram_figure,
+from views.charts import scatter_figure
+from views.common import grid_picture
+from views.evaluate_charts import (class_bars_figure, mode_bars_figure, pixel_histogram_figure,
                                        projection_figure, score_histogram_figure)
-from app_pages.evaluate_data import (VIEW_LIMIT, discriminator_scores, feature_rows, generated_sample, real_sample,
+from views.evaluate_data import (VIEW_LIMIT, discriminator_scores, feature_rows, generated_sample, real_sample,
                                      real_side_text, training_sample)
 
 IMAGE_VIEWS = ("Pixel intensities", "Feature projection", "Discriminator scores", "Nearest training images",

@@ -15,8 +15,8 @@ import streamlit as st
 
 from gan_core import images, judging
 from gan_core.runs import Run
-from app_pages.common import generated_samples, real_examples
-from app_pages.gallery_views import class_names
+from views.common import generated_samples, real_examples
+from views.gallery_views import class_names
 
 POOL_SIZE = 100
 POOL_SEED = 1  # other than the Evaluate page's seed 0, so the test does not show the samples measured there
