@@ -7,6 +7,7 @@ to test-output/browser/.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import socket
@@ -54,9 +55,9 @@ def wait_until_healthy(url: str, process: subprocess.Popen, timeout: float = 60)
     raise AssertionError("streamlit did not become healthy")
 
 
-@pytest.fixture(scope="module")
-def app_url(tmp_path_factory):
-    runs_dir = tmp_path_factory.mktemp("browser-runs")
+@contextlib.contextmanager
+def dashboard_server(runs_dir: Path):
+    """`streamlit run app.py` on a free port over `runs_dir`; yields its address, then stops it and its runs."""
     port = free_port()
     environment = {**os.environ, "GAN_RUNS_DIR": str(runs_dir), "PYTHONPATH": str(PROJECT_ROOT)}
     process = subprocess.Popen(
@@ -77,6 +78,12 @@ def app_url(tmp_path_factory):
         for run in runs.list_runs(runs_dir):
             if run.status.is_active:
                 jobs.stop_run(run)
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory):
+    with dashboard_server(tmp_path_factory.mktemp("browser-runs")) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -181,3 +188,33 @@ def test_a_new_user_trains_watches_stops_and_browses(app_url, page):
     wait_for_text(page, run_id)
     assert_no_exception(page, "home")
     screenshot(page, "06-home")
+
+
+def test_a_fresh_servers_first_request_to_a_sub_page_shows_that_page(tmp_path, page):
+    """A shared link often wakes a sleeping demo: its very first request is a sub-page with ?run=ID."""
+    trained = subprocess.run(
+        [sys.executable, "-m", "gan_core", "train", "--preset", "digits-mlp", "--steps", "20", "--runs-dir",
+         str(tmp_path)], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300)
+    assert trained.returncode == 0, trained.stderr[-2000:]
+    run_id = Path(trained.stdout.strip().splitlines()[-1]).name
+
+    with dashboard_server(tmp_path) as url:
+        page.goto(f"{url}/monitor?run={run_id}")
+        wait_for_app(page)
+        assert page.locator('[data-testid="stMain"] h1').first.inner_text() == "Monitor"
+        wait_for_text(page, run_id)
+        page.get_by_text("finished").first.wait_for(timeout=30_000)
+        sidebar = page.locator('[data-testid="stSidebar"]')
+        links = sidebar.locator('[data-testid="stPageLink"]').all_inner_texts()
+        titles = [text.strip().splitlines()[-1] for text in links][:8]  # the text after the icon's name
+        assert titles == ["Runs overview", "Train", "Monitor", "Gallery", "Compare", "Evaluate", "Real or fake?",
+                          "Runs"], links
+        assert "common" not in sidebar.inner_text() and "charts" not in sidebar.inner_text()
+        assert_no_exception(page, "monitor as the first request")
+        screenshot(page, "07-first-request-monitor")
+
+        sidebar.get_by_text("Gallery").click()
+        page.wait_for_url(re.compile(r"/gallery"), timeout=30_000)
+        wait_for_app(page)
+        assert page.locator('[data-testid="stMain"] h1').first.inner_text() == "Gallery"
+        assert_no_exception(page, "gallery from the sidebar")
