@@ -171,7 +171,7 @@ def _decode_collection(name: str, files: list[_File], image_size: int, channels:
     not_decoded = [file.name for file in candidates[attempted:]]  # only a preview leaves files undecoded
     if len(images) + len(not_decoded) < MIN_IMAGES:
         reasons = "; ".join(f"{file_name}: {reason}" for file_name, reason in skipped[:5]) or "it is empty"
-        raise ValueError(f"{name} holds {len(images)} usable image{'s' * (len(images) != 1)}; at least "
+        raise ValueError(f"{name}: only {len(images)} usable image{'s' * (len(images) != 1)}; at least "
                          f"{MIN_IMAGES} are needed ({len(files)} files seen). First reasons: {reasons}. "
                          f"Allowed image types: {', '.join(IMAGE_SUFFIXES)}")
     labels, class_names = folder_labels(names + not_decoded)

@@ -121,7 +121,7 @@ def test_unusable_collections_are_refused_clearly(tmp_path):
     (tmp_path / "texts").mkdir()
     for index in range(3):
         (tmp_path / "texts" / f"{index}.txt").write_text("words")
-    with pytest.raises(ValueError, match=r"texts holds 0 usable images; at least 8 are needed \(3 files seen\)"
+    with pytest.raises(ValueError, match=r"texts: only 0 usable images; at least 8 are needed \(3 files seen\)"
                                          r".*0.txt: not an image type"):
         load_image_collection(tmp_path / "texts", 32, 3)
     (tmp_path / "plain.txt").write_text("words")
@@ -136,7 +136,7 @@ def test_unusable_collections_are_refused_clearly(tmp_path):
 
 def test_too_few_images_are_refused_with_the_minimum(tmp_path):
     archive = write_zip(tmp_path / "three.zip", dict(hostile_uploads.good_pngs(image_collection.MIN_IMAGES - 1)))
-    with pytest.raises(ValueError, match=f"three.zip holds 7 usable images; at least 8 are needed"):
+    with pytest.raises(ValueError, match=f"three.zip: only 7 usable images; at least 8 are needed"):
         load_image_collection(archive, 8, 3)
     # The preview, which decodes fewer, refuses the same collection.
     with pytest.raises(ValueError, match="at least 8 are needed"):
