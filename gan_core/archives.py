@@ -41,8 +41,8 @@ class EntryTooLarge(ValueError):
     """An entry decompressed beyond a limit: skip it; the message says which limit."""
 
 
-class ArchiveTooLarge(EntryTooLarge):
-    """All entries together decompressed beyond MAX_TOTAL_BYTES: stop reading the archive."""
+class ArchiveTooLarge(ValueError):
+    """The archive as a whole is beyond a limit (entries, table of contents, total bytes): refuse all of it."""
 
 
 @dataclass(frozen=True)
@@ -65,7 +65,7 @@ def starts_like_a_zip(path: Path) -> bool:
 def check_directory(path: Path, max_entries: int | None = None, max_directory_bytes: int | None = None) -> None:
     """Refuse an archive whose central directory is too large or holds too many entries, before zipfile reads it.
 
-    Raises ValueError naming the limit; zipfile.BadZipFile when there is no readable end-of-archive record.
+    Raises ArchiveTooLarge naming the limit; zipfile.BadZipFile when there is no readable end-of-archive record.
     """
     max_entries = MAX_ENTRIES if max_entries is None else max_entries
     max_directory_bytes = MAX_CENTRAL_DIRECTORY_BYTES if max_directory_bytes is None else max_directory_bytes
@@ -76,11 +76,11 @@ def check_directory(path: Path, max_entries: int | None = None, max_directory_by
             raise zipfile.BadZipFile("File is not a zip file")
         directory_bytes = end_record[zipfile._ECD_SIZE]
         if directory_bytes > max_directory_bytes:
-            raise ValueError(f"its table of contents is {directory_bytes:,} bytes; at most "
+            raise ArchiveTooLarge(f"its table of contents is {directory_bytes:,} bytes; at most "
                              f"{max_directory_bytes:,} are allowed")
         claimed_entries = end_record[zipfile._ECD_ENTRIES_TOTAL]
         if claimed_entries > max_entries:
-            raise ValueError(f"it holds {claimed_entries:,} entries; at most {max_entries:,} are allowed")
+            raise ArchiveTooLarge(f"it holds {claimed_entries:,} entries; at most {max_entries:,} are allowed")
         # The claimed count may lie, so count the entries' signatures in the bytes zipfile will parse (with the
         # zip64 records as a margin): a false match in a name only overcounts, so the bound is safe.
         location = end_record[zipfile._ECD_LOCATION]
@@ -88,7 +88,7 @@ def check_directory(path: Path, max_entries: int | None = None, max_directory_by
         file.seek(start)
         counted = file.read(location - start).count(CENTRAL_DIRECTORY_SIGNATURE)
         if counted > max_entries:
-            raise ValueError(f"it holds about {counted:,} entries; at most {max_entries:,} are allowed")
+            raise ArchiveTooLarge(f"it holds about {counted:,} entries; at most {max_entries:,} are allowed")
 
 
 def list_entries(archive: zipfile.ZipFile) -> list[ArchiveEntry]:

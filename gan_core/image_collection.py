@@ -103,9 +103,7 @@ def _read_collection(source: Path, image_size: int, channels: int, decode_at_mos
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError) as error:
         raise ValueError(f"{name} is not a readable zip archive ({type(error).__name__}: {error}); it may be "
                          f"truncated or corrupt") from None
-    except ValueError as error:
-        if str(error).startswith(name):
-            raise
+    except archives.ArchiveTooLarge as error:
         raise ValueError(f"{name} is refused: {error}") from None
 
 
@@ -159,8 +157,8 @@ def _decode_collection(name: str, files: list[_File], image_size: int, channels:
             images.append(decode_image(content if isinstance(content, Path) else io.BytesIO(content),
                                        image_size, channels))
             names.append(file.name)
-        except archives.ArchiveTooLarge as error:
-            raise ValueError(f"{name} is refused: {error}") from None
+        except archives.ArchiveTooLarge:
+            raise  # the whole archive is refused, not just this file
         except (archives.EntryTooLarge, ImageRefused) as error:
             skipped.append((file.name, str(error)))
         except zipfile.BadZipFile as error:
