@@ -145,3 +145,13 @@ def test_every_hostile_upload_is_refused_or_cleaned_within_1_gb(tmp_path):
     assert outcomes["corrupt.zip"]["refused"].startswith("corrupt.zip is not a readable zip archive")
     assert outcomes["notes.zip"]["refused"].startswith("notes.zip is not a zip archive")
     print(f"peak memory handling every hostile upload: {report['peak_rss_bytes'] / 2**20:.0f} MiB")
+
+
+def test_the_command_line_refuses_a_hostile_zip_with_the_same_message_and_makes_no_run(tmp_path):
+    (tmp_path / "notes.zip").write_text("words, not images\n")
+    finished = subprocess.run([sys.executable, "-m", "gan_core", "train", "--preset", "digits-mlp", "--data",
+                               str(tmp_path / "notes.zip"), "--runs-dir", str(tmp_path / "runs")],
+                              capture_output=True, text=True, timeout=120, cwd=PROJECT_ROOT)
+    assert finished.returncode == 2
+    assert f"error: {tmp_path / 'notes.zip'} is not a zip archive" in finished.stderr
+    assert not (tmp_path / "runs").exists()

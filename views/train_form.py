@@ -185,6 +185,12 @@ def upload_ui(uploads_dir: Path) -> image_collection.ImageCollection | None:
         data_path = st.session_state.get("train_data_path", "")
         if not data_path:
             return None
+        if not Path(data_path).exists():
+            # Filled in from a past run whose upload was removed with the last run that used it.
+            st.session_state["train_data_path"] = ""
+            st.warning("The images that run trained on are no longer on this server (an upload is removed with "
+                       "the last run that uses it); upload them again.")
+            return None
         # The preview uses the form's last submitted image size, as training will.
         image_size = st.session_state["field_image_size"] or config_module.FOLDER_IMAGE_SHAPE[0]
         channels = st.session_state["field_channels"] or config_module.FOLDER_IMAGE_SHAPE[2]
