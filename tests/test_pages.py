@@ -181,6 +181,14 @@ def test_train_upload_preview_decodes_a_sample_and_names_a_bad_zip_by_its_file_n
     assert "uploads" not in " ".join(errors)
 
 
+def test_train_asks_for_a_new_upload_when_the_old_one_was_removed(store):
+    app = open_page("train")
+    app.selectbox(key="field_dataset").set_value("folder").run()
+    app.session_state["train_data_path"] = str(store["digits"].path.parent / "uploads" / "0123456789abcdef" / "files")
+    app.run()
+    assert "no longer on this server" in app.warning[0].value and app.session_state["train_data_path"] == ""
+
+
 def test_monitor_shows_a_finished_run_with_charts_grid_and_train_more(store):
     run = store["digits"]
     app = open_page("monitor", run)
