@@ -38,6 +38,7 @@ MAX_IMAGE_FILE_BYTES = archives.MAX_ENTRY_BYTES
 # cameras take) already needs about 160 MB to decode with alpha.
 MAX_IMAGE_PIXELS = 40_000_000
 PREVIEW_IMAGES = 16
+REDUCING_GAP = 3.0  # images are shrunk by whole factors down to 3x the target size, then filtered (Pillow's resize)
 SYSTEM_FILE_NAMES = ("__MACOSX", "Thumbs.db", "desktop.ini")
 
 
@@ -219,12 +220,13 @@ def decode_image(file: io.BytesIO | Path, image_size: int, channels: int) -> np.
                                f"{MAX_IMAGE_PIXELS:,} are allowed")
         if image.format == "JPEG":
             image.draft(None, (image_size, image_size))  # Decode big photos at a reduced scale; much faster.
-        upright = ImageOps.exif_transpose(image)
-        return fit_image(upright, image_size, channels)
+        ImageOps.exif_transpose(image, in_place=True)  # in place: a copy would double the memory of big images
+        return fit_image(image, image_size, channels)
 
 
 def fit_image(image: Image.Image, image_size: int, channels: int) -> np.ndarray:
     """Centre-crop to a square and resize, after converting to grey ("L") or RGB; returns (size, size, channels)."""
+    image, box = _shrunk_centre(image, image_size)
     if image.mode.startswith("I") or image.mode == "F":
         # Pillow's own conversion of 16-bit grey to "L" clips at 255 instead of scaling, so scale here.
         values = np.asarray(image, dtype=np.float32)
@@ -239,12 +241,33 @@ def fit_image(image: Image.Image, image_size: int, channels: int) -> np.ndarray:
         image = Image.alpha_composite(white, image.convert("RGBA"))
     # Grey images are resized before becoming RGB: a third of the work, and the same pixels.
     image = image.convert("L" if channels == 1 or image.mode in ("1", "L") else "RGB")
-    side = min(image.size)
-    left, top = (image.width - side) // 2, (image.height - side) // 2
-    image = image.resize((image_size, image_size), Image.Resampling.LANCZOS,
-                         box=(left, top, left + side, top + side), reducing_gap=3.0)
+    image = image.resize((image_size, image_size), Image.Resampling.LANCZOS, box=box, reducing_gap=REDUCING_GAP)
     image = image.convert("L" if channels == 1 else "RGB")
     return np.asarray(image, dtype=np.uint8).reshape(image_size, image_size, channels)
+
+
+def _shrunk_centre(image: Image.Image, image_size: int) -> tuple[Image.Image, tuple[int, int, int, int]]:
+    """The image and the box of its centre square, shrunk first when the image is far larger than needed.
+
+    Shrinking by the same whole factor that `resize(reducing_gap=...)` would use gives nearly the same pixels, but
+    before the mode conversions rather than after, so their copies are small: converted at full size, a 40 MP image
+    with alpha takes about 600 MB; shrunk first, about 300 MB.
+    """
+    side = min(image.size)
+    left, top = (image.width - side) // 2, (image.height - side) // 2
+    box = (left, top, left + side, top + side)
+    factor = int(side // (image_size * REDUCING_GAP))
+    if factor < 2:
+        return image, box
+    # These modes cannot be averaged as they are: palette indices, single bits, 16-bit integers.
+    if image.mode == "P":
+        image = image.convert("RGBA" if "transparency" in image.info else "RGB")
+    elif image.mode == "1":
+        image = image.convert("L")
+    elif image.mode.startswith("I;16"):
+        image = image.convert("I")
+    shrunk = image.reduce(factor, box=box)
+    return shrunk, (0, 0, *shrunk.size)
 
 
 def folder_labels(names: Iterable[str]) -> tuple[np.ndarray | None, tuple[str, ...]]:

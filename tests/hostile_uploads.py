@@ -51,6 +51,15 @@ def pixel_bomb_png(width: int = 20_000, height: int = 20_000) -> bytes:
     return b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", header) + png_chunk(b"IDAT", rows) + png_chunk(b"IEND", b"")
 
 
+def large_png(width: int = 6300, height: int = 6300, colour: tuple[int, ...] = (10, 20, 30, 128)) -> bytes:
+    """A valid RGBA PNG of one colour (39.7 MP by default, just under the cap), written row by row in little memory."""
+    header = struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0)  # 8-bit RGBA, no interlace
+    compressor = zlib.compressobj(1)
+    row = b"\0" + bytes(colour) * width  # filter type 0, then the pixels
+    rows = b"".join(compressor.compress(row) for _ in range(height)) + compressor.flush()
+    return b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", header) + png_chunk(b"IDAT", rows) + png_chunk(b"IEND", b"")
+
+
 def zeros_deflated(total_bytes: int) -> bytes:
     """Raw deflate data that inflates to total_bytes zeros, built from one repeated 1 MiB block (about 1 KB each)."""
     compressor = zlib.compressobj(9, zlib.DEFLATED, -15)
@@ -162,6 +171,8 @@ def run_hostile_set(work_dir: Path) -> dict:
         "lying_bomb.zip": zip_bomb(claimed_bytes=30 * MEBIBYTE),
         "pixel_bomb.zip": _zip_of({**dict(good_pngs(8)), "huge.png": pixel_bomb_png()}),
         "crowded.zip": crowded_zip(),
+        # The largest image allowed, with alpha: the most memory a good file can take.
+        "large_photo.zip": _zip_of({**dict(good_pngs(8)), "large.png": large_png()}),
         "hostile.zip": hostile_zip(),
         "corrupt.zip": hostile_zip()[:5000],
         "notes.zip": b"these are my notes, not a zip\n" * 10,

@@ -257,3 +257,21 @@ def test_the_cifar_kaggle_folder_works_as_a_persons_collection():
     preview = preview_image_collection(folder, image_size=32, channels=3)
     assert len(preview.images) == 16 and preview.image_count == 200
     assert np.array_equal(preview.images, collection.images[:16])
+
+
+def test_large_images_are_shrunk_before_conversion_with_nearly_the_same_pixels():
+    random = np.random.default_rng(1)
+    palette = Image.fromarray(random.integers(0, 8, (300, 400), dtype=np.uint8), "P")
+    palette.putpalette(random.integers(0, 256, 768, dtype=np.uint8).tolist())
+    sixteen_bit = Image.fromarray(random.integers(0, 65536, (300, 400), dtype=np.uint16))
+    # 300 // (16 * 3) = 6: both are shrunk six times before any conversion.
+    box = (50, 0, 350, 300)
+    # Pillow's own resize aligns its averaging blocks to the image's corner, this shrinking to the square's: the
+    # pixels differ by a few levels at most.
+    expected = palette.convert("RGB").resize((16, 16), Image.Resampling.LANCZOS, box=box, reducing_gap=3.0)
+    difference = image_collection.fit_image(palette, 16, 3).astype(int) - np.asarray(expected)
+    assert np.abs(difference).max() <= 3
+    grey = Image.fromarray(np.rint(np.asarray(sixteen_bit) / 257).astype(np.uint8), "L")
+    expected = grey.resize((16, 16), Image.Resampling.LANCZOS, box=box, reducing_gap=3.0)
+    difference = image_collection.fit_image(sixteen_bit, 16, 1)[..., 0].astype(int) - np.asarray(expected)
+    assert np.abs(difference).max() <= 3

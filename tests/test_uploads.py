@@ -140,6 +140,7 @@ def test_every_hostile_upload_is_refused_or_cleaned_within_1_gb(tmp_path):
         ["huge.png", "400,000,000 pixels; at most 40,000,000 are allowed"]]}
     assert outcomes["crowded.zip"]["refused"] == ("crowded.zip is refused: it holds about 1,200,000 entries; at most "
                                                   "200,000 are allowed")
+    assert outcomes["large_photo.zip"] == {"images": 9, "skipped": []}
     assert outcomes["hostile.zip"]["images"] == 8 + len(hostile_uploads.awkward_images())
     assert len(outcomes["hostile.zip"]["skipped"]) == 6
     assert outcomes["corrupt.zip"]["refused"].startswith("corrupt.zip is not a readable zip archive")
