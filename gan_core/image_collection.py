@@ -2,8 +2,9 @@
 
 Everything here assumes the files are hostile or broken. A file that cannot be used is skipped with a reason the
 person can act on, and the good files are still used; the collection as a whole is refused (ValueError) only when
-it cannot be read at all or holds fewer than `MIN_IMAGES` usable images. Messages name the collection as the
-person knows it (the file name they uploaded, see `uploads.display_name`), never a server path.
+it cannot be read at all, breaks a limit of the whole archive, or holds fewer than `MIN_IMAGES` usable images.
+Messages name the collection as the person knows it (the file name they uploaded, see `uploads.display_name`, or
+the path they gave the command line), never the server's upload folder.
 
 Defences, each a module constant read at every call so that a deployment can lower it:
 - image types are limited to `PILLOW_FORMATS` (no format that runs code or unpickles);
@@ -32,7 +33,7 @@ from gan_core import archives, uploads
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp")
 PILLOW_FORMATS = ("PNG", "JPEG", "WEBP", "BMP")
 MAX_COLLECTION_IMAGES = 200_000
-MIN_IMAGES = 8  # fewer than a batch of the smallest presets teaches a GAN nothing but to copy them
+MIN_IMAGES = 8  # from fewer images a GAN can only learn to copy them; a mistaken upload is likelier
 MAX_IMAGE_FILE_BYTES = archives.MAX_ENTRY_BYTES
 # Far below Pillow's own 89 MP warning: training images are at most 64x64, and a 40 MP photo (larger than most
 # cameras take) already needs about 160 MB to decode with alpha.
