@@ -1,5 +1,8 @@
 """The dataset registry: built-in image sets, 2-D toy distributions and a person's own images.
 
+A person's own images (a folder or a zip) are found, checked and decoded by `image_collection`; this module only
+registers them beside the built-ins.
+
 Every loader returns a `Dataset` of uint8 NHWC images (or float32 (N, 2) points) with optional labels, held in
 memory: the largest built-in (CIFAR-10's 50,000 images) takes 150 MB.
 
@@ -21,18 +24,18 @@ from __future__ import annotations
 import csv
 import dataclasses
 import gzip
-import io
 import os
 import pickle
 import zipfile
 import zlib
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
-from typing import IO, TYPE_CHECKING, Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-from PIL import Image, ImageOps
+from PIL import Image
 
+from gan_core import image_collection
 from gan_core.config import NATIVE_IMAGE_SHAPES, POINT_DATASETS, RunConfig
 
 if TYPE_CHECKING:
@@ -52,11 +55,6 @@ DIGITS_TEST_COUNT = 297
 TOY_POINT_COUNT = 20_000
 # Run seeds are below 2**31 (config.py), so test points drawn from seed + 2**31 never repeat any run's training points.
 TOY_TEST_SEED_OFFSET = 2**31
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp")
-PILLOW_FORMATS = ("PNG", "JPEG", "WEBP", "BMP")
-MAX_COLLECTION_IMAGES = 200_000
-MAX_IMAGE_FILE_BYTES = 100 * 2**20
-SYSTEM_FILE_NAMES = ("__MACOSX", "Thumbs.db", "desktop.ini")
 
 
 @dataclass(frozen=True)
@@ -111,7 +109,9 @@ def load_dataset(config: RunConfig, split: str = "train") -> Dataset:
         dataset = Dataset(config.dataset, toy_points(config.dataset, TOY_POINT_COUNT, seed), None, ())
     elif config.dataset == "folder":
         image_size, _, channels = config.data_shape
-        dataset = load_image_collection(config.data_path, image_size, channels)
+        collection = image_collection.load_image_collection(config.data_path, image_size, channels)
+        dataset = Dataset(collection.name, collection.images, collection.labels, collection.class_names,
+                          collection.skipped)
     else:
         dataset = load_builtin(config.dataset, split)
     if split == "train" and config.max_examples:
@@ -374,141 +374,9 @@ def _check_toy_name(name: str) -> None:
         raise ValueError(f"toy dataset {name!r} does not exist; choose one of {', '.join(POINT_DATASETS)}")
 
 
-def load_image_collection(path: str | Path, image_size: int, channels: int) -> Dataset:
-    """A person's images from a folder (searched recursively) or a .zip, as image_size x image_size x channels.
-
-    When every image sits in a sub-folder, the sub-folder names are the class labels (sorted); a single folder
-    that wraps everything, as zips often have, is looked through first. Files that cannot be used are listed in
-    `skipped` with the reason.
-    """
-    _check_image_shape(image_size, channels)
-    source = Path(path).expanduser()
-    if not source.exists():
-        raise ValueError(f"image collection {source} does not exist; give a folder or a .zip of images")
-    if source.is_dir():
-        files = _folder_files(source)
-        return _decode_collection(source, files, image_size, channels)
-    if not zipfile.is_zipfile(source):
-        raise ValueError(f"image collection {source} is neither a folder nor a .zip file")
-    with zipfile.ZipFile(source) as archive:
-        files = [(info.filename, info.file_size, lambda info=info: io.BytesIO(archive.read(info)))
-                 for info in archive.infolist() if not info.is_dir()]
-        return _decode_collection(source, files, image_size, channels)
-
-
-FileEntry = tuple[str, int, Callable[[], "IO[bytes] | Path"]]  # (relative name, size in bytes, open it)
-
-
-def _folder_files(folder: Path) -> list[FileEntry]:
-    files = []
-    for directory, _, file_names in os.walk(folder):
-        for file_name in file_names:
-            path = Path(directory, file_name)
-            size = path.stat().st_size if path.exists() else 0  # A broken link fails later, with Pillow's reason.
-            files.append((path.relative_to(folder).as_posix(), size, lambda path=path: path))
-    return files
-
-
-def _decode_collection(source: Path, files: list[FileEntry], image_size: int, channels: int) -> Dataset:
-    files = sorted(files, key=lambda entry: entry[0])
-    skipped: list[tuple[str, str]] = []
-    candidates = []
-    for name, size, open_file in files:
-        reason = _reason_to_skip(name, size)
-        if reason:
-            skipped.append((name, reason))
-        else:
-            candidates.append((name, open_file))
-    if len(candidates) > MAX_COLLECTION_IMAGES:
-        raise ValueError(f"{source} holds {len(candidates):,} image files; at most {MAX_COLLECTION_IMAGES:,} "
-                         f"can be used, so choose a smaller folder or zip")
-    names, images = [], []
-    for name, open_file in candidates:
-        try:
-            images.append(_decode_image(open_file(), image_size, channels))
-            names.append(name)
-        # Pillow's decoders raise many kinds of exception on malformed files; any of them means "unusable file".
-        except Exception as error:
-            skipped.append((name, f"cannot be read as an image: {error}"))
-    if not images:
-        reasons = "; ".join(f"{name}: {reason}" for name, reason in skipped[:5]) or "the collection is empty"
-        raise ValueError(f"{source} holds no usable images ({len(files)} files seen). First reasons: {reasons}. "
-                         f"Allowed image types: {', '.join(IMAGE_SUFFIXES)}")
-    labels, class_names = _folder_labels(names)
-    return Dataset(source.name, np.stack(images), labels, class_names, tuple(sorted(skipped)))
-
-
-def _reason_to_skip(name: str, size: int) -> str:
-    path = PurePosixPath(name)
-    if path.is_absolute() or ".." in path.parts:
-        return "unsafe path: it points outside the collection"
-    if any(part.startswith(".") or part in SYSTEM_FILE_NAMES for part in path.parts):
-        return "hidden or system file"
-    if path.suffix.lower() not in IMAGE_SUFFIXES:
-        return f"not an image type: {path.suffix.lower() or 'no extension'}"
-    if size > MAX_IMAGE_FILE_BYTES:
-        return f"too large: {size:,} bytes (at most {MAX_IMAGE_FILE_BYTES:,})"
-    return ""
-
-
-def _decode_image(file: IO[bytes] | Path, image_size: int, channels: int) -> np.ndarray:
-    with Image.open(file, formats=PILLOW_FORMATS) as image:
-        # Pillow only warns between its limit and twice it; an image that large is refused here too.
-        if Image.MAX_IMAGE_PIXELS and image.width * image.height > Image.MAX_IMAGE_PIXELS:
-            raise ValueError(f"{image.width}x{image.height} pixels is above Pillow's decompression-bomb limit "
-                             f"of {Image.MAX_IMAGE_PIXELS:,}")
-        if image.format == "JPEG":
-            image.draft(None, (image_size, image_size))  # Decode big photos at a reduced scale; much faster.
-        upright = ImageOps.exif_transpose(image)
-        return _fit_image(upright, image_size, channels)
-
-
-def _fit_image(image: Image.Image, image_size: int, channels: int) -> np.ndarray:
-    """Centre-crop to a square and resize, after converting to grey ("L") or RGB; returns (size, size, channels)."""
-    if image.mode.startswith("I") or image.mode == "F":
-        # Pillow's own conversion of 16-bit grey to "L" clips at 255 instead of scaling, so scale here.
-        values = np.asarray(image, dtype=np.float64)
-        if image.mode.startswith("I;16") or values.max(initial=0) > 255:
-            values = values / 257
-        image = Image.fromarray(np.clip(np.rint(values), 0, 255).astype(np.uint8), "L")
-    if image.mode == "P" or "transparency" in image.info:
-        image = image.convert("RGBA")
-    if image.mode in ("RGBA", "LA", "PA", "La", "RGBa"):
-        # Composite transparent images onto white, the background most images with alpha are designed for.
-        white = Image.new("RGBA", image.size, (255, 255, 255, 255))
-        image = Image.alpha_composite(white, image.convert("RGBA"))
-    # Grey images are resized before becoming RGB: a third of the work, and the same pixels.
-    image = image.convert("L" if channels == 1 or image.mode in ("1", "L") else "RGB")
-    side = min(image.size)
-    left, top = (image.width - side) // 2, (image.height - side) // 2
-    image = image.resize((image_size, image_size), Image.Resampling.LANCZOS,
-                         box=(left, top, left + side, top + side), reducing_gap=3.0)
-    image = image.convert("L" if channels == 1 else "RGB")
-    return np.asarray(image, dtype=np.uint8).reshape(image_size, image_size, channels)
-
-
-def _folder_labels(names: list[str]) -> tuple[np.ndarray | None, tuple[str, ...]]:
-    folders = [PurePosixPath(name).parts[:-1] for name in names]
-    # Look through folders that wrap every image, e.g. the one top-level folder inside most zips.
-    while all(folders) and len({parts[0] for parts in folders}) == 1:
-        folders = [parts[1:] for parts in folders]
-    if not all(folders):
-        return None, ()
-    class_names = tuple(sorted({parts[0] for parts in folders}))
-    labels = np.asarray([class_names.index(parts[0]) for parts in folders], np.int32)
-    return labels, class_names
-
-
-def _check_image_shape(image_size: int, channels: int) -> None:
-    if not 1 <= image_size <= 1024:
-        raise ValueError(f"image_size={image_size} is not allowed; use 1 to 1024 pixels")
-    if channels not in (1, 3):
-        raise ValueError(f"channels={channels} is not allowed; use 1 (grey) or 3 (RGB)")
-
-
 def convert_images(images: np.ndarray, image_size: int, channels: int) -> np.ndarray:
     """uint8 NHWC images as image_size x image_size x channels (centre-cropped, resized, grey <-> RGB)."""
-    _check_image_shape(image_size, channels)
+    image_collection.check_image_shape(image_size, channels)
     if images.dtype != np.uint8 or images.ndim != 4 or images.shape[-1] not in (1, 3):
         raise ValueError(f"images must be uint8 (N, H, W, 1 or 3), got {images.dtype} {images.shape}")
     if images.shape[1:] == (image_size, image_size, channels):
@@ -516,7 +384,7 @@ def convert_images(images: np.ndarray, image_size: int, channels: int) -> np.nda
     converted = np.empty((len(images), image_size, image_size, channels), np.uint8)
     for index, image in enumerate(images):
         picture = Image.fromarray(image[..., 0], "L") if image.shape[-1] == 1 else Image.fromarray(image, "RGB")
-        converted[index] = _fit_image(picture, image_size, channels)
+        converted[index] = image_collection.fit_image(picture, image_size, channels)
     return converted
 
 

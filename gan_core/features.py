@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 
-from gan_core import data
+from gan_core import data, uploads
 from gan_core.config import RunConfig
 
 if TYPE_CHECKING:
@@ -160,7 +160,7 @@ def choose_extractor(config: RunConfig, kind: str = "auto", download: bool = Fal
 
 def _describe_dataset(config: RunConfig) -> str:
     if config.dataset == "folder":
-        return f"your own images in {config.data_path}"
+        return f"your own images, {uploads.display_name(config.data_path)}"
     return DATASET_TITLES.get(config.dataset, config.dataset)
 
 

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
+from gan_core import uploads
 from gan_core.config import RunConfig
 
 DEFAULT_RUNS_DIR = Path(os.environ.get("GAN_RUNS_DIR", "runs"))
@@ -305,10 +306,16 @@ def list_runs(runs_dir: Path | str = DEFAULT_RUNS_DIR) -> list[Run]:
 
 
 def delete_run(run: Run) -> None:
-    """Remove a run directory; a run that is still training must be stopped first."""
+    """Remove a run directory, and the upload it trained on when no other run uses that upload.
+
+    A run that is still training must be stopped first.
+    """
     if run.status.is_active:
         raise ValueError(f"run {run.run_id} is {run.status.state}; stop it before deleting it")
+    upload_folder = uploads.upload_folder_of(run.config.data_path)
     shutil.rmtree(run.path)
+    if upload_folder is not None:
+        uploads.remove_if_unused(upload_folder, (other.config.data_path for other in list_runs(run.path.parent)))
 
 
 def write_status(path: Path, state: str, message: str = "", pid: int | None = None, step: int = 0) -> None:

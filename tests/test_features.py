@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gan_core import data, features
+from gan_core import data, features, uploads
 from gan_core.config import RunConfig, preset
 
 CIFAR_FOLDER = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "cifar10" / "kaggle_train_first200"
@@ -85,6 +85,11 @@ def test_own_images_without_inception_weights_say_what_still_holds(no_inception_
     assert "pixel-intensity histograms" in message and "human real-or-fake test" in message
     with pytest.raises(features.FeaturesUnavailable, match="not for a person's own images"):
         features.choose_extractor(config, kind="classifier")
+    # An upload is named as the person called it, not by its folder on the server.
+    upload = uploads.save_upload([("holiday.zip", b"PK\x05\x06" + bytes(18))], no_inception_weights / "uploads")
+    with pytest.raises(features.FeaturesUnavailable) as caught:
+        features.choose_extractor(RunConfig(dataset="folder", data_path=str(upload)))
+    assert "your own images, holiday.zip" in str(caught.value) and str(upload) not in str(caught.value)
 
 
 def test_cifar10_has_no_classifier_when_only_a_sample_of_its_training_split_is_present(no_inception_weights):

@@ -149,7 +149,8 @@ def test_train_previews_uploaded_images_and_lists_what_was_skipped(store):
     assert len(app.image) == 1
     assert "1 file(s) skipped" in app.expander[0].label
     saved = Path(app.session_state["train_data_path"])
-    assert saved.parent == store["digits"].path.parent / "uploads" and len(list(saved.iterdir())) == 13
+    assert saved.is_absolute() and saved.parent.parent == store["digits"].path.parent / "uploads"
+    assert len(list(saved.iterdir())) == 13
 
 
 def test_train_reads_class_folders_from_an_uploaded_zip(store):
@@ -162,6 +163,30 @@ def test_train_reads_class_folders_from_an_uploaded_zip(store):
     app.file_uploader(key="train_upload").set_value(("pets.zip", archive.getvalue(), "application/zip")).run()
     assert "8 usable images" in app.success[0].value and "2 classes: cats, dogs" in app.success[0].value
     assert app.session_state["train_data_path"].endswith("pets.zip")
+
+
+def test_train_upload_preview_decodes_a_sample_and_names_a_bad_zip_by_its_file_name(store):
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as writer:
+        for path in CIFAR_PNGS[:40]:
+            writer.writestr(path.name, path.read_bytes())
+    app = open_page("train")
+    app.selectbox(key="field_dataset").set_value("folder").run()
+    app.file_uploader(key="train_upload").set_value(("cifar.zip", archive.getvalue(), "application/zip")).run()
+    assert "40 image files (the first 16 shown" in app.success[0].value and "`cifar.zip`" in app.success[0].value
+
+    app.file_uploader(key="train_upload").set_value(("fake_images.zip", b"just words", "application/zip")).run()
+    errors = [error.value for error in app.error]
+    assert errors and errors[0].startswith("fake_images.zip is not a zip archive")
+    assert "uploads" not in " ".join(errors)
+
+
+def test_train_asks_for_a_new_upload_when_the_old_one_was_removed(store):
+    app = open_page("train")
+    app.selectbox(key="field_dataset").set_value("folder").run()
+    app.session_state["train_data_path"] = str(store["digits"].path.parent / "uploads" / "0123456789abcdef" / "files")
+    app.run()
+    assert "no longer on this server" in app.warning[0].value and app.session_state["train_data_path"] == ""
 
 
 def test_monitor_shows_a_finished_run_with_charts_grid_and_train_more(store):

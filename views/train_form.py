@@ -6,19 +6,14 @@ writing those keys, and the page reads them back into a `RunConfig` (which does 
 
 from __future__ import annotations
 
-import hashlib
-import os
 import re
-import shutil
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import streamlit as st
 
 from gan_core import config as config_module
-from gan_core import data, images
+from gan_core import image_collection, images, uploads
 from gan_core.config import FIELD_TYPES, RunConfig
 
 FOLDER_LABEL = "your own images (upload)"
@@ -86,16 +81,8 @@ MORE_FIELD_ROWS = (
     ("g_beta_1", "g_beta_2", "d_beta_1", "d_beta_2"),
     ("g_ema_decay",),
 )
-UPLOAD_TYPES = ["zip"] + [suffix.lstrip(".") for suffix in data.IMAGE_SUFFIXES]
-PREVIEW_COUNT = 16
-
-
-@dataclass(frozen=True)
-class CollectionPreview:
-    first_images: np.ndarray
-    count: int
-    class_names: tuple[str, ...]
-    skipped: tuple[tuple[str, str], ...]
+UPLOAD_TYPES = ["zip"] + [suffix.lstrip(".") for suffix in image_collection.IMAGE_SUFFIXES]
+PREVIEW_COUNT = image_collection.PREVIEW_IMAGES
 
 
 def apply_values(values: dict[str, Any]) -> None:
@@ -179,37 +166,13 @@ def field_at_fault(message: str) -> str:
     return match.group(1) if match else ""
 
 
-def save_upload(files: list, uploads_dir: Path) -> Path:
-    """Store uploaded files under uploads_dir/<content id>/ and return what to train on: the zip or the folder.
-
-    The id comes from the files' names and bytes, so the same upload is stored once however often the page reruns.
-    Names are reduced to their last part, so an upload cannot write outside its folder.
-    """
-    zips = [file for file in files if file.name.lower().endswith(".zip")]
-    if zips and (len(zips) > 1 or len(files) > 1):
-        raise ValueError("upload either one .zip file or any number of image files, not several zips or a mix")
-    digest = hashlib.sha256()
-    for file in files:
-        digest.update(file.name.encode() + b"\0" + file.getvalue())
-    folder = uploads_dir / digest.hexdigest()[:16]
-    if not folder.is_dir():
-        partial = folder.with_name(folder.name + ".partial")
-        shutil.rmtree(partial, ignore_errors=True)
-        partial.mkdir(parents=True)
-        for file in files:
-            (partial / Path(file.name).name).write_bytes(file.getvalue())
-        os.replace(partial, folder)
-    return folder / Path(zips[0].name).name if zips else folder
-
-
 @st.cache_data(max_entries=8, show_spinner="Reading your images…")
-def collection_preview(data_path: str, image_size: int, channels: int) -> CollectionPreview:
-    collection = data.load_image_collection(data_path, image_size, channels)
-    return CollectionPreview(collection.examples[:PREVIEW_COUNT], len(collection.examples), collection.class_names,
-                             collection.skipped)
+def collection_preview(data_path: str, image_size: int, channels: int) -> image_collection.ImageCollection:
+    """The first images as training will see them, and a count of the rest (which are not decoded here)."""
+    return image_collection.preview_image_collection(data_path, image_size, channels, PREVIEW_COUNT)
 
 
-def upload_ui(uploads_dir: Path) -> CollectionPreview | None:
+def upload_ui(uploads_dir: Path) -> image_collection.ImageCollection | None:
     """The uploader for a person's images, and a preview of what will be trained on."""
     files = st.file_uploader("Your images: one .zip, or many image files", type=UPLOAD_TYPES,
                              accept_multiple_files=True, key="train_upload",
@@ -217,9 +180,16 @@ def upload_ui(uploads_dir: Path) -> CollectionPreview | None:
                              "centre-cropped and resized to the image size below (32x32 colour unless you change it).")
     try:
         if files:
-            st.session_state["train_data_path"] = str(save_upload(files, uploads_dir))
+            saved = uploads.save_upload([(file.name, file.getvalue()) for file in files], uploads_dir)
+            st.session_state["train_data_path"] = str(saved)
         data_path = st.session_state.get("train_data_path", "")
         if not data_path:
+            return None
+        if not Path(data_path).exists():
+            # Filled in from a past run whose upload was removed with the last run that used it.
+            st.session_state["train_data_path"] = ""
+            st.warning("The images that run trained on are no longer on this server (an upload is removed with "
+                       "the last run that uses it); upload them again.")
             return None
         # The preview uses the form's last submitted image size, as training will.
         image_size = st.session_state["field_image_size"] or config_module.FOLDER_IMAGE_SHAPE[0]
@@ -230,8 +200,11 @@ def upload_ui(uploads_dir: Path) -> CollectionPreview | None:
         return None
     classes = f"{len(preview.class_names)} classes: {', '.join(preview.class_names)}" if preview.class_names \
         else "no classes (put images in one sub-folder per class to get them)"
-    st.success(f"{preview.count:,} usable images in `{Path(data_path).name}`; {classes}.")
-    tiles = images.image_grid(preview.first_images, 2, PREVIEW_COUNT // 2, scale=images.grid_scale(image_size, 64))
+    shown = len(preview.images)
+    count = f"{shown:,} usable images" if preview.image_count == shown else \
+        f"{preview.image_count:,} image files (the first {shown} shown; the rest are checked when training starts)"
+    st.success(f"{count} in `{preview.name}`; {classes}.")
+    tiles = images.image_grid(preview.images, 2, PREVIEW_COUNT // 2, scale=images.grid_scale(image_size, 64))
     st.image(tiles, caption="The first images, as the networks will see them", output_format="PNG")
     if preview.skipped:
         with st.expander(f"{len(preview.skipped)} file(s) skipped"):
