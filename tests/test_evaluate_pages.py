@@ -20,6 +20,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from conftest import write_png_folder
 from gan_core import judging
 from gan_core.config import RunConfig, preset
 from gan_core.runs import create_run
@@ -31,7 +32,6 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 EVALUATE_PAGE = str(PROJECT_ROOT / "pages" / "evaluate.py")
 HUMAN_TEST_PAGE = str(PROJECT_ROOT / "pages" / "human_test.py")
 APP_SCRIPT = PROJECT_ROOT / "app.py"
-CIFAR_FOLDER = PROJECT_ROOT.parent / "shared" / "datasets" / "cifar10" / "kaggle_train_first200"
 # The first run of a page in a process imports TensorFlow and loads the feature classifier.
 TIMEOUT = 120
 IMAGE_VIEWS = ("Pixel intensities", "Feature projection", "Discriminator scores", "Nearest training images",
@@ -54,7 +54,7 @@ def page_runs(tmp_path_factory):
         "conditional": trained(preset("digits-mlp", name="Digits conditional", steps=100, conditional=True,
                                       **quick), runs_dir),
         "ring": trained(preset("ring-mlp", steps=100, **quick), runs_dir),
-        "folder": trained(RunConfig(name="My images", dataset="folder", data_path=str(CIFAR_FOLDER), image_size=16,
+        "folder": trained(RunConfig(name="My images", dataset="folder", data_path=str(write_png_folder(runs_dir.parent / "my_images", 64)), image_size=16,
                                     architecture="mlp", width=16, latent_dim=16, batch_size=32, steps=20,
                                     sample_every=20, checkpoint_every=20, sample_grid=4), runs_dir),
         "untrained": create_run(preset("digits-mlp", name="Not started"), runs_dir),

@@ -23,7 +23,6 @@ from gan_core.runs import Run, list_runs, open_run
 
 PROJECT = Path(__file__).resolve().parents[1]
 APP = PROJECT / "app.py"
-CIFAR_PNGS = sorted((Path(os.environ["GAN_DATA_DIR"]) / "cifar10").glob("*/train/*.png"))
 TRAININGS = {
     "digits": ["--preset", "digits-mlp", "--steps", "60", "--set", "sample_every=20"],
     "conditional": ["--preset", "digits-mlp", "--steps", "40", "--set", "conditional=true", "--set",
@@ -138,10 +137,10 @@ def test_train_form_shows_a_validation_message_at_the_field_at_fault(store):
     assert architecture_errors and architecture_errors[0].startswith("architecture='dcgan' is not allowed")
 
 
-def test_train_previews_uploaded_images_and_lists_what_was_skipped(store):
+def test_train_previews_uploaded_images_and_lists_what_was_skipped(store, png_folder):
     app = open_page("train")
     app.selectbox(key="field_dataset").set_value("folder").run()
-    uploads = [(path.name, path.read_bytes(), "image/png") for path in CIFAR_PNGS[:12]]
+    uploads = [(path.name, path.read_bytes(), "image/png") for path in sorted(png_folder.iterdir())[:12]]
     uploads.append(("broken.png", b"this is not a png", "image/png"))
     app.file_uploader(key="train_upload").set_value(uploads).run()
     assert not app.exception
@@ -152,10 +151,10 @@ def test_train_previews_uploaded_images_and_lists_what_was_skipped(store):
     assert saved.parent == store["digits"].path.parent / "uploads" and len(list(saved.iterdir())) == 13
 
 
-def test_train_reads_class_folders_from_an_uploaded_zip(store):
+def test_train_reads_class_folders_from_an_uploaded_zip(store, png_folder):
     archive = io.BytesIO()
     with zipfile.ZipFile(archive, "w") as writer:
-        for index, path in enumerate(CIFAR_PNGS[:8]):
+        for index, path in enumerate(sorted(png_folder.iterdir())[:8]):
             writer.writestr(f"pets/{'cats' if index % 2 else 'dogs'}/{path.name}", path.read_bytes())
     app = open_page("train")
     app.selectbox(key="field_dataset").set_value("folder").run()
