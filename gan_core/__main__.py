@@ -140,6 +140,9 @@ def build_config(options: argparse.Namespace) -> config_module.RunConfig:
         overrides.update(dataset="folder", data_path=str(data_path.resolve()))
     if options.steps:
         overrides["steps"] = options.steps
+    template = config_module.preset(options.preset).to_dict()
+    # A preset's name describes the preset's data; a run on other data is named after what it trains.
+    overrides["name"] = config_module.name_following_data({**template, **overrides}, template)
     return config_module.preset(options.preset, **overrides)
 
 
@@ -156,7 +159,7 @@ def print_progress(total_steps: int):
 
 def command_train(options: argparse.Namespace) -> int:
     run_config = build_config(options)
-    # Loading the data before creating the run means bad data leaves no half-made run directory behind.
+    # Checking and loading the data before creating the run means bad data leaves no half-made run behind.
     from gan_core import data, trainer
     from gan_core.runs import create_run, write_status
 

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Callable
 import numpy as np
 
 from gan_core import data
-from gan_core.config import RunConfig
+from gan_core.config import DATASET_TITLES, RunConfig
 
 if TYPE_CHECKING:
     import keras
@@ -55,7 +55,6 @@ CLASSIFIER_RECIPE = {
 # A classifier is only a trustworthy yardstick when trained on a set's whole training split; CIFAR-10 in
 # particular may be present only as a small sample, which is not enough.
 FULL_TRAINING_SIZES = {"mnist": 60_000, "fashion_mnist": 60_000, "digits": 1_500, "cifar10": 50_000}
-DATASET_TITLES = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST", "digits": "Digits", "cifar10": "CIFAR-10"}
 
 INCEPTION_WEIGHTS_FILE = "inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5"
 INCEPTION_SIZE = 299

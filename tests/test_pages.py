@@ -191,6 +191,72 @@ def test_monitor_labels_raw_discriminator_scores_for_scores_losses(store, tmp_pa
     assert "not a probability" in texts(app)
 
 
+def start_message(app: AppTest) -> str:
+    """The message shown beside the Start button (in the button's own column), or ""."""
+    [column] = [column for column in app.columns if any(button.key == "train_start" for button in column.button)]
+    return "\n".join(str(element.value) for element in column.error)
+
+
+def test_start_refuses_a_text_file_named_zip_and_creates_no_run(tmp_path, monkeypatch):
+    monkeypatch.setenv("GAN_RUNS_DIR", str(tmp_path))
+    app = open_page("train")
+    app.selectbox(key="field_dataset").set_value("folder").run()
+    app.file_uploader(key="train_upload").set_value(("holiday.zip", b"words, not a zip", "application/zip")).run()
+    app.button(key="train_start").click().run()
+    assert not app.exception
+    assert [title.value for title in app.title] == ["Train"]
+    assert "The run was not started" in start_message(app) and "holiday.zip" in start_message(app)
+    assert list_runs(tmp_path) == []
+
+
+def test_start_refuses_a_builtin_dataset_missing_offline(tmp_path, monkeypatch):
+    import keras
+
+    from gan_core import data
+
+    def offline(*arguments, **keywords):
+        raise OSError("network is unreachable")
+
+    monkeypatch.setattr(keras.datasets.mnist, "load_data", offline)
+    monkeypatch.setattr(data, "SYSTEM_DATA_DIR", tmp_path / "no-system-data")
+    monkeypatch.setenv("GAN_DATA_DIR", str(tmp_path / "empty"))
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    monkeypatch.setenv("GAN_RUNS_DIR", str(tmp_path / "runs"))
+    app = open_page("train")
+    app.selectbox(key="train_preset").set_value("mnist-dcgan").run()
+    app.button(key="train_start").click().run(timeout=60)
+    assert not app.exception
+    message = start_message(app)
+    assert "mnist (train split) was not found" in message and "GAN_DATA_DIR" in message
+    assert list_runs(tmp_path / "runs") == []
+
+
+def test_start_with_an_out_of_range_number_says_why_next_to_start(tmp_path, monkeypatch):
+    monkeypatch.setenv("GAN_RUNS_DIR", str(tmp_path))
+    app = open_page("train")
+    # The browser must not clamp (it would only turn the field red and send nothing): no min or max on numbers.
+    assert not any(field.proto.has_min or field.proto.has_max for field in app.number_input)
+    app.number_input(key="field_width").set_value(5000)
+    app.button(key="train_start").click().run()
+    assert not app.exception
+    assert "The run was not started: width=5000 is not allowed; width must be from 4 to 1024" in start_message(app)
+    assert list_runs(tmp_path) == []
+
+
+def test_the_run_name_follows_the_data_unless_typed(tmp_path, monkeypatch):
+    monkeypatch.setenv("GAN_RUNS_DIR", str(tmp_path))
+    app = open_page("train")
+    assert "The run will be called **Fashion-MNIST DCGAN**" in texts(app)
+    app.selectbox(key="field_dataset").set_value("cifar10").run()
+    assert "The run will be called **CIFAR-10 DCGAN**" in texts(app)
+    app.selectbox(key="field_loss").set_value("hinge")
+    app.button(key="train_check").click().run()
+    assert "The run will be called **CIFAR-10 DCGAN, hinge loss**" in texts(app)
+    app.text_input(key="field_name").input("My cats")
+    app.button(key="train_check").click().run()
+    assert "The run will be called **My cats**" in texts(app)
+
+
 @pytest.mark.slow
 def test_start_from_the_train_form_then_stop_and_resume_from_monitor(tmp_path, monkeypatch):
     monkeypatch.setenv("GAN_RUNS_DIR", str(tmp_path))
@@ -288,6 +354,14 @@ def test_runs_opens_a_run_as_the_starting_point_of_a_new_one(store):
     assert app.checkbox(key="field_conditional").value is True
     assert app.number_input(key="field_steps").value == 40
     assert app.selectbox(key="field_dataset").value == "digits"
+    # The preset box no longer names the preset the form started from, but the run.
+    preset_box = app.selectbox(key="train_preset")
+    assert preset_box.value is None and store["conditional"].run_id in preset_box.placeholder
+    # AppTest reruns the page it last switched to, so follow the app's own switch to Train.
+    app.switch_page("pages/train.py").run()
+    assert app.selectbox(key="train_preset").value is None
+    app.selectbox(key="train_preset").set_value("ring-mlp").run()
+    assert app.selectbox(key="field_dataset").value == "ring" and "filled from run" not in texts(app)
 
 
 @pytest.mark.slow
