@@ -108,6 +108,12 @@ def build_parser() -> ArgumentParser:
     evaluate.add_argument("--download-weights", action="store_true",
                           help="allow downloading InceptionV3's ImageNet weights (about 84 MB, once)")
 
+    prepare = commands.add_parser("prepare-features",
+                                  help="train a dataset's feature classifier for evaluation (once; 1-2 minutes)")
+    prepare.add_argument("dataset", choices=tuple(config_module.NATIVE_IMAGE_SHAPES))
+    prepare.add_argument("--cache-dir", help="where classifiers are kept (default: $GAN_CACHE_DIR or "
+                                             "~/.cache/gan_dashboard)")
+
     listing = commands.add_parser("list", help="list runs with their status")
     listing.add_argument("--runs-dir", default=str(DEFAULT_RUNS_DIR))
     return parser
@@ -226,6 +232,14 @@ def command_evaluate(options: argparse.Namespace) -> int:
     return 0
 
 
+def command_prepare_features(options: argparse.Namespace) -> int:
+    from gan_core import feature_jobs
+
+    feature_jobs.prepare_features(options.dataset, options.cache_dir)
+    print(f"{options.dataset}: {feature_jobs.preparation_status(options.dataset, options.cache_dir).message}")
+    return 0
+
+
 def command_list(options: argparse.Namespace) -> int:
     from gan_core import jobs
 
@@ -249,6 +263,7 @@ COMMANDS = {
     "resume": command_resume,
     "sample": command_sample,
     "evaluate": command_evaluate,
+    "prepare-features": command_prepare_features,
     "list": command_list,
 }
 
