@@ -326,7 +326,25 @@ def test_compare_lays_out_real_and_generated_alike(store):
     real, fake = app.image
     assert real.captions == ["60 training examples"] and fake.captions == ["60 samples at step 40"]
     assert "Metrics" in [header.value for header in app.header]
-    assert "appear here once this run has been evaluated" in app.info[0].value
+    assert "Step 40 has not been evaluated yet" in app.info[0].value
+    [link] = [link for link in app.get("page_link") if link.proto.label == "Evaluate this run"]
+    assert link.proto.page.endswith("evaluate")
+
+
+@pytest.mark.slow
+def test_compare_shows_the_stored_evaluation_beside_real_vs_real(store, tmp_path, monkeypatch):
+    from gan_core import evaluation
+
+    run = open_run(shutil.copytree(store["digits"].path, tmp_path / store["digits"].run_id))
+    results = evaluation.evaluate_run(run, 100, step=60)
+    monkeypatch.setenv("GAN_RUNS_DIR", str(tmp_path))
+    app = open_page("compare", run, timeout=120)
+    [table] = app.table
+    rows = {row["Measure"]: row for row in table.value.to_dict("records")}
+    frechet = rows[results["frechet_label"]]
+    assert frechet["This checkpoint"] == f"{results['frechet_distance']:.3g}"
+    assert frechet["Real vs real"] not in ("…", "—")
+    assert "Step 60, as stored by the Evaluate page" in texts(app)
 
 
 def test_runs_overlays_curves_and_deletes_only_after_confirmation(store, tmp_path, monkeypatch):

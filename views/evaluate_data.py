@@ -54,9 +54,9 @@ def feature_extractor(config_json: str) -> features.FeatureExtractor:
 
 
 @st.cache_data(max_entries=16, show_spinner="Measuring real against real (what a perfect generator scores)…")
-def reference_scores(config_json: str, sample_count: int) -> dict:
+def reference_scores(config_json: str, sample_count: int, kind: str = "auto") -> dict:
     """The measures for real against real at this sample count (also cached on disk by gan_core)."""
-    return evaluation.reference_scores(RunConfig.from_json(config_json), sample_count, seed=SEED)
+    return evaluation.reference_scores(RunConfig.from_json(config_json), sample_count, kind=kind, seed=SEED)
 
 
 def held_out_dataset(config: RunConfig) -> tuple[data.Dataset, bool]:
