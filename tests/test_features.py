@@ -215,3 +215,15 @@ def test_dataset_classifier_reaches_its_test_accuracy(dataset_name, minimum):
     assert accuracy >= minimum
     assert accuracy == pytest.approx(extractor.test_accuracy, abs=1e-6)
     assert features.choose_extractor(preset("mnist-dcgan", dataset=dataset_name)) is extractor
+
+
+def test_a_preparation_whose_worker_died_reads_as_failed(tmp_path):
+    from gan_core import feature_jobs
+
+    assert feature_jobs.preparation_status("mnist", tmp_path).state == "none"
+    path = feature_jobs.status_path("mnist", tmp_path)
+    path.parent.mkdir(parents=True)
+    no_such_pid = 2**22 + 7  # above Linux's largest pid
+    feature_jobs.write_preparation(path, feature_jobs.Preparation("training", 0.4, "training: 40%", no_such_pid))
+    status = feature_jobs.preparation_status("mnist", tmp_path)
+    assert status.state == "failed" and "ended unexpectedly" in status.message and not status.is_active

@@ -105,7 +105,7 @@ def test_home_with_an_empty_store_invites_to_train(tmp_path, monkeypatch):
     app = AppTest.from_file(str(APP), default_timeout=30).run()
     assert not app.exception
     assert "There are no runs yet" in app.info[0].value
-    assert [link.proto.label for link in app.get("page_link")] == ["Set up a run"]
+    assert [link.proto.label for link in app.main.get("page_link")] == ["Set up a run"]  # the sidebar has its own
 
 
 def test_train_form_fills_from_a_preset_and_estimates_from_a_measured_run(store):
