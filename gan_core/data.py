@@ -189,8 +189,7 @@ def _local_source(name: str, directory: Path, split: str) -> tuple[str, Path] | 
     if name == "cifar10":
         for folder in (directory / "cifar-10-batches-py", directory / "cifar10" / "cifar-10-batches-py",
                        directory / "cifar-10-batches-py-target" / "cifar-10-batches-py"):
-            names = [f"data_batch_{index}" for index in range(1, 6)] if split == "train" else ["test_batch"]
-            if all((folder / file_name).is_file() for file_name in names):
+            if all((folder / file_name).is_file() for file_name in _cifar_batch_names(split)):
                 return "cifar_batches", folder
         root = directory / "cifar10"
         if split == "train" and root.is_dir():
@@ -298,11 +297,14 @@ class _ArrayUnpickler(pickle.Unpickler):
         return super().find_class(module, name)
 
 
+def _cifar_batch_names(split: str) -> list[str]:
+    return [f"data_batch_{index}" for index in range(1, 6)] if split == "train" else ["test_batch"]
+
+
 def _load_cifar_batches(folder: Path, split: str) -> tuple[np.ndarray, np.ndarray]:
     # The official Python pickles, where a person unpacks them or where Keras' cache extracts them.
-    names = [f"data_batch_{index}" for index in range(1, 6)] if split == "train" else ["test_batch"]
     images, labels = [], []
-    for file_name in names:
+    for file_name in _cifar_batch_names(split):
         try:
             with open(folder / file_name, "rb") as file:
                 batch = _ArrayUnpickler(file, encoding="bytes").load()
