@@ -108,6 +108,12 @@ def build_parser() -> ArgumentParser:
     evaluate.add_argument("--download-weights", action="store_true",
                           help="allow downloading InceptionV3's ImageNet weights (about 84 MB, once)")
 
+    prepare = commands.add_parser("prepare-features",
+                                  help="train a dataset's feature classifier for evaluation (once; 1-2 minutes)")
+    prepare.add_argument("dataset", choices=tuple(config_module.NATIVE_IMAGE_SHAPES))
+    prepare.add_argument("--cache-dir", help="where classifiers are kept (default: $GAN_CACHE_DIR or "
+                                             "~/.cache/gan_dashboard)")
+
     listing = commands.add_parser("list", help="list runs with their status")
     listing.add_argument("--runs-dir", default=str(DEFAULT_RUNS_DIR))
     return parser
@@ -140,6 +146,9 @@ def build_config(options: argparse.Namespace) -> config_module.RunConfig:
         overrides.update(dataset="folder", data_path=str(data_path.resolve()))
     if options.steps:
         overrides["steps"] = options.steps
+    template = config_module.preset(options.preset).to_dict()
+    # A preset's name describes the preset's data; a run on other data is named after what it trains.
+    overrides["name"] = config_module.name_following_data({**template, **overrides}, template)
     return config_module.preset(options.preset, **overrides)
 
 
@@ -156,7 +165,7 @@ def print_progress(total_steps: int):
 
 def command_train(options: argparse.Namespace) -> int:
     run_config = build_config(options)
-    # Loading the data before creating the run means bad data leaves no half-made run directory behind.
+    # Checking and loading the data before creating the run means bad data leaves no half-made run behind.
     from gan_core import data, trainer
     from gan_core.runs import create_run, write_status
 
@@ -223,6 +232,14 @@ def command_evaluate(options: argparse.Namespace) -> int:
     return 0
 
 
+def command_prepare_features(options: argparse.Namespace) -> int:
+    from gan_core import feature_jobs
+
+    feature_jobs.prepare_features(options.dataset, options.cache_dir)
+    print(f"{options.dataset}: {feature_jobs.preparation_status(options.dataset, options.cache_dir).message}")
+    return 0
+
+
 def command_list(options: argparse.Namespace) -> int:
     from gan_core import jobs
 
@@ -246,6 +263,7 @@ COMMANDS = {
     "resume": command_resume,
     "sample": command_sample,
     "evaluate": command_evaluate,
+    "prepare-features": command_prepare_features,
     "list": command_list,
 }
 

@@ -26,6 +26,9 @@ NATIVE_IMAGE_SHAPES = {
 }
 # A person's images come in any size and mode; unless the run says otherwise they become 32x32 RGB.
 FOLDER_IMAGE_SHAPE = (32, 32, 3)
+# How people write the datasets' names.
+DATASET_TITLES = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST", "digits": "Digits", "cifar10": "CIFAR-10",
+                  "folder": "Own images", "ring": "Ring", "grid": "Grid", "spiral": "Spiral", "moons": "Moons"}
 
 
 @dataclass(frozen=True)
@@ -229,6 +232,32 @@ PRESETS: dict[str, dict[str, Any]] = {
     ),
 }
 DEFAULT_PRESET = "fashion-dcgan"
+
+
+def descriptive_name(values: dict[str, Any]) -> str:
+    """A run name saying what it trains, from its dataset, architecture and loss: "CIFAR-10 DCGAN, hinge loss"."""
+    data_path = str(values.get("data_path", ""))
+    # A zip keeps the person's file name; an uploaded folder's name is only an id, so it is not shown.
+    data = data_path.replace("\\", "/").rsplit("/", 1)[-1] if data_path.lower().endswith(".zip") \
+        else DATASET_TITLES.get(values["dataset"], values["dataset"])
+    conditional = " conditional" if values.get("conditional") else ""
+    loss = values.get("loss", "non_saturating")
+    loss_part = "" if loss == "non_saturating" else f", {loss} loss"
+    return f"{data}{conditional} {str(values.get('architecture', 'dcgan')).upper()}{loss_part}"
+
+
+def name_following_data(values: dict[str, Any], template: dict[str, Any]) -> str:
+    """The name for a run set up from `template` (a preset's or a past run's values) and changed to `values`.
+
+    A name the person typed is kept. The template's own name ("Fashion-MNIST DCGAN") is kept only while the run
+    trains on the template's data; once the data differs, or when there is no name, the name describes the run.
+    """
+    name = str(values.get("name", "")).strip()
+    same_data = (values.get("dataset"), values.get("data_path", "")) == (template.get("dataset"),
+                                                                       template.get("data_path", ""))
+    if name and (name != template.get("name") or same_data):
+        return name
+    return descriptive_name(values)
 
 
 def preset(preset_name: str, /, **overrides: Any) -> RunConfig:

@@ -24,6 +24,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import gzip
+import importlib.util
 import os
 import pickle
 import zipfile
@@ -122,6 +123,24 @@ def load_dataset(config: RunConfig, split: str = "train") -> Dataset:
     return dataset
 
 
+def check_available(config: RunConfig) -> None:
+    """Raise ValueError saying what is missing unless the data `config` trains on can be had.
+
+    Called before a run is created, so bad data is refused at Start instead of failing the run at step 0. It is
+    cheap where it can be: a built-in set found on this machine is only located, not loaded. A built-in set that
+    is not here is downloaded now (what training would do first anyway), and offline that fails with the
+    directories searched and the file names expected. A person's folder or zip is read through, since only
+    decoding its images shows that some are usable.
+    """
+    if config.is_points or config.dataset == "digits":
+        return  # generated, or bundled with scikit-learn
+    if config.dataset == "folder":
+        image_size, _, channels = config.data_shape
+        image_collection.load_image_collection(config.data_path, image_size, channels)
+    elif find_builtin(config.dataset, "train") is None:
+        _download_with_keras(config.dataset, "train")
+
+
 def load_builtin(name: str, split: str = "train") -> Dataset:
     """A built-in image set at its native shape: local files first, then a Keras download."""
     if name not in BUILTIN_DATASETS:
@@ -151,17 +170,61 @@ def _check_split(split: str) -> None:
 
 
 def _load_local(name: str, directory: Path, split: str) -> tuple[np.ndarray, np.ndarray] | None:
+    found = _local_source(name, directory, split)
+    if found is None:
+        return None
+    layout, path = found
+    if layout == "cifar_batches":
+        return _load_cifar_batches(path, split)
+    if layout == "cifar_kaggle":
+        return _load_cifar_kaggle(path)
+    if layout == "idx":
+        return _load_idx_pair(path, split)
+    return _load_mnist_npz(path, split)
+
+
+def _local_source(name: str, directory: Path, split: str) -> tuple[str, Path] | None:
+    """Which layout of `name`'s files `directory` holds, and where: ("idx" | "npz" | "cifar_batches" |
+    "cifar_kaggle", path), or None. Only file names are looked at, so this is cheap; the one home of the layouts."""
     if name == "cifar10":
-        return _load_cifar_batches(directory, split) or (_load_cifar_kaggle(directory) if split == "train" else None)
+        for folder in (directory / "cifar-10-batches-py", directory / "cifar10" / "cifar-10-batches-py",
+                       directory / "cifar-10-batches-py-target" / "cifar-10-batches-py"):
+            if all((folder / file_name).is_file() for file_name in _cifar_batch_names(split)):
+                return "cifar_batches", folder
+        root = directory / "cifar10"
+        if split == "train" and root.is_dir():
+            for folder in (root, *sorted(path for path in root.iterdir() if path.is_dir())):
+                if (folder / "trainLabels.csv").is_file() and (folder / "train").is_dir():
+                    return "cifar_kaggle", folder
+        return None
+    prefix = "train" if split == "train" else "t10k"
     folders = ("mnist",) if name == "mnist" else ("fashion_mnist", "fashion-mnist")
     for folder in folders:
-        found = _load_idx_pair(directory / folder, split)
-        if found is not None:
-            return found
+        if _first_file(directory / folder, f"{prefix}-images", 3) and _first_file(directory / folder,
+                                                                                  f"{prefix}-labels", 1):
+            return "idx", directory / folder
     if name == "mnist":
         for npz_path in (directory / "mnist.npz", directory / "mnist" / "mnist.npz"):
             if npz_path.is_file():
-                return _load_mnist_npz(npz_path, split)
+                return "npz", npz_path
+    return None
+
+
+def find_builtin(name: str, split: str = "train") -> Path | None:
+    """Where the built-in set `name` is on this machine (the first match in `data_dirs()`), without loading it.
+
+    None when it is not here (a load would then try Keras' download); digits, bundled with scikit-learn, is always
+    here and answers with scikit-learn's data folder.
+    """
+    if name not in BUILTIN_DATASETS:
+        raise ValueError(f"built-in dataset {name!r} does not exist; choose one of {', '.join(BUILTIN_DATASETS)}")
+    _check_split(split)
+    if name == "digits":
+        return Path(importlib.util.find_spec("sklearn").origin).parent / "datasets" / "data"
+    for directory in data_dirs():
+        found = _local_source(name, directory, split)
+        if found is not None:
+            return found[1]
     return None
 
 
@@ -234,55 +297,46 @@ class _ArrayUnpickler(pickle.Unpickler):
         return super().find_class(module, name)
 
 
-def _load_cifar_batches(directory: Path, split: str) -> tuple[np.ndarray, np.ndarray] | None:
+def _cifar_batch_names(split: str) -> list[str]:
+    return [f"data_batch_{index}" for index in range(1, 6)] if split == "train" else ["test_batch"]
+
+
+def _load_cifar_batches(folder: Path, split: str) -> tuple[np.ndarray, np.ndarray]:
     # The official Python pickles, where a person unpacks them or where Keras' cache extracts them.
-    for folder in (directory / "cifar-10-batches-py", directory / "cifar10" / "cifar-10-batches-py",
-                   directory / "cifar-10-batches-py-target" / "cifar-10-batches-py"):
-        names = [f"data_batch_{index}" for index in range(1, 6)] if split == "train" else ["test_batch"]
-        if not all((folder / file_name).is_file() for file_name in names):
-            continue
-        images, labels = [], []
-        for file_name in names:
+    images, labels = [], []
+    for file_name in _cifar_batch_names(split):
+        try:
+            with open(folder / file_name, "rb") as file:
+                batch = _ArrayUnpickler(file, encoding="bytes").load()
+            images.append(np.asarray(batch[b"data"], np.uint8).reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1))
+            labels.append(np.asarray(batch[b"labels"]))
+        except (OSError, EOFError, pickle.UnpicklingError, KeyError, TypeError, ValueError) as error:
+            raise ValueError(f"{folder / file_name} is not a readable CIFAR-10 batch: {error}") from None
+    return np.concatenate(images), np.concatenate(labels)
+
+
+def _load_cifar_kaggle(folder: Path) -> tuple[np.ndarray, np.ndarray] | None:
+    # Kaggle's layout: trainLabels.csv (N,class or N.png,class) beside train/N.png (found by _local_source).
+    labels_path = folder / "trainLabels.csv"
+    images, labels = [], []
+    with open(labels_path, newline="") as file:
+        for line_number, row in enumerate(csv.reader(file), start=1):
+            if not row or (line_number == 1 and row == ["id", "label"]):
+                continue
+            if len(row) != 2 or row[1] not in CLASS_NAMES["cifar10"]:
+                raise ValueError(f"{labels_path} line {line_number}: expected 'N.png,<class>' with one of "
+                                 f"{', '.join(CLASS_NAMES['cifar10'])}, got {','.join(row)!r}")
+            image_path = folder / "train" / (row[0] if row[0].endswith(".png") else f"{row[0]}.png")
             try:
-                with open(folder / file_name, "rb") as file:
-                    batch = _ArrayUnpickler(file, encoding="bytes").load()
-                images.append(np.asarray(batch[b"data"], np.uint8).reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1))
-                labels.append(np.asarray(batch[b"labels"]))
-            except (OSError, EOFError, pickle.UnpicklingError, KeyError, TypeError, ValueError) as error:
-                raise ValueError(f"{folder / file_name} is not a readable CIFAR-10 batch: {error}") from None
-        return np.concatenate(images), np.concatenate(labels)
-    return None
-
-
-def _load_cifar_kaggle(directory: Path) -> tuple[np.ndarray, np.ndarray] | None:
-    # Kaggle's layout: trainLabels.csv (N,class or N.png,class) beside train/N.png, in cifar10/ or one level below.
-    root = directory / "cifar10"
-    candidates = [root, *sorted(path for path in root.iterdir() if path.is_dir())] if root.is_dir() else []
-    for folder in candidates:
-        labels_path = folder / "trainLabels.csv"
-        if not labels_path.is_file() or not (folder / "train").is_dir():
-            continue
-        images, labels = [], []
-        with open(labels_path, newline="") as file:
-            for line_number, row in enumerate(csv.reader(file), start=1):
-                if not row or (line_number == 1 and row == ["id", "label"]):
-                    continue
-                if len(row) != 2 or row[1] not in CLASS_NAMES["cifar10"]:
-                    raise ValueError(f"{labels_path} line {line_number}: expected 'N.png,<class>' with one of "
-                                     f"{', '.join(CLASS_NAMES['cifar10'])}, got {','.join(row)!r}")
-                image_path = folder / "train" / (row[0] if row[0].endswith(".png") else f"{row[0]}.png")
-                try:
-                    with Image.open(image_path) as image:
-                        pixels = np.asarray(image.convert("RGB"))
-                except OSError as error:
-                    raise ValueError(f"{image_path} (listed in {labels_path}) cannot be read: {error}") from None
-                if pixels.shape != (32, 32, 3):
-                    raise ValueError(f"{image_path} is {pixels.shape[1]}x{pixels.shape[0]}; CIFAR-10 images are 32x32")
-                images.append(pixels)
-                labels.append(CLASS_NAMES["cifar10"].index(row[1]))
-        if images:
-            return np.stack(images), np.asarray(labels)
-    return None
+                with Image.open(image_path) as image:
+                    pixels = np.asarray(image.convert("RGB"))
+            except OSError as error:
+                raise ValueError(f"{image_path} (listed in {labels_path}) cannot be read: {error}") from None
+            if pixels.shape != (32, 32, 3):
+                raise ValueError(f"{image_path} is {pixels.shape[1]}x{pixels.shape[0]}; CIFAR-10 images are 32x32")
+            images.append(pixels)
+            labels.append(CLASS_NAMES["cifar10"].index(row[1]))
+    return (np.stack(images), np.asarray(labels)) if images else None
 
 
 EXPECTED_FILES = {

@@ -106,6 +106,20 @@ def cached_evaluation(
     return None
 
 
+def stored_evaluation(run: Run, step: int) -> dict[str, Any] | None:
+    """The stored result for the checkpoint at `step` with the most samples per side, or None if never measured."""
+    results = [row["results"] for row in run.evaluations()
+               if row["step"] == step and row["results"].get("evaluation_version") == EVALUATION_VERSION]
+    return max(results, key=lambda result: result["sample_count"], default=None)
+
+
+def feature_kind(results: dict[str, Any]) -> str:
+    """The `kind` that chooses the feature space `results` were measured in, to get their real-vs-real reference."""
+    if results["feature_space"] == "inception_v3":
+        return "inception"
+    return "classifier" if results.get("classifier_test_accuracy") is not None else "auto"
+
+
 def reference_scores(
     config: RunConfig,
     sample_count: int,

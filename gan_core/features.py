@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Callable
 import numpy as np
 
 from gan_core import data, uploads
-from gan_core.config import RunConfig
+from gan_core.config import DATASET_TITLES, RunConfig
 
 if TYPE_CHECKING:
     import keras
@@ -55,7 +55,6 @@ CLASSIFIER_RECIPE = {
 # A classifier is only a trustworthy yardstick when trained on a set's whole training split; CIFAR-10 in
 # particular may be present only as a small sample, which is not enough.
 FULL_TRAINING_SIZES = {"mnist": 60_000, "fashion_mnist": 60_000, "digits": 1_500, "cifar10": 50_000}
-DATASET_TITLES = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST", "digits": "Digits", "cifar10": "CIFAR-10"}
 
 INCEPTION_WEIGHTS_FILE = "inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5"
 INCEPTION_SIZE = 299
@@ -210,10 +209,12 @@ def default_cache_dir() -> Path:
 _loaded_classifiers: dict[tuple[str, Path], FeatureExtractor] = {}
 
 
-def classifier_extractor(dataset_name: str, cache_dir: Path | str | None = None) -> FeatureExtractor:
+def classifier_extractor(dataset_name: str, cache_dir: Path | str | None = None,
+                         on_progress: Callable[[float], None] | None = None) -> FeatureExtractor:
     """The project's classifier for a built-in dataset, trained on first use (1-2 minutes) and cached on disk.
 
-    Within one process the loaded network is kept, so later calls are free.
+    Within one process the loaded network is kept, so later calls are free. `on_progress` hears the fraction of
+    training done, when it has to train.
     """
     reason = classifier_unavailable_reason(dataset_name)
     if reason is not None:
@@ -224,9 +225,28 @@ def classifier_extractor(dataset_name: str, cache_dir: Path | str | None = None)
     if memo_key not in _loaded_classifiers:
         train = data.load_builtin(dataset_name, "train")
         _loaded_classifiers[memo_key] = load_or_train_classifier(
-            train, lambda: data.load_builtin(dataset_name, "test"), cache_dir
+            train, lambda: data.load_builtin(dataset_name, "test"), cache_dir, on_progress
         )
     return _loaded_classifiers[memo_key]
+
+
+# (dataset, cache dir) -> where its classifier is cached: the key hashes the whole training split, so it is worked
+# out once per process (the built-in files do not change under a running server).
+_classifier_paths: dict[tuple[str, Path], Path] = {}
+
+
+def classifier_pending(config: RunConfig, cache_dir: Path | str | None = None) -> str | None:
+    """The dataset whose classifier `choose_extractor(config)` would have to train first (a minute or two), or None
+    when it would not train anything (the classifier is cached, or the run is judged in another space)."""
+    if config.is_points or classifier_unavailable_reason(config.dataset) is not None:
+        return None
+    cache_dir = Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir()
+    memo_key = (config.dataset, cache_dir.resolve())
+    if memo_key in _loaded_classifiers:
+        return None
+    if memo_key not in _classifier_paths:
+        _classifier_paths[memo_key] = classifier_path(data.load_builtin(config.dataset, "train"), cache_dir)
+    return None if _classifier_paths[memo_key].is_file() else config.dataset
 
 
 def classifier_key(train: data.Dataset) -> str:
@@ -247,7 +267,8 @@ def classifier_path(train: data.Dataset, cache_dir: Path | str | None = None) ->
 
 
 def load_or_train_classifier(
-    train: data.Dataset, test: data.Dataset | Callable[[], data.Dataset], cache_dir: Path | str | None = None
+    train: data.Dataset, test: data.Dataset | Callable[[], data.Dataset], cache_dir: Path | str | None = None,
+    on_progress: Callable[[float], None] | None = None,
 ) -> FeatureExtractor:
     """Load the cached classifier for `train`, or train one, measure it on `test` and cache both.
 
@@ -264,16 +285,17 @@ def load_or_train_classifier(
             fcntl.flock(lock, fcntl.LOCK_EX)
             # Another process may have finished training while this one waited for the lock.
             if not path.is_file():
-                _train_and_save(train, test() if callable(test) else test, path)
+                _train_and_save(train, test() if callable(test) else test, path, on_progress)
     return _classifier_from_file(train, path)
 
 
-def _train_and_save(train: data.Dataset, test: data.Dataset, path: Path) -> None:
+def _train_and_save(train: data.Dataset, test: data.Dataset, path: Path,
+                    on_progress: Callable[[float], None] | None = None) -> None:
     import keras
 
     log.info("training the %s classifier on %d images (about 1-2 minutes, once)", train.name, len(train.examples))
     started = time.perf_counter()
-    network = train_classifier(train)
+    network = train_classifier(train, on_progress)
     seconds = time.perf_counter() - started
     _, accuracy = network.evaluate(test.examples, test.labels, batch_size=CLASSIFIER_BATCH, verbose=0)
     log.info("the %s classifier reached %.4f test accuracy after %.0f s", train.name, accuracy, seconds)
@@ -317,8 +339,11 @@ def build_classifier(input_shape: tuple[int, int, int], num_classes: int, name: 
     return keras.Model(pixels, probabilities, name=name)
 
 
-def train_classifier(train: data.Dataset) -> "keras.Model":
-    """A freshly trained classifier for `train` (seeded, so the same data gives nearly the same network)."""
+def train_classifier(train: data.Dataset, on_progress: Callable[[float], None] | None = None) -> "keras.Model":
+    """A freshly trained classifier for `train` (seeded, so the same data gives nearly the same network).
+
+    `on_progress` hears the fraction of the batches done, about a hundred times over the training.
+    """
     import keras
 
     recipe = CLASSIFIER_RECIPE
@@ -330,7 +355,20 @@ def train_classifier(train: data.Dataset) -> "keras.Model":
     # Decaying the rate to zero over the run gains about a point of accuracy over a constant rate in 3 epochs.
     schedule = keras.optimizers.schedules.CosineDecay(recipe["learning_rate"], epochs * batches_per_epoch)
     network.compile(keras.optimizers.Adam(schedule), "sparse_categorical_crossentropy", metrics=["accuracy"])
-    network.fit(train.examples, train.labels, batch_size=recipe["batch_size"], epochs=epochs, shuffle=True, verbose=0)
+    callbacks = []
+    if on_progress is not None:
+        total_batches = epochs * batches_per_epoch
+        report_every = max(1, total_batches // 100)
+        done = [0]
+
+        def count_batch(batch: int, logs: dict | None = None) -> None:
+            done[0] += 1
+            if done[0] % report_every == 0:
+                on_progress(done[0] / total_batches)
+
+        callbacks.append(keras.callbacks.LambdaCallback(on_train_batch_end=count_batch))
+    network.fit(train.examples, train.labels, batch_size=recipe["batch_size"], epochs=epochs, shuffle=True, verbose=0,
+                callbacks=callbacks)
     return network
 
 

@@ -1,4 +1,4 @@
-"""Compare: real and generated examples side by side, laid out alike, and a place for evaluation metrics."""
+"""Compare: real and generated examples side by side, laid out alike, and the checkpoint's stored metrics."""
 
 import streamlit as st
 
@@ -6,6 +6,7 @@ from gan_core import comparison, runs
 from views.charts import scatter_figure
 from views.common import (checkpoint_picker_ui, generated_samples, generator_ready_ui, grid_picture, no_runs_ui,
                           page_frame_ui, real_examples, run_picker_ui, runs_dir)
+from views.evaluate_views import stored_metrics_ui
 from views.gallery_views import MAX_SEED, class_names
 
 page_frame_ui("pages/compare.py")
@@ -47,6 +48,6 @@ if step is not None and generator_ready_ui(run, step):
         fake_column.image(grid_picture(fake, rows, columns), caption=f"{count} samples at step {step:,}",
                           width="stretch", output_format="PNG")
 
-st.header("Metrics")
-st.info("Evaluation metrics (how close the generated distribution is to the real one) appear here once this run "
-        "has been evaluated.", icon=":material/analytics:")
+if step is not None:
+    st.header("Metrics")
+    stored_metrics_ui(run, step)

@@ -7,6 +7,7 @@ from views.common import checkpoint_picker_ui, generator_ready_ui, no_runs_ui, p
 from views.evaluate_data import feature_space
 from views.evaluate_details import details_ui
 from views.evaluate_views import metrics_ui, no_feature_space_ui, sample_count_ui, training_ui
+from views.feature_preparation import feature_space_ready_ui
 
 page_frame_ui("pages/evaluate.py")
 st.title("Evaluate")
@@ -21,11 +22,13 @@ if step is None:
     st.stop()
 with count_column:
     sample_count = sample_count_ui(run.config)
-extractor, reason = feature_space(run.config)
 
 st.header("Metrics")
+# A feature classifier not trained yet is offered, never trained on page open; the views below use pixels until then.
+extractor, reason = feature_space(run.config) if feature_space_ready_ui(run.config) else (None, "")
 if extractor is None:
-    no_feature_space_ui(reason)
+    if reason:
+        no_feature_space_ui(reason)
 else:
     reference = metrics_ui(run, step, sample_count, extractor)
     st.header("Over training")

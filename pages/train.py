@@ -5,8 +5,9 @@ import streamlit as st
 from gan_core import jobs, runs, throughput
 from gan_core.config import RunConfig
 from views.common import MONITOR_PAGE, duration_text, page_frame_ui, runs_dir
-from views.train_form import (apply_values, dataset_picker_ui, field_at_fault, form_fields_ui, form_values,
-                                  preset_picker_ui, upload_ui)
+from views.train_form import (dataset_picker_ui, field_at_fault, form_fields_ui, form_values, preset_picker_ui,
+                              start_from_run_values, upload_ui)
+from views.train_start import start_refusal
 
 page_frame_ui("pages/train.py")
 st.title("Train")
@@ -21,8 +22,7 @@ if starting_run_id:
     if starting_run is None:
         st.warning(f"There is no run `{starting_run_id}` to start from; the form keeps its settings.")
     else:
-        apply_values(starting_run.config.to_dict())
-        st.session_state["train_started_from"] = starting_run_id
+        start_from_run_values(starting_run_id, starting_run.config.to_dict())
 preset_picker_ui()
 if st.session_state.get("train_started_from"):
     st.caption(f"The form was filled from run `{st.session_state['train_started_from']}`.")
@@ -39,14 +39,16 @@ with st.form("train_form", border=True):
     check_column.form_submit_button("Check settings and estimate time", key="train_check")
     started = start_column.form_submit_button("Start training", type="primary", key="train_start",
                                               icon=":material/play_arrow:")
+    start_message = start_column.empty()
 
+settings_error = ""
 try:
     config = RunConfig.from_dict(form_values())
     if config.conditional and preview is not None and not preview.class_names:
         raise ValueError("conditional=True is not allowed for images without classes; put them in one sub-folder "
                          "per class, or untick Conditional")
 except ValueError as error:
-    config = None
+    config, settings_error = None, str(error)
     field = field_at_fault(str(error))
     target = upload_message if field in ("data_path", "dataset") else placeholders.get(field, general_message)
     target.error(str(error), icon=":material/error:")
@@ -57,9 +59,12 @@ if config is not None:
     st.info(f"**About {duration_text(estimate.seconds_per_1000_steps)} per 1000 steps**, so about "
             f"{duration_text(total)} for all {config.steps:,} steps on this machine.  \nHow this is estimated: "
             f"{estimate.source}.", icon=":material/timer:")
-    if started:
+    st.caption(f"The run will be called **{config.name}**.")
+if started:
+    refusal = start_refusal(config, settings_error)
+    if refusal:
+        start_message.error(refusal, icon=":material/block:")
+    else:
         run = runs.create_run(config, runs_dir())
         jobs.start_run(run)
         st.switch_page(MONITOR_PAGE, query_params={"run": run.run_id})
-elif started:
-    st.warning("The run was not started: fix the setting marked above first.")

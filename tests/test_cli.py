@@ -101,6 +101,7 @@ def test_train_on_a_zip_of_own_images(tmp_path):
     assert "readme.txt" in result.stderr, "skipped files are reported"
     run = open_run(last_line(result))
     assert run.config.dataset == "folder" and run.config.data_shape == (16, 16, 3)
+    assert run.config.name == "faces.zip MLP", "named after the data, not after the digits preset"
 
 
 @pytest.mark.parametrize(
@@ -127,6 +128,16 @@ def test_bad_arguments_exit_2_with_one_line(arguments, expected, tmp_path):
     assert len(lines) == 1, result.stderr
     assert expected in lines[0]
     assert not list(tmp_path.iterdir()), "a rejected command creates no run"
+
+
+def test_train_refuses_a_text_file_named_zip_before_creating_a_run(tmp_path):
+    fake = tmp_path / "holiday.zip"
+    fake.write_text("these are words, not a zip")
+    result = gan_core("train", "--preset", "digits-mlp", "--data", fake, "--runs-dir", tmp_path / "runs")
+    assert result.returncode == 2, (result.stdout, result.stderr)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "holiday.zip" in lines[0], result.stderr
+    assert not (tmp_path / "runs").exists() or not list((tmp_path / "runs").iterdir())
 
 
 @pytest.mark.slow

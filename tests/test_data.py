@@ -1,25 +1,21 @@
-"""The dataset registry, on the real data kept on this machine and on small image collections built here."""
+"""The dataset registry, on the real data found the way the app finds it and on small image collections built here."""
 
-import gzip
 import pickle
-import zipfile
-from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 
+from conftest import KAGGLE_CLASSES, requires_dataset, write_kaggle_cifar
 from gan_core import data
 from gan_core.config import RunConfig
 
-SHARED_DATASETS = Path(__file__).resolve().parents[2] / "shared" / "datasets"  # as in conftest.py
 MNIST_TRAIN_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
-# Class counts of the 200 CIFAR-10 images in ../shared/datasets/cifar10/kaggle_train_first200/trainLabels.csv.
-CIFAR_FIRST200_COUNTS = [14, 28, 22, 21, 19, 19, 18, 21, 15, 23]
 
 
 @pytest.fixture(scope="module")
 def mnist_train() -> data.Dataset:
+    requires_dataset("mnist")
     return data.load_builtin("mnist", "train")
 
 
@@ -35,6 +31,7 @@ def test_mnist_has_the_official_splits_and_label_counts(mnist_train):
 
 
 def test_fashion_mnist_is_complete_and_balanced():
+    requires_dataset("fashion_mnist")
     train, test = data.load_builtin("fashion_mnist", "train"), data.load_builtin("fashion_mnist", "test")
     assert train.examples.shape == (60000, 28, 28, 1) and test.examples.shape == (10000, 28, 28, 1)
     assert np.bincount(train.labels).tolist() == [6000] * 10
@@ -44,13 +41,14 @@ def test_fashion_mnist_is_complete_and_balanced():
     assert train.class_names[9] == "Ankle boot"
 
 
-def test_cifar10_loads_from_the_kaggle_folder():
+def test_cifar10_loads_from_the_kaggle_folder(tmp_path, monkeypatch):
+    folder = write_kaggle_cifar(tmp_path)
+    monkeypatch.setenv("GAN_DATA_DIR", str(tmp_path))
+    assert data.find_builtin("cifar10", "train") == folder and data.find_builtin("cifar10", "test") is None
     cifar = data.load_builtin("cifar10")
-    assert cifar.examples.shape == (200, 32, 32, 3) and cifar.examples.dtype == np.uint8
-    assert np.bincount(cifar.labels, minlength=10).tolist() == CIFAR_FIRST200_COUNTS
-    # trainLabels.csv starts "1.png,frog", "2.png,truck".
-    assert [cifar.class_names[label] for label in cifar.labels[:2]] == ["frog", "truck"]
-    assert cifar.examples.std() > 30  # real photographs, not a blank fill
+    assert cifar.examples.shape == (10, 32, 32, 3) and cifar.examples.dtype == np.uint8
+    assert [cifar.class_names[label] for label in cifar.labels] == KAGGLE_CLASSES
+    assert np.array_equal(cifar.examples[1], np.asarray(Image.open(folder / "train" / "2.png")))
 
 
 def test_cifar10_reads_the_official_pickles_and_refuses_other_objects(tmp_path, monkeypatch):
@@ -85,19 +83,22 @@ def test_digits_has_a_fixed_held_out_part():
     assert np.array_equal(np.rint(everything.images * 255 / 16), together)
 
 
-def test_keras_npz_and_uncompressed_idx_files_are_found(tmp_path, monkeypatch, mnist_train):
-    np.savez(tmp_path / "mnist.npz", x_train=mnist_train.examples[:100, ..., 0], y_train=mnist_train.labels[:100],
-             x_test=mnist_train.examples[:7, ..., 0], y_test=mnist_train.labels[:7])
+def test_keras_npz_and_uncompressed_idx_files_are_found(tmp_path, monkeypatch):
+    digits = np.random.default_rng(0).integers(0, 256, (100, 28, 28), dtype=np.uint8)
+    labels = np.arange(100, dtype=np.uint8) % 10
+    np.savez(tmp_path / "mnist.npz", x_train=digits, y_train=labels, x_test=digits[:7], y_test=labels[:7])
     monkeypatch.setenv("GAN_DATA_DIR", str(tmp_path))
     from_npz = data.load_builtin("mnist", "train")
-    assert np.array_equal(from_npz.examples, mnist_train.examples[:100])
+    assert np.array_equal(from_npz.examples[..., 0], digits)
 
-    # An un-gzipped copy of the real test files in mnist/ is preferred to the npz beside it.
+    # An un-gzipped IDX pair in mnist/ is preferred to the npz beside it.
     (tmp_path / "mnist").mkdir()
-    for stem in ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"):
-        raw = gzip.decompress((SHARED_DATASETS / "mnist" / f"{stem}.gz").read_bytes())
-        (tmp_path / "mnist" / stem).write_bytes(raw)
-    assert data.load_builtin("mnist", "test").examples.shape == (10000, 28, 28, 1)
+    header = b"".join(size.to_bytes(4, "big") for size in digits[:5].shape)
+    (tmp_path / "mnist" / "t10k-images-idx3-ubyte").write_bytes((0x0803).to_bytes(4, "big") + header +
+                                                                digits[:5].tobytes())
+    (tmp_path / "mnist" / "t10k-labels-idx1-ubyte").write_bytes((0x0801).to_bytes(4, "big") + (5).to_bytes(4, "big") +
+                                                                labels[:5].tobytes())
+    assert data.load_builtin("mnist", "test").examples.shape == (5, 28, 28, 1)
 
 
 def test_corrupt_idx_files_give_clear_errors(tmp_path, monkeypatch):
@@ -171,6 +172,7 @@ def test_load_dataset_shapes_counts_and_splits():
     held_out = data.load_dataset(RunConfig(dataset="ring", architecture="mlp", seed=5), split="test")
     assert not np.array_equal(ring.examples, held_out.examples)
 
+    requires_dataset("mnist")
     config = RunConfig(dataset="mnist", image_size=32, channels=3, max_examples=50)
     mnist = data.load_dataset(config)
     assert mnist.examples.shape == (50, 32, 32, 3) == (50, *config.data_shape)
@@ -210,3 +212,33 @@ def test_dataset_rejects_inconsistent_parts():
         data.Dataset("bad", images, np.array([0, 1, 0], np.int32), ("a",))
     with pytest.raises(ValueError, match="images must be uint8"):
         data.Dataset("bad", images.astype(np.float32), None, ())
+
+
+def test_check_available_refuses_bad_data_before_a_run_exists(tmp_path, monkeypatch, png_folder):
+    # A person's images: a text file named .zip, and a folder with no pictures, are refused with the reason.
+    fake_zip = tmp_path / "holiday.zip"
+    fake_zip.write_text("not a zip at all")
+    with pytest.raises(ValueError, match="holiday.zip"):
+        data.check_available(RunConfig(dataset="folder", data_path=str(fake_zip)))
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "notes" / "notes.txt").write_text("no pictures here")
+    with pytest.raises(ValueError, match="only 0 usable images; at least 8 are needed"):
+        data.check_available(RunConfig(dataset="folder", data_path=str(tmp_path / "notes")))
+    data.check_available(RunConfig(dataset="folder", data_path=str(png_folder)))
+    data.check_available(RunConfig(dataset="ring", architecture="mlp"))
+    data.check_available(RunConfig(dataset="digits"))
+
+    # A built-in set found locally is only located; missing offline, it names where it looked.
+    write_kaggle_cifar(tmp_path)
+    monkeypatch.setenv("GAN_DATA_DIR", str(tmp_path))
+    data.check_available(RunConfig(dataset="cifar10"))
+    import keras
+
+    def offline(*arguments, **keywords):
+        raise OSError("network is unreachable")
+
+    monkeypatch.setattr(keras.datasets.mnist, "load_data", offline)
+    monkeypatch.setattr(data, "SYSTEM_DATA_DIR", tmp_path / "no-system-data")
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    with pytest.raises(ValueError, match="mnist .train split. was not found.*GAN_DATA_DIR"):
+        data.check_available(RunConfig(dataset="mnist"))

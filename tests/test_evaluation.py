@@ -4,10 +4,10 @@ the 2-D measures and the messages for bad requests."""
 import json
 import math
 import time
-from pathlib import Path
 
 import pytest
 
+from conftest import requires_dataset
 from gan_core import evaluation, features
 from gan_core.config import RunConfig, preset
 from gan_core.runs import create_run
@@ -15,7 +15,6 @@ from gan_core.trainer import Trainer
 
 pytestmark = pytest.mark.slow
 
-CIFAR_FOLDER = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "cifar10" / "kaggle_train_first200"
 
 
 def train_with_an_untrained_checkpoint(config, runs_dir):
@@ -29,6 +28,7 @@ def train_with_an_untrained_checkpoint(config, runs_dir):
 
 @pytest.fixture(scope="module")
 def mnist_run(tmp_path_factory):
+    requires_dataset("mnist")
     # Width 32 keeps the 300 steps quick on two cores; the samples already look like rough digits.
     config = preset("mnist-dcgan", steps=300, max_examples=5000, width=32)
     return train_with_an_untrained_checkpoint(config, tmp_path_factory.mktemp("runs"))
@@ -126,10 +126,10 @@ def test_bad_requests_are_refused_with_what_is_allowed(ring_run):
         evaluation.reference_scores(preset("digits-mlp"), 298)
 
 
-def test_own_images_without_a_feature_space_fail_with_the_explanation(tmp_path, monkeypatch):
+def test_own_images_without_a_feature_space_fail_with_the_explanation(tmp_path, monkeypatch, png_folder):
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras_home"))
     monkeypatch.setattr(features, "_loaded_inception", [])
-    config = RunConfig(dataset="folder", data_path=str(CIFAR_FOLDER), architecture="mlp", width=16, steps=2,
+    config = RunConfig(dataset="folder", data_path=str(png_folder), architecture="mlp", width=16, steps=2,
                        batch_size=16, image_size=16)
     run = create_run(config, tmp_path)
     Trainer(run).train()

@@ -16,10 +16,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from conftest import requires_dataset, write_kaggle_cifar
 from gan_core import data, features, uploads
 from gan_core.config import RunConfig, preset
 
-CIFAR_FOLDER = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "cifar10" / "kaggle_train_first200"
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -73,8 +73,8 @@ def test_without_inception_weights_inception_is_unavailable_with_a_clear_message
         features.choose_extractor(preset("mnist-dcgan"), kind="inception")
 
 
-def test_own_images_without_inception_weights_say_what_still_holds(no_inception_weights):
-    config = RunConfig(dataset="folder", data_path=str(CIFAR_FOLDER))
+def test_own_images_without_inception_weights_say_what_still_holds(no_inception_weights, png_folder):
+    config = RunConfig(dataset="folder", data_path=str(png_folder))
     with pytest.raises(features.FeaturesUnavailable) as caught:
         features.choose_extractor(config)
     message = str(caught.value)
@@ -92,9 +92,10 @@ def test_own_images_without_inception_weights_say_what_still_holds(no_inception_
     assert "your own images, holiday.zip" in str(caught.value) and str(upload) not in str(caught.value)
 
 
-def test_cifar10_has_no_classifier_when_only_a_sample_of_its_training_split_is_present(no_inception_weights):
-    if len(data.load_builtin("cifar10", "train").examples) >= features.FULL_TRAINING_SIZES["cifar10"]:
-        pytest.skip("the full CIFAR-10 training split is on this machine")
+def test_cifar10_has_no_classifier_when_only_a_sample_of_its_training_split_is_present(no_inception_weights,
+                                                                                      tmp_path, monkeypatch):
+    write_kaggle_cifar(tmp_path)  # ten images in Kaggle's layout: a partial copy of the training split
+    monkeypatch.setenv("GAN_DATA_DIR", str(tmp_path))
     reason = features.classifier_unavailable_reason("cifar10")
     assert "of CIFAR-10's 50,000 training images are on this machine" in reason
     with pytest.raises(features.FeaturesUnavailable, match="too few to train a trustworthy CIFAR-10 classifier"):
@@ -105,6 +106,7 @@ def test_cifar10_has_no_classifier_when_only_a_sample_of_its_training_split_is_p
 @pytest.mark.slow
 def test_inception_gives_2048_features_for_grey_and_colour_images():
     extractor = features.inception_extractor()
+    requires_dataset("mnist")
     grey = data.load_builtin("mnist", "test").examples[:4]
     colour = data.convert_images(grey, 32, 3)
     for images in (grey, colour):
@@ -211,9 +213,22 @@ def test_two_processes_wanting_the_same_classifier_train_it_once(tmp_path):
 @pytest.mark.slow
 @pytest.mark.parametrize("dataset_name, minimum", [("mnist", 0.98), ("fashion_mnist", 0.89)])
 def test_dataset_classifier_reaches_its_test_accuracy(dataset_name, minimum):
+    requires_dataset(dataset_name)
     extractor = features.classifier_extractor(dataset_name)
     test = data.load_builtin(dataset_name, "test")
     accuracy = np.mean(extractor.probabilities(test.examples).argmax(axis=1) == test.labels)
     assert accuracy >= minimum
     assert accuracy == pytest.approx(extractor.test_accuracy, abs=1e-6)
     assert features.choose_extractor(preset("mnist-dcgan", dataset=dataset_name)) is extractor
+
+
+def test_a_preparation_whose_worker_died_reads_as_failed(tmp_path):
+    from gan_core import feature_jobs
+
+    assert feature_jobs.preparation_status("mnist", tmp_path).state == "none"
+    path = feature_jobs.status_path("mnist", tmp_path)
+    path.parent.mkdir(parents=True)
+    no_such_pid = 2**22 + 7  # above Linux's largest pid
+    feature_jobs.write_preparation(path, feature_jobs.Preparation("training", 0.4, "training: 40%", no_such_pid))
+    status = feature_jobs.preparation_status("mnist", tmp_path)
+    assert status.state == "failed" and "ended unexpectedly" in status.message and not status.is_active

@@ -1,6 +1,5 @@
 """A person's own images: mixed formats and modes, class folders, zips, and every broken or hostile file kind."""
 
-import io
 import os
 import zipfile
 from pathlib import Path
@@ -10,11 +9,11 @@ import pytest
 from PIL import Image
 
 import hostile_uploads
+from conftest import KAGGLE_CLASSES, write_kaggle_cifar
 from gan_core import archives, data, image_collection
 from gan_core.config import RunConfig
 from gan_core.image_collection import load_image_collection, preview_image_collection
 
-SHARED_DATASETS = Path(__file__).resolve().parents[2] / "shared" / "datasets"  # as in conftest.py
 
 
 def make_image_folder(root: Path) -> None:
@@ -245,17 +244,17 @@ def test_symbolic_links_out_of_a_folder_are_not_followed(tmp_path):
     assert len(collection.images) == 9  # the link within the folder is an image like any other
 
 
-def test_the_cifar_kaggle_folder_works_as_a_persons_collection():
-    folder = SHARED_DATASETS / "cifar10" / "kaggle_train_first200"
-    if not folder.is_dir():
-        pytest.skip(f"the CIFAR-10 sample folder {folder} is not on this machine")
+def test_the_cifar_kaggle_folder_works_as_a_persons_collection(tmp_path, monkeypatch):
+    folder = write_kaggle_cifar(tmp_path, KAGGLE_CLASSES * 2)
+    (folder / "SHA256SUMS").write_text("checksums, not a picture")
     collection = load_image_collection(folder, image_size=32, channels=3)
-    assert collection.images.shape == (200, 32, 32, 3) and collection.labels is None
+    assert collection.images.shape == (20, 32, 32, 3) and collection.labels is None
     assert [name for name, _ in collection.skipped] == ["SHA256SUMS", "trainLabels.csv"]
     # train/1.png comes first in name order, and at its own size its pixels are unchanged.
+    monkeypatch.setenv("GAN_DATA_DIR", str(tmp_path))
     assert np.array_equal(collection.images[0], data.load_builtin("cifar10").examples[0])
     preview = preview_image_collection(folder, image_size=32, channels=3)
-    assert len(preview.images) == 16 and preview.image_count == 200
+    assert len(preview.images) == 16 and preview.image_count == 20
     assert np.array_equal(preview.images, collection.images[:16])
 
 

@@ -18,12 +18,12 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from conftest import write_png_folder
 from gan_core import jobs
 from gan_core.runs import Run, list_runs, open_run
 
 PROJECT = Path(__file__).resolve().parents[1]
 APP = PROJECT / "app.py"
-CIFAR_PNGS = sorted((Path(os.environ["GAN_DATA_DIR"]) / "cifar10").glob("*/train/*.png"))
 TRAININGS = {
     "digits": ["--preset", "digits-mlp", "--steps", "60", "--set", "sample_every=20"],
     "conditional": ["--preset", "digits-mlp", "--steps", "40", "--set", "conditional=true", "--set",
@@ -106,7 +106,7 @@ def test_home_with_an_empty_store_invites_to_train(tmp_path, monkeypatch):
     app = AppTest.from_file(str(APP), default_timeout=30).run()
     assert not app.exception
     assert "There are no runs yet" in app.info[0].value
-    assert [link.proto.label for link in app.main.get("page_link")] == ["Set up a run"]
+    assert [link.proto.label for link in app.main.get("page_link")] == ["Set up a run"]  # the sidebar has its own
 
 
 def test_train_form_fills_from_a_preset_and_estimates_from_a_measured_run(store):
@@ -138,10 +138,10 @@ def test_train_form_shows_a_validation_message_at_the_field_at_fault(store):
     assert architecture_errors and architecture_errors[0].startswith("architecture='dcgan' is not allowed")
 
 
-def test_train_previews_uploaded_images_and_lists_what_was_skipped(store):
+def test_train_previews_uploaded_images_and_lists_what_was_skipped(store, png_folder):
     app = open_page("train")
     app.selectbox(key="field_dataset").set_value("folder").run()
-    uploads = [(path.name, path.read_bytes(), "image/png") for path in CIFAR_PNGS[:12]]
+    uploads = [(path.name, path.read_bytes(), "image/png") for path in sorted(png_folder.iterdir())[:12]]
     uploads.append(("broken.png", b"this is not a png", "image/png"))
     app.file_uploader(key="train_upload").set_value(uploads).run()
     assert not app.exception
@@ -153,10 +153,10 @@ def test_train_previews_uploaded_images_and_lists_what_was_skipped(store):
     assert len(list(saved.iterdir())) == 13
 
 
-def test_train_reads_class_folders_from_an_uploaded_zip(store):
+def test_train_reads_class_folders_from_an_uploaded_zip(store, png_folder):
     archive = io.BytesIO()
     with zipfile.ZipFile(archive, "w") as writer:
-        for index, path in enumerate(CIFAR_PNGS[:8]):
+        for index, path in enumerate(sorted(png_folder.iterdir())[:8]):
             writer.writestr(f"pets/{'cats' if index % 2 else 'dogs'}/{path.name}", path.read_bytes())
     app = open_page("train")
     app.selectbox(key="field_dataset").set_value("folder").run()
@@ -165,10 +165,10 @@ def test_train_reads_class_folders_from_an_uploaded_zip(store):
     assert app.session_state["train_data_path"].endswith("pets.zip")
 
 
-def test_train_upload_preview_decodes_a_sample_and_names_a_bad_zip_by_its_file_name(store):
+def test_train_upload_preview_decodes_a_sample_and_names_a_bad_zip_by_its_file_name(store, tmp_path):
     archive = io.BytesIO()
     with zipfile.ZipFile(archive, "w") as writer:
-        for path in CIFAR_PNGS[:40]:
+        for path in sorted(write_png_folder(tmp_path / "pictures", 40).iterdir()):
             writer.writestr(path.name, path.read_bytes())
     app = open_page("train")
     app.selectbox(key="field_dataset").set_value("folder").run()
@@ -215,6 +215,72 @@ def test_monitor_labels_raw_discriminator_scores_for_scores_losses(store, tmp_pa
     figure = json.loads(app.get("plotly_chart")[0].proto.spec)
     assert figure["layout"]["yaxis2"]["title"]["text"] == "raw score" and "range" not in figure["layout"]["yaxis2"]
     assert "not a probability" in texts(app)
+
+
+def start_message(app: AppTest) -> str:
+    """The message shown beside the Start button (in the button's own column), or ""."""
+    [column] = [column for column in app.columns if any(button.key == "train_start" for button in column.button)]
+    return "\n".join(str(element.value) for element in column.error)
+
+
+def test_start_refuses_a_text_file_named_zip_and_creates_no_run(tmp_path, monkeypatch):
+    monkeypatch.setenv("GAN_RUNS_DIR", str(tmp_path))
+    app = open_page("train")
+    app.selectbox(key="field_dataset").set_value("folder").run()
+    app.file_uploader(key="train_upload").set_value(("holiday.zip", b"words, not a zip", "application/zip")).run()
+    app.button(key="train_start").click().run()
+    assert not app.exception
+    assert [title.value for title in app.title] == ["Train"]
+    assert "The run was not started" in start_message(app) and "holiday.zip" in start_message(app)
+    assert list_runs(tmp_path) == []
+
+
+def test_start_refuses_a_builtin_dataset_missing_offline(tmp_path, monkeypatch):
+    import keras
+
+    from gan_core import data
+
+    def offline(*arguments, **keywords):
+        raise OSError("network is unreachable")
+
+    monkeypatch.setattr(keras.datasets.mnist, "load_data", offline)
+    monkeypatch.setattr(data, "SYSTEM_DATA_DIR", tmp_path / "no-system-data")
+    monkeypatch.setenv("GAN_DATA_DIR", str(tmp_path / "empty"))
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    monkeypatch.setenv("GAN_RUNS_DIR", str(tmp_path / "runs"))
+    app = open_page("train")
+    app.selectbox(key="train_preset").set_value("mnist-dcgan").run()
+    app.button(key="train_start").click().run(timeout=60)
+    assert not app.exception
+    message = start_message(app)
+    assert "mnist (train split) was not found" in message and "GAN_DATA_DIR" in message
+    assert list_runs(tmp_path / "runs") == []
+
+
+def test_start_with_an_out_of_range_number_says_why_next_to_start(tmp_path, monkeypatch):
+    monkeypatch.setenv("GAN_RUNS_DIR", str(tmp_path))
+    app = open_page("train")
+    # The browser must not clamp (it would only turn the field red and send nothing): no min or max on numbers.
+    assert not any(field.proto.has_min or field.proto.has_max for field in app.number_input)
+    app.number_input(key="field_width").set_value(5000)
+    app.button(key="train_start").click().run()
+    assert not app.exception
+    assert "The run was not started: width=5000 is not allowed; width must be from 4 to 1024" in start_message(app)
+    assert list_runs(tmp_path) == []
+
+
+def test_the_run_name_follows_the_data_unless_typed(tmp_path, monkeypatch):
+    monkeypatch.setenv("GAN_RUNS_DIR", str(tmp_path))
+    app = open_page("train")
+    assert "The run will be called **Fashion-MNIST DCGAN**" in texts(app)
+    app.selectbox(key="field_dataset").set_value("cifar10").run()
+    assert "The run will be called **CIFAR-10 DCGAN**" in texts(app)
+    app.selectbox(key="field_loss").set_value("hinge")
+    app.button(key="train_check").click().run()
+    assert "The run will be called **CIFAR-10 DCGAN, hinge loss**" in texts(app)
+    app.text_input(key="field_name").input("My cats")
+    app.button(key="train_check").click().run()
+    assert "The run will be called **My cats**" in texts(app)
 
 
 @pytest.mark.slow
@@ -286,7 +352,25 @@ def test_compare_lays_out_real_and_generated_alike(store):
     real, fake = app.image
     assert real.captions == ["60 training examples"] and fake.captions == ["60 samples at step 40"]
     assert "Metrics" in [header.value for header in app.header]
-    assert "appear here once this run has been evaluated" in app.info[0].value
+    assert "Step 40 has not been evaluated yet" in app.info[0].value
+    [link] = [link for link in app.get("page_link") if link.proto.label == "Evaluate this run"]
+    assert link.proto.page.endswith("evaluate")
+
+
+@pytest.mark.slow
+def test_compare_shows_the_stored_evaluation_beside_real_vs_real(store, tmp_path, monkeypatch):
+    from gan_core import evaluation
+
+    run = open_run(shutil.copytree(store["digits"].path, tmp_path / store["digits"].run_id))
+    results = evaluation.evaluate_run(run, 100, step=60)
+    monkeypatch.setenv("GAN_RUNS_DIR", str(tmp_path))
+    app = open_page("compare", run, timeout=120)
+    [table] = app.table
+    rows = {row["Measure"]: row for row in table.value.to_dict("records")}
+    frechet = rows[results["frechet_label"]]
+    assert frechet["This checkpoint"] == f"{results['frechet_distance']:.3g}"
+    assert frechet["Real vs real"] not in ("…", "—")
+    assert "Step 60, as stored by the Evaluate page" in texts(app)
 
 
 def test_runs_overlays_curves_and_deletes_only_after_confirmation(store, tmp_path, monkeypatch):
@@ -314,6 +398,14 @@ def test_runs_opens_a_run_as_the_starting_point_of_a_new_one(store):
     assert app.checkbox(key="field_conditional").value is True
     assert app.number_input(key="field_steps").value == 40
     assert app.selectbox(key="field_dataset").value == "digits"
+    # The preset box no longer names the preset the form started from, but the run.
+    preset_box = app.selectbox(key="train_preset")
+    assert preset_box.value is None and store["conditional"].run_id in preset_box.placeholder
+    # AppTest reruns the page it last switched to, so follow the app's own switch to Train.
+    app.switch_page("pages/train.py").run()
+    assert app.selectbox(key="train_preset").value is None
+    app.selectbox(key="train_preset").set_value("ring-mlp").run()
+    assert app.selectbox(key="field_dataset").value == "ring" and "filled from run" not in texts(app)
 
 
 @pytest.mark.slow

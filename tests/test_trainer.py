@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from conftest import requires_dataset
 from gan_core import sampling
 from gan_core.config import LOSSES, preset
 from gan_core.runs import create_run
@@ -123,6 +124,7 @@ def test_ring_points_train_and_sample_as_points(tmp_path):
 
 
 def test_fashion_dcgan_trains_on_real_images(tmp_path):
+    requires_dataset("fashion_mnist")
     run = create_run(preset("fashion-dcgan", steps=4, log_every=2, sample_every=4, checkpoint_every=4,
                             max_examples=1000), tmp_path)
     assert Trainer(run).train() == "finished"
@@ -160,6 +162,7 @@ MIRRORED_SCRIPT = textwrap.dedent(
 @pytest.mark.parametrize("preset_name", ["fashion-dcgan", "fashion-wgan-gp"])
 def test_mirrored_strategy_matches_one_device_on_the_first_step(tmp_path, preset_name):
     """Two logical CPU replicas see the same batch and noise, split in halves; losses agree to 1e-4."""
+    requires_dataset("fashion_mnist")
     output = subprocess.run(
         [sys.executable, "-c", MIRRORED_SCRIPT, str(tmp_path), preset_name],
         capture_output=True, text=True, timeout=300,

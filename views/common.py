@@ -23,13 +23,14 @@ HOME_PAGE = "app.py"
 TRAIN_PAGE = "pages/train.py"
 MONITOR_PAGE = "pages/monitor.py"
 GALLERY_PAGE = "pages/gallery.py"
+EVALUATE_PAGE = "pages/evaluate.py"
 PAGES = (
     (HOME_PAGE, "Runs overview", ":material/dashboard:"),
     (TRAIN_PAGE, "Train", ":material/model_training:"),
     (MONITOR_PAGE, "Monitor", ":material/monitoring:"),
     (GALLERY_PAGE, "Gallery", ":material/photo_library:"),
     ("pages/compare.py", "Compare", ":material/compare:"),
-    ("pages/evaluate.py", "Evaluate", ":material/analytics:"),
+    (EVALUATE_PAGE, "Evaluate", ":material/analytics:"),
     ("pages/human_test.py", "Real or fake?", ":material/visibility:"),
     ("pages/runs.py", "Runs", ":material/folder_open:"),
 )

@@ -28,8 +28,7 @@ VIEW_LIMIT = 1000
 # four seconds through the classifier on two cores; the whole 60,000 would take half a minute).
 TRAINING_SEARCH_LIMIT = 10_000
 
-FEATURE_SPINNER = ("Loading the feature space (the first time for a dataset, its classifier is trained: seconds for "
-                   "digits, about two minutes for MNIST or Fashion-MNIST)…")
+FEATURE_SPINNER = "Loading the feature space…"
 
 
 def feature_space(config: RunConfig) -> tuple[features.FeatureExtractor | None, str | None]:
@@ -42,14 +41,22 @@ def feature_space(config: RunConfig) -> tuple[features.FeatureExtractor | None, 
 
 @st.cache_resource(max_entries=8, show_spinner=FEATURE_SPINNER)
 def feature_extractor(config_json: str) -> features.FeatureExtractor:
-    """The feature space gan_core.evaluation judges this config's runs in (a network: shared, never changed)."""
-    return features.choose_extractor(RunConfig.from_json(config_json))
+    """The feature space gan_core.evaluation judges this config's runs in (a network: shared, never changed).
+
+    A classifier not trained yet is not trained here (that blocks the server for a minute): it counts as
+    unavailable until the worker started from the page has trained it.
+    """
+    config = RunConfig.from_json(config_json)
+    pending = features.classifier_pending(config)
+    if pending is not None:
+        raise features.FeaturesUnavailable(f"the {pending} feature classifier is not trained yet")
+    return features.choose_extractor(config)
 
 
 @st.cache_data(max_entries=16, show_spinner="Measuring real against real (what a perfect generator scores)…")
-def reference_scores(config_json: str, sample_count: int) -> dict:
+def reference_scores(config_json: str, sample_count: int, kind: str = "auto") -> dict:
     """The measures for real against real at this sample count (also cached on disk by gan_core)."""
-    return evaluation.reference_scores(RunConfig.from_json(config_json), sample_count, seed=SEED)
+    return evaluation.reference_scores(RunConfig.from_json(config_json), sample_count, kind=kind, seed=SEED)
 
 
 def held_out_dataset(config: RunConfig) -> tuple[data.Dataset, bool]:
@@ -120,12 +127,19 @@ def generated_sample(run: Run, step: int, count: int) -> tuple[np.ndarray, np.nd
     return samples, None if labels is None else np.array(labels)
 
 
-@st.cache_data(max_entries=32, show_spinner="Computing features…")
 def feature_rows(config_json: str, examples: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
     """Features and class probabilities (None unless a classifier) in the run's feature space.
 
     Without a learned feature space the rows are the pixels scaled to [0, 1], the space the views fall back on.
     """
+    # Whether the classifier is still to be trained is part of the cache key, so pixel rows computed while it
+    # was missing are not served once it exists.
+    pending = features.classifier_pending(RunConfig.from_json(config_json))
+    return _feature_rows(config_json, examples, pending)
+
+
+@st.cache_data(max_entries=32, show_spinner="Computing features…")
+def _feature_rows(config_json: str, examples: np.ndarray, pending: str | None) -> tuple[np.ndarray, np.ndarray | None]:
     try:
         extractor = feature_extractor(config_json)
     except features.FeaturesUnavailable:

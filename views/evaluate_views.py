@@ -16,7 +16,7 @@ from gan_core import evaluation, features
 from gan_core.config import RunConfig
 from gan_core.runs import Run
 from views.charts import Panel, panels_figure
-from views.common import duration_text
+from views.common import EVALUATE_PAGE, duration_text
 from views.evaluate_data import (DEFAULT_SAMPLE_COUNT, SEED, largest_sample_count, reference_scores,
                                      sample_count_options)
 
@@ -139,6 +139,29 @@ def metrics_ui(run: Run, step: int, sample_count: int, extractor: features.Featu
     st.table(measure_rows(results, reference), hide_index=True)
     st.caption(feature_space_text(results))
     return reference
+
+
+def stored_metrics_ui(run: Run, step: int) -> None:
+    """The stored evaluation of this checkpoint beside real vs real, or a link to the Evaluate page to measure it."""
+    results = evaluation.stored_evaluation(run, step)
+    if results is None:
+        st.info(f"Step {step:,} has not been evaluated yet: measure how close its samples come to real data on the "
+                "Evaluate page, and the results show here too.", icon=":material/analytics:")
+        st.page_link(EVALUATE_PAGE, label="Evaluate this run", icon=":material/analytics:",
+                     query_params={"run": run.run_id})
+        return
+    reference = None
+    # Real vs real needs the feature space at hand; a classifier still to be trained is not trained from here.
+    if features.classifier_pending(run.config) is None:
+        try:
+            reference = reference_scores(run.config.to_json(), results["sample_count"],
+                                         evaluation.feature_kind(results))
+        except ValueError:
+            reference = None
+    st.table(measure_rows(results, reference), hide_index=True)
+    st.caption(f"Step {step:,}, as stored by the Evaluate page. " + feature_space_text(results))
+    st.page_link(EVALUATE_PAGE, label="More measures and views on the Evaluate page", icon=":material/analytics:",
+                 query_params={"run": run.run_id})
 
 
 def feature_space_text(results: dict[str, Any]) -> str:

@@ -32,40 +32,42 @@ LOSS_HELP = ("non_saturating: the usual GAN loss. minimax: the original game, we
              "wgan_gp: Wasserstein loss with a gradient penalty, stable but slower (use n_critic 5). "
              "lsgan: least squares. hinge: the margin loss of many modern GANs.")
 
-# (kind, label, help, minimum, maximum, step) for every field the form shows; kinds are int, float, choice, bool, text.
-FIELDS: dict[str, tuple[str, str, str, Any, Any, Any]] = {
+# (kind, label, help, step) for every field the form shows; kinds are int, float, choice, bool, text. The allowed
+# ranges live in RunConfig's validation only: a browser-side min / max would clamp silently (the field turns red,
+# Start does nothing), whereas the validation message says what is allowed, at the field and next to Start.
+FIELDS: dict[str, tuple[str, str, str, Any]] = {
     "architecture": ("choice", "Architecture", "mlp: dense layers, fast on small data and the only choice for "
-                     "2-D points. dcgan: convolutions, better images, slower.", None, None, None),
-    "loss": ("choice", "Loss", LOSS_HELP, None, None, None),
+                     "2-D points. dcgan: convolutions, better images, slower.", None),
+    "loss": ("choice", "Loss", LOSS_HELP, None),
     "conditional": ("bool", "Conditional (one class per row)", "Feed the class label to both networks so you "
-                    "can ask for a class. Needs a labelled dataset.", None, None, None),
-    "width": ("int", "Width", "Base number of units or filters; both networks scale from it.", 4, 1024, 8),
-    "latent_dim": ("int", "Noise size (latent_dim)", "Length of the generator's random input vector.", 1, 1024, 1),
-    "steps": ("int", "Steps", "Generator updates in total.", 1, 10_000_000, 100),
-    "batch_size": ("int", "Batch size", "Examples per update; 64 is the classic choice.", 1, 4096, 8),
-    "g_learning_rate": ("float", "Generator learning rate", "Adam step size; 1e-4 to 1e-3 is typical.", 1e-6, 1.0, 1e-5),
+                    "can ask for a class. Needs a labelled dataset.", None),
+    "width": ("int", "Width", "Base number of units or filters; both networks scale from it.", 8),
+    "latent_dim": ("int", "Noise size (latent_dim)", "Length of the generator's random input vector.", 1),
+    "steps": ("int", "Steps", "Generator updates in total.", 100),
+    "batch_size": ("int", "Batch size", "Examples per update; 64 is the classic choice.", 8),
+    "g_learning_rate": ("float", "Generator learning rate", "Adam step size; 1e-4 to 1e-3 is typical.", 1e-5),
     "d_learning_rate": ("float", "Discriminator learning rate", "Lower it if the discriminator wins too easily.",
-                        1e-6, 1.0, 1e-5),
-    "n_critic": ("int", "Discriminator updates per step (n_critic)", "5 is usual for WGAN-GP, 1 otherwise.", 1, 100, 1),
+                        1e-5),
+    "n_critic": ("int", "Discriminator updates per step (n_critic)", "5 is usual for WGAN-GP, 1 otherwise.", 1),
     "gp_weight": ("float", "Gradient penalty weight", "Used by the wgan_gp loss only; 10 is the paper's value.",
-                  0.0, 1000.0, 1.0),
-    "name": ("text", "Run name", "A label for people; the run's folder gets a unique id anyway.", None, None, None),
+                  1.0),
+    "name": ("text", "Run name", "A label for people; the run's folder gets a unique id anyway.", None),
     "image_size": ("int", "Image size (pixels)", "0 keeps the dataset's own size; otherwise a multiple of 4 "
-                   "from 8 to 64.", 0, 64, 4),
-    "channels": ("choice", "Channels", "0 keeps the dataset's own; 1 is grey, 3 is colour.", None, None, None),
-    "max_examples": ("int", "Use only the first N examples", "0 uses them all.", 0, None, 100),
-    "seed": ("int", "Seed", "The same seed and settings give the same run.", 0, 2**31 - 1, 1),
-    "g_beta_1": ("float", "Generator Adam beta 1", "0.5 for DCGAN, 0 for WGAN-GP.", 0.0, 0.999, 0.1),
-    "g_beta_2": ("float", "Generator Adam beta 2", "0.999 usually, 0.9 for WGAN-GP.", 0.0, 0.999, 0.001),
-    "d_beta_1": ("float", "Discriminator Adam beta 1", "0.5 for DCGAN, 0 for WGAN-GP.", 0.0, 0.999, 0.1),
-    "d_beta_2": ("float", "Discriminator Adam beta 2", "0.999 usually, 0.9 for WGAN-GP.", 0.0, 0.999, 0.001),
+                   "from 8 to 64.", 4),
+    "channels": ("choice", "Channels", "0 keeps the dataset's own; 1 is grey, 3 is colour.", None),
+    "max_examples": ("int", "Use only the first N examples", "0 uses them all.", 100),
+    "seed": ("int", "Seed", "The same seed and settings give the same run.", 1),
+    "g_beta_1": ("float", "Generator Adam beta 1", "0.5 for DCGAN, 0 for WGAN-GP.", 0.1),
+    "g_beta_2": ("float", "Generator Adam beta 2", "0.999 usually, 0.9 for WGAN-GP.", 0.001),
+    "d_beta_1": ("float", "Discriminator Adam beta 1", "0.5 for DCGAN, 0 for WGAN-GP.", 0.1),
+    "d_beta_2": ("float", "Discriminator Adam beta 2", "0.999 usually, 0.9 for WGAN-GP.", 0.001),
     "g_ema_decay": ("float", "Generator weight averaging (EMA decay)", "Samples come from a moving average of "
-                    "the generator's weights: 0 turns it off, 0.999 smooths long runs.", 0.0, 0.9999, 0.001),
-    "sample_every": ("int", "Sample grid every (steps)", "How often the fixed-noise grid is saved.", 1, None, 50),
+                    "the generator's weights: 0 turns it off, 0.999 smooths long runs.", 0.001),
+    "sample_every": ("int", "Sample grid every (steps)", "How often the fixed-noise grid is saved.", 50),
     "checkpoint_every": ("int", "Checkpoint every (steps)", "A checkpoint is also written whenever the run stops.",
-                         1, None, 100),
-    "log_every": ("int", "Log metrics every (steps)", "Rows of the live charts.", 1, None, 1),
-    "sample_grid": ("int", "Sample grid side", "The fixed-noise grid is this many samples wide.", 1, 16, 1),
+                         100),
+    "log_every": ("int", "Log metrics every (steps)", "Rows of the live charts.", 1),
+    "sample_grid": ("int", "Sample grid side", "The fixed-noise grid is this many samples wide.", 1),
 }
 CHOICES = {"architecture": config_module.ARCHITECTURES, "loss": config_module.LOSSES, "channels": (0, 1, 3)}
 # Enough digits that typical values show as they are (0.999, not 1.00).
@@ -98,16 +100,27 @@ def apply_values(values: dict[str, Any]) -> None:
 
 
 def apply_chosen_preset() -> None:
-    """Callback of the preset picker."""
-    apply_values(config_module.PRESETS[st.session_state["train_preset"]])
+    """Callback of the preset picker: the chosen preset fills the whole form, replacing a past run's settings."""
+    if st.session_state["train_preset"] is not None:
+        apply_values(config_module.PRESETS[st.session_state["train_preset"]])
+        st.session_state.pop("train_started_from", None)
+
+
+def start_from_run_values(run_id: str, values: dict[str, Any]) -> None:
+    """Fill the form from a past run; the preset box then says so instead of naming a preset that no longer applies."""
+    apply_values(values)
+    st.session_state["train_started_from"] = run_id
+    st.session_state["train_preset"] = None
 
 
 def preset_picker_ui() -> None:
     if "field_steps" not in st.session_state:
         apply_values(config_module.PRESETS[config_module.DEFAULT_PRESET])
+        st.session_state["train_preset"] = config_module.DEFAULT_PRESET
+    started_from = st.session_state.get("train_started_from")
     st.selectbox("Preset", list(config_module.PRESETS), key="train_preset", on_change=apply_chosen_preset,
                  persist_state="session",
-                 index=list(config_module.PRESETS).index(config_module.DEFAULT_PRESET),
+                 placeholder=f"— from run {started_from} —" if started_from else "Choose a preset",
                  format_func=lambda name: f"{config_module.PRESETS[name]['name']} ({name})",
                  help="Choosing a preset fills in the whole form; change anything afterwards.")
 
@@ -120,7 +133,7 @@ def dataset_picker_ui() -> str:
 
 def field_ui(name: str) -> st.delta_generator.DeltaGenerator:
     """One form field; returns the placeholder under it where a validation message goes."""
-    kind, label, help_text, minimum, maximum, step = FIELDS[name]
+    kind, label, help_text, step = FIELDS[name]
     key = f"field_{name}"
     if kind == "choice":
         st.selectbox(label, CHOICES[name], key=key, help=help_text, persist_state="session")
@@ -129,8 +142,8 @@ def field_ui(name: str) -> st.delta_generator.DeltaGenerator:
     elif kind == "text":
         st.text_input(label, key=key, help=help_text, persist_state="session")
     else:
-        st.number_input(label, min_value=minimum, max_value=maximum, step=step, key=key, help=help_text,
-                        format=NUMBER_FORMATS.get(name), persist_state="session")
+        st.number_input(label, step=step, key=key, help=help_text, format=NUMBER_FORMATS.get(name),
+                        persist_state="session")
     return st.empty()
 
 
@@ -153,10 +166,16 @@ def form_fields_ui() -> dict[str, st.delta_generator.DeltaGenerator]:
 
 
 def form_values() -> dict[str, Any]:
-    """The form's current values as RunConfig fields."""
-    values = dict(st.session_state.get("train_values", {}))
+    """The form's current values as RunConfig fields.
+
+    The run's name follows its data: a preset's or past run's name is replaced by one describing the run once the
+    data differs from theirs (a name the person typed is kept).
+    """
+    template = st.session_state.get("train_values", {})
+    values = dict(template)
     values.update({name: st.session_state[f"field_{name}"] for name in (*FIELDS, "dataset")})
     values["data_path"] = st.session_state.get("train_data_path", "") if values["dataset"] == "folder" else ""
+    values["name"] = config_module.name_following_data(values, template)
     return values
 
 
