@@ -18,8 +18,9 @@ import numpy as np
 import streamlit as st
 
 from gan_core import config as config_module
-from gan_core import data, images
+from gan_core import data, demo, images
 from gan_core.config import FIELD_TYPES, RunConfig
+from gan_core.demo import DemoLimits
 
 FOLDER_LABEL = "your own images (upload)"
 DATASET_DESCRIPTIONS = {
@@ -209,13 +210,16 @@ def collection_preview(data_path: str, image_size: int, channels: int) -> Collec
                              collection.skipped)
 
 
-def upload_ui(uploads_dir: Path) -> CollectionPreview | None:
-    """The uploader for a person's images, and a preview of what will be trained on."""
+def upload_ui(uploads_dir: Path, limits: DemoLimits | None = None) -> CollectionPreview | None:
+    """The uploader for a person's images, and a preview of what will be trained on; `limits` caps sizes (demo)."""
     files = st.file_uploader("Your images: one .zip, or many image files", type=UPLOAD_TYPES,
                              accept_multiple_files=True, key="train_upload",
+                             max_upload_size=limits.max_upload_file_megabytes if limits else None,
                              help="For classes, upload a zip with one sub-folder per class. Images are "
                              "centre-cropped and resized to the image size below (32x32 colour unless you change it).")
     try:
+        if files and limits is not None:
+            demo.check_upload_sizes({file.name: file.size for file in files}, limits)
         if files:
             st.session_state["train_data_path"] = str(save_upload(files, uploads_dir))
         data_path = st.session_state.get("train_data_path", "")
