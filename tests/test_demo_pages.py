@@ -1,0 +1,128 @@
+"""Demo mode in the pages (AppTest): the owner of a run gets its controls, another visitor reads why not, and the
+caps are refused with their messages. Visitors are told apart by the owner token in their session.
+"""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from streamlit import config as streamlit_config
+from streamlit.testing.v1 import AppTest
+
+from gan_core import ownership, runs
+from gan_core.config import preset
+
+PROJECT = Path(__file__).resolve().parents[1]
+APP = PROJECT / "app.py"
+OWNER_TOKEN = "owner-" + "a" * 40
+OTHER_TOKEN = "other-" + "b" * 40
+
+
+@pytest.fixture(scope="module")
+def trained_run(tmp_path_factory):
+    """A finished digits run with a checkpoint, trained by the command line and owned by OWNER_TOKEN."""
+    runs_dir = tmp_path_factory.mktemp("demo-runs")
+    output = subprocess.run(
+        [sys.executable, "-m", "gan_core", "train", "--preset", "digits-mlp", "--steps", "40", "--runs-dir",
+         str(runs_dir)], cwd=PROJECT, capture_output=True, text=True, timeout=300, check=True,
+    ).stdout
+    run = runs.open_run(output.strip().splitlines()[-1])
+    ownership.record_owner(run, ownership.OwnerRecord(ownership.owner_hash(OWNER_TOKEN)))
+    run.add_judgement("fake:0:0", is_real=False, answered_real=True)
+    return run
+
+
+@pytest.fixture(autouse=True)
+def demo_environment(monkeypatch):
+    """Demo mode on, without a showcase (it would train in the background); error details restored afterwards."""
+    monkeypatch.setenv("GAN_DASHBOARD_DEMO", "1")
+    monkeypatch.setenv("GAN_DEMO_SHOWCASE_SECONDS", "0")
+    yield
+    streamlit_config.set_option("client.showErrorDetails", "full")
+
+
+def open_page(page: str, token: str, run=None, timeout: float = 30, secrets: dict | None = None) -> AppTest:
+    """`page` as the visitor holding `token` sees it, after a first run of the router."""
+    app = AppTest.from_file(str(APP), default_timeout=timeout)
+    app.session_state["demo_owner_token"] = token
+    for key, value in (secrets or {}).items():
+        app.secrets[key] = value
+    app.run()
+    if run is not None:
+        app.query_params["run"] = run.run_id
+    app.switch_page(f"pages/{page}.py").run()
+    assert not app.exception, [error.value for error in app.exception]
+    return app
+
+
+def button_keys(app: AppTest) -> set[str]:
+    return {button.key for button in app.button}
+
+
+def captions(app: AppTest) -> str:
+    return "\n".join(caption.value for caption in app.caption)
+
+
+def test_the_owner_may_train_more_and_another_visitor_reads_why_not(trained_run, monkeypatch):
+    monkeypatch.setenv("GAN_RUNS_DIR", str(trained_run.path.parent))
+    owner = open_page("monitor", OWNER_TOKEN, trained_run)
+    assert "monitor_train_more" in button_keys(owner)
+
+    other = open_page("monitor", OTHER_TOKEN, trained_run)
+    assert not button_keys(other) & {"monitor_train_more", "monitor_resume", "monitor_stop"}
+    assert "Another visitor started this run" in captions(other)
+    assert "You can control only the runs you started" in captions(other)
+
+
+def test_only_the_owner_may_delete_a_run(trained_run, monkeypatch):
+    monkeypatch.setenv("GAN_RUNS_DIR", str(trained_run.path.parent))
+    assert "runs_delete" in button_keys(open_page("runs", OWNER_TOKEN, trained_run))
+    other = open_page("runs", OTHER_TOKEN, trained_run)
+    assert "runs_delete" not in button_keys(other)
+    assert not [box for box in other.checkbox if box.key == "runs_delete_confirm"]
+    assert "Another visitor started this run" in captions(other)
+
+
+def test_only_the_owner_may_reset_the_answers_of_the_human_test(trained_run, monkeypatch):
+    monkeypatch.setenv("GAN_RUNS_DIR", str(trained_run.path.parent))
+    assert "human_reset" in button_keys(open_page("human_test", OWNER_TOKEN, trained_run, timeout=90))
+    other = open_page("human_test", OTHER_TOKEN, trained_run, timeout=90)
+    assert "human_reset" not in button_keys(other)
+    assert "Another visitor started this run" in captions(other)
+
+
+def test_demo_mode_can_be_switched_on_by_the_secrets(trained_run, monkeypatch):
+    monkeypatch.delenv("GAN_DASHBOARD_DEMO")
+    monkeypatch.setenv("GAN_RUNS_DIR", str(trained_run.path.parent))
+    assert "runs_delete" in button_keys(open_page("runs", OTHER_TOKEN, trained_run))  # not a demo: anyone may
+    other = open_page("runs", OTHER_TOKEN, trained_run, secrets={"demo": True})
+    assert "runs_delete" not in button_keys(other)
+
+
+def test_the_train_form_refuses_a_run_bigger_than_the_demo_allows(tmp_path, monkeypatch):
+    monkeypatch.setenv("GAN_RUNS_DIR", str(tmp_path))
+    monkeypatch.setenv("GAN_DEMO_MAX_BATCH_SIZE", "32")
+    app = open_page("train", OWNER_TOKEN)
+    app.selectbox(key="train_preset").set_value("digits-mlp").run()
+    app.button(key="train_start").click().run()
+    assert not app.exception
+    messages = [error.value for error in app.error]
+    assert any(message.startswith("batch_size=64 is above this demo's limit of 32 (set by GAN_DEMO_MAX_BATCH_SIZE)")
+               for message in messages), messages
+    assert runs.list_runs(tmp_path) == []
+
+
+def test_a_full_store_refuses_a_new_run_with_the_reason(tmp_path, monkeypatch):
+    monkeypatch.setenv("GAN_RUNS_DIR", str(tmp_path))
+    monkeypatch.setenv("GAN_DEMO_MAX_RUNS", "1")
+    kept = runs.create_run(preset("digits-mlp"), tmp_path)
+    ownership.record_owner(kept, ownership.OwnerRecord(None, showcase=True))
+    runs.write_status(kept.path, "stopped", "stopped after the time limit")
+    app = open_page("train", OWNER_TOKEN)
+    app.selectbox(key="train_preset").set_value("digits-mlp").run()
+    app.button(key="train_start").click().run()
+    assert not app.exception
+    messages = [error.value for error in app.error]
+    assert any("keeps at most 1 runs" in message for message in messages), messages
+    assert [run.run_id for run in runs.list_runs(tmp_path)] == [kept.run_id]
