@@ -91,13 +91,14 @@ def check_trainer_slots(active_owners: Sequence[str | None], owner_hash: str, li
 
     `active_owners` holds the owner hash (None for nobody's runs) of every run training now.
     """
-    if len(active_owners) >= limits.max_trainers:
-        raise ValueError(f"this demo trains at most {limits.max_trainers} run(s) at once and {len(active_owners)} "
-                         "are training now; watch them, and try again when one has finished")
+    # The visitor's own cap first: its message says what they can do about it.
     own = sum(1 for owner in active_owners if owner is not None and hmac.compare_digest(owner, owner_hash))
     if own >= limits.max_trainers_per_owner:
         raise ValueError(f"you already have {own} run(s) training, the most one visitor may have at once in this "
                          "demo; stop it on the Monitor page or wait until it finishes")
+    if len(active_owners) >= limits.max_trainers:
+        raise ValueError(f"this demo trains at most {limits.max_trainers} run(s) at once and {len(active_owners)} "
+                         "are training now; watch them, and try again when one has finished")
 
 
 def check_upload_sizes(sizes: Mapping[str, int], limits: DemoLimits) -> None:
