@@ -40,6 +40,7 @@ def demo_environment(monkeypatch):
     monkeypatch.setenv("GAN_DEMO_SHOWCASE_SECONDS", "0")
     yield
     streamlit_config.set_option("client.showErrorDetails", "full")
+    streamlit_config.set_option("client.toolbarMode", "auto")
 
 
 def open_page(page: str, token: str, run=None, timeout: float = 30, secrets: dict | None = None) -> AppTest:

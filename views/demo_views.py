@@ -77,10 +77,13 @@ def demo_frame_ui(runs_dir: Path) -> None:
     # Uncaught errors show a short message only; the server log keeps the traceback. "none" also hides the
     # exception's type and message (False, the legacy value, would still show the traceback).
     st.set_option("client.showErrorDetails", "none")
+    # Visitors get the viewer's menu only: no Deploy, Rerun or Clear cache (clearing would evict every visitor's
+    # cached generators at once).
+    st.set_option("client.toolbarMode", "viewer")
     limits = demo_limits()
     showcase.ensure_started(runs_dir, limits)
     remember_token_ui()
-    st.caption(f"Demo: at most {limits.max_trainers} runs train at once ({limits.max_trainers_per_owner} per "
+    st.caption(f"Demo: at most {limits.max_trainers} run(s) train at once ({limits.max_trainers_per_owner} per "
                f"visitor), each up to {limits.max_steps:,} steps and {limits.max_seconds // 60} min. You can "
                "control only the runs you started.")
 
