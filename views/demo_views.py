@@ -28,15 +28,17 @@ TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{32,100}")
 
 
 def demo_mode() -> bool:
-    """True when GAN_DASHBOARD_DEMO=1 is set, or `demo = true` is in the app's secrets (a missing file is fine)."""
-    if demo.demo_switched_on(os.environ):
-        return True
+    """True when GAN_DASHBOARD_DEMO=1 is set, or `demo = true` is in the app's secrets (a missing file is fine).
+
+    The secrets are read first in any case: reading them exports their root-level text and numbers as environment
+    variables, which is how a Community Cloud deployment sets the GAN_DEMO_* caps.
+    """
     try:
         value = st.secrets.get("demo", False)
     except (FileNotFoundError, OSError, ValueError):
         # No secrets.toml anywhere (StreamlitSecretNotFoundError is a FileNotFoundError), or one that does not parse.
-        return False
-    return value is True or str(value).strip().lower() in demo.TRUE_WORDS
+        value = False
+    return demo.demo_switched_on(os.environ) or value is True or str(value).strip().lower() in demo.TRUE_WORDS
 
 
 def demo_limits() -> DemoLimits:
