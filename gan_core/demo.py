@@ -116,9 +116,10 @@ def check_upload_sizes(sizes: Mapping[str, int], limits: DemoLimits) -> None:
 
 @dataclass(frozen=True)
 class StoredRun:
-    """What pruning needs to know of a run: its id (which sorts by creation time) and whose it is."""
+    """What pruning needs to know of a run: when it was created, whether it trains, and whose it is."""
 
     run_id: str
+    created: float  # seconds since the epoch; run ids only hold whole seconds, so they do not order within one
     is_active: bool
     is_visitor_run: bool  # started by a visitor of the demo (not a showcase run, not made outside the demo)
 
@@ -131,7 +132,8 @@ def runs_to_prune(stored: Sequence[StoredRun], limits: DemoLimits) -> list[str]:
     excess = len(stored) + 1 - limits.max_runs
     if excess <= 0:
         return []
-    candidates = sorted((run.run_id for run in stored if run.is_visitor_run and not run.is_active))
+    candidates = [run.run_id for run in sorted(stored, key=lambda run: (run.created, run.run_id))
+                  if run.is_visitor_run and not run.is_active]
     if len(candidates) < excess:
         raise ValueError(f"this demo keeps at most {limits.max_runs} runs and the others are training or part of "
                          "the showcase; try again when a run has finished")

@@ -25,7 +25,11 @@ def stored_runs(runs_dir: Path) -> list[demo.StoredRun]:
     stored = []
     for run in runs.list_runs(runs_dir):
         record = ownership.read_owner(run.path)
-        stored.append(demo.StoredRun(run.run_id, run.status.is_active,
+        try:
+            created = (run.path / "config.json").stat().st_mtime  # written once, when the run was created
+        except FileNotFoundError:
+            continue  # deleted meanwhile
+        stored.append(demo.StoredRun(run.run_id, created, run.status.is_active,
                                      is_visitor_run=record is not None and not record.showcase))
     return stored
 

@@ -29,14 +29,7 @@ def marker_path(runs_dir: Path) -> Path:
     return Path(runs_dir) / MARKER_NAME
 
 
-def wanted(runs_dir: Path, limits: DemoLimits) -> bool:
-    """True when the showcase should start: it is switched on, never started here, and no run has finished."""
-    if limits.showcase_seconds <= 0 or marker_path(runs_dir).exists():
-        return False
-    return not any(run.status.state == "finished" for run in runs.list_runs(runs_dir))
-
-
-def claim(runs_dir: Path) -> bool:
+def claim(runs_dir: Path, note: str = "showcase started") -> bool:
     """Create the marker file; True for the one caller that created it (O_EXCL makes this atomic)."""
     Path(runs_dir).mkdir(parents=True, exist_ok=True)
     try:
@@ -44,13 +37,22 @@ def claim(runs_dir: Path) -> bool:
     except FileExistsError:
         return False
     with os.fdopen(descriptor, "w") as marker:
-        marker.write(f"showcase started at {time.strftime('%Y-%m-%d %H:%M:%S')}\n")
+        marker.write(f"{note} at {time.strftime('%Y-%m-%d %H:%M:%S')}\n")
     return True
 
 
 def ensure_started(runs_dir: Path, limits: DemoLimits) -> bool:
-    """Launch the showcase process if it is wanted and nobody launched it before; True when this call did."""
-    if not wanted(runs_dir, limits) or not claim(runs_dir):
+    """Launch the showcase process on the demo's first start; True when this call did.
+
+    The decision is taken once, by whoever creates the marker: a store that already holds a finished run needs no
+    showcase, and the marker then records that, so that later page views only check that the marker exists.
+    """
+    if limits.showcase_seconds <= 0 or marker_path(runs_dir).exists():
+        return False
+    if any(run.status.state == "finished" for run in runs.list_runs(runs_dir)):
+        claim(runs_dir, note="no showcase needed: a run had already finished")
+        return False
+    if not claim(runs_dir):
         return False
     project_root = Path(__file__).resolve().parents[1]
     environment = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(project_root), os.environ.get("PYTHONPATH")]))}

@@ -77,13 +77,13 @@ def test_uploads_are_capped_per_file_and_in_total():
 
 
 def test_pruning_deletes_the_oldest_stopped_visitor_runs_never_a_training_or_showcase_one():
-    stored = [StoredRun("20260101-1", False, is_visitor_run=False),  # showcase
-              StoredRun("20260102-1", True, is_visitor_run=True),  # training
-              StoredRun("20260103-1", False, is_visitor_run=True),
-              StoredRun("20260104-1", False, is_visitor_run=True)]
+    stored = [StoredRun("20260101-000000-x", 1.0, False, is_visitor_run=False),  # showcase
+              StoredRun("20260101-000001-x", 2.0, True, is_visitor_run=True),  # training
+              StoredRun("20260101-000002-b", 3.0, False, is_visitor_run=True),
+              StoredRun("20260101-000002-a", 3.5, False, is_visitor_run=True)]  # same second, created later
     assert demo.runs_to_prune(stored, DemoLimits(max_runs=5)) == []
-    assert demo.runs_to_prune(stored, DemoLimits(max_runs=4)) == ["20260103-1"]
-    assert demo.runs_to_prune(stored, DemoLimits(max_runs=3)) == ["20260103-1", "20260104-1"]
+    assert demo.runs_to_prune(stored, DemoLimits(max_runs=4)) == ["20260101-000002-b"]
+    assert demo.runs_to_prune(stored, DemoLimits(max_runs=3)) == ["20260101-000002-b", "20260101-000002-a"]
     with pytest.raises(ValueError, match="keeps at most 2 runs and the others are training or part of the showcase"):
         demo.runs_to_prune(stored, DemoLimits(max_runs=2))
 
@@ -167,10 +167,13 @@ def test_starting_under_the_caps_refuses_before_creating_anything_and_prunes_old
 
 def test_the_showcase_is_not_started_when_a_run_has_finished_or_it_is_switched_off(tmp_path):
     assert not showcase.ensure_started(tmp_path, DemoLimits(showcase_seconds=0))
+    assert not showcase.marker_path(tmp_path).exists()
     finished = runs.create_run(preset("digits-mlp"), tmp_path)
     runs.write_status(finished.path, "finished", "done", step=3000)
     assert not showcase.ensure_started(tmp_path, DemoLimits())
-    assert not showcase.marker_path(tmp_path).exists()
+    assert "no showcase needed" in showcase.marker_path(tmp_path).read_text()
+    runs.delete_run(finished)
+    assert not showcase.ensure_started(tmp_path, DemoLimits()), "decided once, on the first start"
 
 
 @pytest.mark.slow
