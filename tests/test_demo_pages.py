@@ -111,3 +111,31 @@ def test_no_secrets_file_means_no_demo_unless_the_environment_asks(tmp_path, mon
     assert demo_mode() is False
     monkeypatch.setenv("GAN_DASHBOARD_DEMO", "1")
     assert demo_mode() is True
+
+
+def test_train_more_stops_at_the_demos_steps_with_the_reason(trained_run, monkeypatch):
+    monkeypatch.setenv("GAN_RUNS_DIR", str(trained_run.path.parent))
+    monkeypatch.setenv("GAN_DEMO_MAX_STEPS", "1000")
+    owner = open_page("monitor", OWNER_TOKEN, trained_run)
+    owner.number_input(key="monitor_extra_steps").set_value(5000)
+    owner.button(key="monitor_train_more").click().run()
+    assert not owner.exception
+    assert [error.value for error in owner.error] == [
+        "a run may train at most 1,000 steps in this demo; this one is at step 40, so at most 960 more"]
+    assert not trained_run.status.is_active
+
+
+def test_uploads_are_refused_above_the_demos_sizes_before_anything_is_saved(tmp_path, monkeypatch):
+    monkeypatch.setenv("GAN_RUNS_DIR", str(tmp_path))
+    monkeypatch.setenv("GAN_DEMO_MAX_UPLOAD_FILE_MEGABYTES", "1")
+    monkeypatch.setenv("GAN_DEMO_MAX_UPLOAD_TOTAL_MEGABYTES", "2")
+    megabyte = 1024 * 1024
+    app = open_page("train", OWNER_TOKEN)
+    app.selectbox(key="field_dataset").set_value("folder").run()
+    app.file_uploader(key="train_upload").set_value(("big.png", bytes(megabyte * 3 // 2), "image/png")).run()
+    assert not app.exception
+    assert any("big.png is 1.5 MB; this demo takes files of at most 1 MB each" in error.value for error in app.error)
+    app.file_uploader(key="train_upload").set_value(
+        [(f"part{index}.png", bytes(megabyte * 9 // 10), "image/png") for index in range(3)]).run()
+    assert any("add up to 2.7 MB; this demo takes at most 2 MB in one upload" in error.value for error in app.error)
+    assert not (tmp_path / "uploads").exists()
