@@ -7,12 +7,17 @@ refused start leaves no run behind. Nothing here imports TensorFlow.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 from pathlib import Path
+from typing import Iterator
 
 from gan_core import demo, jobs, ownership, runs
 from gan_core.config import RunConfig
 from gan_core.demo import DemoLimits
 from gan_core.runs import Run
+
+START_LOCK_NAME = ".demo-start.lock"
 
 
 def active_owners(runs_dir: Path) -> list[str | None]:
@@ -34,15 +39,31 @@ def stored_runs(runs_dir: Path) -> list[demo.StoredRun]:
     return stored
 
 
+@contextlib.contextmanager
+def starting_lock(runs_dir: Path) -> Iterator[None]:
+    """Hold the store's start lock: two visitors pressing Start at once must not both fit under one free slot.
+
+    flock locks belong to an open file, so the lock also separates the web server's session threads.
+    """
+    Path(runs_dir).mkdir(parents=True, exist_ok=True)
+    with open(Path(runs_dir) / START_LOCK_NAME, "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
 def start_owned_run(config: RunConfig, runs_dir: Path, owner_hash: str, limits: DemoLimits) -> Run:
     """Check every cap, prune old runs to make room, then create the run, record its owner and start it."""
     demo.check_config(config, limits)
-    demo.check_trainer_slots(active_owners(runs_dir), owner_hash, limits)
-    for run_id in demo.runs_to_prune(stored_runs(runs_dir), limits):
-        prune(Path(runs_dir) / run_id)
-    run = runs.create_run(config, runs_dir)
-    ownership.record_owner(run, ownership.OwnerRecord(owner_hash))
-    jobs.start_run(run, max_seconds=limits.max_seconds)
+    with starting_lock(runs_dir):
+        demo.check_trainer_slots(active_owners(runs_dir), owner_hash, limits)
+        for run_id in demo.runs_to_prune(stored_runs(runs_dir), limits):
+            prune(Path(runs_dir) / run_id)
+        run = runs.create_run(config, runs_dir)
+        ownership.record_owner(run, ownership.OwnerRecord(owner_hash))
+        jobs.start_run(run, max_seconds=limits.max_seconds)
     return run
 
 
@@ -52,8 +73,9 @@ def resume_owned_run(run: Run, owner_hash: str, limits: DemoLimits, extra_steps:
         raise ValueError(f"run {run.run_id} belongs to someone else; only its owner can resume it")
     if extra_steps is not None:
         demo.check_extra_steps(run.status.step, extra_steps, limits)
-    demo.check_trainer_slots(active_owners(run.path.parent), owner_hash, limits)
-    return jobs.resume_run(run, extra_steps=extra_steps, max_seconds=limits.max_seconds)
+    with starting_lock(run.path.parent):
+        demo.check_trainer_slots(active_owners(run.path.parent), owner_hash, limits)
+        return jobs.resume_run(run, extra_steps=extra_steps, max_seconds=limits.max_seconds)
 
 
 def prune(run_path: Path) -> None:

@@ -198,3 +198,28 @@ def test_the_showcase_trains_its_runs_one_after_the_other_owned_by_nobody(tmp_pa
         assert run.status.step == 30
     # One after the other: the DCGAN's first metrics come after the MLP's last.
     assert made[1].metrics_since()[0]["wall_time"] > made[0].metrics_since()[-1]["wall_time"]
+
+
+@pytest.mark.slow
+def test_visitors_pressing_start_at_once_never_exceed_the_trainer_cap(tmp_path):
+    import threading
+
+    limits = DemoLimits(max_trainers=1, max_seconds=30)
+    config = preset("digits-mlp", steps=30)
+    outcomes = []
+
+    def press_start(index):
+        try:
+            outcomes.append(demo_jobs.start_owned_run(config, tmp_path, ownership.owner_hash(f"{index}" * 20), limits))
+        except ValueError as error:
+            outcomes.append(error)
+
+    threads = [threading.Thread(target=press_start, args=(index,)) for index in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    started = [outcome for outcome in outcomes if isinstance(outcome, runs.Run)]
+    assert len(started) == 1 and len(runs.list_runs(tmp_path)) == 1
+    assert all("at most 1 run(s) at once" in str(outcome) for outcome in outcomes if outcome not in started)
+    assert wait_for(lambda: not started[0].status.is_active, 120), started[0].tail_log()
