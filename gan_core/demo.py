@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import hmac
+import re
 from dataclasses import dataclass
 from typing import Mapping, Sequence
 
@@ -154,3 +155,19 @@ def allowed_sample_counts(options: Sequence[int], limits: DemoLimits) -> list[in
     """The evaluation sample counts within the demo's cap (the smallest option stays, whatever the cap)."""
     kept = [count for count in options if count <= limits.max_evaluation_samples]
     return kept or [min(options)]
+
+
+# An absolute path of two or more parts (a server's folders, a traceback's files).
+ABSOLUTE_PATH = re.compile(r"(?:/[\w.+@-]+){2,}/?")
+
+
+def public_text(message: str) -> str:
+    """A run's status message as a demo shows it to visitors: its first line, with server paths cut to file names.
+
+    Later lines hold the end of the trainer's log (tracebacks); the server's log and the run directory keep them.
+    """
+    lines = message.strip().splitlines() or [""]
+    first_line = ABSOLUTE_PATH.sub(lambda match: match.group(0).rstrip("/").rsplit("/", 1)[-1], lines[0])
+    if len(lines) > 1 and first_line.endswith(":"):
+        first_line += " kept in the server's log"  # The lines it announced are not shown.
+    return first_line

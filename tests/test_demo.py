@@ -96,6 +96,17 @@ def test_heavy_work_is_spread_over_at_most_the_allowed_count():
     assert demo.allowed_sample_counts([1797], DemoLimits(max_evaluation_samples=1000)) == [1797]
 
 
+def test_visitors_read_status_messages_without_tracebacks_or_server_paths():
+    message = ("the trainer process (pid 123) ended without finishing. Last log lines:\n"
+               "Traceback (most recent call last):\n  File \"/srv/app/gan_core/trainer.py\", line 3")
+    assert demo.public_text(message) == ("the trainer process (pid 123) ended without finishing. Last log lines: "
+                                         "kept in the server's log")
+    assert demo.public_text("no images in /srv/app/runs/uploads/ab12/cats.zip") == "no images in cats.zip"
+    assert demo.public_text("stopped at step 40 after the 600 s time limit, 3/4 done") == \
+        "stopped at step 40 after the 600 s time limit, 3/4 done"
+    assert demo.public_text("") == ""
+
+
 def test_only_the_owner_controls_a_run_in_demo_mode(tmp_path):
     run = runs.create_run(preset("digits-mlp"), tmp_path)
     assert ownership.read_owner(run.path) is None

@@ -139,3 +139,17 @@ def test_uploads_are_refused_above_the_demos_sizes_before_anything_is_saved(tmp_
         [(f"part{index}.png", bytes(megabyte * 9 // 10), "image/png") for index in range(3)]).run()
     assert any("add up to 2.7 MB; this demo takes at most 2 MB in one upload" in error.value for error in app.error)
     assert not (tmp_path / "uploads").exists()
+
+
+def test_a_failed_run_shows_visitors_no_log_lines_or_server_paths(trained_run, tmp_path, monkeypatch):
+    import shutil
+
+    copy = runs.open_run(shutil.copytree(trained_run.path, tmp_path / trained_run.run_id))
+    runs.write_status(copy.path, "failed", f"the trainer process (pid 1) ended without finishing. Last log lines:\n"
+                      f'  File "{copy.path}/secret.py", line 1', step=40)
+    monkeypatch.setenv("GAN_RUNS_DIR", str(tmp_path))
+    for page in ("monitor", "runs"):
+        app = open_page(page, OWNER_TOKEN, copy)
+        shown = "\n".join(element.value for element in [*app.markdown, *app.caption, *app.code])
+        assert "ended without finishing" in shown
+        assert str(tmp_path) not in shown and "secret.py" not in shown

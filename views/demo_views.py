@@ -116,3 +116,8 @@ def resume_run_as_visitor(run: Run, extra_steps: int | None = None) -> None:
         demo_jobs.resume_owned_run(run, visitor_hash(), demo_limits(), extra_steps=extra_steps)
     else:
         jobs.resume_run(run, extra_steps=extra_steps)
+
+
+def status_text(message: str) -> str:
+    """A run's status message as this visitor may read it: in demo mode without log lines or server paths."""
+    return demo.public_text(message) if demo_mode() else message

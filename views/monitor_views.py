@@ -12,7 +12,7 @@ from gan_core import health, jobs, throughput
 from gan_core.runs import Run, Status
 from views.charts import Panel, panels_figure
 from views.common import duration_text, state_badge
-from views.demo_views import may_control_ui, resume_run_as_visitor
+from views.demo_views import may_control_ui, resume_run_as_visitor, status_text
 
 
 def controls_ui(run: Run, status: Status) -> None:
@@ -49,7 +49,7 @@ def controls_ui(run: Run, status: Status) -> None:
 def status_ui(run: Run, status: Status, rows: list[dict[str, Any]]) -> None:
     """The run's state with its message, and a progress bar with speed and time left."""
     total = run.config.steps
-    st.markdown(f"**Status:** {state_badge(status.state)} {status.message}")
+    st.markdown(f"**Status:** {state_badge(status.state)} {status_text(status.message)}")
     speed = rows[-1]["images_per_second"] if rows else None
     left = throughput.seconds_left(rows, total) if status.is_active else None
     parts = [f"step {status.step:,} of {total:,}"]
