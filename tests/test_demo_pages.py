@@ -153,3 +153,12 @@ def test_a_failed_run_shows_visitors_no_log_lines_or_server_paths(trained_run, t
         shown = "\n".join(element.value for element in [*app.markdown, *app.caption, *app.code])
         assert "ended without finishing" in shown
         assert str(tmp_path) not in shown and "secret.py" not in shown
+
+
+def test_the_timeline_gif_keeps_to_the_demos_frames(trained_run, monkeypatch):
+    monkeypatch.setenv("GAN_RUNS_DIR", str(trained_run.path.parent))
+    monkeypatch.setenv("GAN_DEMO_MAX_GIF_FRAMES", "1")
+    assert len(trained_run.sample_steps()) >= 2
+    app = open_page("gallery", OTHER_TOKEN, trained_run, timeout=90)
+    labels = [button.proto.label for button in app.get("download_button")]
+    assert f"Download the timeline as a GIF (1 of {len(trained_run.sample_steps())} frames, the demo's limit)" in labels

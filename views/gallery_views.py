@@ -41,7 +41,9 @@ def timeline_ui(run: Run) -> None:
                                on_click="ignore", icon=":material/download:")
     # The GIF is built in the web server when clicked; a demo caps its frames so one visitor cannot stall it.
     frames = demo.evenly_chosen(steps, demo_limits().max_gif_frames) if demo_mode() else steps
-    gif_column.download_button(f"Download the timeline as a GIF ({len(frames)} frames)", mime="image/gif",
+    shown = f"{len(frames)} frames" if len(frames) == len(steps) else \
+        f"{len(frames)} of {len(steps)} frames, the demo's limit"
+    gif_column.download_button(f"Download the timeline as a GIF ({shown})", mime="image/gif",
                                data=lambda: images.gif_bytes([run.sample_path(each) for each in frames]),
                                file_name=f"{run.run_id}-timeline.gif", key="gallery_timeline_gif",
                                on_click="ignore", icon=":material/animation:")
