@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import hmac
+import math
 import re
 from dataclasses import dataclass
 from typing import Mapping, Sequence
@@ -28,12 +29,14 @@ class DemoLimits:
     max_trainers_per_owner: int = 1  # trainer processes at once, for one visitor
     max_steps: int = 6000  # a run's total steps, "train more" included (fashion-dcgan's preset is 6000)
     max_seconds: int = 600  # wall time of one trainer process; it then stops with a checkpoint
-    max_batch_size: int = 128  # the engine allows 4096
+    max_batch_size: int = 256  # the engine allows 4096; ring-mlp's preset uses 256 (2-D points are cheap)
     max_width: int = 128  # the engine allows 1024
     max_n_critic: int = 5  # the engine allows 100
     max_upload_file_megabytes: int = 20  # one uploaded file
     max_upload_total_megabytes: int = 50  # all files of one upload together
     max_runs: int = 30  # runs kept on disk; the oldest stopped visitor runs are deleted to make room
+    max_sample_grids: int = 200  # fixed-noise grids one run saves (steps / sample_every), so disk use is bounded
+    min_checkpoint_every: int = 100  # steps between checkpoints: each one writes both networks and optimizers
     max_gif_frames: int = 40  # frames of the Gallery's timeline GIF (built in the web server)
     max_evaluation_samples: int = 2000  # samples per side for an evaluation (computed in the web server)
     max_checkpoints_per_evaluation: int = 3  # checkpoints measured by one "Evaluate all checkpoints"
@@ -77,6 +80,16 @@ def check_config(config: RunConfig, limits: DemoLimits) -> None:
             raise ValueError(f"{name}={value} is above this demo's limit of {largest:,} "
                              f"(set by {ENVIRONMENT_NAMES['max_' + name]}); "
                              f"run the dashboard on your own machine for bigger runs")
+    grids = math.ceil(config.steps / config.sample_every)
+    if grids > limits.max_sample_grids:
+        needed = math.ceil(config.steps / limits.max_sample_grids)
+        raise ValueError(f"sample_every={config.sample_every} would save {grids:,} sample grids; this demo keeps at "
+                         f"most {limits.max_sample_grids} per run (set by {ENVIRONMENT_NAMES['max_sample_grids']}), "
+                         f"so sample every {needed:,} steps or more")
+    if config.checkpoint_every < limits.min_checkpoint_every:
+        raise ValueError(f"checkpoint_every={config.checkpoint_every} is below this demo's minimum of "
+                         f"{limits.min_checkpoint_every} steps (set by {ENVIRONMENT_NAMES['min_checkpoint_every']}); "
+                         "a checkpoint is written whenever the run stops anyway")
 
 
 def check_extra_steps(current_step: int, extra_steps: int, limits: DemoLimits) -> None:

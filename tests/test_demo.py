@@ -6,7 +6,7 @@ import time
 import pytest
 
 from gan_core import demo, demo_jobs, jobs, ownership, runs, showcase
-from gan_core.config import preset
+from gan_core.config import PRESETS, preset
 from gan_core.demo import DemoLimits, StoredRun
 
 VISITOR_A = ownership.owner_hash("a" * 43)
@@ -42,10 +42,21 @@ def test_a_bad_limit_in_the_environment_is_refused_by_name(variable, text, reaso
 def test_runs_within_the_demo_ranges_pass_and_bigger_ones_are_refused_naming_the_field():
     limits = DemoLimits()
     demo.check_config(preset("digits-mlp"), limits)
-    demo.check_config(preset("fashion-wgan-gp"), limits)
-    for field, value in (("batch_size", 256), ("width", 512), ("n_critic", 10), ("steps", 100_000)):
+    for name in PRESETS:  # every preset runs in a demo as it is
+        demo.check_config(preset(name), limits)
+    for field, value in (("batch_size", 512), ("width", 512), ("n_critic", 10), ("steps", 100_000)):
         with pytest.raises(ValueError, match=rf"^{field}={value} is above this demo's limit .*GAN_DEMO_MAX_{field.upper()}"):
             demo.check_config(preset("digits-mlp", **{field: value}), limits)
+
+
+def test_disk_use_per_run_is_bounded_through_its_sample_grids_and_checkpoints():
+    limits = DemoLimits(max_sample_grids=100, min_checkpoint_every=100)
+    demo.check_config(preset("digits-mlp", steps=3000, sample_every=30), limits)
+    with pytest.raises(ValueError, match=r"^sample_every=1 would save 3,000 sample grids; .* at most 100 per run "
+                                         r"\(set by GAN_DEMO_MAX_SAMPLE_GRIDS\), so sample every 30 steps or more"):
+        demo.check_config(preset("digits-mlp", steps=3000, sample_every=1), limits)
+    with pytest.raises(ValueError, match=r"^checkpoint_every=10 is below this demo's minimum of 100 steps"):
+        demo.check_config(preset("digits-mlp", checkpoint_every=10), limits)
 
 
 def test_train_more_stops_at_the_demos_total_steps():
