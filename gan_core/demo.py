@@ -34,6 +34,7 @@ class DemoLimits:
     max_n_critic: int = 5  # the engine allows 100
     max_upload_file_megabytes: int = 20  # one uploaded file
     max_upload_total_megabytes: int = 50  # all files of one upload together
+    max_uploads_stored_megabytes: int = 500  # every upload kept on the server together
     max_runs: int = 30  # runs kept on disk; the oldest stopped visitor runs are deleted to make room
     max_sample_grids: int = 200  # fixed-noise grids one run saves (steps / sample_every), so disk use is bounded
     min_checkpoint_every: int = 100  # steps between checkpoints: each one writes both networks and optimizers
@@ -115,8 +116,9 @@ def check_trainer_slots(active_owners: Sequence[str | None], owner_hash: str, li
                          "are training now; watch them, and try again when one has finished")
 
 
-def check_upload_sizes(sizes: Mapping[str, int], limits: DemoLimits) -> None:
-    """Refuse an upload with a file, or a total, larger than the demo allows. `sizes` maps file name to bytes."""
+def check_upload_sizes(sizes: Mapping[str, int], limits: DemoLimits, stored_bytes: int = 0) -> None:
+    """Refuse an upload with a file, or a total, larger than the demo allows. `sizes` maps file name to bytes;
+    `stored_bytes` is what earlier uploads already take on the server."""
     megabyte = 1024 * 1024
     for name, size in sizes.items():
         if size > limits.max_upload_file_megabytes * megabyte:
@@ -126,6 +128,9 @@ def check_upload_sizes(sizes: Mapping[str, int], limits: DemoLimits) -> None:
     if total > limits.max_upload_total_megabytes * megabyte:
         raise ValueError(f"these files add up to {total / megabyte:.1f} MB; this demo takes at most "
                          f"{limits.max_upload_total_megabytes} MB in one upload")
+    if stored_bytes + total > limits.max_uploads_stored_megabytes * megabyte:
+        raise ValueError(f"this demo's space for uploads ({limits.max_uploads_stored_megabytes} MB) is full; "
+                         "try a built-in dataset, or again once older runs and their uploads have been deleted")
 
 
 @dataclass(frozen=True)

@@ -85,6 +85,18 @@ def test_uploads_are_capped_per_file_and_in_total():
         demo.check_upload_sizes({"big.zip": int(2.5 * megabyte)}, limits)
     with pytest.raises(ValueError, match=r"add up to 4.0 MB; this demo takes at most 3 MB"):
         demo.check_upload_sizes({f"{index}.png": megabyte for index in range(4)}, limits)
+    room = DemoLimits(max_uploads_stored_megabytes=10)
+    demo.check_upload_sizes({"a.png": megabyte}, room, stored_bytes=9 * megabyte)
+    with pytest.raises(ValueError, match=r"space for uploads \(10 MB\) is full"):
+        demo.check_upload_sizes({"a.png": megabyte}, room, stored_bytes=9 * megabyte + 1)
+
+
+def test_the_space_uploads_take_is_measured_on_disk(tmp_path):
+    assert demo_jobs.stored_bytes(tmp_path / "uploads") == 0
+    (tmp_path / "uploads" / "ab12").mkdir(parents=True)
+    (tmp_path / "uploads" / "ab12" / "cats.zip").write_bytes(bytes(1000))
+    (tmp_path / "uploads" / "cd34.png").write_bytes(bytes(24))
+    assert demo_jobs.stored_bytes(tmp_path / "uploads") == 1024
 
 
 def test_pruning_deletes_the_oldest_stopped_visitor_runs_never_a_training_or_showcase_one():
@@ -245,3 +257,11 @@ def test_visitors_pressing_start_at_once_never_exceed_the_trainer_cap(tmp_path):
     assert len(started) == 1 and len(runs.list_runs(tmp_path)) == 1
     assert all("at most 1 run(s) at once" in str(outcome) for outcome in outcomes if outcome not in started)
     assert wait_for(lambda: not started[0].status.is_active, 120), started[0].tail_log()
+
+
+def test_xsrf_protection_stays_on_for_the_demo():
+    import tomllib
+    from pathlib import Path
+
+    settings = tomllib.loads((Path(__file__).resolve().parents[1] / ".streamlit" / "config.toml").read_text())
+    assert settings["server"]["enableXsrfProtection"] is True

@@ -18,7 +18,7 @@ import numpy as np
 import streamlit as st
 
 from gan_core import config as config_module
-from gan_core import data, demo, images
+from gan_core import data, demo, demo_jobs, images
 from gan_core.config import FIELD_TYPES, RunConfig
 from gan_core.demo import DemoLimits
 
@@ -219,7 +219,8 @@ def upload_ui(uploads_dir: Path, limits: DemoLimits | None = None) -> Collection
                              "centre-cropped and resized to the image size below (32x32 colour unless you change it).")
     try:
         if files and limits is not None:
-            demo.check_upload_sizes({file.name: file.size for file in files}, limits)
+            demo.check_upload_sizes({file.name: file.size for file in files}, limits,
+                                    stored_bytes=demo_jobs.stored_bytes(uploads_dir))
         if files:
             st.session_state["train_data_path"] = str(save_upload(files, uploads_dir))
         data_path = st.session_state.get("train_data_path", "")
