@@ -86,7 +86,7 @@ def demo_frame_ui(runs_dir: Path) -> None:
     showcase.ensure_started(runs_dir, limits)
     remember_token_ui()
     st.caption(f"Demo: at most {limits.max_trainers} run(s) train at once ({limits.max_trainers_per_owner} per "
-               f"visitor), each up to {limits.max_steps:,} steps and {limits.max_seconds // 60} min. You can "
+               f"visitor), each up to {limits.max_steps:,} steps and {limits.max_seconds / 60:.3g} min. You can "
                "control only the runs you started.")
 
 
