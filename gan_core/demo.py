@@ -1,7 +1,7 @@
 """The demo link's policy: the caps a public dashboard holds, read from the environment, and pure checks of them.
 
 A dashboard shared as a public link (`GAN_DASHBOARD_DEMO=1`) is used by strangers at once, on a small machine.
-Every limit here has a default that suits a 2-core, ~2.7 GB Community Cloud instance and an environment variable
+Every limit here has a default that suits a 2-core machine with about 3 GB (README: measured memory) and a variable
 that overrides it; every check raises ValueError with a message a visitor can act on. Nothing here touches the
 disk or Streamlit, so each rule is tested on plain values.
 """
