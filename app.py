@@ -8,6 +8,7 @@ import streamlit as st
 from gan_core import jobs, runs, throughput
 from views.common import (GALLERY_PAGE, HOME_PAGE, MONITOR_PAGE, TRAIN_PAGE, best_metric_text, no_runs_ui,
                           page_frame_ui, runs_dir, state_badge)
+from views.demo_views import demo_mode
 
 page_frame_ui(HOME_PAGE)
 st.title("Runs overview")
@@ -20,7 +21,8 @@ if not all_runs:
     st.stop()
 
 st.page_link(TRAIN_PAGE, label="Set up a new run", icon=":material/add_circle:")
-st.caption(f"{len(all_runs)} run(s) in `{runs_dir()}`, newest first.")
+# A public demo does not tell its visitors where on the server it keeps its files.
+st.caption(f"{len(all_runs)} run(s){'' if demo_mode() else f' in `{runs_dir()}`'}, newest first.")
 
 for run in all_runs:
     jobs.refresh_status(run)

@@ -4,6 +4,7 @@ import streamlit as st
 
 from gan_core import health, jobs, runs
 from views.common import no_runs_ui, page_frame_ui, read_metrics, run_picker_ui, runs_dir, samples_at
+from views.demo_views import demo_mode
 from views.monitor_views import charts_ui, controls_ui, findings_ui, latest_grid_ui, status_ui, throttled_rows
 
 # While the run is active the page polls the run store every second. Redrawing the curves costs the browser
@@ -41,6 +42,8 @@ def live_view() -> None:
 
 
 live_view()
-if run.status.state in ("failed", "diverged"):
+if run.status.state in ("failed", "diverged") and demo_mode():
+    st.caption("The trainer's log stays on the server: a public demo shows no tracebacks.")
+elif run.status.state in ("failed", "diverged"):
     with st.expander("The end of the trainer's log", expanded=True):
         st.code(run.tail_log(30) or "the log is empty", language=None)

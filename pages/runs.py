@@ -4,6 +4,7 @@ import streamlit as st
 
 from gan_core import jobs, runs
 from views.common import TRAIN_PAGE, no_runs_ui, page_frame_ui, run_picker_ui, runs_dir, state_badge
+from views.demo_views import status_text
 from views.runs_views import delete_ui, export_ui, overlay_ui
 
 page_frame_ui("pages/runs.py")
@@ -19,7 +20,7 @@ overlay_ui(all_runs)
 st.header("Manage a run")
 run = run_picker_ui(all_runs, label="Run to manage")
 jobs.refresh_status(run)
-st.markdown(f"{state_badge(run.status.state)} {run.status.message}")
+st.markdown(f"{state_badge(run.status.state)} {status_text(run.status.message)}")
 with st.expander("Its settings (config.json)"):
     st.code(run.config.to_json(), language="json")
 

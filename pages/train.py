@@ -2,9 +2,10 @@
 
 import streamlit as st
 
-from gan_core import jobs, runs, throughput
+from gan_core import demo, runs, throughput
 from gan_core.config import RunConfig
 from views.common import MONITOR_PAGE, duration_text, page_frame_ui, runs_dir
+from views.demo_views import demo_limits, demo_mode, start_run_as_visitor
 from views.train_form import (dataset_picker_ui, field_at_fault, form_fields_ui, form_values, preset_picker_ui,
                               start_from_run_values, upload_ui)
 from views.train_start import start_refusal
@@ -30,7 +31,8 @@ if st.session_state.get("train_started_from"):
 st.header("Data")
 dataset = dataset_picker_ui()
 upload_message = st.empty()
-preview = upload_ui(runs_dir() / "uploads") if dataset == "folder" else None
+limits = demo_limits() if demo_mode() else None  # None: no demo caps, on one's own machine
+preview = upload_ui(runs_dir() / "uploads", limits) if dataset == "folder" else None
 
 with st.form("train_form", border=True):
     placeholders = form_fields_ui()
@@ -44,6 +46,8 @@ with st.form("train_form", border=True):
 settings_error = ""
 try:
     config = RunConfig.from_dict(form_values())
+    if limits is not None:
+        demo.check_config(config, limits)
     if config.conditional and preview is not None and not preview.class_names:
         raise ValueError("conditional=True is not allowed for images without classes; put them in one sub-folder "
                          "per class, or untick Conditional")
@@ -65,6 +69,9 @@ if started:
     if refusal:
         start_message.error(refusal, icon=":material/block:")
     else:
-        run = runs.create_run(config, runs_dir())
-        jobs.start_run(run)
-        st.switch_page(MONITOR_PAGE, query_params={"run": run.run_id})
+        try:
+            run = start_run_as_visitor(config, runs_dir())
+        except ValueError as error:  # a demo cap: too many runs training, or no room left
+            start_message.error(f"The run was not started: {error}.", icon=":material/block:")
+        else:
+            st.switch_page(MONITOR_PAGE, query_params={"run": run.run_id})

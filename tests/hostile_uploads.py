@@ -9,7 +9,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import resource
 import struct
 import sys
 import zipfile
@@ -190,8 +189,18 @@ def run_hostile_set(work_dir: Path) -> dict:
     upload_folders = [folder for folder in uploads_dir.iterdir()]
     outside = [str(path) for path in work_dir.rglob("*")
                if path.is_file() and not any(path.is_relative_to(folder) for folder in upload_folders)]
-    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # kibibytes on Linux
-    return {"outcomes": outcomes, "files_outside_uploads": outside, "peak_rss_bytes": peak_kib * 1024}
+    return {"outcomes": outcomes, "files_outside_uploads": outside, "peak_rss_bytes": peak_resident_bytes()}
+
+
+def peak_resident_bytes() -> int:
+    """This process's peak memory since it started. Read from /proc's VmHWM, not getrusage's ru_maxrss: Linux carries
+    ru_maxrss over an exec, so a child of a large process (pytest with TensorFlow loaded) would report the
+    parent's size."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    raise OSError("/proc/self/status has no VmHWM line")
 
 
 def _zip_of(files: dict[str, bytes]) -> bytes:

@@ -15,6 +15,7 @@ import streamlit as st
 
 from gan_core import images, jobs, runs
 from gan_core.runs import Run
+from views.demo_views import demo_frame_ui, demo_mode
 
 # The dashboard's pages in the order the sidebar lists them: (script, title, icon). Streamlit routes the scripts
 # in pages/ itself (the address of pages/monitor.py is /monitor), so any first request, even to a sub-page with
@@ -55,6 +56,8 @@ def page_frame_ui(script: str) -> None:
     with st.sidebar:
         for page, page_title, page_icon in PAGES:
             st.page_link(page, label=page_title, icon=page_icon)
+        if demo_mode():
+            demo_frame_ui(runs_dir())
         st.divider()
         active_runs_sidebar_ui()
 

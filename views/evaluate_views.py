@@ -12,11 +12,12 @@ from typing import Any
 
 import streamlit as st
 
-from gan_core import evaluation, features
+from gan_core import demo, evaluation, features
 from gan_core.config import RunConfig
 from gan_core.runs import Run
 from views.charts import Panel, panels_figure
 from views.common import EVALUATE_PAGE, duration_text
+from views.demo_views import demo_limits, demo_mode
 from views.evaluate_data import (DEFAULT_SAMPLE_COUNT, SEED, largest_sample_count, reference_scores,
                                      sample_count_options)
 
@@ -105,6 +106,8 @@ def sample_count_ui(config: RunConfig) -> int:
     """The number of generated and real samples to compare, among the counts the held-out data allows."""
     largest = largest_sample_count(config.to_json())
     options = sample_count_options(largest)
+    if demo_mode():  # Evaluations run in the web server: a demo keeps them short for everyone else's sake.
+        options = demo.allowed_sample_counts(options, demo_limits())
     default = DEFAULT_SAMPLE_COUNT if DEFAULT_SAMPLE_COUNT in options else options[-1]
     return st.selectbox("Samples per side", options, index=options.index(default), format_func=lambda n: f"{n:,}",
                         key=f"evaluate_sample_count_{largest}",
@@ -201,8 +204,12 @@ def training_ui(run: Run, sample_count: int, extractor: features.FeatureExtracto
     """A button that measures every checkpoint not measured yet, and the measures over training as a chart."""
     measured = {results["step"] for results in stored_curve(run, extractor, sample_count)}
     missing = [step for step in run.checkpoint_steps() if step not in measured]
-    if missing and st.button(f"Evaluate all checkpoints ({len(missing)} not measured yet)",
-                             icon=":material/playlist_play:", key="evaluate_all"):
+    label = f"Evaluate all checkpoints ({len(missing)} not measured yet)"
+    if demo_mode() and len(missing) > demo_limits().max_checkpoints_per_evaluation:
+        # Each checkpoint takes seconds of the web server's CPU: a demo measures a few, spread out, per click.
+        missing = demo.evenly_chosen(missing, demo_limits().max_checkpoints_per_evaluation)
+        label = f"Evaluate {len(missing)} more checkpoints (this demo measures at most {len(missing)} per click)"
+    if missing and st.button(label, icon=":material/playlist_play:", key="evaluate_all"):
         with st.status(f"Measuring {len(missing)} checkpoints…") as status:
             progress = st.progress(0.0)
             for done, step in enumerate(missing):

@@ -5,10 +5,11 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from gan_core import comparison, data, images
+from gan_core import comparison, data, demo, images
 from gan_core.runs import Run
 from views.charts import scatter_figure
 from views.common import generated_samples, grid_picture, interpolated_samples
+from views.demo_views import demo_limits, demo_mode
 
 MAX_SEED = 2**31 - 1
 
@@ -38,8 +39,12 @@ def timeline_ui(run: Run) -> None:
     png_column.download_button("Download this grid as PNG", data=path.read_bytes(), mime="image/png",
                                file_name=f"{run.run_id}-step-{step}.png", key="gallery_timeline_png",
                                on_click="ignore", icon=":material/download:")
-    gif_column.download_button(f"Download the timeline as a GIF ({len(steps)} frames)", mime="image/gif",
-                               data=lambda: images.gif_bytes([run.sample_path(each) for each in steps]),
+    # The GIF is built in the web server when clicked; a demo caps its frames so one visitor cannot stall it.
+    frames = demo.evenly_chosen(steps, demo_limits().max_gif_frames) if demo_mode() else steps
+    shown = f"{len(frames)} frames" if len(frames) == len(steps) else \
+        f"{len(frames)} of {len(steps)} frames, the demo's limit"
+    gif_column.download_button(f"Download the timeline as a GIF ({shown})", mime="image/gif",
+                               data=lambda: images.gif_bytes([run.sample_path(each) for each in frames]),
                                file_name=f"{run.run_id}-timeline.gif", key="gallery_timeline_gif",
                                on_click="ignore", icon=":material/animation:")
 

@@ -16,6 +16,7 @@ import streamlit as st
 from gan_core import images, judging
 from gan_core.runs import Run
 from views.common import generated_samples, real_examples
+from views.demo_views import may_control_ui
 from views.gallery_views import class_names
 
 POOL_SIZE = 100
@@ -112,7 +113,9 @@ def answers_ui(answers: list[dict], pool: tuple[np.ndarray, np.ndarray]) -> None
 
 
 def reset_ui(run: Run) -> None:
-    """Forget the run's answers, after a confirmation in a pop-over."""
+    """Forget the run's answers, after a confirmation in a pop-over; in demo mode only the run's owner may."""
+    if not may_control_ui(run):
+        return
     count = len(run.judgements())
     with st.popover("Reset answers", icon=":material/restart_alt:", disabled=count == 0):
         st.markdown(f"Forget all {count} answers given for this run, at every checkpoint? This cannot be undone.")

@@ -12,13 +12,17 @@ from gan_core import health, jobs, throughput
 from gan_core.runs import Run, Status
 from views.charts import Panel, panels_figure
 from views.common import duration_text, state_badge
+from views.demo_views import may_control_ui, resume_run_as_visitor, status_text
 
 
 def controls_ui(run: Run, status: Status) -> None:
     """Stop for an active run; Resume (or Train more, once the run reached its steps) for a stopped one.
 
-    Every action ends in a rerun of the whole page, so that polling starts or stops with the run.
+    Every action ends in a rerun of the whole page, so that polling starts or stops with the run. In demo mode only
+    the run's owner gets them; other visitors read why.
     """
+    if not may_control_ui(run):
+        return
     config = run.config
     try:
         if status.is_active:
@@ -29,14 +33,14 @@ def controls_ui(run: Run, status: Status) -> None:
         elif status.step < config.steps:
             if st.button("Resume", key="monitor_resume", icon=":material/play_circle:", type="primary",
                          help="Continue from the latest checkpoint up to the run's total steps."):
-                jobs.resume_run(run)
+                resume_run_as_visitor(run)
                 st.rerun()
         else:
             extra, button = st.columns([2, 1], vertical_alignment="bottom")
             extra_steps = extra.number_input("Extra steps", min_value=1, max_value=1_000_000,
                                              value=max(config.steps // 2, 1), step=100, key="monitor_extra_steps")
             if button.button("Train more", key="monitor_train_more", icon=":material/play_circle:"):
-                jobs.resume_run(run, extra_steps=int(extra_steps))
+                resume_run_as_visitor(run, extra_steps=int(extra_steps))
                 st.rerun()
     except ValueError as error:
         st.error(str(error))
@@ -45,7 +49,7 @@ def controls_ui(run: Run, status: Status) -> None:
 def status_ui(run: Run, status: Status, rows: list[dict[str, Any]]) -> None:
     """The run's state with its message, and a progress bar with speed and time left."""
     total = run.config.steps
-    st.markdown(f"**Status:** {state_badge(status.state)} {status.message}")
+    st.markdown(f"**Status:** {state_badge(status.state)} {status_text(status.message)}")
     speed = rows[-1]["images_per_second"] if rows else None
     left = throughput.seconds_left(rows, total) if status.is_active else None
     parts = [f"step {status.step:,} of {total:,}"]

@@ -11,6 +11,7 @@ from gan_core import health, runs
 from gan_core.runs import METRIC_COLUMNS, Run
 from views.charts import line_figure
 from views.common import checkpoint_picker_ui, run_title
+from views.demo_views import may_control_ui
 
 CURVE_NAMES = {
     "d_loss": "discriminator loss", "g_loss": "generator loss", "d_real": "discriminator output on real (raw)",
@@ -60,7 +61,9 @@ def export_ui(run: Run) -> None:
 
 
 def delete_ui(run: Run) -> None:
-    """Delete a run after an explicit confirmation; never while it trains."""
+    """Delete a run after an explicit confirmation; never while it trains, and in demo mode only by its owner."""
+    if not may_control_ui(run):
+        return
     active = run.status.is_active
     if active:
         st.caption("This run is training: stop it on the Monitor page before deleting it.")

@@ -13,8 +13,9 @@ from typing import Any
 import streamlit as st
 
 from gan_core import config as config_module
-from gan_core import image_collection, images, uploads
+from gan_core import demo, demo_jobs, image_collection, images, uploads
 from gan_core.config import FIELD_TYPES, RunConfig
+from gan_core.demo import DemoLimits
 
 FOLDER_LABEL = "your own images (upload)"
 DATASET_DESCRIPTIONS = {
@@ -191,13 +192,17 @@ def collection_preview(data_path: str, image_size: int, channels: int) -> image_
     return image_collection.preview_image_collection(data_path, image_size, channels, PREVIEW_COUNT)
 
 
-def upload_ui(uploads_dir: Path) -> image_collection.ImageCollection | None:
-    """The uploader for a person's images, and a preview of what will be trained on."""
+def upload_ui(uploads_dir: Path, limits: DemoLimits | None = None) -> image_collection.ImageCollection | None:
+    """The uploader for a person's images, and a preview of what will be trained on; `limits` caps sizes (demo)."""
     files = st.file_uploader("Your images: one .zip, or many image files", type=UPLOAD_TYPES,
                              accept_multiple_files=True, key="train_upload",
+                             max_upload_size=limits.max_upload_file_megabytes if limits else None,
                              help="For classes, upload a zip with one sub-folder per class. Images are "
                              "centre-cropped and resized to the image size below (32x32 colour unless you change it).")
     try:
+        if files and limits is not None:
+            demo.check_upload_sizes({file.name: file.size for file in files}, limits,
+                                    stored_bytes=demo_jobs.stored_bytes(uploads_dir))
         if files:
             saved = uploads.save_upload([(file.name, file.getvalue()) for file in files], uploads_dir)
             st.session_state["train_data_path"] = str(saved)

@@ -1,0 +1,94 @@
+"""Starting and resuming trainers under the demo's caps, for a visitor identified by the hash of their token.
+
+The caps themselves are pure checks in `demo`; this module gathers what they need from the run store, applies
+them in order (the run's size, the trainer slots, the room on disk) and only then creates or starts anything, so a
+refused start leaves no run behind. Nothing here imports TensorFlow.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+from pathlib import Path
+from typing import Iterator
+
+from gan_core import demo, jobs, ownership, runs
+from gan_core.config import RunConfig
+from gan_core.demo import DemoLimits
+from gan_core.runs import Run
+
+START_LOCK_NAME = ".demo-start.lock"
+
+
+def active_owners(runs_dir: Path) -> list[str | None]:
+    """The owner hash of every run training now (None for runs nobody owns)."""
+    return [(record.owner_hash if (record := ownership.read_owner(run.path)) else None)
+            for run in jobs.refresh_all(runs_dir)]
+
+
+def stored_runs(runs_dir: Path) -> list[demo.StoredRun]:
+    stored = []
+    for run in runs.list_runs(runs_dir):
+        record = ownership.read_owner(run.path)
+        try:
+            created = (run.path / "config.json").stat().st_mtime  # written once, when the run was created
+        except FileNotFoundError:
+            continue  # deleted meanwhile
+        stored.append(demo.StoredRun(run.run_id, created, run.status.is_active,
+                                     is_visitor_run=record is not None and not record.showcase))
+    return stored
+
+
+@contextlib.contextmanager
+def starting_lock(runs_dir: Path) -> Iterator[None]:
+    """Hold the store's start lock: two visitors pressing Start at once must not both fit under one free slot.
+
+    flock locks belong to an open file, so the lock also separates the web server's session threads.
+    """
+    Path(runs_dir).mkdir(parents=True, exist_ok=True)
+    with open(Path(runs_dir) / START_LOCK_NAME, "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def start_owned_run(config: RunConfig, runs_dir: Path, owner_hash: str, limits: DemoLimits) -> Run:
+    """Check every cap, prune old runs to make room, then create the run, record its owner and start it."""
+    demo.check_config(config, limits)
+    with starting_lock(runs_dir):
+        demo.check_trainer_slots(active_owners(runs_dir), owner_hash, limits)
+        for run_id in demo.runs_to_prune(stored_runs(runs_dir), limits):
+            prune(Path(runs_dir) / run_id)
+        run = runs.create_run(config, runs_dir)
+        ownership.record_owner(run, ownership.OwnerRecord(owner_hash))
+        jobs.start_run(run, max_seconds=limits.max_seconds)
+    return run
+
+
+def resume_owned_run(run: Run, owner_hash: str, limits: DemoLimits, extra_steps: int | None = None) -> int:
+    """Resume (or train more) a visitor's own run within the steps and trainer caps; returns the trainer's pid."""
+    if not ownership.may_control(ownership.read_owner(run.path), owner_hash, demo=True):
+        raise ValueError(f"run {run.run_id} belongs to someone else; only its owner can resume it")
+    if extra_steps is not None:
+        demo.check_extra_steps(run.status.step, extra_steps, limits)
+    with starting_lock(run.path.parent):
+        demo.check_trainer_slots(active_owners(run.path.parent), owner_hash, limits)
+        return jobs.resume_run(run, extra_steps=extra_steps, max_seconds=limits.max_seconds)
+
+
+def prune(run_path: Path) -> None:
+    """Delete a run to make room; one that started training meanwhile is left alone."""
+    try:
+        runs.delete_run(runs.open_run(run_path))
+    except (ValueError, FileNotFoundError):
+        pass
+
+
+def stored_bytes(folder: Path) -> int:
+    """The bytes the files below `folder` take (0 when it does not exist), e.g. every upload kept so far."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return 0
+    return sum(entry.stat().st_size for entry in folder.rglob("*") if entry.is_file() and not entry.is_symlink())

@@ -1,0 +1,151 @@
+"""Demo mode in a real browser, with two visitors (two browser contexts, so two cookie jars) on one demo server.
+
+Visitor A starts a run; visitor B opens its Monitor, Runs and Real-or-fake pages and finds none of its controls,
+only the note saying why; both hit the trainer caps with their messages; A's reload keeps A in control; and an
+uncaught error shows the generic message, not a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+
+import pytest
+
+from gan_core import jobs, runs
+from test_browser import (CHROMIUM, PROJECT_ROOT, SCREENSHOTS, assert_no_exception, browser, choose,  # noqa: F401
+                          free_port, wait_for_app, wait_until_healthy)
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium: apt-get install chromium"),
+]
+
+CONTROL_NAMES = re.compile(r"^(Stop|Resume|Train more|Delete run|Reset answers|Forget them)$")
+NOT_YOURS = "Another visitor started this run"
+
+
+@pytest.fixture(scope="module")
+def demo_server(tmp_path_factory):
+    """A demo server allowing one trainer in all (so one per visitor), with no showcase; yields (url, runs dir)."""
+    runs_dir = tmp_path_factory.mktemp("demo-browser-runs")
+    port = free_port()
+    environment = {**os.environ, "GAN_RUNS_DIR": str(runs_dir), "PYTHONPATH": str(PROJECT_ROOT),
+                   "GAN_DASHBOARD_DEMO": "1", "GAN_DEMO_SHOWCASE_SECONDS": "0", "GAN_DEMO_MAX_TRAINERS": "1",
+                   "GAN_DEMO_MAX_TRAINERS_PER_OWNER": "1", "GAN_DEMO_MAX_SECONDS": "300",
+                   # A run long enough to be still training at the end of the test, whatever the machine's speed.
+                   "GAN_DEMO_MAX_STEPS": "20000"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--server.headless", "true"],
+        cwd=PROJECT_ROOT, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_healthy(url, process)
+        yield url, runs_dir
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        for run in runs.list_runs(runs_dir):
+            if run.status.is_active:
+                jobs.stop_run(run)
+
+
+def open_page(page, url: str) -> None:
+    page.goto(url)
+    wait_for_app(page)
+
+
+def controls(page) -> list[str]:
+    """The names of the run controls the page offers (buttons and pop-overs alike).
+
+    Only the page's main area counts: the header's status widget has a Stop button of its own (for the script).
+    """
+    buttons = page.locator('[data-testid="stMain"]').get_by_role("button")
+    return [name.strip() for name in buttons.all_inner_texts() if CONTROL_NAMES.match(name.strip())]
+
+
+def start_digits_run(page, url: str) -> None:
+    open_page(page, f"{url}/train")
+    choose(page, "Preset", "digits-mlp")
+    page.get_by_label("Steps", exact=True).fill("20000")
+    page.get_by_role("button", name=re.compile("Start training")).click()
+
+
+def screenshot(page, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"demo-{name}.png"), full_page=True)
+
+
+def test_a_second_visitor_reaches_no_control_of_the_first_visitors_run_and_the_caps_hold(demo_server, browser):
+    url, runs_dir = demo_server
+    visitor_a = browser.new_context(viewport={"width": 1400, "height": 1000})
+    visitor_b = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page_a, page_b = visitor_a.new_page(), visitor_b.new_page()
+    try:
+        start_digits_run(page_a, url)
+        page_a.wait_for_url(re.compile(r"/monitor\?run="), timeout=60_000)
+        run_id = re.search(r"run=([^&]+)", page_a.url).group(1)
+        page_a.get_by_role("button", name="Stop").wait_for(timeout=60_000)
+        assert "run=" in page_a.url and "owner" not in page_a.url, "the address carries the run, never its owner"
+
+        # A second run of A's own: the per-visitor cap, with its message, and no run created.
+        start_digits_run(page_a, url)
+        page_a.get_by_text("you already have 1 run(s) training").wait_for(timeout=30_000)
+        screenshot(page_a, "01-owner-cap")
+
+        # B, with a link to A's run: every page shows the run, none offers its controls.
+        open_page(page_b, f"{url}/monitor?run={run_id}")
+        page_b.get_by_text(NOT_YOURS).wait_for(timeout=30_000)
+        page_b.get_by_text("running").first.wait_for(timeout=30_000)
+        assert controls(page_b) == []
+        screenshot(page_b, "02-monitor-not-yours")
+        open_page(page_b, f"{url}/runs?run={run_id}")
+        page_b.get_by_text(NOT_YOURS).wait_for(timeout=30_000)
+        assert controls(page_b) == [] and page_b.get_by_text("Yes, delete").count() == 0
+
+        # B's own run: the demo's total cap (one trainer), with its message.
+        start_digits_run(page_b, url)
+        page_b.get_by_text("this demo trains at most 1 run(s) at once").wait_for(timeout=30_000)
+        assert [each.run_id for each in runs.list_runs(runs_dir)] == [run_id]
+        screenshot(page_b, "03-total-cap")
+
+        run = runs.open_run(runs_dir / run_id)
+        deadline = time.monotonic() + 120
+        while not run.checkpoint_steps() and time.monotonic() < deadline:
+            time.sleep(1)
+        open_page(page_b, f"{url}/human_test?run={run_id}")
+        page_b.get_by_text(NOT_YOURS).wait_for(timeout=120_000)
+        assert controls(page_b) == []
+        assert_no_exception(page_b, "real or fake")
+        screenshot(page_b, "04-human-test-not-yours")
+
+        # A reloads: the browser's cookie keeps A the owner, and A stops the run.
+        page_a.goto(f"{url}/monitor?run={run_id}")
+        wait_for_app(page_a)
+        page_a.reload()
+        wait_for_app(page_a)
+        page_a.get_by_role("button", name="Stop").click(timeout=60_000)
+        page_a.get_by_text(re.compile(r"stopped on request at step \d+")).wait_for(timeout=60_000)
+        page_a.get_by_role("button", name="Resume").wait_for(timeout=30_000)
+
+        # An uncaught error (a half-written run directory) shows the generic message only.
+        broken = runs_dir / "00000000-000000-broken"
+        broken.mkdir()
+        (broken / "config.json").write_text("{")
+        open_page(page_b, url)
+        exception = page_b.locator('[data-testid="stException"]')
+        exception.first.wait_for(timeout=30_000)
+        shown = exception.first.inner_text()
+        assert "This app has encountered an error" in shown
+        assert "Traceback" not in shown and "JSON" not in shown
+        assert str(runs_dir) not in page_b.content(), "a demo never shows where the server keeps its files"
+        screenshot(page_b, "05-error-without-details")
+    finally:
+        visitor_a.close()
+        visitor_b.close()

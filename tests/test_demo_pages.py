@@ -1,0 +1,164 @@
+"""Demo mode in the pages (AppTest): the owner of a run gets its controls, another visitor reads why not, and the
+caps are refused with their messages. Visitors are told apart by the owner token in their session.
+"""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from streamlit import config as streamlit_config
+from streamlit.testing.v1 import AppTest
+
+from gan_core import ownership, runs
+from gan_core.config import preset
+
+PROJECT = Path(__file__).resolve().parents[1]
+APP = PROJECT / "app.py"
+OWNER_TOKEN = "owner-" + "a" * 40
+OTHER_TOKEN = "other-" + "b" * 40
+
+
+@pytest.fixture(scope="module")
+def trained_run(tmp_path_factory):
+    """A finished digits run with a checkpoint, trained by the command line and owned by OWNER_TOKEN."""
+    runs_dir = tmp_path_factory.mktemp("demo-runs")
+    output = subprocess.run(
+        [sys.executable, "-m", "gan_core", "train", "--preset", "digits-mlp", "--steps", "40", "--runs-dir",
+         str(runs_dir)], cwd=PROJECT, capture_output=True, text=True, timeout=300, check=True,
+    ).stdout
+    run = runs.open_run(output.strip().splitlines()[-1])
+    ownership.record_owner(run, ownership.OwnerRecord(ownership.owner_hash(OWNER_TOKEN)))
+    run.add_judgement("fake:0:0", is_real=False, answered_real=True)
+    return run
+
+
+@pytest.fixture(autouse=True)
+def demo_environment(monkeypatch):
+    """Demo mode on, without a showcase (it would train in the background); error details restored afterwards."""
+    monkeypatch.setenv("GAN_DASHBOARD_DEMO", "1")
+    monkeypatch.setenv("GAN_DEMO_SHOWCASE_SECONDS", "0")
+    yield
+    streamlit_config.set_option("client.showErrorDetails", "full")
+    streamlit_config.set_option("client.toolbarMode", "auto")
+
+
+def open_page(page: str, token: str, run=None, timeout: float = 30, secrets: dict | None = None) -> AppTest:
+    """`page` as the visitor holding `token` sees it, after a first run of the router."""
+    app = AppTest.from_file(str(APP), default_timeout=timeout)
+    app.session_state["demo_owner_token"] = token
+    for key, value in (secrets or {}).items():
+        app.secrets[key] = value
+    app.run()
+    if run is not None:
+        app.query_params["run"] = run.run_id
+    app.switch_page(f"pages/{page}.py").run()
+    assert not app.exception, [error.value for error in app.exception]
+    return app
+
+
+def button_keys(app: AppTest) -> set[str]:
+    return {button.key for button in app.button}
+
+
+def captions(app: AppTest) -> str:
+    return "\n".join(caption.value for caption in app.caption)
+
+
+def test_the_owner_may_train_more_and_another_visitor_reads_why_not(trained_run, monkeypatch):
+    monkeypatch.setenv("GAN_RUNS_DIR", str(trained_run.path.parent))
+    owner = open_page("monitor", OWNER_TOKEN, trained_run)
+    assert "monitor_train_more" in button_keys(owner)
+
+    other = open_page("monitor", OTHER_TOKEN, trained_run)
+    assert not button_keys(other) & {"monitor_train_more", "monitor_resume", "monitor_stop"}
+    assert "Another visitor started this run" in captions(other)
+    assert "You can control only the runs you started" in captions(other)
+    # Uncaught errors reach visitors as a generic message only (the browser test sees one).
+    assert streamlit_config.get_option("client.showErrorDetails") == "none"
+
+
+def test_only_the_owner_may_delete_a_run(trained_run, monkeypatch):
+    monkeypatch.setenv("GAN_RUNS_DIR", str(trained_run.path.parent))
+    assert "runs_delete" in button_keys(open_page("runs", OWNER_TOKEN, trained_run))
+    other = open_page("runs", OTHER_TOKEN, trained_run)
+    assert "runs_delete" not in button_keys(other)
+    assert not [box for box in other.checkbox if box.key == "runs_delete_confirm"]
+    assert "Another visitor started this run" in captions(other)
+
+
+def test_only_the_owner_may_reset_the_answers_of_the_human_test(trained_run, monkeypatch):
+    monkeypatch.setenv("GAN_RUNS_DIR", str(trained_run.path.parent))
+    assert "human_reset" in button_keys(open_page("human_test", OWNER_TOKEN, trained_run, timeout=90))
+    other = open_page("human_test", OTHER_TOKEN, trained_run, timeout=90)
+    assert "human_reset" not in button_keys(other)
+    assert "Another visitor started this run" in captions(other)
+
+
+def test_demo_mode_can_be_switched_on_by_the_secrets(trained_run, monkeypatch):
+    monkeypatch.delenv("GAN_DASHBOARD_DEMO")
+    monkeypatch.setenv("GAN_RUNS_DIR", str(trained_run.path.parent))
+    assert "runs_delete" in button_keys(open_page("runs", OTHER_TOKEN, trained_run))  # not a demo: anyone may
+    other = open_page("runs", OTHER_TOKEN, trained_run, secrets={"demo": True})
+    assert "runs_delete" not in button_keys(other)
+
+
+def test_no_secrets_file_means_no_demo_unless_the_environment_asks(tmp_path, monkeypatch):
+    from views.demo_views import demo_mode
+
+    monkeypatch.chdir(tmp_path)  # Streamlit looks for .streamlit/secrets.toml here and in the home folder
+    monkeypatch.delenv("GAN_DASHBOARD_DEMO")
+    assert demo_mode() is False
+    monkeypatch.setenv("GAN_DASHBOARD_DEMO", "1")
+    assert demo_mode() is True
+
+
+def test_train_more_stops_at_the_demos_steps_with_the_reason(trained_run, monkeypatch):
+    monkeypatch.setenv("GAN_RUNS_DIR", str(trained_run.path.parent))
+    monkeypatch.setenv("GAN_DEMO_MAX_STEPS", "1000")
+    owner = open_page("monitor", OWNER_TOKEN, trained_run)
+    owner.number_input(key="monitor_extra_steps").set_value(5000)
+    owner.button(key="monitor_train_more").click().run()
+    assert not owner.exception
+    assert [error.value for error in owner.error] == [
+        "a run may train at most 1,000 steps in this demo; this one is at step 40, so at most 960 more"]
+    assert not trained_run.status.is_active
+
+
+def test_uploads_are_refused_above_the_demos_sizes_before_anything_is_saved(tmp_path, monkeypatch):
+    monkeypatch.setenv("GAN_RUNS_DIR", str(tmp_path))
+    monkeypatch.setenv("GAN_DEMO_MAX_UPLOAD_FILE_MEGABYTES", "1")
+    monkeypatch.setenv("GAN_DEMO_MAX_UPLOAD_TOTAL_MEGABYTES", "2")
+    megabyte = 1024 * 1024
+    app = open_page("train", OWNER_TOKEN)
+    app.selectbox(key="field_dataset").set_value("folder").run()
+    app.file_uploader(key="train_upload").set_value(("big.png", bytes(megabyte * 3 // 2), "image/png")).run()
+    assert not app.exception
+    assert any("big.png is 1.5 MB; this demo takes files of at most 1 MB each" in error.value for error in app.error)
+    app.file_uploader(key="train_upload").set_value(
+        [(f"part{index}.png", bytes(megabyte * 9 // 10), "image/png") for index in range(3)]).run()
+    assert any("add up to 2.7 MB; this demo takes at most 2 MB in one upload" in error.value for error in app.error)
+    assert not (tmp_path / "uploads").exists()
+
+
+def test_a_failed_run_shows_visitors_no_log_lines_or_server_paths(trained_run, tmp_path, monkeypatch):
+    import shutil
+
+    copy = runs.open_run(shutil.copytree(trained_run.path, tmp_path / trained_run.run_id))
+    runs.write_status(copy.path, "failed", f"the trainer process (pid 1) ended without finishing. Last log lines:\n"
+                      f'  File "{copy.path}/secret.py", line 1', step=40)
+    monkeypatch.setenv("GAN_RUNS_DIR", str(tmp_path))
+    for page in ("monitor", "runs"):
+        app = open_page(page, OWNER_TOKEN, copy)
+        shown = "\n".join(element.value for element in [*app.markdown, *app.caption, *app.code])
+        assert "ended without finishing" in shown
+        assert str(tmp_path) not in shown and "secret.py" not in shown
+
+
+def test_the_timeline_gif_keeps_to_the_demos_frames(trained_run, monkeypatch):
+    monkeypatch.setenv("GAN_RUNS_DIR", str(trained_run.path.parent))
+    monkeypatch.setenv("GAN_DEMO_MAX_GIF_FRAMES", "1")
+    assert len(trained_run.sample_steps()) >= 2
+    app = open_page("gallery", OTHER_TOKEN, trained_run, timeout=90)
+    labels = [button.proto.label for button in app.get("download_button")]
+    assert f"Download the timeline as a GIF (1 of {len(trained_run.sample_steps())} frames, the demo's limit)" in labels
