@@ -18,6 +18,9 @@ def write_text_atomically(path: Path, text: str) -> None:
     path = Path(path)
     descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        # mkstemp makes the file private to its owner; keep the permissions the file had (or the usual ones), so
+        # that a dashboard running as another user can still read what a trainer wrote.
+        os.fchmod(descriptor, path.stat().st_mode & 0o777 if path.exists() else 0o644)
         with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
             handle.write(text)
             handle.flush()

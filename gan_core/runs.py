@@ -325,6 +325,14 @@ def describe_os_error(error: BaseException) -> str:
     return str(error)
 
 
+def resume_target(run: Run, extra_steps: int | None = None) -> int:
+    """The step a resume trains to: `extra_steps` beyond the latest checkpoint, else the run's current target."""
+    start = max(run.checkpoint_steps(), default=0)
+    if extra_steps:
+        return start + extra_steps
+    return max(run.progress_target(), start)
+
+
 def update_config(run: Run, **changes: Any) -> RunConfig:
     """Change fields of a stopped run's config (validated as a new config) and save it atomically."""
     if run.status.is_active:
