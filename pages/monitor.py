@@ -4,7 +4,8 @@ import streamlit as st
 
 from gan_core import health, jobs, runs
 from views.common import no_runs_ui, page_frame_ui, read_metrics, run_picker_ui, runs_dir, samples_at
-from views.monitor_views import charts_ui, controls_ui, findings_ui, latest_grid_ui, status_ui, throttled_rows
+from views.monitor_views import (charts_ui, controls_ui, findings_ui, latest_grid_ui, resume_watch_ui, status_ui,
+                                 throttled_rows)
 
 # While the run is active the page polls the run store every second. Redrawing the curves costs the browser
 # about a fifth of a CPU second, on the machine that trains, so their data is refreshed every few seconds.
@@ -41,6 +42,8 @@ def live_view() -> None:
 
 
 live_view()
+if not was_active:
+    resume_watch_ui(run)  # Another tab or the command line may resume the run; the page then goes live.
 if run.status.state in ("failed", "diverged"):
     with st.expander("The end of the trainer's log", expanded=True):
         st.code(run.tail_log(30) or "the log is empty", language=None)
