@@ -21,6 +21,7 @@ import keras
 
 from gan_core import checkpoints, data, images, losses, models
 from gan_core.config import RunConfig
+from gan_core.files import write_text_atomically
 from gan_core.runs import MetricsWriter, Run, describe_os_error, write_status
 
 # Offsets that give every random draw within one step its own stateless seed.
@@ -355,7 +356,7 @@ def write_dataset_summary(run: Run, dataset: data.Dataset) -> None:
         "class_names": list(dataset.class_names),
         "skipped": [list(entry) for entry in dataset.skipped],
     }
-    (run.path / "dataset.json").write_text(json.dumps(summary, indent=2))
+    write_text_atomically(run.path / "dataset.json", json.dumps(summary, indent=2))
 
 
 def fixed_sample_inputs(config: RunConfig, num_classes: int) -> tuple[np.ndarray, np.ndarray]:
