@@ -60,8 +60,8 @@ def evaluate_run(
     """
     started = time.perf_counter()
     config = run.config
-    step = _checkpoint_step(run, step)
     _check_sample_count(sample_count)
+    step = _checkpoint_step(run, step)
     clock = PhaseClock()
     with clock("feature_extractor"):
         extractor = features.choose_extractor(config, kind, download)

@@ -199,6 +199,7 @@ def test_a_damaged_latest_checkpoint_falls_back_to_the_previous_good_one(tmp_pat
     with caplog.at_level("WARNING", logger="gan_core"):
         fallback_generator = sampling.load_generator(run)
     assert "step 6" in caplog.text and "cannot be read" in caplog.text
+    assert sampling.newest_readable_step(run) == 3, "what evaluation measures when no step is given"
     np.testing.assert_array_equal(sampling.generate(fallback_generator, noise), sampling.generate(previous_generator, noise))
     with pytest.raises(ValueError, match="checkpoint at step 6 .* cannot be read"):
         sampling.load_generator(run, step=6)
