@@ -19,7 +19,7 @@ from typing import Any, Iterator
 from gan_core.runs import (DEFAULT_RUNS_DIR, Run, describe_os_error, list_runs, resume_target, update_config,
                            write_status)
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 # Every trainer records its pid within moments of starting; an active run without one for this long has none.
@@ -158,7 +158,7 @@ def refresh_status(run: Run) -> None:
     try:
         mark_failed_if_abandoned(run)
     except OSError as error:
-        log.warning("cannot update the status of run %s: %s", run.run_id, describe_os_error(error))
+        logger.warning("cannot update the status of run %s: %s", run.run_id, describe_os_error(error))
 
 
 def mark_failed_if_abandoned(run: Run) -> None:

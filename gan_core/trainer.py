@@ -290,7 +290,7 @@ class Trainer:
                     write_tensorboard_scalars(summary_writer, row)
                     if on_log is not None:
                         on_log(row)
-                    write_status(self.run.path, "running", "", pid=os.getpid(), step=done)
+                    write_status(self.run.path, "running", "", pid=os.getpid(), step=done, target_step=target_step)
                 if done % config.sample_every == 0:
                     self.save_sample_grid(done, summary_writer)
                 if done % config.checkpoint_every == 0:
@@ -319,7 +319,7 @@ class Trainer:
         if state in ("finished", "stopped") and final_step not in self.run.sample_steps():
             self.save_sample_grid(final_step, summary_writer)
         self.run.stop_request_path.unlink(missing_ok=True)
-        write_status(self.run.path, state, message, pid=None, step=final_step)
+        write_status(self.run.path, state, message, pid=None, step=final_step, target_step=target_step)
         return state
 
     def divergence_message(self, step: int, reason: str) -> str:
