@@ -71,6 +71,8 @@ CREATE TABLE IF NOT EXISTS judgements (
 );
 """
 
+SQLITE_HEADER = b"SQLite format 3\x00"  # the first bytes of every SQLite database file
+
 SAMPLE_NAME = re.compile(r"step_(\d+)\.png$")
 CHECKPOINT_NAME = re.compile(r"ckpt-(\d+)\.index$")
 
@@ -373,8 +375,10 @@ def is_readable_run(path: Path) -> bool:
         if not (path / "config.json").is_file():
             return False
         RunConfig.from_json((path / "config.json").read_text())
-        with open(path / "metrics.sqlite", "rb"):
-            pass
+        with open(path / "metrics.sqlite", "rb") as database:
+            header = database.read(len(SQLITE_HEADER))
+        if header not in (b"", SQLITE_HEADER):  # An empty file is a valid, empty SQLite database.
+            raise ValueError("metrics.sqlite is not an SQLite database")
         return True
     except (OSError, ValueError) as error:
         log.warning("skipping run %s, which cannot be read: %s", path, describe_os_error(error))

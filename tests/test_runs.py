@@ -213,6 +213,8 @@ def test_listing_skips_a_run_that_cannot_be_read(tmp_path):
     (damaged.path / "config.json").write_text('{"half a fi')
     no_database = create_run(preset("digits-mlp", name="no database"), tmp_path)
     (no_database.path / "metrics.sqlite").unlink()
+    not_a_database = create_run(preset("digits-mlp", name="not a database"), tmp_path)
+    (not_a_database.path / "metrics.sqlite").write_bytes(b"garbage, not SQLite")
     assert [run.run_id for run in list_runs(tmp_path)] == [good.run_id]
 
 
