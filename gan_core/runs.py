@@ -239,6 +239,16 @@ class ClosingConnection:
     def __init__(self, database_path: Path, readonly: bool) -> None:
         if readonly:
             self.connection = sqlite3.connect(f"file:{database_path}?mode=ro", uri=True, timeout=10)
+            try:
+                self.connection.execute("SELECT 1 FROM sqlite_master LIMIT 1")
+            except sqlite3.OperationalError as error:
+                self.connection.close()
+                if "unable to open" not in str(error):
+                    raise
+                # A WAL database in a read-only folder (a mounted copy, a read-only disk) cannot be opened as
+                # usual: SQLite would need to create its -shm file beside it. Nothing can write there either, so
+                # the file is safely read as immutable.
+                self.connection = sqlite3.connect(f"file:{database_path}?immutable=1", uri=True, timeout=10)
         else:
             self.connection = sqlite3.connect(database_path, timeout=10)
 
