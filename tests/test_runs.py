@@ -228,20 +228,14 @@ def test_a_config_change_is_validated_and_saved_whole(tmp_path):
     assert run.config.g_learning_rate == 1e-4
 
 
-def test_a_run_store_on_a_read_only_disk_is_still_readable(tmp_path):
-    disk = tmp_path / "disk"
-    disk.mkdir()
-    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(disk)], capture_output=True).returncode:
-        pytest.skip("needs permission to mount a small tmpfs (root) to make a disk read-only for real")
-    try:
-        run = create_run(preset("digits-mlp"), disk)
-        writer = MetricsWriter(run.database_path)
-        writer.write([{"step": 10, "wall_time": 1.0, "d_loss": 0.5, "g_loss": 0.7}])
-        writer.close()  # The last connection to close folds the WAL into the database and removes -wal and -shm.
-        subprocess.run(["mount", "-o", "remount,ro", str(disk)], check=True)
-        [listed] = list_runs(disk)
-        assert [row["step"] for row in listed.metrics_since()] == [10] and listed.latest_step() == 10
-        with pytest.raises(ValueError, match=f"cannot create a run in {disk}: the file system is read-only"):
-            create_run(preset("digits-mlp"), disk)
-    finally:
-        subprocess.run(["umount", str(disk)], check=True)
+def test_a_run_store_on_a_read_only_disk_is_still_readable(small_disk):
+    disk = small_disk("4m")
+    run = create_run(preset("digits-mlp"), disk)
+    writer = MetricsWriter(run.database_path)
+    writer.write([{"step": 10, "wall_time": 1.0, "d_loss": 0.5, "g_loss": 0.7}])
+    writer.close()  # The last connection to close folds the WAL into the database and removes -wal and -shm.
+    subprocess.run(["mount", "-o", "remount,ro", str(disk)], check=True)
+    [listed] = list_runs(disk)
+    assert [row["step"] for row in listed.metrics_since()] == [10] and listed.latest_step() == 10
+    with pytest.raises(ValueError, match=f"cannot create a run in {disk}: the file system is read-only"):
+        create_run(preset("digits-mlp"), disk)

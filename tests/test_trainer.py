@@ -232,32 +232,26 @@ def test_a_diverging_run_keeps_its_good_checkpoints_and_resumes_with_lower_learn
     assert float(trainer.g_optimizer.learning_rate) == 0.5 and float(trainer.d_optimizer.learning_rate) == 0.5
 
 
-def test_a_full_disk_fails_the_run_clearly_and_keeps_the_previous_checkpoint(tmp_path):
-    disk = tmp_path / "small-disk"
-    disk.mkdir()
-    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs", str(disk)], capture_output=True).returncode:
-        pytest.skip("needs permission to mount a small tmpfs (root) to fill a disk for real")
-    try:
-        run = create_run(quick_config(steps=60, checkpoint_every=20, log_every=5, sample_every=100), disk)
+def test_a_full_disk_fails_the_run_clearly_and_keeps_the_previous_checkpoint(small_disk):
+    disk = small_disk("64m")
+    run = create_run(quick_config(steps=60, checkpoint_every=20, log_every=5, sample_every=100), disk)
 
-        def fill_the_disk_after_the_first_checkpoint(row):
-            if row["step"] == 25:
-                with open(disk / "filler", "wb") as filler:
-                    try:
-                        while True:
-                            filler.write(b"\0" * 65536)
-                            filler.flush()
-                    except OSError:
-                        pass
-                # Leave room for the small status and metrics writes, not for a checkpoint.
-                os.truncate(disk / "filler", (disk / "filler").stat().st_size - 256 * 1024)
+    def fill_the_disk_after_the_first_checkpoint(row):
+        if row["step"] == 25:
+            with open(disk / "filler", "wb") as filler:
+                try:
+                    while True:
+                        filler.write(b"\0" * 65536)
+                        filler.flush()
+                except OSError:
+                    pass
+            # Leave room for the small status and metrics writes, not for a checkpoint.
+            os.truncate(disk / "filler", (disk / "filler").stat().st_size - 256 * 1024)
 
-        state = Trainer(run).train(on_log=fill_the_disk_after_the_first_checkpoint)
-        assert state == "failed"
-        assert run.status.state == "failed"
-        assert "could not save the checkpoint at step 40" in run.status.message
-        assert "The checkpoint at step 20 is kept" in run.status.message
-        assert run.checkpoint_steps() == [20]
-        assert network_weights_are_finite(sampling.load_generator(run))
-    finally:
-        subprocess.run(["umount", str(disk)], check=True)
+    state = Trainer(run).train(on_log=fill_the_disk_after_the_first_checkpoint)
+    assert state == "failed"
+    assert run.status.state == "failed"
+    assert "could not save the checkpoint at step 40" in run.status.message
+    assert "The checkpoint at step 20 is kept" in run.status.message
+    assert run.checkpoint_steps() == [20]
+    assert network_weights_are_finite(sampling.load_generator(run))
