@@ -68,7 +68,11 @@ def launch_trainer(run: Run, extra_steps: int | None, max_seconds: float | None)
         command += ["--max-seconds", str(max_seconds)]
     environment = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(PROJECT_ROOT), os.environ.get("PYTHONPATH")]))}
     target_step = resume_target(run, extra_steps)
-    write_status(run.path, "queued", "trainer process starting", pid=None, step=status.step, target_step=target_step)
+    try:
+        write_status(run.path, "queued", "trainer process starting", pid=None, step=status.step, target_step=target_step)
+    except OSError as error:
+        # A full disk or a read-only folder: say so before a trainer starts that could not save anything.
+        raise ValueError(f"cannot start run {run.run_id} in {run.path}: {describe_os_error(error)}") from error
     with open(run.log_path, "ab") as log:
         process = subprocess.Popen(
             command,

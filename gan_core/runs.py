@@ -350,7 +350,10 @@ def update_config(run: Run, **changes: Any) -> RunConfig:
     if run.status.is_active:
         raise ValueError(f"run {run.run_id} is {run.status.state}; stop it before changing its config")
     config = run.config.replace(**changes)
-    write_text_atomically(run.path / "config.json", config.to_json())
+    try:
+        write_text_atomically(run.path / "config.json", config.to_json())
+    except OSError as error:
+        raise ValueError(f"cannot save the config of run {run.run_id} in {run.path}: {describe_os_error(error)}") from error
     return config
 
 

@@ -163,3 +163,18 @@ def test_a_diverged_run_resumes_with_its_learning_rates_halved(tmp_path):
     assert resumed.returncode == 0, resumed.stderr
     assert "learning rates halved" in resumed.stdout
     assert (run.config.g_learning_rate, run.config.d_learning_rate) == (rates[0] / 4, rates[1] / 4)
+
+
+def test_resuming_on_a_full_disk_is_refused_with_the_reason(small_disk):
+    disk = small_disk("1m")
+    run = create_run(preset("digits-mlp"), disk)
+    write_status(run.path, "stopped", "stopped on request at step 0")
+    with open(disk / "filler", "wb", buffering=0) as filler, pytest.raises(OSError):
+        while True:
+            filler.write(b"\0" * 4096)
+    with pytest.raises(ValueError, match=f"cannot save the config of run {run.run_id} in {run.path}: the disk is full"):
+        jobs.resume_run(run, config_changes=lower_learning_rates(run.config))
+    with pytest.raises(ValueError, match=f"cannot start run {run.run_id} in {run.path}: the disk is full"):
+        jobs.resume_run(run)
+    assert run.status.state == "stopped" and json.loads((run.path / "config.json").read_text())
+    assert sorted(entry.name for entry in run.path.iterdir() if entry.name.startswith(".")) == [], "no stray temporary files"
