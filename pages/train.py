@@ -58,8 +58,12 @@ if config is not None:
             f"{duration_text(total)} for all {config.steps:,} steps on this machine.  \nHow this is estimated: "
             f"{estimate.source}.", icon=":material/timer:")
     if started:
-        run = runs.create_run(config, runs_dir())
-        jobs.start_run(run)
-        st.switch_page(MONITOR_PAGE, query_params={"run": run.run_id})
+        try:
+            run = runs.create_run(config, runs_dir())
+            jobs.start_run(run)
+        except ValueError as error:  # e.g. a full disk or a read-only runs folder
+            general_message.error(str(error), icon=":material/error:")
+        else:
+            st.switch_page(MONITOR_PAGE, query_params={"run": run.run_id})
 elif started:
     st.warning("The run was not started: fix the setting marked above first.")

@@ -231,6 +231,17 @@ def test_pages_survive_a_run_that_cannot_be_read(store, tmp_path, monkeypatch):
     open_page("monitor")  # asserts that no exception is shown
 
 
+def test_start_in_a_runs_folder_that_cannot_be_written_says_why(tmp_path, monkeypatch):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv("GAN_RUNS_DIR", str(blocker / "runs"))
+    app = open_page("train")
+    app.selectbox(key="train_preset").set_value("ring-mlp").run()
+    app.button(key="train_start").click().run(timeout=60)
+    assert not app.exception
+    assert any(f"cannot create a run in {blocker}/runs" in error.value for error in app.error), app.error
+
+
 @pytest.mark.slow
 def test_start_from_the_train_form_then_stop_and_resume_from_monitor(tmp_path, monkeypatch):
     monkeypatch.setenv("GAN_RUNS_DIR", str(tmp_path))
