@@ -39,7 +39,8 @@ for run in all_runs:
         details.markdown(f"**{config.name or config.dataset}** {state_badge(status.state)}  \n"
                          f"`{run.run_id}`  \n{config.dataset} · {config.architecture} · {config.loss}"
                          f"{' · conditional' if config.conditional else ''}")
-        numbers.progress(min(status.step / config.steps, 1.0), text=f"step {status.step:,} / {config.steps:,}")
+        target_step = run.progress_target(status)
+        numbers.progress(status.step / target_step, text=f"step {status.step:,} / {target_step:,}")
         numbers.markdown(f"{f'{speed:,.0f} images/s' if speed else '— images/s'}  \n"
                          f"best metric: {best_metric_text(run.evaluations())}")
         links.page_link(MONITOR_PAGE, label="Monitor", query_params={"run": run.run_id}, icon=":material/monitoring:")

@@ -90,6 +90,8 @@ def build_parser() -> ArgumentParser:
 
     resume = commands.add_parser("resume", help="continue a run from its latest checkpoint")
     resume.add_argument("run_dir")
+    resume.add_argument("--lower-learning-rate", action="store_true",
+                        help="halve both learning rates first (saved in the run's config), e.g. after it diverged")
     add_limits(resume, "steps to train beyond the latest checkpoint (default: up to the run's own total)")
 
     sample = commands.add_parser("sample", help="write samples from a run's latest checkpoint to a .npy file")
@@ -185,19 +187,32 @@ def command_train(options: argparse.Namespace) -> int:
 
 def command_resume(options: argparse.Namespace) -> int:
     run = open_run(options.run_dir)
-    status = run.status
     from gan_core import jobs
+    from gan_core.runs import resume_target, update_config, write_status
 
-    started_by_a_job = status.pid == os.getpid()
-    if status.state in ("running", "stopping") and not started_by_a_job and jobs.process_alive(status.pid):
-        raise ValueError(f"run {run.run_id} is already {status.state} in process {status.pid}")
-    # A stop asked for while this process was starting up still counts; any other stop request is stale.
-    if status.state != "stopping":
-        run.stop_request_path.unlink(missing_ok=True)
+    # The same lock as the dashboard's Resume button, so a resume here and one in a browser start one trainer.
+    with jobs.run_directory_lock(run):
+        status = run.status
+        started_by_a_job = status.pid == os.getpid()
+        if not started_by_a_job:
+            jobs.refresh_status(run)
+            status = run.status
+            if status.is_active and jobs.process_alive(status.pid):
+                raise ValueError(f"run {run.run_id} is already {status.state} in process {status.pid}")
+            if options.lower_learning_rate:
+                changed = update_config(run, **config_module.lower_learning_rates(run.config))
+                print(f"learning rates halved: g_learning_rate={changed.g_learning_rate:g}, "
+                      f"d_learning_rate={changed.d_learning_rate:g}", flush=True)
+        # A stop asked for while this process was starting up still counts; any other stop request is stale.
+        if status.state != "stopping":
+            run.stop_request_path.unlink(missing_ok=True)
+        target = resume_target(run, options.steps)
+        if not started_by_a_job:
+            # Claim the run before the networks are built, so that the dashboard sees it taken.
+            write_status(run.path, "queued", "resuming from the command line", pid=os.getpid(), step=status.step,
+                         target_step=target)
     from gan_core import trainer
 
-    start = run.checkpoint_steps()[-1] if run.checkpoint_steps() else 0
-    target = start + options.steps if options.steps else max(run.config.steps, start)
     state = trainer.train_run(run, target_step=target, max_seconds=options.max_seconds, on_log=print_progress(target))
     print(f"{state}: {run.status.message}", flush=True)
     print(run.path)
@@ -252,7 +267,7 @@ def command_list(options: argparse.Namespace) -> int:
         status = run.status
         config = run.config
         print(
-            f"{run.run_id}  {status.state:<9} step {status.step}/{config.steps}  "
+            f"{run.run_id}  {status.state:<9} step {status.step}/{run.progress_target(status)}  "
             f"{config.dataset} {config.architecture} {config.loss}  {run.path}"
         )
     return 0

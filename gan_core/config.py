@@ -275,3 +275,11 @@ def parse_assignment(text: str) -> tuple[str, Any]:
     if not separator or not key:
         raise ValueError(f"--set {text!r} must look like key=value, e.g. --set batch_size=128")
     return key, coerce_field(key, value)
+
+
+def lower_learning_rates(config: RunConfig) -> dict[str, float]:
+    """The config change suggested for resuming a run that diverged: both learning rates halved.
+
+    Returned as field: value pairs, so a page or the command line can show it before applying it.
+    """
+    return {"g_learning_rate": config.g_learning_rate / 2, "d_learning_rate": config.d_learning_rate / 2}

@@ -60,8 +60,8 @@ def evaluate_run(
     """
     started = time.perf_counter()
     config = run.config
-    step = _checkpoint_step(run, step)
     _check_sample_count(sample_count)
+    step = _checkpoint_step(run, step)
     clock = PhaseClock()
     with clock("feature_extractor"):
         extractor = features.choose_extractor(config, kind, download)
@@ -337,7 +337,10 @@ def _checkpoint_step(run: Run, step: int | None) -> int:
     if not available:
         raise ValueError(f"run {run.run_id} has no checkpoint yet; train it for at least a few steps first")
     if step is None:
-        return available[-1]
+        # The newest checkpoint may be damaged (cut short by a crash); the newest one that reads is measured.
+        from gan_core import sampling  # It imports TensorFlow, needed only here.
+
+        return sampling.newest_readable_step(run)
     if step not in available:
         raise ValueError(f"run {run.run_id} has no checkpoint at step {step}; available: {available}")
     return step

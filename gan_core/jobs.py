@@ -6,17 +6,44 @@ so a browser refresh or a restarted dashboard never touches a run. Nothing here 
 
 from __future__ import annotations
 
+import fcntl
+import logging
 import os
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any, Iterator
 
-from gan_core.runs import DEFAULT_RUNS_DIR, Run, list_runs, write_status
+from gan_core.runs import (DEFAULT_RUNS_DIR, Run, describe_os_error, list_runs, resume_target, update_config,
+                           write_status)
+
+logger = logging.getLogger(__name__)
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 # Every trainer records its pid within moments of starting; an active run without one for this long has none.
 NEVER_STARTED_SECONDS = 120
+
+
+@contextmanager
+def run_directory_lock(run: Run) -> Iterator[None]:
+    """Hold an exclusive lock on the run directory while checking whether a run may start and starting it.
+
+    Two tabs (or a tab and the command line) pressing Resume at once would otherwise both see a stopped run and
+    both launch a trainer. The lock is an flock on a file in the run directory, so it also works between
+    processes, and the operating system releases it if its holder dies.
+    """
+    try:
+        handle = open(run.path / "start.lock", "a")
+    except OSError as error:
+        raise ValueError(f"cannot start run {run.run_id} in {run.path}: {describe_os_error(error)}") from error
+    with handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def start_run(run: Run, extra_steps: int | None = None, max_seconds: float | None = None) -> int:
@@ -24,6 +51,12 @@ def start_run(run: Run, extra_steps: int | None = None, max_seconds: float | Non
 
     A run with checkpoints continues from the latest one; `extra_steps` trains that many steps beyond it.
     """
+    with run_directory_lock(run):
+        return launch_trainer(run, extra_steps, max_seconds)
+
+
+def launch_trainer(run: Run, extra_steps: int | None, max_seconds: float | None) -> int:
+    """Start the trainer process; the caller holds the run directory's lock."""
     status = run.status
     if status.is_active and process_alive(status.pid):
         raise ValueError(f"run {run.run_id} is already {status.state} (pid {status.pid})")
@@ -34,7 +67,12 @@ def start_run(run: Run, extra_steps: int | None = None, max_seconds: float | Non
     if max_seconds is not None:
         command += ["--max-seconds", str(max_seconds)]
     environment = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(PROJECT_ROOT), os.environ.get("PYTHONPATH")]))}
-    write_status(run.path, "queued", "trainer process starting", pid=None, step=status.step)
+    target_step = resume_target(run, extra_steps)
+    try:
+        write_status(run.path, "queued", "trainer process starting", pid=None, step=status.step, target_step=target_step)
+    except OSError as error:
+        # A full disk or a read-only folder: say so before a trainer starts that could not save anything.
+        raise ValueError(f"cannot start run {run.run_id} in {run.path}: {describe_os_error(error)}") from error
     with open(run.log_path, "ab") as log:
         process = subprocess.Popen(
             command,
@@ -52,14 +90,28 @@ def start_run(run: Run, extra_steps: int | None = None, max_seconds: float | Non
     return process.pid
 
 
-def resume_run(run: Run, extra_steps: int | None = None, max_seconds: float | None = None) -> int:
-    """Continue a stopped, finished or failed run from its latest checkpoint."""
-    refresh_status(run)
-    if run.status.is_active:
-        raise ValueError(f"run {run.run_id} is {run.status.state}; it can be resumed once it has stopped")
-    if extra_steps is None and run.status.step >= run.config.steps:
-        raise ValueError(f"run {run.run_id} already reached its {run.config.steps} steps; give a number of extra steps")
-    return start_run(run, extra_steps=extra_steps, max_seconds=max_seconds)
+def resume_run(
+    run: Run,
+    extra_steps: int | None = None,
+    max_seconds: float | None = None,
+    config_changes: dict[str, Any] | None = None,
+) -> int:
+    """Continue a stopped, finished, failed or diverged run from its latest checkpoint.
+
+    `config_changes` (e.g. lower learning rates for a diverged run) are validated and saved to its config.json
+    before the trainer starts, under the same lock, so two tabs cannot both apply them.
+    """
+    with run_directory_lock(run):
+        refresh_status(run)
+        status = run.status
+        if status.is_active:
+            raise ValueError(f"run {run.run_id} is {status.state}; it can be resumed once it has stopped")
+        target_step = run.progress_target(status)
+        if extra_steps is None and status.step >= target_step:
+            raise ValueError(f"run {run.run_id} already reached its {target_step:,} steps; give a number of extra steps")
+        if config_changes:
+            update_config(run, **config_changes)
+        return launch_trainer(run, extra_steps, max_seconds)
 
 
 def stop_run(run: Run) -> None:
@@ -102,7 +154,18 @@ def process_alive(pid: int | None) -> bool:
 
 
 def refresh_status(run: Run) -> None:
-    """Mark an active run whose process has gone, or never came, as failed, quoting the end of its log."""
+    """Mark an active run whose process has gone, or never came, as failed, quoting the end of its log.
+
+    A run folder that has become read-only (or full) cannot take the note; pages go on showing the old status
+    rather than failing, and the server's log says why.
+    """
+    try:
+        mark_failed_if_abandoned(run)
+    except OSError as error:
+        logger.warning("cannot update the status of run %s: %s", run.run_id, describe_os_error(error))
+
+
+def mark_failed_if_abandoned(run: Run) -> None:
     status = run.status
     if status.is_active and not status.pid and time.time() - status.updated > NEVER_STARTED_SECONDS:
         write_status(run.path, "failed", "no trainer process ever took this run on; resume it to try again",

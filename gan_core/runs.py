@@ -13,7 +13,9 @@ This module never imports TensorFlow, so pages that only read runs stay light.
 from __future__ import annotations
 
 import datetime
+import errno
 import json
+import logging
 import os
 import re
 import secrets
@@ -26,6 +28,9 @@ from typing import Any, Iterator
 
 from gan_core import uploads
 from gan_core.config import RunConfig
+from gan_core.files import write_text_atomically
+
+log = logging.getLogger(__name__)
 
 DEFAULT_RUNS_DIR = Path(os.environ.get("GAN_RUNS_DIR", "runs"))
 
@@ -67,6 +72,8 @@ CREATE TABLE IF NOT EXISTS judgements (
 );
 """
 
+SQLITE_HEADER = b"SQLite format 3\x00"  # the first bytes of every SQLite database file
+
 SAMPLE_NAME = re.compile(r"step_(\d+)\.png$")
 CHECKPOINT_NAME = re.compile(r"ckpt-(\d+)\.index$")
 
@@ -78,6 +85,9 @@ class Status:
     pid: int | None = None
     step: int = 0
     updated: float = 0.0
+    # The step the current (or last) stretch of training aims for: config.steps at first, more after "Train
+    # more". None in status files written before it was recorded.
+    target_step: int | None = None
 
     @property
     def is_active(self) -> bool:
@@ -101,6 +111,11 @@ class Run:
     @property
     def status(self) -> Status:
         return read_status(self.path)
+
+    def progress_target(self, status: Status | None = None) -> int:
+        """The step that progress is measured against: "step X of TARGET", never with X beyond TARGET."""
+        status = self.status if status is None else status
+        return max(status.target_step or self.config.steps, status.step)
 
     @property
     def samples_dir(self) -> Path:
@@ -225,6 +240,16 @@ class ClosingConnection:
     def __init__(self, database_path: Path, readonly: bool) -> None:
         if readonly:
             self.connection = sqlite3.connect(f"file:{database_path}?mode=ro", uri=True, timeout=10)
+            try:
+                self.connection.execute("SELECT 1 FROM sqlite_master LIMIT 1")
+            except sqlite3.OperationalError as error:
+                self.connection.close()
+                if "unable to open" not in str(error):
+                    raise
+                # A WAL database in a read-only folder (a mounted copy, a read-only disk) cannot be opened as
+                # usual: SQLite would need to create its -shm file beside it. Nothing can write there either, so
+                # the file is safely read as immutable.
+                self.connection = sqlite3.connect(f"file:{database_path}?immutable=1", uri=True, timeout=10)
         else:
             self.connection = sqlite3.connect(database_path, timeout=10)
 
@@ -273,19 +298,64 @@ def new_run_id(config: RunConfig) -> str:
 
 
 def create_run(config: RunConfig, runs_dir: Path | str = DEFAULT_RUNS_DIR) -> Run:
-    """Make a new run directory holding the config, a queued status and an empty database."""
+    """Make a new run directory holding the config, a queued status and an empty database.
+
+    A runs folder that cannot be written (read-only, full, not a folder) raises ValueError naming the path and
+    the reason, and leaves no half-made run directory behind.
+    """
     runs_dir = Path(runs_dir)
-    runs_dir.mkdir(parents=True, exist_ok=True)
     path = runs_dir / new_run_id(config)
-    path.mkdir()
-    (path / "samples").mkdir()
-    (path / "checkpoints").mkdir()
-    (path / "config.json").write_text(config.to_json())
-    with connect(path / "metrics.sqlite") as connection:
-        connection.execute("PRAGMA journal_mode=WAL")
-        connection.executescript(SCHEMA)
-    write_status(path, "queued", "waiting for its trainer process to start")
+    try:
+        runs_dir.mkdir(parents=True, exist_ok=True)
+        path.mkdir()
+    except OSError as error:
+        raise ValueError(f"cannot create a run in {runs_dir}: {describe_os_error(error)}") from error
+    try:
+        (path / "samples").mkdir()
+        (path / "checkpoints").mkdir()
+        write_text_atomically(path / "config.json", config.to_json())
+        with connect(path / "metrics.sqlite") as connection:
+            connection.execute("PRAGMA journal_mode=WAL")
+            connection.executescript(SCHEMA)
+        write_status(path, "queued", "waiting for its trainer process to start", target_step=config.steps)
+    except (OSError, sqlite3.Error) as error:
+        shutil.rmtree(path, ignore_errors=True)
+        raise ValueError(f"cannot create a run in {runs_dir}: {describe_os_error(error)}") from error
     return Run(path)
+
+
+def describe_os_error(error: BaseException) -> str:
+    """A reason a person can act on, for the errors a full disk or a read-only folder cause."""
+    number = getattr(error, "errno", None)
+    if number == errno.ENOSPC:
+        return "the disk is full"
+    if number == errno.EROFS:
+        return "the file system is read-only"
+    if number in (errno.EACCES, errno.EPERM):
+        return "permission denied"
+    if number == errno.ENOTDIR:
+        return "a part of the path is a file, not a folder"
+    return str(error)
+
+
+def resume_target(run: Run, extra_steps: int | None = None) -> int:
+    """The step a resume trains to: `extra_steps` beyond the latest checkpoint, else the run's current target."""
+    start = max(run.checkpoint_steps(), default=0)
+    if extra_steps:
+        return start + extra_steps
+    return max(run.progress_target(), start)
+
+
+def update_config(run: Run, **changes: Any) -> RunConfig:
+    """Change fields of a stopped run's config (validated as a new config) and save it atomically."""
+    if run.status.is_active:
+        raise ValueError(f"run {run.run_id} is {run.status.state}; stop it before changing its config")
+    config = run.config.replace(**changes)
+    try:
+        write_text_atomically(run.path / "config.json", config.to_json())
+    except OSError as error:
+        raise ValueError(f"cannot save the config of run {run.run_id} in {run.path}: {describe_os_error(error)}") from error
+    return config
 
 
 def open_run(path: Path | str) -> Run:
@@ -297,12 +367,36 @@ def open_run(path: Path | str) -> Run:
 
 
 def list_runs(runs_dir: Path | str = DEFAULT_RUNS_DIR) -> list[Run]:
-    """Every run below `runs_dir`, newest first. Directories that are not runs are ignored."""
+    """Every readable run below `runs_dir`, newest first.
+
+    Directories that are not runs are ignored, and so are runs whose config or database cannot be read (a
+    permission problem, a damaged disk), with a warning in the server's log: one broken run must not break
+    every page that lists runs.
+    """
     runs_dir = Path(runs_dir)
-    if not runs_dir.is_dir():
+    try:
+        entries = list(runs_dir.iterdir()) if runs_dir.is_dir() else []
+    except OSError as error:
+        log.warning("cannot list the runs in %s: %s", runs_dir, describe_os_error(error))
         return []
-    runs = [Run(path) for path in runs_dir.iterdir() if (path / "config.json").is_file()]
+    runs = [Run(path) for path in entries if is_readable_run(path)]
     return sorted(runs, key=lambda run: run.run_id, reverse=True)
+
+
+def is_readable_run(path: Path) -> bool:
+    """True for a run directory whose config parses and whose database opens; False for anything else."""
+    try:
+        if not (path / "config.json").is_file():
+            return False
+        RunConfig.from_json((path / "config.json").read_text())
+        with open(path / "metrics.sqlite", "rb") as database:
+            header = database.read(len(SQLITE_HEADER))
+        if header not in (b"", SQLITE_HEADER):  # An empty file is a valid, empty SQLite database.
+            raise ValueError("metrics.sqlite is not an SQLite database")
+        return True
+    except (OSError, ValueError) as error:
+        log.warning("skipping run %s, which cannot be read: %s", path, describe_os_error(error))
+        return False
 
 
 def delete_run(run: Run) -> None:
@@ -318,14 +412,22 @@ def delete_run(run: Run) -> None:
         uploads.remove_if_unused(upload_folder, (other.config.data_path for other in list_runs(run.path.parent)))
 
 
-def write_status(path: Path, state: str, message: str = "", pid: int | None = None, step: int = 0) -> None:
-    """Replace status.json atomically, so a reader never sees half a file."""
+def write_status(
+    path: Path, state: str, message: str = "", pid: int | None = None, step: int = 0, target_step: int | None = None
+) -> None:
+    """Replace status.json atomically, so a reader never sees half a file.
+
+    Without a `target_step` the one already recorded is kept: writers that do not know it (a stop request, a
+    notice that the trainer died) must not erase it.
+    """
     if state not in STATES:
         raise ValueError(f"status {state!r} is not one of {', '.join(STATES)}")
-    payload = {"state": state, "message": message, "pid": pid, "step": step, "updated": time.time()}
-    temporary = path / f".status.{os.getpid()}.tmp"
-    temporary.write_text(json.dumps(payload))
-    os.replace(temporary, path / "status.json")
+    if target_step is None:
+        target_step = read_status(path).target_step
+    payload = {
+        "state": state, "message": message, "pid": pid, "step": step, "target_step": target_step, "updated": time.time()
+    }
+    write_text_atomically(path / "status.json", json.dumps(payload))
 
 
 def read_status(path: Path) -> Status:
@@ -339,6 +441,7 @@ def read_status(path: Path) -> Status:
         pid=payload.get("pid"),
         step=payload.get("step", 0),
         updated=payload.get("updated", 0.0),
+        target_step=payload.get("target_step"),
     )
 
 

@@ -8,12 +8,12 @@ import numpy as np
 import tensorflow as tf
 import keras
 
-from gan_core import data, models
+from gan_core import checkpoints, data, models
 from gan_core.runs import Run
 
 
 def load_generator(run: Run, step: int | None = None) -> keras.Model:
-    """The run's sampling generator as of the checkpoint at `step` (default: the latest one).
+    """The run's sampling generator as of the checkpoint at `step` (default: the newest readable one).
 
     That is the moving average of the generator's weights the trainer keeps (the generator itself when the
     run's g_ema_decay is 0).
@@ -23,26 +23,36 @@ def load_generator(run: Run, step: int | None = None) -> keras.Model:
     return generator
 
 
-def restore_network(run: Run, step: int | None, **networks: keras.Model) -> None:
+def newest_readable_step(run: Run) -> int:
+    """The step of the newest checkpoint whose sampling generator reads cleanly."""
+    generator, _ = models.build_models(run.config, num_classes(run))
+    return restore_network(run, None, generator_ema=generator)
+
+
+def restore_network(run: Run, step: int | None, **networks: keras.Model) -> int:
     """Fill the given networks (named as in the trainer's checkpoint) from the checkpoint at `step`.
 
-    Everything else in the file is deliberately left unread, but every variable of the given networks must be
-    found in it.
+    Without a `step`, the newest checkpoint that reads cleanly is used (a damaged newest one is skipped, with a
+    warning in the log); returns the step restored. Everything else in the file is deliberately left unread, but
+    every variable of the given networks must be found in it.
     """
     available = run.checkpoint_steps()
     if not available:
         raise ValueError(f"run {run.run_id} has no checkpoint yet; train it for at least a few steps first")
-    step = available[-1] if step is None else step
-    if step not in available:
+    if step is not None and step not in available:
         raise ValueError(f"run {run.run_id} has no checkpoint at step {step}; available: {available}")
-    status = tf.train.Checkpoint(**networks).restore(str(run.checkpoints_dir / f"ckpt-{step}")).expect_partial()
+    checkpoint = tf.train.Checkpoint(**networks)
     try:
-        status.assert_existing_objects_matched()
+        if step is None:
+            step, _ = checkpoints.restore_newest_readable(checkpoint, run, available, partial=True)
+        else:
+            checkpoints.restore_step(checkpoint, run, step, partial=True)
     except AssertionError:
         raise ValueError(
-            f"the checkpoint at step {step} of run {run.run_id} does not hold networks matching this run's "
-            "config; it may come from an older version of gan_core"
+            f"the checkpoint at step {step or available[-1]} of run {run.run_id} does not hold networks matching "
+            "this run's config; it may come from an older version of gan_core"
         ) from None
+    return step
 
 
 def num_classes(run: Run) -> int:

@@ -19,9 +19,10 @@ import numpy as np
 import tensorflow as tf
 import keras
 
-from gan_core import data, images, losses, models
+from gan_core import checkpoints, data, images, losses, models
 from gan_core.config import RunConfig
-from gan_core.runs import MetricsWriter, Run, write_status
+from gan_core.files import write_text_atomically
+from gan_core.runs import MetricsWriter, Run, describe_os_error, write_status
 
 # Offsets that give every random draw within one step its own stateless seed.
 SEED_STRIDE = 256
@@ -79,9 +80,7 @@ class Trainer:
             d_optimizer=self.d_optimizer,
             step=self.step,
         )
-        self.checkpoint_manager = tf.train.CheckpointManager(
-            self.checkpoint, str(run.checkpoints_dir), max_to_keep=5, step_counter=self.step
-        )
+        self.checkpoint_manager = self.new_checkpoint_manager()
         self.d_loss_function, self.g_loss_function = losses.loss_functions(self.config.loss)
         self.real_examples = tf.constant(self.dataset.examples)
         labels = self.dataset.labels if self.dataset.labels is not None else np.zeros(len(self.dataset.examples))
@@ -192,11 +191,57 @@ class Trainer:
 
     # ---- the loop -------------------------------------------------------------------------------------------
 
+    def new_checkpoint_manager(self) -> tf.train.CheckpointManager:
+        return tf.train.CheckpointManager(
+            self.checkpoint, str(self.run.checkpoints_dir), max_to_keep=5, step_counter=self.step
+        )
+
     def restore(self) -> int:
-        """Load the latest checkpoint if there is one; returns the step training continues from."""
-        if self.checkpoint_manager.latest_checkpoint:
-            self.checkpoint.restore(self.checkpoint_manager.latest_checkpoint).assert_existing_objects_matched()
+        """Load the newest checkpoint that reads cleanly, if any; returns the step training continues from.
+
+        Newer checkpoints that cannot be read (cut short by a crash or a full disk) are moved to
+        checkpoints/damaged/, so that they neither shadow the good one nor get overwritten by the next save.
+        """
+        checkpoints.remove_unfinished_writes(self.run)
+        step, damaged = checkpoints.restore_newest_readable(self.checkpoint, self.run)
+        if damaged:
+            for damaged_step in damaged:
+                checkpoints.set_aside(self.run, damaged_step)
+            checkpoints.rewrite_state(self.run)
+            self.checkpoint_manager = self.new_checkpoint_manager()
+            print(f"the checkpoint(s) at step(s) {', '.join(map(str, sorted(damaged)))} could not be read and were "
+                  f"moved to {self.run.checkpoints_dir / checkpoints.DAMAGED_FOLDER}; continuing from step {step or 0}",
+                  flush=True)
+        # The optimizers' learning rates are saved in the checkpoint, but the config decides them: a resume with
+        # lower rates (after a divergence) must not get the old ones back.
+        self.g_optimizer.learning_rate = self.config.g_learning_rate
+        self.d_optimizer.learning_rate = self.config.d_learning_rate
         return int(self.step.numpy())
+
+    def non_finite_reason(self, outputs: dict[str, tf.Tensor]) -> str | None:
+        """Why the networks must not be saved (a non-finite loss or weight), or None when all is finite.
+
+        Checked before every checkpoint, so that a diverged run never rotates its last good checkpoints out.
+        """
+        for name in ("d_loss", "g_loss"):
+            if not math.isfinite(float(outputs[name])):
+                return f"{name} is {float(outputs[name])}"
+        for network in (self.generator, self.discriminator):
+            if not all(bool(tf.reduce_all(tf.math.is_finite(weight))) for weight in network.weights):
+                return f"the {network.name} has non-finite weights"
+        return None
+
+    def save_checkpoint(self, step: int) -> str | None:
+        """Save a checkpoint at `step`; returns why it could not be written (a full disk, say), or None."""
+        try:
+            self.checkpoint_manager.save(checkpoint_number=step)
+        except (OSError, tf.errors.OpError) as error:
+            reason = describe_os_error(error) if isinstance(error, OSError) else error.message.splitlines()[0]
+            kept = self.run.checkpoint_steps()
+            return (f"could not save the checkpoint at step {step} in {self.run.checkpoints_dir}: {reason}. "
+                    f"{f'The checkpoint at step {kept[-1]} is kept' if kept else 'No earlier checkpoint exists'}; "
+                    "free some space (or make the folder writable) and resume.")
+        return None
 
     def train(
         self,
@@ -216,13 +261,15 @@ class Trainer:
         summary_writer = tf.summary.create_file_writer(str(self.run.path / "tensorboard"))
         stop_signal = install_stop_signal_handler()
         started = time.monotonic()
-        write_status(self.run.path, "running", f"training from step {start_step}", pid=os.getpid(), step=start_step)
+        write_status(self.run.path, "running", f"training from step {start_step}", pid=os.getpid(), step=start_step,
+                     target_step=target_step)
         if start_step == 0:
             self.save_sample_grid(0)
 
         images_per_step = config.batch_size * config.n_critic
         interval_start, interval_step = time.monotonic(), start_step
         state, message = "finished", f"reached step {target_step}"
+        outputs = None
         try:
             for step in range(start_step, target_step):
                 indices = example_indices_for_step(len(self.dataset.examples), config, step)
@@ -237,22 +284,22 @@ class Trainer:
                     interval_start, interval_step = now, done
                     if not all(math.isfinite(row[name]) for name in ("d_loss", "g_loss")):
                         writer.write([row])
-                        state = "diverged"
-                        message = (
-                            f"losses became non-finite at step {done} (d_loss={row['d_loss']}, g_loss={row['g_loss']}); "
-                            f"the last good checkpoint is {self.checkpoint_manager.latest_checkpoint or 'none'}. "
-                            "Try lower learning rates or another loss."
-                        )
+                        state, message = "diverged", self.divergence_message(done, f"d_loss={row['d_loss']}, g_loss={row['g_loss']}")
                         break
                     writer.write([row])
                     write_tensorboard_scalars(summary_writer, row)
                     if on_log is not None:
                         on_log(row)
-                    write_status(self.run.path, "running", "", pid=os.getpid(), step=done)
+                    write_status(self.run.path, "running", "", pid=os.getpid(), step=done, target_step=target_step)
                 if done % config.sample_every == 0:
                     self.save_sample_grid(done, summary_writer)
                 if done % config.checkpoint_every == 0:
-                    self.checkpoint_manager.save(checkpoint_number=done)
+                    if reason := self.non_finite_reason(outputs):
+                        state, message = "diverged", self.divergence_message(done, reason)
+                        break
+                    if failure := self.save_checkpoint(done):
+                        state, message = "failed", failure
+                        break
                 if stop_signal.requested or self.run.stop_request_path.exists():
                     state, message = "stopped", f"stopped on request at step {done}"
                     break
@@ -263,17 +310,23 @@ class Trainer:
             writer.close()
             summary_writer.flush()
         final_step = int(self.step.numpy())
-        if state != "diverged":
-            if self.checkpoint_manager.latest_checkpoint != self.checkpoint_path(final_step):
-                self.checkpoint_manager.save(checkpoint_number=final_step)
-            if final_step not in self.run.sample_steps():
-                self.save_sample_grid(final_step, summary_writer)
+        needs_checkpoint = final_step not in self.run.checkpoint_steps()
+        if state in ("finished", "stopped") and needs_checkpoint and outputs is not None:
+            if reason := self.non_finite_reason(outputs):
+                state, message = "diverged", self.divergence_message(final_step, reason)
+            elif failure := self.save_checkpoint(final_step):
+                state, message = "failed", failure
+        if state in ("finished", "stopped") and final_step not in self.run.sample_steps():
+            self.save_sample_grid(final_step, summary_writer)
         self.run.stop_request_path.unlink(missing_ok=True)
-        write_status(self.run.path, state, message, pid=None, step=final_step)
+        write_status(self.run.path, state, message, pid=None, step=final_step, target_step=target_step)
         return state
 
-    def checkpoint_path(self, step: int) -> str:
-        return os.path.join(str(self.run.checkpoints_dir), f"ckpt-{step}")
+    def divergence_message(self, step: int, reason: str) -> str:
+        kept = self.run.checkpoint_steps()
+        return (f"training diverged: losses or weights became non-finite at step {step} ({reason}); no checkpoint was saved after that, so the last "
+                f"good one (step {kept[-1] if kept else 'none'}) is kept. Resume with lower learning rates or "
+                "try another loss.")
 
     # ---- samples ----------------------------------------------------------------------------------------------
 
@@ -303,7 +356,7 @@ def write_dataset_summary(run: Run, dataset: data.Dataset) -> None:
         "class_names": list(dataset.class_names),
         "skipped": [list(entry) for entry in dataset.skipped],
     }
-    (run.path / "dataset.json").write_text(json.dumps(summary, indent=2))
+    write_text_atomically(run.path / "dataset.json", json.dumps(summary, indent=2))
 
 
 def fixed_sample_inputs(config: RunConfig, num_classes: int) -> tuple[np.ndarray, np.ndarray]:
@@ -386,5 +439,11 @@ def train_run(
         return trainer.train(target_step=target_step, max_seconds=max_seconds, on_log=on_log)
     except Exception as error:
         traceback.print_exc()
-        write_status(run.path, "failed", f"{type(error).__name__}: {error}", pid=None, step=run.status.step)
+        reason = describe_os_error(error) if isinstance(error, OSError) else str(error)
+        try:
+            write_status(run.path, "failed", f"{type(error).__name__}: {reason}", pid=None, step=run.status.step)
+        except OSError:
+            # A full or read-only disk can refuse even this small file; the log above still says what happened,
+            # and the dashboard marks the run failed once it sees the process gone.
+            print(f"could not record the failure in {run.path / 'status.json'}", flush=True)
         raise

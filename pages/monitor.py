@@ -5,7 +5,8 @@ import streamlit as st
 from gan_core import health, jobs, runs
 from views.common import no_runs_ui, page_frame_ui, read_metrics, run_picker_ui, runs_dir, samples_at
 from views.demo_views import demo_mode
-from views.monitor_views import charts_ui, controls_ui, findings_ui, latest_grid_ui, status_ui, throttled_rows
+from views.monitor_views import (charts_ui, controls_ui, findings_ui, latest_grid_ui, resume_watch_ui, status_ui,
+                                 throttled_rows)
 
 # While the run is active the page polls the run store every second. Redrawing the curves costs the browser
 # about a fifth of a CPU second, on the machine that trains, so their data is refreshed every few seconds.
@@ -42,6 +43,8 @@ def live_view() -> None:
 
 
 live_view()
+if not was_active:
+    resume_watch_ui(run)  # Another tab or the command line may resume the run; the page then goes live.
 if run.status.state in ("failed", "diverged") and demo_mode():
     st.caption("The trainer's log stays on the server: a public demo shows no tracebacks.")
 elif run.status.state in ("failed", "diverged"):

@@ -71,7 +71,7 @@ if started:
     else:
         try:
             run = start_run_as_visitor(config, runs_dir())
-        except ValueError as error:  # a demo cap: too many runs training, or no room left
+        except ValueError as error:  # a demo cap, a full disk or a read-only runs folder
             start_message.error(f"The run was not started: {error}.", icon=":material/block:")
         else:
             st.switch_page(MONITOR_PAGE, query_params={"run": run.run_id})

@@ -1,4 +1,5 @@
-"""Shared test set-up: finding the public datasets the way the app does, small image fixtures, quiet TensorFlow logs.
+"""Shared test set-up: finding the public datasets the way the app does, small image fixtures and disks, quiet TensorFlow
+logs.
 
 Tests that need MNIST, Fashion-MNIST or CIFAR-10 ask `requires_dataset(name)`: it looks where the app looks
 (`gan_core.data.data_dirs()`: each directory of GAN_DATA_DIR, /usr/share/datasets, Keras' cache), then tries
@@ -9,6 +10,7 @@ that only need some images build them with `write_png_folder`, so a fresh clone 
 from __future__ import annotations
 
 import os
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -71,3 +73,23 @@ def write_kaggle_cifar(folder: Path, classes: list[str] = KAGGLE_CLASSES) -> Pat
 def png_folder(tmp_path) -> Path:
     """A folder of 24 random 32x32 colour PNGs, no classes: a person's own image collection."""
     return write_png_folder(tmp_path / "my_images", 24)
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A function mounting a tmpfs of the given size (e.g. "8m") and returning its folder, to fill a disk or make it
+    read-only for real; the test is skipped where mounting is not allowed (it needs root)."""
+    mounted = []
+
+    def mount(size: str) -> Path:
+        disk = tmp_path / f"disk-{len(mounted)}"
+        disk.mkdir()
+        command = ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(disk)]
+        if subprocess.run(command, capture_output=True).returncode:
+            pytest.skip("needs permission to mount a small tmpfs (root), to fill a disk or make it read-only for real")
+        mounted.append(disk)
+        return disk
+
+    yield mount
+    for disk in mounted:
+        subprocess.run(["umount", "--lazy", str(disk)], check=True)

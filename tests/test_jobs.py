@@ -3,13 +3,17 @@
 import json
 import os
 import signal
+import subprocess
+import sys
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 from gan_core import jobs
-from gan_core.config import preset
-from gan_core.runs import create_run
+from gan_core.config import lower_learning_rates, preset
+from gan_core.runs import create_run, write_status
 
 pytestmark = pytest.mark.slow
 
@@ -98,3 +102,79 @@ def test_an_active_run_that_no_process_took_on_is_marked_failed(tmp_path):
     status_path.write_text(json.dumps(payload))
     jobs.refresh_status(run)
     assert run.status.state == "failed" and "no trainer process" in run.status.message
+
+
+def test_two_tabs_pressing_resume_at_once_start_exactly_one_trainer(tmp_path):
+    run = long_digits_run(tmp_path)
+    write_status(run.path, "stopped", "stopped on request at step 0")
+    pressers = 4
+    everyone_ready = threading.Barrier(pressers)
+
+    def press_resume():
+        everyone_ready.wait()
+        return jobs.resume_run(run)
+
+    with ThreadPoolExecutor(max_workers=pressers) as pool:
+        outcomes = [pool.submit(press_resume) for _ in range(pressers)]
+        started = [outcome.result() for outcome in outcomes if outcome.exception() is None]
+        refused = [outcome.exception() for outcome in outcomes if outcome.exception() is not None]
+    try:
+        assert len(started) == 1, f"exactly one trainer starts, not {started}"
+        assert all(isinstance(error, ValueError) for error in refused) and len(refused) == pressers - 1
+        assert all("is queued; it can be resumed once it has stopped" in str(error) for error in refused), refused
+        assert run.status.pid == started[0] and run.status.target_step == run.config.steps
+    finally:
+        jobs.stop_run(run)
+        wait_for(lambda: not run.status.is_active, 120, f"the run did not stop; log:\n{run.tail_log()}")
+        wait_for(lambda: not jobs.process_alive(started[0]), 20, "the trainer process exited")
+
+
+def test_train_more_and_a_resume_from_the_command_line_record_the_new_target(tmp_path):
+    run = create_run(preset("digits-mlp", steps=10, log_every=5, checkpoint_every=5), tmp_path)
+    write_status(run.path, "stopped", "never started")
+    jobs.resume_run(run)
+    wait_for(lambda: run.status.state == "finished", 120, f"the run did not finish; log:\n{run.tail_log()}")
+    assert (run.status.step, run.status.target_step) == (10, 10)
+
+    jobs.resume_run(run, extra_steps=15)
+    assert run.status.target_step == 25, "the target is known as soon as the trainer is asked for"
+    wait_for(lambda: run.status.state == "finished", 120, f"train more did not finish; log:\n{run.tail_log()}")
+    assert (run.status.step, run.status.target_step, run.progress_target()) == (25, 25, 25)
+
+    finished = subprocess.run([sys.executable, "-m", "gan_core", "resume", str(run.path), "--steps", "5"],
+                              capture_output=True, text=True, timeout=180)
+    assert finished.returncode == 0, finished.stderr
+    assert (run.status.step, run.status.target_step) == (30, 30)
+    with pytest.raises(ValueError, match="already reached its 30 steps"):
+        jobs.resume_run(run)
+
+
+def test_a_diverged_run_resumes_with_its_learning_rates_halved(tmp_path):
+    run = create_run(preset("digits-mlp", steps=10, log_every=5, checkpoint_every=5), tmp_path)
+    write_status(run.path, "diverged", "losses or weights became non-finite at step 7", step=7)
+    rates = (run.config.g_learning_rate, run.config.d_learning_rate)
+    jobs.resume_run(run, config_changes=lower_learning_rates(run.config))
+    assert (run.config.g_learning_rate, run.config.d_learning_rate) == (rates[0] / 2, rates[1] / 2)
+    wait_for(lambda: run.status.state == "finished", 120, f"the resumed run did not finish; log:\n{run.tail_log()}")
+
+    write_status(run.path, "diverged", "again", step=10)
+    resumed = subprocess.run([sys.executable, "-m", "gan_core", "resume", str(run.path), "--steps", "5",
+                              "--lower-learning-rate"], capture_output=True, text=True, timeout=180)
+    assert resumed.returncode == 0, resumed.stderr
+    assert "learning rates halved" in resumed.stdout
+    assert (run.config.g_learning_rate, run.config.d_learning_rate) == (rates[0] / 4, rates[1] / 4)
+
+
+def test_resuming_on_a_full_disk_is_refused_with_the_reason(small_disk):
+    disk = small_disk("1m")
+    run = create_run(preset("digits-mlp"), disk)
+    write_status(run.path, "stopped", "stopped on request at step 0")
+    with open(disk / "filler", "wb", buffering=0) as filler, pytest.raises(OSError):
+        while True:
+            filler.write(b"\0" * 4096)
+    with pytest.raises(ValueError, match=f"cannot save the config of run {run.run_id} in {run.path}: the disk is full"):
+        jobs.resume_run(run, config_changes=lower_learning_rates(run.config))
+    with pytest.raises(ValueError, match=f"cannot start run {run.run_id} in {run.path}: the disk is full"):
+        jobs.resume_run(run)
+    assert run.status.state == "stopped" and json.loads((run.path / "config.json").read_text())
+    assert sorted(entry.name for entry in run.path.iterdir() if entry.name.startswith(".")) == [], "no stray temporary files"

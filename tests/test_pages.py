@@ -20,7 +20,7 @@ from streamlit.testing.v1 import AppTest
 
 from conftest import write_png_folder
 from gan_core import jobs
-from gan_core.runs import Run, list_runs, open_run
+from gan_core.runs import Run, list_runs, open_run, write_status
 
 PROJECT = Path(__file__).resolve().parents[1]
 APP = PROJECT / "app.py"
@@ -281,6 +281,56 @@ def test_the_run_name_follows_the_data_unless_typed(tmp_path, monkeypatch):
     app.text_input(key="field_name").input("My cats")
     app.button(key="train_check").click().run()
     assert "The run will be called **My cats**" in texts(app)
+
+
+def copy_of_run(run: Run, runs_dir: Path) -> Run:
+    copy = runs_dir / run.run_id
+    shutil.copytree(run.path, copy)
+    return open_run(copy)
+
+
+def test_progress_after_train_more_reads_against_the_new_target(store, tmp_path, monkeypatch):
+    # A 60-step run trained 40 steps more (as "Train more" or `resume --steps 40` would), now stopped at step 90.
+    run = copy_of_run(store["digits"], tmp_path)
+    write_status(run.path, "stopped", "stopped on request at step 90", step=90, target_step=100)
+    monkeypatch.setenv("GAN_RUNS_DIR", str(tmp_path))
+    home = AppTest.from_file(str(APP), default_timeout=30).run()
+    assert [bar.proto.text for bar in home.get("progress")] == ["step 90 / 100"]
+    monitor = open_page("monitor", run)
+    assert monitor.get("progress")[0].proto.text.startswith("step 90 of 100")
+    assert monitor.button(key="monitor_resume"), "the run has 10 steps to go"
+
+
+def test_a_diverged_run_offers_a_resume_with_lower_learning_rates(store, tmp_path, monkeypatch):
+    run = copy_of_run(store["digits"], tmp_path)
+    write_status(run.path, "diverged", "losses or weights became non-finite at step 60", step=60)
+    monkeypatch.setenv("GAN_RUNS_DIR", str(tmp_path))
+    app = open_page("monitor", run)
+    button = app.button(key="monitor_resume_lower")
+    assert button.label == "Resume with learning rates halved"
+    assert f"g_learning_rate {run.config.g_learning_rate / 2:g}" in button.help
+
+
+def test_pages_survive_a_run_that_cannot_be_read(store, tmp_path, monkeypatch):
+    readable = copy_of_run(store["digits"], tmp_path)
+    damaged = copy_of_run(store["ring"], tmp_path)
+    (damaged.path / "config.json").write_text("{half a file")
+    monkeypatch.setenv("GAN_RUNS_DIR", str(tmp_path))
+    home = AppTest.from_file(str(APP), default_timeout=30).run()
+    assert not home.exception
+    assert readable.run_id in texts(home) and damaged.run_id not in texts(home)
+    open_page("monitor")  # asserts that no exception is shown
+
+
+def test_start_in_a_runs_folder_that_cannot_be_written_says_why(tmp_path, monkeypatch):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv("GAN_RUNS_DIR", str(blocker / "runs"))
+    app = open_page("train")
+    app.selectbox(key="train_preset").set_value("ring-mlp").run()
+    app.button(key="train_start").click().run(timeout=60)
+    assert not app.exception
+    assert any(f"cannot create a run in {blocker}/runs" in error.value for error in app.error), app.error
 
 
 @pytest.mark.slow

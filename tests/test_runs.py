@@ -1,9 +1,12 @@
 import json
+import os
 import sqlite3
 import subprocess
 import sys
 import textwrap
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -16,6 +19,7 @@ from gan_core.runs import (
     list_runs,
     open_run,
     read_status,
+    update_config,
     write_status,
 )
 
@@ -121,3 +125,117 @@ def test_delete_refuses_an_active_run(tmp_path):
 def test_config_json_is_plain_json(tmp_path):
     run = create_run(preset("ring-mlp"), tmp_path)
     assert json.loads((run.path / "config.json").read_text())["dataset"] == "ring"
+
+
+def test_concurrent_status_writers_lose_no_write_and_readers_never_see_half_a_file(tmp_path):
+    """Threads (the dashboard's sessions) and processes (trainers, the CLI) write status.json at once."""
+    run = create_run(preset("digits-mlp"), tmp_path)
+    writes_each = 40
+    stop_reading = threading.Event()
+    bad_reads = []
+
+    def read_in_a_loop():
+        while not stop_reading.is_set():
+            try:
+                json.loads((run.path / "status.json").read_text())
+            except json.JSONDecodeError as error:
+                bad_reads.append(str(error))
+
+    def write_from_a_thread(writer):
+        for number in range(writes_each):
+            write_status(run.path, "running", f"thread {writer} write {number}", step=number)
+
+    process_script = textwrap.dedent(f"""
+        import sys
+        from pathlib import Path
+        from gan_core.runs import write_status
+        writer = sys.argv[1]
+        for number in range({writes_each}):
+            write_status(Path({str(run.path)!r}), "running", f"process {{writer}} write {{number}}", step=number)
+    """)
+    reader = threading.Thread(target=read_in_a_loop)
+    reader.start()
+    processes = [subprocess.Popen([sys.executable, "-c", process_script, str(writer)], stderr=subprocess.PIPE)
+                 for writer in range(10)]
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        thread_results = [pool.submit(write_from_a_thread, writer) for writer in range(10)]
+        thread_errors = [repr(result.exception()) for result in thread_results if result.exception()]
+    process_errors = [process.stderr.read().decode() for process in processes if process.wait() != 0]
+    stop_reading.set()
+    reader.join()
+
+    assert thread_errors == [] and process_errors == [], "every write completes"
+    assert bad_reads == [], "a reader only ever sees a whole file"
+    final = read_status(run.path)
+    assert final.state == "running" and final.message.endswith(f"write {writes_each - 1}")
+    assert sorted(entry.name for entry in run.path.iterdir() if entry.name.startswith(".")) == [], "no stray temporary files"
+
+
+def test_status_keeps_its_target_step_and_progress_never_reads_past_it(tmp_path):
+    run = create_run(preset("digits-mlp", steps=2000), tmp_path)
+    assert run.status.target_step == 2000
+    write_status(run.path, "running", step=2100, target_step=4180)
+    write_status(run.path, "stopping", "stop requested", step=2200)  # a writer that does not know the target
+    assert run.status.target_step == 4180 and run.progress_target() == 4180
+    write_status(run.path, "stopped", step=4180)
+    assert run.progress_target() == 4180
+
+    # A status file from before the target was recorded falls back to config.steps, or the step if beyond it.
+    (run.path / "status.json").write_text(json.dumps({"state": "stopped", "step": 1500}))
+    assert run.status.target_step is None and run.progress_target() == 2000
+    (run.path / "status.json").write_text(json.dumps({"state": "finished", "step": 4180}))
+    assert run.progress_target() == 4180
+
+
+def test_a_run_cannot_be_created_in_a_folder_that_cannot_be_written(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    with pytest.raises(ValueError, match=f"cannot create a run in {blocker}/runs: .*not a folder"):
+        create_run(preset("digits-mlp"), blocker / "runs")
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders; the test above covers this case")
+def test_a_run_cannot_be_created_in_a_read_only_folder(tmp_path):
+    read_only = tmp_path / "runs"
+    read_only.mkdir()
+    read_only.chmod(0o555)
+    try:
+        with pytest.raises(ValueError, match=f"cannot create a run in {read_only}: permission denied"):
+            create_run(preset("digits-mlp"), read_only)
+        assert list(read_only.iterdir()) == []
+    finally:
+        read_only.chmod(0o755)
+
+
+def test_listing_skips_a_run_that_cannot_be_read(tmp_path):
+    good = create_run(preset("digits-mlp", name="good"), tmp_path)
+    damaged = create_run(preset("digits-mlp", name="damaged"), tmp_path)
+    (damaged.path / "config.json").write_text('{"half a fi')
+    no_database = create_run(preset("digits-mlp", name="no database"), tmp_path)
+    (no_database.path / "metrics.sqlite").unlink()
+    not_a_database = create_run(preset("digits-mlp", name="not a database"), tmp_path)
+    (not_a_database.path / "metrics.sqlite").write_bytes(b"garbage, not SQLite")
+    assert [run.run_id for run in list_runs(tmp_path)] == [good.run_id]
+
+
+def test_a_config_change_is_validated_and_saved_whole(tmp_path):
+    run = create_run(preset("digits-mlp"), tmp_path)
+    write_status(run.path, "diverged", "losses became non-finite", step=40)
+    updated = update_config(run, g_learning_rate=1e-4)
+    assert run.config == updated and updated.g_learning_rate == 1e-4
+    with pytest.raises(ValueError, match="g_learning_rate"):
+        update_config(run, g_learning_rate=-1.0)
+    assert run.config.g_learning_rate == 1e-4
+
+
+def test_a_run_store_on_a_read_only_disk_is_still_readable(small_disk):
+    disk = small_disk("4m")
+    run = create_run(preset("digits-mlp"), disk)
+    writer = MetricsWriter(run.database_path)
+    writer.write([{"step": 10, "wall_time": 1.0, "d_loss": 0.5, "g_loss": 0.7}])
+    writer.close()  # The last connection to close folds the WAL into the database and removes -wal and -shm.
+    subprocess.run(["mount", "-o", "remount,ro", str(disk)], check=True)
+    [listed] = list_runs(disk)
+    assert [row["step"] for row in listed.metrics_since()] == [10] and listed.latest_step() == 10
+    with pytest.raises(ValueError, match=f"cannot create a run in {disk}: the file system is read-only"):
+        create_run(preset("digits-mlp"), disk)

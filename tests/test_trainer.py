@@ -1,4 +1,5 @@
 import math
+import os
 import subprocess
 import sys
 import textwrap
@@ -10,8 +11,8 @@ from PIL import Image
 
 from conftest import requires_dataset
 from gan_core import sampling
-from gan_core.config import LOSSES, preset
-from gan_core.runs import create_run
+from gan_core.config import LOSSES, lower_learning_rates, preset
+from gan_core.runs import create_run, update_config
 from gan_core.trainer import Trainer, example_indices_for_step
 
 pytestmark = pytest.mark.slow
@@ -183,3 +184,77 @@ def test_an_averaged_generator_is_kept_and_sampled_when_asked_for(tmp_path):
     averaged, current = trainer.generator_ema.get_weights()[0], trainer.generator.get_weights()[0]
     assert not np.array_equal(averaged, current)
     np.testing.assert_array_equal(sampling.load_generator(run).get_weights()[0], averaged)
+
+
+def network_weights_are_finite(network):
+    return all(np.isfinite(weight).all() for weight in network.get_weights())
+
+
+def test_a_damaged_latest_checkpoint_falls_back_to_the_previous_good_one(tmp_path, caplog):
+    run = create_run(quick_config(steps=6, checkpoint_every=3), tmp_path)
+    Trainer(run).train()
+    assert run.checkpoint_steps() == [3, 6]
+    previous_generator = sampling.load_generator(run, step=3)
+    data_file = next(run.checkpoints_dir.glob("ckpt-6.data-*"))
+    data_file.write_bytes(data_file.read_bytes()[: data_file.stat().st_size // 2])  # cut short, as by a crash
+
+    noise = sampling.latent_vectors(8, run.config.latent_dim, seed=1)
+    with caplog.at_level("WARNING", logger="gan_core"):
+        fallback_generator = sampling.load_generator(run)
+    assert "step 6" in caplog.text and "cannot be read" in caplog.text
+    assert sampling.newest_readable_step(run) == 3, "what evaluation measures when no step is given"
+    np.testing.assert_array_equal(sampling.generate(fallback_generator, noise), sampling.generate(previous_generator, noise))
+    with pytest.raises(ValueError, match="checkpoint at step 6 .* cannot be read"):
+        sampling.load_generator(run, step=6)
+
+    # Resuming continues from step 3, sets the damaged files aside, and rewrites steps 4-9 continuously.
+    assert Trainer(run).train(target_step=9) == "finished"
+    assert run.checkpoint_steps() == [3, 6, 9]
+    assert (run.checkpoints_dir / "damaged" / data_file.name).exists()
+    assert [row["step"] for row in run.metrics_since()] == [2, 4, 6, 8, 9]
+    assert network_weights_are_finite(sampling.load_generator(run))
+
+
+def test_a_diverging_run_keeps_its_good_checkpoints_and_resumes_with_lower_learning_rates(tmp_path):
+    # Logging rarely and checkpointing every step: only the check before each save can catch the divergence.
+    run = create_run(quick_config(loss="wgan_gp", gp_weight=0.0, g_learning_rate=1.0, d_learning_rate=1.0,
+                                  steps=400, log_every=400, checkpoint_every=1, sample_every=400), tmp_path)
+    assert Trainer(run).train() == "diverged"
+    assert "non-finite" in run.status.message and "is kept" in run.status.message
+    kept = run.checkpoint_steps()
+    assert kept and kept[-1] < run.status.step
+    for step in kept:
+        generator = sampling.load_generator(run, step)
+        assert network_weights_are_finite(generator), f"the checkpoint at step {step} holds finite weights"
+
+    suggestion = lower_learning_rates(run.config)
+    assert suggestion == {"g_learning_rate": 0.5, "d_learning_rate": 0.5}
+    update_config(run, **suggestion)
+    trainer = Trainer(run)
+    assert trainer.restore() == kept[-1]
+    assert float(trainer.g_optimizer.learning_rate) == 0.5 and float(trainer.d_optimizer.learning_rate) == 0.5
+
+
+def test_a_full_disk_fails_the_run_clearly_and_keeps_the_previous_checkpoint(small_disk):
+    disk = small_disk("64m")
+    run = create_run(quick_config(steps=60, checkpoint_every=20, log_every=5, sample_every=100), disk)
+
+    def fill_the_disk_after_the_first_checkpoint(row):
+        if row["step"] == 25:
+            with open(disk / "filler", "wb") as filler:
+                try:
+                    while True:
+                        filler.write(b"\0" * 65536)
+                        filler.flush()
+                except OSError:
+                    pass
+            # Leave room for the small status and metrics writes, not for a checkpoint.
+            os.truncate(disk / "filler", (disk / "filler").stat().st_size - 256 * 1024)
+
+    state = Trainer(run).train(on_log=fill_the_disk_after_the_first_checkpoint)
+    assert state == "failed"
+    assert run.status.state == "failed"
+    assert "could not save the checkpoint at step 40" in run.status.message
+    assert "The checkpoint at step 20 is kept" in run.status.message
+    assert run.checkpoint_steps() == [20]
+    assert network_weights_are_finite(sampling.load_generator(run))

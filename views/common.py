@@ -133,7 +133,7 @@ def active_runs_sidebar_ui() -> None:
     for run in active:
         status = run.status
         st.page_link(MONITOR_PAGE, label=f"{run.config.name or run.run_id} · step {status.step:,}/"
-                     f"{run.config.steps:,} · {status.state}", query_params={"run": run.run_id},
+                     f"{run.progress_target(status):,} · {status.state}", query_params={"run": run.run_id},
                      icon=":material/monitoring:")
 
 

@@ -110,12 +110,14 @@ def start_run_as_visitor(config: RunConfig, runs_dir: Path) -> Run:
     return run
 
 
-def resume_run_as_visitor(run: Run, extra_steps: int | None = None) -> None:
-    """Resume or train more; in demo mode only the owner's run, under the caps (ValueError when refused)."""
+def resume_run_as_visitor(run: Run, extra_steps: int | None = None, config_changes: dict | None = None) -> None:
+    """Resume or train more (with `config_changes` to the run's config if given); in demo mode only the owner's
+    run, under the caps (ValueError when refused)."""
     if demo_mode():
-        demo_jobs.resume_owned_run(run, visitor_hash(), demo_limits(), extra_steps=extra_steps)
+        demo_jobs.resume_owned_run(run, visitor_hash(), demo_limits(), extra_steps=extra_steps,
+                                   config_changes=config_changes)
     else:
-        jobs.resume_run(run, extra_steps=extra_steps)
+        jobs.resume_run(run, extra_steps=extra_steps, config_changes=config_changes)
 
 
 def status_text(message: str) -> str:

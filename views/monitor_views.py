@@ -9,14 +9,20 @@ import numpy as np
 import streamlit as st
 
 from gan_core import health, jobs, throughput
+from gan_core.config import lower_learning_rates
 from gan_core.runs import Run, Status
 from views.charts import Panel, panels_figure
 from views.common import duration_text, state_badge
 from views.demo_views import may_control_ui, resume_run_as_visitor, status_text
 
 
+# A Monitor tab on a stopped run checks this often whether someone resumed it elsewhere (another tab, the CLI).
+IDLE_REFRESH_SECONDS = 4.0
+
+
 def controls_ui(run: Run, status: Status) -> None:
-    """Stop for an active run; Resume (or Train more, once the run reached its steps) for a stopped one.
+    """Stop for an active run; Resume (or Train more, once the run reached its steps) for a stopped one, and for
+    a diverged one a resume with lower learning rates first.
 
     Every action ends in a rerun of the whole page, so that polling starts or stops with the run. In demo mode only
     the run's owner gets them; other visitors read why.
@@ -30,7 +36,14 @@ def controls_ui(run: Run, status: Status) -> None:
                          help="The trainer writes a checkpoint and exits at its next step."):
                 jobs.stop_run(run)
                 st.rerun()
-        elif status.step < config.steps:
+        elif status.state == "diverged":
+            changes = lower_learning_rates(config)
+            if st.button("Resume with learning rates halved", key="monitor_resume_lower", icon=":material/play_circle:",
+                         type="primary", help="Continue from the last good checkpoint with g_learning_rate "
+                         f"{changes['g_learning_rate']:g} and d_learning_rate {changes['d_learning_rate']:g}."):
+                resume_run_as_visitor(run, config_changes=changes)
+                st.rerun()
+        elif status.step < run.progress_target(status):
             if st.button("Resume", key="monitor_resume", icon=":material/play_circle:", type="primary",
                          help="Continue from the latest checkpoint up to the run's total steps."):
                 resume_run_as_visitor(run)
@@ -48,7 +61,7 @@ def controls_ui(run: Run, status: Status) -> None:
 
 def status_ui(run: Run, status: Status, rows: list[dict[str, Any]]) -> None:
     """The run's state with its message, and a progress bar with speed and time left."""
-    total = run.config.steps
+    total = run.progress_target(status)
     st.markdown(f"**Status:** {state_badge(status.state)} {status_text(status.message)}")
     speed = rows[-1]["images_per_second"] if rows else None
     left = throughput.seconds_left(rows, total) if status.is_active else None
@@ -56,6 +69,13 @@ def status_ui(run: Run, status: Status, rows: list[dict[str, Any]]) -> None:
     parts += [f"{speed:,.0f} images/s"] if speed else []
     parts += [f"about {duration_text(left)} left"] if left is not None else []
     st.progress(min(status.step / total, 1.0), text=" · ".join(parts))
+
+
+@st.fragment(run_every=IDLE_REFRESH_SECONDS)
+def resume_watch_ui(run: Run) -> None:
+    """Rerun the page when a stopped run becomes active, so that the live view starts; one status read a poll."""
+    if run.status.is_active:
+        st.rerun()
 
 
 def latest_grid_ui(run: Run, step: int | None) -> None:
