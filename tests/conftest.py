@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import time
 from pathlib import Path
 
 import numpy as np
@@ -67,6 +68,16 @@ def write_kaggle_cifar(folder: Path, classes: list[str] = KAGGLE_CLASSES) -> Pat
     lines = ["id,label"] + [f"{index},{name}" for index, name in enumerate(classes, start=1)]
     (root / "trainLabels.csv").write_text("\n".join(lines) + "\n")
     return root
+
+
+def wait_for(condition, seconds: float) -> bool:
+    """Poll `condition` until it holds or `seconds` pass; returns whether it held."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.25)
+    return condition()
 
 
 @pytest.fixture

@@ -56,10 +56,11 @@ def wait_until_healthy(url: str, process: subprocess.Popen, timeout: float = 60)
 
 
 @contextlib.contextmanager
-def dashboard_server(runs_dir: Path):
-    """`streamlit run app.py` on a free port over `runs_dir`; yields its address, then stops it and its runs."""
+def dashboard_server(runs_dir: Path, **environment_variables: str):
+    """`streamlit run app.py` on a free port over `runs_dir`, with these extra environment variables; yields its
+    address, then stops it and any run still training."""
     port = free_port()
-    environment = {**os.environ, "GAN_RUNS_DIR": str(runs_dir), "PYTHONPATH": str(PROJECT_ROOT)}
+    environment = {**os.environ, "GAN_RUNS_DIR": str(runs_dir), "PYTHONPATH": str(PROJECT_ROOT), **environment_variables}
     process = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
          "--server.address", "127.0.0.1", "--server.headless", "true"],

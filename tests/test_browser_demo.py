@@ -7,17 +7,14 @@ uncaught error shows the generic message, not a traceback.
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 import time
 
 import pytest
 
-from gan_core import jobs, runs
-from test_browser import (CHROMIUM, PROJECT_ROOT, SCREENSHOTS, assert_no_exception, browser, choose,  # noqa: F401
-                          free_port, wait_for_app, wait_until_healthy)
+from gan_core import runs
+from test_browser import (CHROMIUM, SCREENSHOTS, assert_no_exception, browser, choose,  # noqa: F401
+                          dashboard_server, wait_for_app)
 
 pytestmark = [
     pytest.mark.slow,
@@ -33,27 +30,11 @@ NOT_YOURS = "Another visitor started this run"
 def demo_server(tmp_path_factory):
     """A demo server allowing one trainer in all (so one per visitor), with no showcase; yields (url, runs dir)."""
     runs_dir = tmp_path_factory.mktemp("demo-browser-runs")
-    port = free_port()
-    environment = {**os.environ, "GAN_RUNS_DIR": str(runs_dir), "PYTHONPATH": str(PROJECT_ROOT),
-                   "GAN_DASHBOARD_DEMO": "1", "GAN_DEMO_SHOWCASE_SECONDS": "0", "GAN_DEMO_MAX_TRAINERS": "1",
-                   "GAN_DEMO_MAX_TRAINERS_PER_OWNER": "1", "GAN_DEMO_MAX_SECONDS": "300",
-                   # A run long enough to be still training at the end of the test, whatever the machine's speed.
-                   "GAN_DEMO_MAX_STEPS": "20000"}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true"],
-        cwd=PROJECT_ROOT, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_healthy(url, process)
+    # A run long enough to be still training at the end of the test, whatever the machine's speed.
+    with dashboard_server(runs_dir, GAN_DASHBOARD_DEMO="1", GAN_DEMO_SHOWCASE_SECONDS="0", GAN_DEMO_MAX_TRAINERS="1",
+                          GAN_DEMO_MAX_TRAINERS_PER_OWNER="1", GAN_DEMO_MAX_SECONDS="300",
+                          GAN_DEMO_MAX_STEPS="20000") as url:
         yield url, runs_dir
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-        for run in runs.list_runs(runs_dir):
-            if run.status.is_active:
-                jobs.stop_run(run)
 
 
 def open_page(page, url: str) -> None:
@@ -134,10 +115,12 @@ def test_a_second_visitor_reaches_no_control_of_the_first_visitors_run_and_the_c
         page_a.get_by_text(re.compile(r"stopped on request at step \d+")).wait_for(timeout=60_000)
         page_a.get_by_role("button", name="Resume").wait_for(timeout=30_000)
 
-        # An uncaught error (a half-written run directory) shows the generic message only.
+        # An uncaught error shows the generic message only. A damaged database (the right header, then garbage)
+        # is one: the run is listed, and the overview's read of its metrics fails.
         broken = runs_dir / "00000000-000000-broken"
         broken.mkdir()
-        (broken / "config.json").write_text("{")
+        (broken / "config.json").write_text(run.config.to_json())
+        (broken / "metrics.sqlite").write_bytes(b"SQLite format 3\x00" + b"\xff" * 4096)
         open_page(page_b, url)
         exception = page_b.locator('[data-testid="stException"]')
         exception.first.wait_for(timeout=30_000)

@@ -1,10 +1,10 @@
 """Demo mode's policy: the caps read from the environment, the pure checks, ownership, pruning and the showcase."""
 
 import os
-import time
 
 import pytest
 
+from conftest import wait_for
 from gan_core import demo, demo_jobs, jobs, ownership, runs, showcase
 from gan_core.config import PRESETS, preset
 from gan_core.demo import DemoLimits, StoredRun
@@ -151,15 +151,6 @@ def test_only_the_owner_controls_a_run_in_demo_mode(tmp_path):
     assert "showcase" in ownership.why_not_controllable(showcase_record)
     with pytest.raises(ValueError, match="at least 16 characters"):
         ownership.owner_hash("short")
-
-
-def wait_for(condition, seconds):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.25)
-    return condition()
 
 
 @pytest.mark.slow

@@ -11,7 +11,6 @@ from streamlit import config as streamlit_config
 from streamlit.testing.v1 import AppTest
 
 from gan_core import ownership, runs
-from gan_core.config import preset
 
 PROJECT = Path(__file__).resolve().parents[1]
 APP = PROJECT / "app.py"

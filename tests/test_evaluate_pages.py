@@ -10,10 +10,7 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import re
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -330,7 +327,7 @@ def test_the_human_test_explains_why_points_cannot_be_judged(page_runs, monkeypa
 @pytest.fixture(scope="module")
 def browser_app(tmp_path_factory):
     """`streamlit run app.py` on a free port over a store holding one freshly trained digits run."""
-    from test_browser import free_port, wait_until_healthy
+    from test_browser import dashboard_server
 
     from views.common import PAGES
 
@@ -338,20 +335,8 @@ def browser_app(tmp_path_factory):
         "the navigation must list the Evaluate and Real-or-fake pages"
     runs_dir = tmp_path_factory.mktemp("browser-evaluate-runs")
     run = trained(preset("digits-mlp", steps=100, checkpoint_every=100, sample_every=50), runs_dir)
-    port = free_port()
-    environment = {**os.environ, "GAN_RUNS_DIR": str(runs_dir), "PYTHONPATH": str(PROJECT_ROOT)}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(APP_SCRIPT), "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true"],
-        cwd=PROJECT_ROOT, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_healthy(url, process)
+    with dashboard_server(runs_dir) as url:
         yield url, run
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 @pytest.mark.slow

@@ -5,16 +5,11 @@ AppTest runs a page once per call and never fires a fragment's timer, so only a 
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-
 import pytest
 
 from gan_core.config import preset
 from gan_core.runs import create_run, write_status
-from test_browser import (CHROMIUM, PROJECT_ROOT, browser, free_port, page, wait_for_app,  # noqa: F401 (fixtures)
-                          wait_for_text, wait_until_healthy)
+from test_browser import CHROMIUM, browser, dashboard_server, page, wait_for_app, wait_for_text  # noqa: F401
 
 pytestmark = [
     pytest.mark.slow,
@@ -26,16 +21,7 @@ pytestmark = [
 def test_a_monitor_tab_on_a_stopped_run_notices_a_resume_started_elsewhere(tmp_path, page):  # noqa: F811
     run = create_run(preset("digits-mlp", steps=2000), tmp_path)
     write_status(run.path, "stopped", "stopped on request at step 0")
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true"],
-        cwd=PROJECT_ROOT, env={**os.environ, "GAN_RUNS_DIR": str(tmp_path), "PYTHONPATH": str(PROJECT_ROOT)},
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )
-    try:
-        url = f"http://127.0.0.1:{port}"
-        wait_until_healthy(url, server)
+    with dashboard_server(tmp_path) as url:
         page.goto(f"{url}/monitor?run={run.run_id}")
         wait_for_app(page)
         wait_for_text(page, "stopped on request at step 0")
@@ -47,7 +33,3 @@ def test_a_monitor_tab_on_a_stopped_run_notices_a_resume_started_elsewhere(tmp_p
         wait_for_text(page, "resuming from the command line", timeout=15_000)
         page.locator("button").filter(has_text="Stop").first.wait_for(timeout=10_000)
         wait_for_text(page, "step 0 of 2,500")
-    finally:
-        write_status(run.path, "stopped", "test over")
-        server.terminate()
-        server.wait(timeout=30)

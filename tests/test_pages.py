@@ -10,7 +10,6 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 import zipfile
 from pathlib import Path
 
@@ -18,7 +17,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from conftest import write_png_folder
+from conftest import wait_for, write_png_folder
 from gan_core import jobs
 from gan_core.runs import Run, list_runs, open_run, write_status
 
@@ -66,16 +65,6 @@ def open_page(page: str, run: Run | None = None, timeout: float = 30) -> AppTest
     app.switch_page(f"pages/{page}.py").run()
     assert not app.exception, [error.value for error in app.exception]
     return app
-
-
-def wait_for(condition, seconds: float) -> bool:
-    """Poll `condition` until it holds or `seconds` pass; returns whether it held."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.25)
-    return condition()
 
 
 def texts(app: AppTest) -> str:
