@@ -28,7 +28,7 @@ class DemoLimits:
     max_trainers: int = 2  # trainer processes at once, for everyone (each holds about 0.6-0.9 GB)
     max_trainers_per_owner: int = 1  # trainer processes at once, for one visitor
     max_steps: int = 6000  # a run's total steps, "train more" included (fashion-dcgan's preset is 6000)
-    max_seconds: int = 600  # wall time of one trainer process; it then stops with a checkpoint
+    max_seconds: int = 600  # a run's training time, over every resume; its trainer then stops with a checkpoint
     max_batch_size: int = 256  # the engine allows 4096; ring-mlp's preset uses 256 (2-D points are cheap)
     max_width: int = 128  # the engine allows 1024
     max_n_critic: int = 5  # the engine allows 100
@@ -91,6 +91,15 @@ def check_config(config: RunConfig, limits: DemoLimits) -> None:
         raise ValueError(f"checkpoint_every={config.checkpoint_every} is below this demo's minimum of "
                          f"{limits.min_checkpoint_every} steps (set by {ENVIRONMENT_NAMES['min_checkpoint_every']}); "
                          "a checkpoint is written whenever the run stops anyway")
+
+
+def seconds_left(trained_seconds: float, limits: DemoLimits) -> float:
+    """The training time a run has left under the demo's cap; ValueError when it has used it all."""
+    left = limits.max_seconds - trained_seconds
+    if left < 1:
+        raise ValueError(f"a run may train for at most {limits.max_seconds / 60:.3g} min in this demo, and this one "
+                         f"has trained for {trained_seconds / 60:.3g} min; start a new run to train more")
+    return left
 
 
 def check_extra_steps(current_step: int, extra_steps: int, limits: DemoLimits) -> None:

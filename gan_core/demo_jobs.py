@@ -69,17 +69,18 @@ def start_owned_run(config: RunConfig, runs_dir: Path, owner_hash: str, limits: 
 
 def resume_owned_run(run: Run, owner_hash: str, limits: DemoLimits, extra_steps: int | None = None,
                      config_changes: dict[str, Any] | None = None) -> int:
-    """Resume (or train more) a visitor's own run within the steps and trainer caps; returns the trainer's pid.
+    """Resume (or train more) a visitor's own run within the steps, time and trainer caps; returns the trainer's pid.
 
     `config_changes` are passed on to `jobs.resume_run` (lower learning rates for a diverged run)."""
     if not ownership.may_control(ownership.read_owner(run.path), owner_hash, demo=True):
         raise ValueError(f"run {run.run_id} belongs to someone else; only its owner can resume it")
+    status = run.status
     if extra_steps is not None:
-        demo.check_extra_steps(run.status.step, extra_steps, limits)
+        demo.check_extra_steps(status.step, extra_steps, limits)
+    seconds_left = demo.seconds_left(status.trained_seconds, limits)
     with starting_lock(run.path.parent):
         demo.check_trainer_slots(active_owners(run.path.parent), owner_hash, limits)
-        return jobs.resume_run(run, extra_steps=extra_steps, max_seconds=limits.max_seconds,
-                               config_changes=config_changes)
+        return jobs.resume_run(run, extra_steps=extra_steps, max_seconds=seconds_left, config_changes=config_changes)
 
 
 def prune(run_path: Path) -> None:

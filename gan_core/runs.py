@@ -88,6 +88,8 @@ class Status:
     # The step the current (or last) stretch of training aims for: config.steps at first, more after "Train
     # more". None in status files written before it was recorded.
     target_step: int | None = None
+    # Seconds the run's trainer processes have spent training, summed over every resume (a demo caps it).
+    trained_seconds: float = 0.0
 
     @property
     def is_active(self) -> bool:
@@ -413,19 +415,23 @@ def delete_run(run: Run) -> None:
 
 
 def write_status(
-    path: Path, state: str, message: str = "", pid: int | None = None, step: int = 0, target_step: int | None = None
+    path: Path, state: str, message: str = "", pid: int | None = None, step: int = 0, target_step: int | None = None,
+    trained_seconds: float | None = None,
 ) -> None:
     """Replace status.json atomically, so a reader never sees half a file.
 
-    Without a `target_step` the one already recorded is kept: writers that do not know it (a stop request, a
-    notice that the trainer died) must not erase it.
+    Without a `target_step` or `trained_seconds` the ones already recorded are kept: writers that do not know them
+    (a stop request, a notice that the trainer died) must not erase them.
     """
     if state not in STATES:
         raise ValueError(f"status {state!r} is not one of {', '.join(STATES)}")
-    if target_step is None:
-        target_step = read_status(path).target_step
+    if target_step is None or trained_seconds is None:
+        recorded = read_status(path)
+        target_step = recorded.target_step if target_step is None else target_step
+        trained_seconds = recorded.trained_seconds if trained_seconds is None else trained_seconds
     payload = {
-        "state": state, "message": message, "pid": pid, "step": step, "target_step": target_step, "updated": time.time()
+        "state": state, "message": message, "pid": pid, "step": step, "target_step": target_step,
+        "trained_seconds": trained_seconds, "updated": time.time(),
     }
     write_text_atomically(path / "status.json", json.dumps(payload))
 
@@ -442,6 +448,7 @@ def read_status(path: Path) -> Status:
         step=payload.get("step", 0),
         updated=payload.get("updated", 0.0),
         target_step=payload.get("target_step"),
+        trained_seconds=payload.get("trained_seconds", 0.0),
     )
 
 

@@ -260,9 +260,13 @@ class Trainer:
         writer.truncate_after(start_step)
         summary_writer = tf.summary.create_file_writer(str(self.run.path / "tensorboard"))
         stop_signal = install_stop_signal_handler()
-        started = time.monotonic()
+        started, trained_before = time.monotonic(), self.run.status.trained_seconds
+
+        def trained_seconds() -> float:
+            return trained_before + time.monotonic() - started
+
         write_status(self.run.path, "running", f"training from step {start_step}", pid=os.getpid(), step=start_step,
-                     target_step=target_step)
+                     target_step=target_step, trained_seconds=trained_before)
         if start_step == 0:
             self.save_sample_grid(0)
 
@@ -290,7 +294,8 @@ class Trainer:
                     write_tensorboard_scalars(summary_writer, row)
                     if on_log is not None:
                         on_log(row)
-                    write_status(self.run.path, "running", "", pid=os.getpid(), step=done, target_step=target_step)
+                    write_status(self.run.path, "running", "", pid=os.getpid(), step=done, target_step=target_step,
+                                 trained_seconds=trained_seconds())
                 if done % config.sample_every == 0:
                     self.save_sample_grid(done, summary_writer)
                 if done % config.checkpoint_every == 0:
@@ -319,7 +324,8 @@ class Trainer:
         if state in ("finished", "stopped") and final_step not in self.run.sample_steps():
             self.save_sample_grid(final_step, summary_writer)
         self.run.stop_request_path.unlink(missing_ok=True)
-        write_status(self.run.path, state, message, pid=None, step=final_step, target_step=target_step)
+        write_status(self.run.path, state, message, pid=None, step=final_step, target_step=target_step,
+                     trained_seconds=trained_seconds())
         return state
 
     def divergence_message(self, step: int, reason: str) -> str:

@@ -190,6 +190,23 @@ def test_starting_under_the_caps_refuses_before_creating_anything_and_prunes_old
     assert wait_for(lambda: not fourth.status.is_active, 120), fourth.tail_log()
 
 
+def test_a_runs_training_time_is_capped_over_all_its_resumes(tmp_path):
+    limits = DemoLimits(max_seconds=600)
+    assert demo.seconds_left(0, limits) == 600 and demo.seconds_left(450, limits) == 150
+    with pytest.raises(ValueError, match="at most 10 min in this demo, and this one has trained for 9.99 min"):
+        demo.seconds_left(599.5, limits)
+
+    run = runs.create_run(preset("digits-mlp"), tmp_path)
+    ownership.record_owner(run, ownership.OwnerRecord(VISITOR_A))
+    runs.write_status(run.path, "stopped", "stopped at step 900 after the 600 s time limit", step=900,
+                      trained_seconds=600.2)
+    with pytest.raises(ValueError, match="start a new run to train more"):
+        demo_jobs.resume_owned_run(run, VISITOR_A, limits)
+    assert run.status.state == "stopped" and run.status.trained_seconds == 600.2, "no trainer was started"
+    runs.write_status(run.path, "stopped", "stopped on request at step 900", step=900)
+    assert run.status.trained_seconds == 600.2, "a writer that does not know the training time keeps it"
+
+
 def test_the_showcase_is_not_started_when_a_run_has_finished_or_it_is_switched_off(tmp_path):
     assert not showcase.ensure_started(tmp_path, DemoLimits(showcase_seconds=0))
     assert not showcase.marker_path(tmp_path).exists()

@@ -96,6 +96,11 @@ def test_time_limit_stops_with_a_checkpoint(tmp_path):
     assert time.monotonic() - started < 30
     assert "time limit" in run.status.message
     assert run.checkpoint_steps()[-1] == run.status.step and 1 <= run.status.step < 100_000
+    # The run's training time adds up over resumes (a demo caps it per run, not per process).
+    first_stretch = run.status.trained_seconds
+    assert 3 <= first_stretch < 30
+    assert Trainer(run).train(max_seconds=2) == "stopped"
+    assert first_stretch + 2 <= run.status.trained_seconds < first_stretch + 30
 
 
 def test_exploding_learning_rate_is_reported_as_diverged(tmp_path):
