@@ -1,7 +1,8 @@
 """Hostile and broken uploads, built in a moment: zip bombs, pixel bombs, lying zips, awkward images.
 
 Shared by tests/test_uploads.py and tests/test_image_collection.py, and run as a script in a subprocess
-(`python tests/hostile_uploads.py WORK_DIR`) to measure the peak memory of handling them all.
+(`python tests/hostile_uploads.py WORK_DIR [--good-only]`) to measure the peak memory of handling them all, or, as
+a baseline, of handling one zip of good images only (bench/bench_uploads.py prints both).
 """
 
 from __future__ import annotations
@@ -158,13 +159,14 @@ def hostile_zip(good_count: int = 8) -> bytes:
     return buffer.getvalue()
 
 
-def run_hostile_set(work_dir: Path) -> dict:
-    """Save and load every hostile upload as the Train page does; return each outcome and the peak memory."""
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from gan_core import image_collection, uploads
+def good_case() -> dict[str, bytes]:
+    """The baseline: one zip of eight good images."""
+    return {"good.zip": _zip_of(dict(good_pngs(8)))}
 
-    uploads_dir = work_dir / "uploads"
-    cases = {
+
+def hostile_cases() -> dict[str, bytes]:
+    """Every hostile or broken upload, by the file name a person would upload it as."""
+    return {
         "zip_bomb.zip": zip_bomb(),
         # Headers that claim 30 MB per entry, under the per-file limit, so only the streamed bytes can tell.
         "lying_bomb.zip": zip_bomb(claimed_bytes=30 * MEBIBYTE),
@@ -176,6 +178,14 @@ def run_hostile_set(work_dir: Path) -> dict:
         "corrupt.zip": hostile_zip()[:5000],
         "notes.zip": b"these are my notes, not a zip\n" * 10,
     }
+
+
+def run_hostile_set(work_dir: Path, cases: dict[str, bytes]) -> dict:
+    """Save and load each upload as the Train page does; return each outcome and the peak memory."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from gan_core import image_collection, uploads
+
+    uploads_dir = work_dir / "uploads"
     outcomes = {}
     for name, content in cases.items():
         path = uploads.save_upload([(name, content)], uploads_dir)
@@ -213,4 +223,4 @@ def _zip_of(files: dict[str, bytes]) -> bytes:
 
 if __name__ == "__main__":
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    print(json.dumps(run_hostile_set(Path(sys.argv[1]))))
+    print(json.dumps(run_hostile_set(Path(sys.argv[1]), good_case() if "--good-only" in sys.argv else hostile_cases())))
