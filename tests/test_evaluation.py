@@ -88,6 +88,7 @@ def test_each_checkpoint_is_evaluated_once_and_then_read_from_the_run_store(mnis
 
 
 def test_reference_scores_are_cached_on_disk(tmp_path):
+    requires_dataset("mnist")
     config = preset("mnist-dcgan")
     first = evaluation.reference_scores(config, 500, cache_dir=tmp_path)
     [path] = (tmp_path / "reference").iterdir()
