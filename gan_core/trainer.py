@@ -19,7 +19,7 @@ import numpy as np
 import tensorflow as tf
 import keras
 
-from gan_core import checkpoints, data, images, losses, models
+from gan_core import checkpoints, data, images, losses, models, throughput
 from gan_core.config import RunConfig
 from gan_core.files import write_text_atomically
 from gan_core.runs import MetricsWriter, Run, describe_os_error, write_status
@@ -270,7 +270,7 @@ class Trainer:
         if start_step == 0:
             self.save_sample_grid(0)
 
-        images_per_step = config.batch_size * config.n_critic
+        images_per_step = throughput.images_per_step(config)
         interval_start, interval_step = time.monotonic(), start_step
         state, message = "finished", f"reached step {target_step}"
         outputs = None
@@ -381,8 +381,8 @@ def example_indices_for_step(num_examples: int, config: RunConfig, step: int) ->
     The examples are visited in a fresh permutation each epoch, seeded by (seed, epoch), so the batch of any
     step can be computed without replaying the ones before it.
     """
-    first = step * config.n_critic * config.batch_size
-    count = config.n_critic * config.batch_size
+    count = throughput.images_per_step(config)
+    first = step * count
     positions = np.arange(first, first + count)
     epochs, offsets = np.divmod(positions, num_examples)
     indices = np.empty(count, dtype=np.int32)
