@@ -57,9 +57,7 @@ def restore_network(run: Run, step: int | None, **networks: keras.Model) -> int:
 
 def num_classes(run: Run) -> int:
     """Classes the generator is conditioned on (0 for unconditional runs)."""
-    if not run.config.conditional:
-        return 0
-    return len(run.dataset_summary().get("class_names", []))
+    return len(data.class_names(run))
 
 
 def latent_vectors(count: int, latent_dim: int, seed: int) -> np.ndarray:

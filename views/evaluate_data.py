@@ -15,7 +15,6 @@ from gan_core import data, evaluation, features, runs
 from gan_core.config import RunConfig
 from gan_core.runs import Run
 from views.common import generated_samples
-from views.gallery_views import class_names
 
 SEED = 0  # evaluate_run's default: the generator's noise and the draw of real examples
 # Sample counts offered; the measures depend on the count, so runs are compared at the same one.
@@ -121,7 +120,7 @@ def training_sample(config_json: str) -> tuple[np.ndarray, int]:
 
 def generated_sample(run: Run, step: int, count: int) -> tuple[np.ndarray, np.ndarray | None]:
     """`count` samples of the checkpoint from evaluate_run's noise; conditional runs cycle through the classes."""
-    names = class_names(run)
+    names = data.class_names(run)
     labels = tuple((np.arange(count) % len(names)).tolist()) if names else None
     samples = generated_samples(str(run.path), step, count, SEED, labels)
     return samples, None if labels is None else np.array(labels)
