@@ -28,7 +28,7 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from gan_core import data, features, metrics
+from gan_core import checkpoints, data, features, metrics
 from gan_core.config import RunConfig
 from gan_core.runs import Run
 
@@ -333,17 +333,14 @@ def _draw(dataset: data.Dataset, count: int, seed: int, split: str) -> np.ndarra
 
 
 def _checkpoint_step(run: Run, step: int | None) -> int:
-    available = run.checkpoint_steps()
-    if not available:
-        raise ValueError(f"run {run.run_id} has no checkpoint yet; train it for at least a few steps first")
-    if step is None:
-        # The newest checkpoint may be damaged (cut short by a crash); the newest one that reads is measured.
+    if step is None and run.checkpoint_steps():
+        # The newest checkpoint may be damaged (cut short by a crash): the newest one whose generator reads is
+        # measured, and only restoring it shows which that is.
         from gan_core import sampling  # It imports TensorFlow, needed only here.
 
         return sampling.newest_readable_step(run)
-    if step not in available:
-        raise ValueError(f"run {run.run_id} has no checkpoint at step {step}; available: {available}")
-    return step
+    # A requested step is only checked against the run's checkpoints, which needs no TensorFlow.
+    return checkpoints.step_to_use(run, step)
 
 
 def _check_sample_count(sample_count: int) -> None:

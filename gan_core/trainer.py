@@ -19,7 +19,7 @@ import numpy as np
 import tensorflow as tf
 import keras
 
-from gan_core import checkpoints, data, images, losses, models, throughput
+from gan_core import checkpoints, data, images, losses, models, runs, throughput
 from gan_core.config import RunConfig
 from gan_core.files import write_text_atomically
 from gan_core.runs import MetricsWriter, Run, describe_os_error, write_status
@@ -193,7 +193,8 @@ class Trainer:
 
     def new_checkpoint_manager(self) -> tf.train.CheckpointManager:
         return tf.train.CheckpointManager(
-            self.checkpoint, str(self.run.checkpoints_dir), max_to_keep=5, step_counter=self.step
+            self.checkpoint, str(self.run.checkpoints_dir), max_to_keep=5, step_counter=self.step,
+            checkpoint_name=runs.CHECKPOINT_STEM,
         )
 
     def restore(self) -> int:
@@ -203,7 +204,11 @@ class Trainer:
         checkpoints/damaged/, so that they neither shadow the good one nor get overwritten by the next save.
         """
         checkpoints.remove_unfinished_writes(self.run)
-        step, damaged = checkpoints.restore_newest_readable(self.checkpoint, self.run)
+        step, damaged = None, []
+        if available := self.run.checkpoint_steps():
+            step = checkpoints.step_to_use(self.run, checkpoint=self.checkpoint)
+            # The newest readable checkpoint is looked for from the newest down, so every newer one failed to read.
+            damaged = [newer for newer in available if newer > step]
         if damaged:
             for damaged_step in damaged:
                 checkpoints.set_aside(self.run, damaged_step)
