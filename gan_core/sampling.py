@@ -8,7 +8,7 @@ import numpy as np
 import tensorflow as tf
 import keras
 
-from gan_core import checkpoints, data, models
+from gan_core import checkpoints, comparison, data, models
 from gan_core.runs import Run
 
 
@@ -82,7 +82,7 @@ def sample(run: Run, count: int, seed: int = 0, step: int | None = None, labels:
     generator = load_generator(run, step)
     classes = num_classes(run)
     if classes and labels is None:
-        labels = np.arange(count) % classes
+        labels = comparison.cycled_labels(count, classes)
     return generate(generator, latent_vectors(count, run.config.latent_dim, seed), labels)
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from gan_core import data, evaluation, features, runs
+from gan_core import comparison, data, evaluation, features, runs
 from gan_core.config import RunConfig
 from gan_core.runs import Run
 from views.common import generated_samples
@@ -107,7 +107,7 @@ def training_sample(config_json: str) -> tuple[np.ndarray, int]:
 def generated_sample(run: Run, step: int, count: int) -> tuple[np.ndarray, np.ndarray | None]:
     """`count` samples of the checkpoint from evaluate_run's noise; conditional runs cycle through the classes."""
     names = data.class_names(run)
-    labels = tuple((np.arange(count) % len(names)).tolist()) if names else None
+    labels = tuple(comparison.cycled_labels(count, len(names)).tolist()) if names else None
     samples = generated_samples(str(run.path), step, count, SEED, labels)
     return samples, None if labels is None else np.array(labels)
 

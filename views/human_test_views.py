@@ -13,7 +13,7 @@ import secrets
 import numpy as np
 import streamlit as st
 
-from gan_core import data, images, judging
+from gan_core import comparison, data, images, judging
 from gan_core.runs import Run
 from views.common import generated_samples, real_examples
 from views.demo_views import may_control_ui
@@ -28,7 +28,7 @@ ANSWER_TEXT = {True: "real", False: "generated"}
 def judgement_pool(run: Run, step: int) -> tuple[np.ndarray, np.ndarray]:
     """(real, generated): POOL_SIZE images each; a conditional generator is asked for every class in turn."""
     names = data.class_names(run)
-    labels = tuple((np.arange(POOL_SIZE) % len(names)).tolist()) if names else None
+    labels = tuple(comparison.cycled_labels(POOL_SIZE, len(names)).tolist()) if names else None
     generated = generated_samples(str(run.path), step, POOL_SIZE, POOL_SEED, labels)
     real = real_examples(run.config.to_json(), POOL_SIZE, POOL_SEED)
     return real, generated
