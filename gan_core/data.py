@@ -60,7 +60,6 @@ TOY_POINT_COUNT = 20_000
 TOY_TEST_SEED_OFFSET = 2**31
 
 
-
 def class_names(run: Run) -> list[str]:
     """The classes a conditional run generates, label i being the i-th name (empty for unconditional runs).
 
@@ -72,6 +71,7 @@ def class_names(run: Run) -> list[str]:
     if run.config.dataset in CLASS_NAMES:
         return list(CLASS_NAMES[run.config.dataset])
     return list(run.dataset_summary().get("class_names", []))
+
 
 @dataclass(frozen=True)
 class Dataset:
