@@ -26,7 +26,7 @@ shared_datasets = PROJECT_ROOT.parent / "shared" / "datasets"
 if shared_datasets.is_dir():
     os.environ.setdefault("GAN_DATA_DIR", str(shared_datasets))
 
-from gan_core import jobs  # noqa: E402
+from gan_core import jobs, throughput  # noqa: E402
 from gan_core.config import preset  # noqa: E402
 from gan_core.runs import create_run  # noqa: E402
 
@@ -39,8 +39,7 @@ def images_per_second(run, seconds: float) -> float:
     first = run.metrics_since(run.latest_step() - 1)[-1]
     time.sleep(seconds)
     last = run.metrics_since(first["step"])[-1]
-    config = run.config
-    return (last["step"] - first["step"]) * config.batch_size * config.n_critic / (last["wall_time"] - first["wall_time"])
+    return (last["step"] - first["step"]) * throughput.images_per_step(run.config) / (last["wall_time"] - first["wall_time"])
 
 
 def start_streamlit(runs_dir: str) -> tuple[subprocess.Popen, str]:

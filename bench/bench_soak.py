@@ -37,7 +37,7 @@ import websockets  # noqa: E402  (a dependency of Streamlit itself)
 from streamlit.proto.BackMsg_pb2 import BackMsg  # noqa: E402
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg  # noqa: E402
 
-from gan_core import jobs  # noqa: E402
+from gan_core import jobs, throughput  # noqa: E402
 from gan_core.config import preset  # noqa: E402
 from gan_core.runs import create_run  # noqa: E402
 
@@ -198,11 +198,11 @@ def measure(name: str, run, server_pid: int, seconds: float, work=None) -> Windo
     elapsed = time.monotonic() - wall_start
     own_end = resource.getrusage(resource.RUSAGE_SELF)
     last = run.metrics_since(first["step"])[-1]
-    config = run.config
-    throughput = (last["step"] - first["step"]) * config.batch_size * config.n_critic / (last["wall_time"] - first["wall_time"])
+    images_per_second = ((last["step"] - first["step"]) * throughput.images_per_step(run.config)
+                         / (last["wall_time"] - first["wall_time"]))
     own_cpu = (own_end.ru_utime + own_end.ru_stime) - (own_start.ru_utime + own_start.ru_stime)
     return Window(name, elapsed, (process_cpu_seconds(server_pid) - cpu_start) / elapsed, memory_start,
-                  resident_megabytes(server_pid), throughput, own_cpu / elapsed if work else 0.0, tallies or [])
+                  resident_megabytes(server_pid), images_per_second, own_cpu / elapsed if work else 0.0, tallies or [])
 
 
 def main() -> None:

@@ -27,6 +27,7 @@ if shared_datasets.is_dir():
 
 import tensorflow as tf  # noqa: E402
 
+from gan_core import throughput  # noqa: E402
 from gan_core.config import preset  # noqa: E402
 from gan_core.runs import create_run  # noqa: E402
 from gan_core.trainer import Trainer, example_indices_for_step  # noqa: E402
@@ -75,7 +76,7 @@ def main() -> None:
             config = preset(name)
             bare = options.steps / bare_loop_seconds(Trainer(create_run(config, runs_dir)), options.steps)
             full = options.steps / trainer_seconds(name, options.steps, runs_dir)
-            images = full * config.batch_size * config.n_critic
+            images = full * throughput.images_per_step(config)
             print(f"{name:<18}{bare:>14.1f}{full:>17.1f}{images:>10.0f}{full / bare:>8.2f}")
         seconds = digits_command_seconds(runs_dir)
         print(f"\n`python -m gan_core train --preset digits-mlp --steps 300`: {seconds:.1f} s (target: under 60 s)")

@@ -21,6 +21,12 @@ def grid_labels(num_classes: int, columns: int) -> np.ndarray:
     return np.repeat(np.arange(num_classes), columns).astype(np.int32)
 
 
+def cycled_labels(count: int, num_classes: int) -> np.ndarray:
+    """Labels 0, 1, ..., num_classes - 1, 0, 1, ... for `count` samples: how a conditional run's samples are
+    spread over its classes when none are asked for (evaluate_run's samples among them)."""
+    return np.arange(count) % num_classes
+
+
 def grid_shape(count: int, columns: int | None = None) -> tuple[int, int]:
     """(rows, columns) for `count` tiles: `columns` wide if given, else as square as possible."""
     if count < 1:

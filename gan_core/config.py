@@ -16,6 +16,9 @@ POINT_DATASETS = ("ring", "grid", "spiral", "moons")
 DATASETS = IMAGE_DATASETS + POINT_DATASETS
 ARCHITECTURES = ("mlp", "dcgan")
 LOSSES = ("non_saturating", "minimax", "wgan_gp", "lsgan", "hinge")
+# Losses whose discriminator output is a logit of "this is real" (a sigmoid gives its probability); the others train
+# a critic whose output is an unbounded score.
+PROBABILITY_LOSSES = ("non_saturating", "minimax")
 
 # The shape each built-in image set has natively; a run may ask for another size and is resized.
 NATIVE_IMAGE_SHAPES = {

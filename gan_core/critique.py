@@ -15,12 +15,9 @@ import scipy.special
 import keras
 
 from gan_core import models
-from gan_core.config import LOSSES
+from gan_core.config import LOSSES, PROBABILITY_LOSSES
 from gan_core.runs import Run
 from gan_core.sampling import num_classes, restore_network
-
-# Losses whose discriminator output is a logit of "real".
-PROBABILITY_LOSSES = ("non_saturating", "minimax")
 
 
 def load_discriminator(run: Run, step: int | None = None) -> keras.Model:

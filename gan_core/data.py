@@ -42,6 +42,8 @@ from gan_core.config import NATIVE_IMAGE_SHAPES, POINT_DATASETS, RunConfig
 if TYPE_CHECKING:
     import tensorflow as tf
 
+    from gan_core.runs import Run
+
 BUILTIN_DATASETS = tuple(NATIVE_IMAGE_SHAPES)  # mnist, fashion_mnist, cifar10, digits
 SPLITS = ("train", "test")
 CLASS_NAMES = {
@@ -56,6 +58,19 @@ DIGITS_TEST_COUNT = 297
 TOY_POINT_COUNT = 20_000
 # Run seeds are below 2**31 (config.py), so test points drawn from seed + 2**31 never repeat any run's training points.
 TOY_TEST_SEED_OFFSET = 2**31
+
+
+def class_names(run: Run) -> list[str]:
+    """The classes a conditional run generates, label i being the i-th name (empty for unconditional runs).
+
+    A built-in set's names are fixed above; a person's own images take theirs from their sub-folders, which only
+    the trainer reads, so they come from the summary it records beside the run (dataset.json).
+    """
+    if not run.config.conditional:
+        return []
+    if run.config.dataset in CLASS_NAMES:
+        return list(CLASS_NAMES[run.config.dataset])
+    return list(run.dataset_summary().get("class_names", []))
 
 
 @dataclass(frozen=True)

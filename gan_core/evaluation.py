@@ -28,7 +28,7 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from gan_core import data, features, metrics
+from gan_core import checkpoints, data, features, metrics
 from gan_core.config import RunConfig
 from gan_core.runs import Run
 
@@ -288,10 +288,46 @@ def _memorisation(
 # Real data.
 
 
+def held_out_dataset(config: RunConfig, training_if_missing: bool = False) -> tuple[data.Dataset, str]:
+    """The real examples generated ones are judged against, and their split.
+
+    That is the test split, held out from training; a person's own collection has no held-out part, so it is the
+    collection itself ("train"). With `training_if_missing`, a built-in set whose test split cannot be had (not
+    on this machine, offline) gives its training split instead, for views that can still show something; the
+    measures never do that, since they would no longer mean the same.
+    """
+    if config.dataset == "folder":
+        return data.load_dataset(config, "train"), "train"
+    try:
+        return data.load_dataset(config, "test"), "test"
+    except ValueError:
+        if not training_if_missing:
+            raise
+        return data.load_dataset(config, "train"), "train"
+
+
+def largest_sample_count(config: RunConfig, training_if_missing: bool = False) -> int:
+    """The most samples per side both `evaluate_run` and `reference_scores` can use for this config.
+
+    That is every held-out example, or half a person's collection, because its real-against-real reference
+    compares two disjoint halves of it.
+    """
+    dataset, _ = held_out_dataset(config, training_if_missing)
+    return len(dataset.examples) // 2 if config.dataset == "folder" else len(dataset.examples)
+
+
+def draw_examples(dataset: data.Dataset, count: int, seed: int) -> tuple[np.ndarray, np.ndarray | None]:
+    """`count` of the dataset's examples without repeats, in their stored order, and their labels (None if none).
+
+    Every real sample the measures use is drawn this way, so the same seed always gives the same examples.
+    """
+    chosen = np.sort(np.random.default_rng(seed).choice(len(dataset.examples), count, replace=False))
+    return dataset.examples[chosen], None if dataset.labels is None else dataset.labels[chosen]
+
+
 def _held_out_examples(config: RunConfig, count: int, seed: int) -> tuple[np.ndarray, str]:
     """`count` real examples from the test split (a person's collection: from the collection), and the split used."""
-    split = "train" if config.dataset == "folder" else "test"
-    dataset = data.load_dataset(config, split)
+    dataset, split = held_out_dataset(config)
     return _draw(dataset, count, seed, split), split
 
 
@@ -324,8 +360,8 @@ def _draw(dataset: data.Dataset, count: int, seed: int, split: str) -> np.ndarra
             f"sample count {count:,} is more than the {available:,} real examples in the {split} split of "
             f"{dataset.name!r}; use at most {available:,}"
         )
-    chosen = np.sort(np.random.default_rng(seed).choice(available, count, replace=False))
-    return dataset.examples[chosen]
+    examples, _ = draw_examples(dataset, count, seed)
+    return examples
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -333,17 +369,14 @@ def _draw(dataset: data.Dataset, count: int, seed: int, split: str) -> np.ndarra
 
 
 def _checkpoint_step(run: Run, step: int | None) -> int:
-    available = run.checkpoint_steps()
-    if not available:
-        raise ValueError(f"run {run.run_id} has no checkpoint yet; train it for at least a few steps first")
-    if step is None:
-        # The newest checkpoint may be damaged (cut short by a crash); the newest one that reads is measured.
+    if step is None and run.checkpoint_steps():
+        # The newest checkpoint may be damaged (cut short by a crash): the newest one whose generator reads is
+        # measured, and only restoring it shows which that is.
         from gan_core import sampling  # It imports TensorFlow, needed only here.
 
         return sampling.newest_readable_step(run)
-    if step not in available:
-        raise ValueError(f"run {run.run_id} has no checkpoint at step {step}; available: {available}")
-    return step
+    # A requested step is only checked against the run's checkpoints, which needs no TensorFlow.
+    return checkpoints.step_to_use(run, step)
 
 
 def _check_sample_count(sample_count: int) -> None:

@@ -13,11 +13,8 @@ from typing import Any, Sequence
 import numpy as np
 import scipy.signal
 
-from gan_core.config import LOSSES
+from gan_core.config import LOSSES, PROBABILITY_LOSSES
 from gan_core.images import GRID_PADDING
-
-# Losses whose discriminator output is a logit of "this is real"; the others output an unbounded score.
-PROBABILITY_LOSSES = ("non_saturating", "minimax")
 
 # Below these discriminator losses the discriminator separates real from generated almost perfectly, which
 # leaves the generator little to learn from. At the ideal balance the cross-entropy loss is 2 ln 2, about 1.39.

@@ -75,7 +75,9 @@ CREATE TABLE IF NOT EXISTS judgements (
 SQLITE_HEADER = b"SQLite format 3\x00"  # the first bytes of every SQLite database file
 
 SAMPLE_NAME = re.compile(r"step_(\d+)\.png$")
-CHECKPOINT_NAME = re.compile(r"ckpt-(\d+)\.index$")
+# Checkpoint files are named <CHECKPOINT_STEM>-<step>.index and .data-*; the trainer saves them under this name.
+CHECKPOINT_STEM = "ckpt"
+CHECKPOINT_NAME = re.compile(rf"{CHECKPOINT_STEM}-(\d+)\.index$")
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ import numpy as np
 import tensorflow as tf
 import keras
 
-from gan_core import checkpoints, data, models
+from gan_core import checkpoints, comparison, data, models
 from gan_core.runs import Run
 
 
@@ -36,30 +36,18 @@ def restore_network(run: Run, step: int | None, **networks: keras.Model) -> int:
     warning in the log); returns the step restored. Everything else in the file is deliberately left unread, but
     every variable of the given networks must be found in it.
     """
-    available = run.checkpoint_steps()
-    if not available:
-        raise ValueError(f"run {run.run_id} has no checkpoint yet; train it for at least a few steps first")
-    if step is not None and step not in available:
-        raise ValueError(f"run {run.run_id} has no checkpoint at step {step}; available: {available}")
-    checkpoint = tf.train.Checkpoint(**networks)
     try:
-        if step is None:
-            step, _ = checkpoints.restore_newest_readable(checkpoint, run, available, partial=True)
-        else:
-            checkpoints.restore_step(checkpoint, run, step, partial=True)
+        return checkpoints.step_to_use(run, step, tf.train.Checkpoint(**networks), partial=True)
     except AssertionError:
         raise ValueError(
-            f"the checkpoint at step {step or available[-1]} of run {run.run_id} does not hold networks matching "
-            "this run's config; it may come from an older version of gan_core"
+            f"the checkpoint at step {step or run.checkpoint_steps()[-1]} of run {run.run_id} does not hold networks "
+            "matching this run's config; it may come from an older version of gan_core"
         ) from None
-    return step
 
 
 def num_classes(run: Run) -> int:
     """Classes the generator is conditioned on (0 for unconditional runs)."""
-    if not run.config.conditional:
-        return 0
-    return len(run.dataset_summary().get("class_names", []))
+    return len(data.class_names(run))
 
 
 def latent_vectors(count: int, latent_dim: int, seed: int) -> np.ndarray:
@@ -94,7 +82,7 @@ def sample(run: Run, count: int, seed: int = 0, step: int | None = None, labels:
     generator = load_generator(run, step)
     classes = num_classes(run)
     if classes and labels is None:
-        labels = np.arange(count) % classes
+        labels = comparison.cycled_labels(count, classes)
     return generate(generator, latent_vectors(count, run.config.latent_dim, seed), labels)
 
 

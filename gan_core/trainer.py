@@ -13,13 +13,14 @@ import os
 import signal
 import time
 import traceback
-from typing import Callable
+from dataclasses import dataclass, field
+from typing import Any, Callable
 
 import numpy as np
 import tensorflow as tf
 import keras
 
-from gan_core import checkpoints, data, images, losses, models
+from gan_core import checkpoints, data, images, losses, models, runs, throughput
 from gan_core.config import RunConfig
 from gan_core.files import write_text_atomically
 from gan_core.runs import MetricsWriter, Run, describe_os_error, write_status
@@ -28,6 +29,9 @@ from gan_core.runs import MetricsWriter, Run, describe_os_error, write_status
 SEED_STRIDE = 256
 GP_SEED_OFFSET = 120
 G_SEED_OFFSET = 255
+
+# How a stretch of training ended: its state for status.json and the message beside it.
+Outcome = tuple[str, str]
 
 
 class Trainer:
@@ -193,7 +197,8 @@ class Trainer:
 
     def new_checkpoint_manager(self) -> tf.train.CheckpointManager:
         return tf.train.CheckpointManager(
-            self.checkpoint, str(self.run.checkpoints_dir), max_to_keep=5, step_counter=self.step
+            self.checkpoint, str(self.run.checkpoints_dir), max_to_keep=5, step_counter=self.step,
+            checkpoint_name=runs.CHECKPOINT_STEM,
         )
 
     def restore(self) -> int:
@@ -203,7 +208,11 @@ class Trainer:
         checkpoints/damaged/, so that they neither shadow the good one nor get overwritten by the next save.
         """
         checkpoints.remove_unfinished_writes(self.run)
-        step, damaged = checkpoints.restore_newest_readable(self.checkpoint, self.run)
+        step, damaged = None, []
+        if available := self.run.checkpoint_steps():
+            step = checkpoints.step_to_use(self.run, checkpoint=self.checkpoint)
+            # The newest readable checkpoint is looked for from the newest down, so every newer one failed to read.
+            damaged = [newer for newer in available if newer > step]
         if damaged:
             for damaged_step in damaged:
                 checkpoints.set_aside(self.run, damaged_step)
@@ -258,22 +267,22 @@ class Trainer:
         start_step = self.restore()
         writer = MetricsWriter(self.run.database_path)
         writer.truncate_after(start_step)
-        summary_writer = tf.summary.create_file_writer(str(self.run.path / "tensorboard"))
-        stop_signal = install_stop_signal_handler()
-        started, trained_before = time.monotonic(), self.run.status.trained_seconds
-
-        def trained_seconds() -> float:
-            return trained_before + time.monotonic() - started
-
+        session = TrainingSession(
+            target_step=target_step,
+            max_seconds=max_seconds,
+            on_log=on_log,
+            writer=writer,
+            summary_writer=tf.summary.create_file_writer(str(self.run.path / "tensorboard")),
+            stop_signal=install_stop_signal_handler(),
+            trained_before=self.run.status.trained_seconds,
+        )
         write_status(self.run.path, "running", f"training from step {start_step}", pid=os.getpid(), step=start_step,
-                     target_step=target_step, trained_seconds=trained_before)
+                     target_step=target_step, trained_seconds=session.trained_before)
         if start_step == 0:
             self.save_sample_grid(0)
 
-        images_per_step = config.batch_size * config.n_critic
-        interval_start, interval_step = time.monotonic(), start_step
-        state, message = "finished", f"reached step {target_step}"
-        outputs = None
+        session.interval_start, session.interval_step = time.monotonic(), start_step
+        outcome, outputs = None, None
         try:
             for step in range(start_step, target_step):
                 indices = example_indices_for_step(len(self.dataset.examples), config, step)
@@ -281,39 +290,59 @@ class Trainer:
                 self.step.assign(step + 1)
                 done = step + 1
                 if done % config.log_every == 0 or done == target_step:
-                    now = time.monotonic()
-                    row = {name: float(value) for name, value in outputs.items()}
-                    row["images_per_second"] = (done - interval_step) * images_per_step / max(now - interval_start, 1e-9)
-                    row.update(step=done, wall_time=time.time())
-                    interval_start, interval_step = now, done
-                    if not all(math.isfinite(row[name]) for name in ("d_loss", "g_loss")):
-                        writer.write([row])
-                        state, message = "diverged", self.divergence_message(done, f"d_loss={row['d_loss']}, g_loss={row['g_loss']}")
+                    if outcome := self._log_step(session, done, outputs):
                         break
-                    writer.write([row])
-                    write_tensorboard_scalars(summary_writer, row)
-                    if on_log is not None:
-                        on_log(row)
-                    write_status(self.run.path, "running", "", pid=os.getpid(), step=done, target_step=target_step,
-                                 trained_seconds=trained_seconds())
                 if done % config.sample_every == 0:
-                    self.save_sample_grid(done, summary_writer)
-                if done % config.checkpoint_every == 0:
-                    if reason := self.non_finite_reason(outputs):
-                        state, message = "diverged", self.divergence_message(done, reason)
-                        break
-                    if failure := self.save_checkpoint(done):
-                        state, message = "failed", failure
-                        break
-                if stop_signal.requested or self.run.stop_request_path.exists():
-                    state, message = "stopped", f"stopped on request at step {done}"
-                    break
-                if max_seconds is not None and time.monotonic() - started >= max_seconds:
-                    state, message = "stopped", f"stopped at step {done} after the {max_seconds:g} s time limit"
+                    self.save_sample_grid(done, session.summary_writer)
+                if outcome := self._checkpoint_or_stop(session, done, outputs):
                     break
         finally:
             writer.close()
-            summary_writer.flush()
+            session.summary_writer.flush()
+        state, message = self._final_save(session, outcome or ("finished", f"reached step {target_step}"), outputs)
+        self.run.stop_request_path.unlink(missing_ok=True)
+        write_status(self.run.path, state, message, pid=None, step=int(self.step.numpy()), target_step=target_step,
+                     trained_seconds=session.trained_seconds())
+        return state
+
+    def _log_step(self, session: TrainingSession, done: int, outputs: dict[str, tf.Tensor]) -> Outcome | None:
+        """Write the metrics row of step `done` everywhere it goes; ("diverged", why) if a loss is not finite."""
+        now = time.monotonic()
+        row = {name: float(value) for name, value in outputs.items()}
+        elapsed = max(now - session.interval_start, 1e-9)
+        row["images_per_second"] = (done - session.interval_step) * throughput.images_per_step(self.config) / elapsed
+        row.update(step=done, wall_time=time.time())
+        session.interval_start, session.interval_step = now, done
+        # A non-finite row is written too, so that the curves show the step where the losses stopped being finite.
+        session.writer.write([row])
+        if not all(math.isfinite(row[name]) for name in ("d_loss", "g_loss")):
+            return "diverged", self.divergence_message(done, f"d_loss={row['d_loss']}, g_loss={row['g_loss']}")
+        write_tensorboard_scalars(session.summary_writer, row)
+        if session.on_log is not None:
+            session.on_log(row)
+        write_status(self.run.path, "running", "", pid=os.getpid(), step=done, target_step=session.target_step,
+                     trained_seconds=session.trained_seconds())
+        return None
+
+    def _checkpoint_or_stop(self, session: TrainingSession, done: int, outputs: dict[str, tf.Tensor]) -> Outcome | None:
+        """Save the checkpoint due at step `done`, if any; the outcome that ends training here, or None to go on."""
+        if done % self.config.checkpoint_every == 0:
+            if reason := self.non_finite_reason(outputs):
+                return "diverged", self.divergence_message(done, reason)
+            if failure := self.save_checkpoint(done):
+                return "failed", failure
+        if session.stop_signal.requested or self.run.stop_request_path.exists():
+            return "stopped", f"stopped on request at step {done}"
+        if session.max_seconds is not None and time.monotonic() - session.started >= session.max_seconds:
+            return "stopped", f"stopped at step {done} after the {session.max_seconds:g} s time limit"
+        return None
+
+    def _final_save(self, session: TrainingSession, outcome: Outcome, outputs: dict[str, tf.Tensor] | None) -> Outcome:
+        """After a finish or a stop, the checkpoint and sample grid of the last step, unless they exist already.
+
+        Returns the outcome to record, which becomes "diverged" or "failed" when that checkpoint cannot be saved.
+        """
+        state, message = outcome
         final_step = int(self.step.numpy())
         needs_checkpoint = final_step not in self.run.checkpoint_steps()
         if state in ("finished", "stopped") and needs_checkpoint and outputs is not None:
@@ -322,11 +351,8 @@ class Trainer:
             elif failure := self.save_checkpoint(final_step):
                 state, message = "failed", failure
         if state in ("finished", "stopped") and final_step not in self.run.sample_steps():
-            self.save_sample_grid(final_step, summary_writer)
-        self.run.stop_request_path.unlink(missing_ok=True)
-        write_status(self.run.path, state, message, pid=None, step=final_step, target_step=target_step,
-                     trained_seconds=trained_seconds())
-        return state
+            self.save_sample_grid(final_step, session.summary_writer)
+        return state, message
 
     def divergence_message(self, step: int, reason: str) -> str:
         kept = self.run.checkpoint_steps()
@@ -381,8 +407,8 @@ def example_indices_for_step(num_examples: int, config: RunConfig, step: int) ->
     The examples are visited in a fresh permutation each epoch, seeded by (seed, epoch), so the batch of any
     step can be computed without replaying the ones before it.
     """
-    first = step * config.n_critic * config.batch_size
-    count = config.n_critic * config.batch_size
+    count = throughput.images_per_step(config)
+    first = step * count
     positions = np.arange(first, first + count)
     epochs, offsets = np.divmod(positions, num_examples)
     indices = np.empty(count, dtype=np.int32)
@@ -411,6 +437,26 @@ def write_tensorboard_scalars(summary_writer, row: dict[str, float]) -> None:
         for name, value in row.items():
             if name not in ("step", "wall_time"):
                 tf.summary.scalar(name, value, step=int(row["step"]))
+
+
+@dataclass
+class TrainingSession:
+    """What one call of `Trainer.train` keeps from step to step: where rows go, its limits and its clocks."""
+
+    target_step: int
+    max_seconds: float | None
+    on_log: Callable[[dict[str, float]], None] | None
+    writer: MetricsWriter
+    summary_writer: Any
+    stop_signal: StopSignal
+    trained_before: float  # seconds the run trained in earlier processes
+    started: float = field(default_factory=time.monotonic)
+    # The start of the interval the next row's images_per_second is measured over.
+    interval_start: float = 0.0
+    interval_step: int = 0
+
+    def trained_seconds(self) -> float:
+        return self.trained_before + time.monotonic() - self.started
 
 
 class StopSignal:

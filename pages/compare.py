@@ -2,12 +2,12 @@
 
 import streamlit as st
 
-from gan_core import comparison, runs
+from gan_core import comparison, data, runs
 from views.charts import scatter_figure
 from views.common import (checkpoint_picker_ui, generated_samples, generator_ready_ui, grid_picture, no_runs_ui,
                           page_frame_ui, real_examples, run_picker_ui, runs_dir)
 from views.evaluate_views import stored_metrics_ui
-from views.gallery_views import MAX_SEED, class_names
+from views.gallery_views import MAX_SEED
 
 page_frame_ui("pages/compare.py")
 st.title("Compare")
@@ -19,7 +19,7 @@ config = run.config
 step = checkpoint_picker_ui(run, key="compare_checkpoint")
 
 if step is not None and generator_ready_ui(run, step):
-    names = class_names(run)
+    names = data.class_names(run)
     seed_column, count_column = st.columns(2)
     seed = seed_column.number_input("Seed", 0, MAX_SEED, 0, key="compare_seed",
                                     help="Chooses both the real examples and the generator's noise.")

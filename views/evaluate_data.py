@@ -1,6 +1,6 @@
 """Cached computations behind the Evaluate page: feature spaces, real and generated sets, features and scores.
 
-The real side is drawn exactly as gan_core.evaluation draws it (the held-out split, the same seed), so what the
+The real side is drawn by gan_core.evaluation's own functions (the held-out split, the same seed), so what the
 views show is what the metrics measured. Everything is cached for all visitors: loaded networks with
 `st.cache_resource` (they never change), arrays with `st.cache_data`. TensorFlow is imported only inside the
 functions that need it.
@@ -11,11 +11,10 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from gan_core import data, evaluation, features, runs
+from gan_core import comparison, data, evaluation, features, runs
 from gan_core.config import RunConfig
 from gan_core.runs import Run
 from views.common import generated_samples
-from views.gallery_views import class_names
 
 SEED = 0  # evaluate_run's default: the generator's noise and the draw of real examples
 # Sample counts offered; the measures depend on the count, so runs are compared at the same one.
@@ -59,20 +58,6 @@ def reference_scores(config_json: str, sample_count: int, kind: str = "auto") ->
     return evaluation.reference_scores(RunConfig.from_json(config_json), sample_count, kind=kind, seed=SEED)
 
 
-def held_out_dataset(config: RunConfig) -> tuple[data.Dataset, bool]:
-    """The real examples generated ones are compared with, and whether they were held out from training.
-
-    Held-out test examples where the dataset has them, as in gan_core.evaluation; a person's own collection has
-    no held-out part, and a built-in set whose test split is not on this machine falls back to training data.
-    """
-    if config.dataset == "folder":
-        return data.load_dataset(config, "train"), False
-    try:
-        return data.load_dataset(config, "test"), True
-    except ValueError:
-        return data.load_dataset(config, "train"), False
-
-
 def real_side_text(config: RunConfig, held_out: bool) -> str:
     """What the real side of a comparison is, for captions."""
     if held_out:
@@ -84,11 +69,11 @@ def real_side_text(config: RunConfig, held_out: bool) -> str:
 
 @st.cache_data(max_entries=16, show_spinner=False)
 def largest_sample_count(config_json: str) -> int:
-    """The most samples per side a comparison can use: all held-out examples (half a person's collection,
-    because real against real compares its two halves)."""
-    config = RunConfig.from_json(config_json)
-    dataset, _ = held_out_dataset(config)
-    return len(dataset.examples) // 2 if config.dataset == "folder" else len(dataset.examples)
+    """The most samples per side a comparison can use, as gan_core.evaluation counts them (cached: it loads data).
+
+    A built-in set whose test split is not on this machine is shown against its training split (see real_sample).
+    """
+    return evaluation.largest_sample_count(RunConfig.from_json(config_json), training_if_missing=True)
 
 
 def sample_count_options(largest: int) -> list[int]:
@@ -101,28 +86,28 @@ def sample_count_options(largest: int) -> list[int]:
 
 @st.cache_data(max_entries=16, show_spinner="Loading real examples…")
 def real_sample(config_json: str, count: int) -> tuple[np.ndarray, np.ndarray | None, bool]:
-    """`count` held-out real examples (fewer if there are not so many), their labels, and whether held out."""
-    dataset, held_out = held_out_dataset(RunConfig.from_json(config_json))
-    count = min(count, len(dataset.examples))
-    chosen = np.sort(np.random.default_rng(SEED).choice(len(dataset.examples), count, replace=False))
-    labels = None if dataset.labels is None else dataset.labels[chosen]
-    return dataset.examples[chosen], labels, held_out
+    """`count` held-out real examples (fewer if there are not so many), their labels, and whether held out.
+
+    A person's own collection has no held-out part, and a built-in set whose test split is not on this machine
+    falls back to training data: the views still show something, and their captions say which.
+    """
+    dataset, split = evaluation.held_out_dataset(RunConfig.from_json(config_json), training_if_missing=True)
+    examples, labels = evaluation.draw_examples(dataset, min(count, len(dataset.examples)), SEED)
+    return examples, labels, split == "test"
 
 
 @st.cache_data(max_entries=4, show_spinner="Loading training examples…")
 def training_sample(config_json: str) -> tuple[np.ndarray, int]:
     """Up to TRAINING_SEARCH_LIMIT of the examples the run trained on, drawn at random, and how many there are."""
     dataset = data.load_dataset(RunConfig.from_json(config_json), "train")
-    total = len(dataset.examples)
-    count = min(total, TRAINING_SEARCH_LIMIT)
-    chosen = np.sort(np.random.default_rng(SEED).choice(total, count, replace=False))
-    return dataset.examples[chosen], total
+    examples, _ = evaluation.draw_examples(dataset, min(len(dataset.examples), TRAINING_SEARCH_LIMIT), SEED)
+    return examples, len(dataset.examples)
 
 
 def generated_sample(run: Run, step: int, count: int) -> tuple[np.ndarray, np.ndarray | None]:
     """`count` samples of the checkpoint from evaluate_run's noise; conditional runs cycle through the classes."""
-    names = class_names(run)
-    labels = tuple((np.arange(count) % len(names)).tolist()) if names else None
+    names = data.class_names(run)
+    labels = tuple(comparison.cycled_labels(count, len(names)).tolist()) if names else None
     samples = generated_samples(str(run.path), step, count, SEED, labels)
     return samples, None if labels is None else np.array(labels)
 

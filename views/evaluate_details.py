@@ -11,6 +11,7 @@ import numpy as np
 import streamlit as st
 
 from gan_core import data, features, metrics
+from gan_core.config import PROBABILITY_LOSSES
 from gan_core.runs import Run
 from views.charts import scatter_figure
 from views.common import grid_picture
@@ -78,7 +79,7 @@ def discriminator_ui(run: Run, step: int, count: int, extractor: features.Featur
     real_scores = discriminator_scores(str(run.path), step, real, real_labels)
     generated_scores = discriminator_scores(str(run.path), step, generated, generated_labels)
     loss = run.config.loss
-    probabilities = loss in critique.PROBABILITY_LOSSES
+    probabilities = loss in PROBABILITY_LOSSES
     st.plotly_chart(score_histogram_figure(real_scores, generated_scores, critique.score_label(loss), probabilities),
                     key="evaluate_scores_chart")
     st.caption(f"The {loss} discriminator of step {step:,} on held-out real and on generated samples: mean "

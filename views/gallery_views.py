@@ -14,11 +14,6 @@ from views.demo_views import demo_limits, demo_mode
 MAX_SEED = 2**31 - 1
 
 
-def class_names(run: Run) -> list[str]:
-    """The classes a conditional run generates (empty for unconditional runs)."""
-    return run.dataset_summary().get("class_names", []) if run.config.conditional else []
-
-
 def png_download_ui(picture: np.ndarray, file_name: str, key: str) -> None:
     st.download_button("Download as PNG", data=images.png_bytes(picture), file_name=file_name, mime="image/png",
                        key=key, on_click="ignore", icon=":material/download:")
@@ -51,7 +46,7 @@ def timeline_ui(run: Run) -> None:
 
 def fresh_samples_ui(run: Run, step: int) -> None:
     """New samples from a seed: one row per class for conditional runs, a square grid otherwise."""
-    names = class_names(run)
+    names = data.class_names(run)
     seed_column, count_column = st.columns(2)
     seed = seed_column.number_input("Seed", 0, MAX_SEED, 0, key="gallery_seed", help="The same seed gives the same samples.")
     if names:
@@ -72,7 +67,7 @@ def fresh_samples_ui(run: Run, step: int) -> None:
 
 def interpolation_ui(run: Run, step: int) -> None:
     """Samples along the path between the noise of two seeds, which shows how smooth the generator is."""
-    names = class_names(run)
+    names = data.class_names(run)
     start_column, end_column, frames_column = st.columns(3)
     seed_a = start_column.number_input("From seed", 0, MAX_SEED, 1, key="gallery_seed_a")
     seed_b = end_column.number_input("To seed", 0, MAX_SEED, 2, key="gallery_seed_b")

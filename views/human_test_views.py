@@ -13,11 +13,10 @@ import secrets
 import numpy as np
 import streamlit as st
 
-from gan_core import images, judging
+from gan_core import comparison, data, images, judging
 from gan_core.runs import Run
 from views.common import generated_samples, real_examples
 from views.demo_views import may_control_ui
-from views.gallery_views import class_names
 
 POOL_SIZE = 100
 POOL_SEED = 1  # other than the Evaluate page's seed 0, so the test does not show the samples measured there
@@ -28,8 +27,8 @@ ANSWER_TEXT = {True: "real", False: "generated"}
 
 def judgement_pool(run: Run, step: int) -> tuple[np.ndarray, np.ndarray]:
     """(real, generated): POOL_SIZE images each; a conditional generator is asked for every class in turn."""
-    names = class_names(run)
-    labels = tuple((np.arange(POOL_SIZE) % len(names)).tolist()) if names else None
+    names = data.class_names(run)
+    labels = tuple(comparison.cycled_labels(POOL_SIZE, len(names)).tolist()) if names else None
     generated = generated_samples(str(run.path), step, POOL_SIZE, POOL_SEED, labels)
     real = real_examples(run.config.to_json(), POOL_SIZE, POOL_SEED)
     return real, generated

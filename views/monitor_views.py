@@ -9,7 +9,7 @@ import numpy as np
 import streamlit as st
 
 from gan_core import health, jobs, throughput
-from gan_core.config import lower_learning_rates
+from gan_core.config import PROBABILITY_LOSSES, lower_learning_rates
 from gan_core.runs import Run, Status
 from views.charts import Panel, panels_figure
 from views.common import duration_text, state_badge
@@ -103,7 +103,7 @@ def charts_ui(run: Run, rows: list[dict[str, Any]]) -> None:
 
     real, output_title = health.discriminator_output_view(column("d_real"), loss)
     fake, _ = health.discriminator_output_view(column("d_fake"), loss)
-    is_probability = loss in health.PROBABILITY_LOSSES
+    is_probability = loss in PROBABILITY_LOSSES
     norms = {"D gradient": (steps, column("d_grad_norm", False)), "G gradient": (steps, column("g_grad_norm", False))}
     if loss == "wgan_gp":
         norms["gradient penalty"] = (steps, column("gradient_penalty", False))
