@@ -43,11 +43,13 @@ def images_per_second(run, seconds: float) -> float:
 
 
 def start_streamlit(runs_dir: str) -> tuple[subprocess.Popen, str]:
+    """`streamlit run app.py` on a free loopback port over `runs_dir`; returns the process and its address."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port), "--server.headless", "true"],
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port), "--server.headless", "true",
+         "--server.address", "127.0.0.1"],
         cwd=PROJECT_ROOT, env={**os.environ, "GAN_RUNS_DIR": runs_dir},
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )

@@ -21,8 +21,6 @@ import asyncio
 import os
 import re
 import resource
-import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -40,6 +38,7 @@ from streamlit.proto.ForwardMsg_pb2 import ForwardMsg  # noqa: E402
 from gan_core import jobs, throughput  # noqa: E402
 from gan_core.config import preset  # noqa: E402
 from gan_core.runs import create_run  # noqa: E402
+from bench_monitor import start_streamlit  # noqa: E402  (the same server start as the Monitor benchmark)
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 MEDIA_URL = re.compile(rb"/media/[0-9a-f]+\.(?:png|jpg|jpeg|webp)")
@@ -155,26 +154,6 @@ def run_viewers(base_url: str, run_id: str, count: int, seconds: float) -> list[
 
     asyncio.run(all_viewers())
     return tallies
-
-
-def start_streamlit(runs_dir: str) -> tuple[subprocess.Popen, str]:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port), "--server.headless", "true",
-         "--server.address", "127.0.0.1"],
-        cwd=PROJECT_ROOT, env={**os.environ, "GAN_RUNS_DIR": runs_dir},
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(300):
-        try:
-            urllib.request.urlopen(f"{url}/_stcore/health", timeout=1)
-            return process, url
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError("streamlit did not start")
 
 
 @dataclass
