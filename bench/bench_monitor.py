@@ -22,9 +22,6 @@ from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT_ROOT))
-shared_datasets = PROJECT_ROOT.parent / "shared" / "datasets"
-if shared_datasets.is_dir():
-    os.environ.setdefault("GAN_DATA_DIR", str(shared_datasets))
 
 from gan_core import jobs, throughput  # noqa: E402
 from gan_core.config import preset  # noqa: E402

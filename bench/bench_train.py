@@ -2,6 +2,9 @@
 
     python3 bench/bench_train.py [--steps N]
 
+It reads the datasets the way the app does; mnist-cgan needs MNIST, so on an offline machine point GAN_DATA_DIR
+at it first (e.g. `GAN_DATA_DIR=../shared/datasets python3 bench/bench_train.py`).
+
 For each preset it times N steps of the full trainer (metrics to SQLite, TensorBoard, sample grids and
 checkpoints on the preset's schedule) against, as the baseline measured in the same run, the same compiled
 step called in a bare loop with nothing written. The ratio is the trainer's speed relative to that bare loop.
@@ -21,9 +24,6 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT_ROOT))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-shared_datasets = PROJECT_ROOT.parent / "shared" / "datasets"
-if shared_datasets.is_dir():
-    os.environ.setdefault("GAN_DATA_DIR", str(shared_datasets))
 
 import tensorflow as tf  # noqa: E402
 
