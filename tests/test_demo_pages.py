@@ -11,6 +11,7 @@ from streamlit import config as streamlit_config
 from streamlit.testing.v1 import AppTest
 
 from gan_core import ownership, runs
+from test_pages import open_page
 
 PROJECT = Path(__file__).resolve().parents[1]
 APP = PROJECT / "app.py"
@@ -42,18 +43,9 @@ def demo_environment(monkeypatch):
     streamlit_config.set_option("client.toolbarMode", "auto")
 
 
-def open_page(page: str, token: str, run=None, timeout: float = 30, secrets: dict | None = None) -> AppTest:
+def open_page_as(page: str, token: str, run=None, timeout: float = 30, secrets: dict | None = None) -> AppTest:
     """`page` as the visitor holding `token` sees it, after a first run of the router."""
-    app = AppTest.from_file(str(APP), default_timeout=timeout)
-    app.session_state["demo_owner_token"] = token
-    for key, value in (secrets or {}).items():
-        app.secrets[key] = value
-    app.run()
-    if run is not None:
-        app.query_params["run"] = run.run_id
-    app.switch_page(f"pages/{page}.py").run()
-    assert not app.exception, [error.value for error in app.exception]
-    return app
+    return open_page(page, run, timeout, session_state={"demo_owner_token": token}, secrets=secrets)
 
 
 def button_keys(app: AppTest) -> set[str]:
@@ -66,10 +58,10 @@ def captions(app: AppTest) -> str:
 
 def test_the_owner_may_train_more_and_another_visitor_reads_why_not(trained_run, monkeypatch):
     monkeypatch.setenv("GAN_RUNS_DIR", str(trained_run.path.parent))
-    owner = open_page("monitor", OWNER_TOKEN, trained_run)
+    owner = open_page_as("monitor", OWNER_TOKEN, trained_run)
     assert "monitor_train_more" in button_keys(owner)
 
-    other = open_page("monitor", OTHER_TOKEN, trained_run)
+    other = open_page_as("monitor", OTHER_TOKEN, trained_run)
     assert not button_keys(other) & {"monitor_train_more", "monitor_resume", "monitor_stop"}
     assert "Another visitor started this run" in captions(other)
     assert "You can control only the runs you started" in captions(other)
@@ -79,8 +71,8 @@ def test_the_owner_may_train_more_and_another_visitor_reads_why_not(trained_run,
 
 def test_only_the_owner_may_delete_a_run(trained_run, monkeypatch):
     monkeypatch.setenv("GAN_RUNS_DIR", str(trained_run.path.parent))
-    assert "runs_delete" in button_keys(open_page("runs", OWNER_TOKEN, trained_run))
-    other = open_page("runs", OTHER_TOKEN, trained_run)
+    assert "runs_delete" in button_keys(open_page_as("runs", OWNER_TOKEN, trained_run))
+    other = open_page_as("runs", OTHER_TOKEN, trained_run)
     assert "runs_delete" not in button_keys(other)
     assert not [box for box in other.checkbox if box.key == "runs_delete_confirm"]
     assert "Another visitor started this run" in captions(other)
@@ -88,8 +80,8 @@ def test_only_the_owner_may_delete_a_run(trained_run, monkeypatch):
 
 def test_only_the_owner_may_reset_the_answers_of_the_human_test(trained_run, monkeypatch):
     monkeypatch.setenv("GAN_RUNS_DIR", str(trained_run.path.parent))
-    assert "human_reset" in button_keys(open_page("human_test", OWNER_TOKEN, trained_run, timeout=90))
-    other = open_page("human_test", OTHER_TOKEN, trained_run, timeout=90)
+    assert "human_reset" in button_keys(open_page_as("human_test", OWNER_TOKEN, trained_run, timeout=90))
+    other = open_page_as("human_test", OTHER_TOKEN, trained_run, timeout=90)
     assert "human_reset" not in button_keys(other)
     assert "Another visitor started this run" in captions(other)
 
@@ -97,8 +89,8 @@ def test_only_the_owner_may_reset_the_answers_of_the_human_test(trained_run, mon
 def test_demo_mode_can_be_switched_on_by_the_secrets(trained_run, monkeypatch):
     monkeypatch.delenv("GAN_DASHBOARD_DEMO")
     monkeypatch.setenv("GAN_RUNS_DIR", str(trained_run.path.parent))
-    assert "runs_delete" in button_keys(open_page("runs", OTHER_TOKEN, trained_run))  # not a demo: anyone may
-    other = open_page("runs", OTHER_TOKEN, trained_run, secrets={"demo": True})
+    assert "runs_delete" in button_keys(open_page_as("runs", OTHER_TOKEN, trained_run))  # not a demo: anyone may
+    other = open_page_as("runs", OTHER_TOKEN, trained_run, secrets={"demo": True})
     assert "runs_delete" not in button_keys(other)
 
 
@@ -115,7 +107,7 @@ def test_no_secrets_file_means_no_demo_unless_the_environment_asks(tmp_path, mon
 def test_train_more_stops_at_the_demos_steps_with_the_reason(trained_run, monkeypatch):
     monkeypatch.setenv("GAN_RUNS_DIR", str(trained_run.path.parent))
     monkeypatch.setenv("GAN_DEMO_MAX_STEPS", "1000")
-    owner = open_page("monitor", OWNER_TOKEN, trained_run)
+    owner = open_page_as("monitor", OWNER_TOKEN, trained_run)
     owner.number_input(key="monitor_extra_steps").set_value(5000)
     owner.button(key="monitor_train_more").click().run()
     assert not owner.exception
@@ -129,7 +121,7 @@ def test_uploads_are_refused_above_the_demos_sizes_before_anything_is_saved(tmp_
     monkeypatch.setenv("GAN_DEMO_MAX_UPLOAD_FILE_MEGABYTES", "1")
     monkeypatch.setenv("GAN_DEMO_MAX_UPLOAD_TOTAL_MEGABYTES", "2")
     megabyte = 1024 * 1024
-    app = open_page("train", OWNER_TOKEN)
+    app = open_page_as("train", OWNER_TOKEN)
     app.selectbox(key="field_dataset").set_value("folder").run()
     app.file_uploader(key="train_upload").set_value(("big.png", bytes(megabyte * 3 // 2), "image/png")).run()
     assert not app.exception
@@ -148,7 +140,7 @@ def test_a_failed_run_shows_visitors_no_log_lines_or_server_paths(trained_run, t
                       f'  File "{copy.path}/secret.py", line 1', step=40)
     monkeypatch.setenv("GAN_RUNS_DIR", str(tmp_path))
     for page in ("monitor", "runs"):
-        app = open_page(page, OWNER_TOKEN, copy)
+        app = open_page_as(page, OWNER_TOKEN, copy)
         shown = "\n".join(element.value for element in [*app.markdown, *app.caption, *app.code])
         assert "ended without finishing" in shown
         assert str(tmp_path) not in shown and "secret.py" not in shown
@@ -158,6 +150,6 @@ def test_the_timeline_gif_keeps_to_the_demos_frames(trained_run, monkeypatch):
     monkeypatch.setenv("GAN_RUNS_DIR", str(trained_run.path.parent))
     monkeypatch.setenv("GAN_DEMO_MAX_GIF_FRAMES", "1")
     assert len(trained_run.sample_steps()) >= 2
-    app = open_page("gallery", OTHER_TOKEN, trained_run, timeout=90)
+    app = open_page_as("gallery", OTHER_TOKEN, trained_run, timeout=90)
     labels = [button.proto.label for button in app.get("download_button")]
     assert f"Download the timeline as a GIF (1 of {len(trained_run.sample_steps())} frames, the demo's limit)" in labels

@@ -56,9 +56,15 @@ def runs_dir_setting(request, monkeypatch):
         monkeypatch.setenv("GAN_RUNS_DIR", str(store["digits"].path.parent))
 
 
-def open_page(page: str, run: Run | None = None, timeout: float = 30) -> AppTest:
-    """The app with `page` open (optionally with ?run=<id>), after a first run of the router."""
+def open_page(page: str, run: Run | None = None, timeout: float = 30, session_state: dict | None = None,
+              secrets: dict | None = None) -> AppTest:
+    """The app with `page` open (optionally with ?run=<id>), after a first run of the router; `session_state` and
+    `secrets` are set before that first run."""
     app = AppTest.from_file(str(APP), default_timeout=timeout)
+    for key, value in (session_state or {}).items():
+        app.session_state[key] = value
+    for key, value in (secrets or {}).items():
+        app.secrets[key] = value
     app.run()
     if run is not None:
         app.query_params["run"] = run.run_id
