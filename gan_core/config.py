@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import math
 from dataclasses import dataclass
 from typing import Any
+
+from gan_core import variants
+from gan_core.settings import Setting, SettingError, fail
 
 IMAGE_DATASETS = ("mnist", "fashion_mnist", "cifar10", "digits", "folder")
 POINT_DATASETS = ("ring", "grid", "spiral", "moons")
@@ -36,7 +38,11 @@ DATASET_TITLES = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST", "digits": 
 
 @dataclass(frozen=True)
 class RunConfig:
-    """Everything that decides what a run trains. Build with `RunConfig(...)`; invalid values raise ValueError."""
+    """Everything that decides what a run trains. Build with `RunConfig(...)`; invalid values raise ValueError.
+
+    The fields below are shared by every variant. A variant's own settings (InfoGAN's code weights, say) live in
+    `options`, are read as attributes (`config.info_lambda`) and are written flat beside the others in config.json.
+    """
 
     name: str = ""  # a label for people; the run directory gets a unique id regardless
     dataset: str = "fashion_mnist"  # one of DATASETS
@@ -67,9 +73,28 @@ class RunConfig:
     checkpoint_every: int = 1000  # steps between checkpoints (one is also written at every stop)
     log_every: int = 10  # steps between rows written to metrics.sqlite
     sample_grid: int = 8  # the fixed-noise grid is sample_grid x sample_grid
+    variant: str = variants.DEFAULT_VARIANT  # the kind of GAN: one of variants.names()
+    # The variant's own settings as sorted (name, value) pairs; a mapping is accepted and missing ones get defaults.
+    options: tuple[tuple[str, Any], ...] = ()
 
     def __post_init__(self) -> None:
+        if isinstance(self.variant, str) and self.variant in variants.names():
+            given = dict(self.options)
+            own = {setting.name: setting for setting in variants.get(self.variant).settings}
+            unknown = sorted(set(given) - set(own))
+            if unknown:
+                raise SettingError(unknown[0], unknown_fields_message(unknown, self.variant))
+            filled = {name: given.get(name, setting.default) for name, setting in own.items()}
+            object.__setattr__(self, "options", tuple(sorted(filled.items())))
         validate(self)
+
+    def __getattr__(self, name: str) -> Any:
+        # Called only for names that are not fields: a variant's own settings.
+        options = self.__dict__.get("options", ())
+        for option, value in options:
+            if option == name:
+                return value
+        raise AttributeError(f"RunConfig has no field or {self.__dict__.get('variant')!r} setting named {name!r}")
 
     @property
     def is_points(self) -> bool:
@@ -85,22 +110,33 @@ class RunConfig:
         return (self.image_size or native_size, self.image_size or native_size, self.channels or native_channels)
 
     def replace(self, **changes: Any) -> "RunConfig":
-        """A copy with some fields changed, validated again."""
-        return dataclasses.replace(self, **changes)
+        """A copy with some fields (shared or the variant's own) changed, validated again."""
+        return RunConfig.from_dict({**self.to_dict(), **changes}, coerce=False)
 
     def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        """All the values, the variant's own settings flat beside the shared ones."""
+        values = {name: getattr(self, name) for name in FIELD_TYPES}
+        values.update(self.options)
+        return values
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2, sort_keys=True)
 
     @classmethod
-    def from_dict(cls, values: dict[str, Any]) -> "RunConfig":
-        """Build from a mapping, rejecting keys that are not fields and values of the wrong type."""
-        unknown = sorted(set(values) - set(FIELD_TYPES))
+    def from_dict(cls, values: dict[str, Any], coerce: bool = True) -> "RunConfig":
+        """Build from flat field: value pairs, rejecting keys that are not settings and values of the wrong type.
+
+        Values are converted from the text forms a command line gives unless `coerce` is False.
+        """
+        variant_name = values.get("variant", variants.DEFAULT_VARIANT)
+        own = {setting.name: setting for setting in variants.get(str(variant_name)).settings}
+        unknown = sorted(set(values) - set(FIELD_TYPES) - set(own))
         if unknown:
-            raise ValueError(f"unknown config field(s) {', '.join(unknown)}; allowed: {', '.join(FIELD_TYPES)}")
-        return cls(**{key: coerce_field(key, value) for key, value in values.items()})
+            raise SettingError(unknown[0], unknown_fields_message(unknown, variant_name))
+        convert = (lambda name, value: setting_of(name).coerce(value)) if coerce else (lambda name, value: value)
+        shared = {key: convert(key, value) for key, value in values.items() if key in FIELD_TYPES}
+        options = {key: convert(key, value) for key, value in values.items() if key in own}
+        return cls(**shared, options=tuple(sorted(options.items())))
 
     @classmethod
     def from_json(cls, text: str) -> "RunConfig":
@@ -113,104 +149,137 @@ class RunConfig:
         return cls.from_dict(values)
 
 
-FIELD_TYPES: dict[str, type] = {field.name: field.type for field in dataclasses.fields(RunConfig)}
-FIELD_TYPES = {name: {"str": str, "int": int, "float": float, "bool": bool}[kind] for name, kind in FIELD_TYPES.items()}
+# The shared fields and their types; `options` is how the variant's own settings are held, not a setting itself.
+FIELD_TYPES: dict[str, type] = {
+    field.name: {"str": str, "int": int, "float": float, "bool": bool}[field.type]
+    for field in dataclasses.fields(RunConfig) if field.name != "options"
+}
+
+
+def _multiple_of_four_size(value: int) -> bool:
+    return value == 0 or (8 <= value <= 64 and value % 4 == 0)
+
+
+LOSS_HELP = ("non_saturating: the usual GAN loss. minimax: the original game, weaker gradients early on. "
+             "wgan_gp: Wasserstein loss with a gradient penalty, stable but slower (use n_critic 5). "
+             "lsgan: least squares. hinge: the margin loss of many modern GANs.")
+BETA_RULE = dict(check=lambda value: 0 <= value < 1, allowed="from 0 up to (not including) 1")
+LEARNING_RATE_RULE = dict(check=lambda value: 0 < value <= 1,
+                          allowed="greater than 0 and at most 1 (1e-4 to 1e-3 is typical)")
+AT_LEAST_ONE_STEP = dict(minimum=1, allowed="at least 1 step")
+
+# The shared fields' labels, help and allowed values: the only place they are written. Validation, the Train form
+# and the command line's messages all read them from here.
+SHARED_SETTINGS: dict[str, Setting] = {setting.name: setting for setting in (
+    Setting("name", str, "Run name", "A label for people; the run's folder gets a unique id anyway."),
+    Setting("dataset", str, "Dataset", "Built-in sets are read from this machine. The 2-D sets show what a GAN "
+            "does most clearly.", choices=DATASETS),
+    Setting("data_path", str, "Images", "A folder or .zip of images, for dataset 'folder'."),
+    Setting("image_size", int, "Image size (pixels)", "0 keeps the dataset's own size; otherwise a multiple of 4 "
+            "from 8 to 64.", check=_multiple_of_four_size,
+            allowed="0 (the dataset's own) or a multiple of 4 from 8 to 64 (28 and 32 are typical)", step=4),
+    Setting("channels", int, "Channels", "0 keeps the dataset's own; 1 is grey, 3 is colour.", choices=(0, 1, 3),
+            allowed="0 (the dataset's own), 1 (grey) or 3 (RGB)"),
+    Setting("max_examples", int, "Use only the first N examples", "0 uses them all.", minimum=0,
+            allowed="0 (all) or a positive count", step=100),
+    Setting("architecture", str, "Architecture", "mlp: dense layers, fast on small data and the only choice for "
+            "2-D points. dcgan: convolutions, better images, slower.", choices=ARCHITECTURES),
+    Setting("conditional", bool, "Conditional (one class per row)", "Feed the class label to both networks so you "
+            "can ask for a class. Needs a labelled dataset."),
+    Setting("width", int, "Width", "Base number of units or filters; both networks scale from it.",
+            minimum=4, maximum=1024, step=8),
+    Setting("loss", str, "Loss", LOSS_HELP, choices=LOSSES),
+    Setting("latent_dim", int, "Noise size (latent_dim)", "Length of the generator's random input vector.",
+            minimum=1, maximum=1024, step=1),
+    Setting("batch_size", int, "Batch size", "Examples per update; 64 is the classic choice.",
+            minimum=1, maximum=4096, step=8),
+    Setting("g_learning_rate", float, "Generator learning rate", "Adam step size; 1e-4 to 1e-3 is typical.",
+            step=1e-5, number_format="%.1e", **LEARNING_RATE_RULE),
+    Setting("d_learning_rate", float, "Discriminator learning rate", "Lower it if the discriminator wins too "
+            "easily.", step=1e-5, number_format="%.1e", **LEARNING_RATE_RULE),
+    Setting("g_beta_1", float, "Generator Adam beta 1", "0.5 for DCGAN, 0 for WGAN-GP.", step=0.1,
+            number_format="%.3f", **BETA_RULE),
+    Setting("g_beta_2", float, "Generator Adam beta 2", "0.999 usually, 0.9 for WGAN-GP.", step=0.001,
+            number_format="%.3f", **BETA_RULE),
+    Setting("d_beta_1", float, "Discriminator Adam beta 1", "0.5 for DCGAN, 0 for WGAN-GP.", step=0.1,
+            number_format="%.3f", **BETA_RULE),
+    Setting("d_beta_2", float, "Discriminator Adam beta 2", "0.999 usually, 0.9 for WGAN-GP.", step=0.001,
+            number_format="%.3f", **BETA_RULE),
+    Setting("g_ema_decay", float, "Generator weight averaging (EMA decay)", "Samples come from a moving average of "
+            "the generator's weights: 0 turns it off, 0.999 smooths long runs.", step=0.001, number_format="%.4f",
+            check=lambda value: 0 <= value < 1, allowed="from 0 (off) up to (not including) 1"),
+    Setting("n_critic", int, "Discriminator updates per step (n_critic)", "5 is usual for WGAN-GP, 1 otherwise.",
+            minimum=1, maximum=100, step=1),
+    Setting("gp_weight", float, "Gradient penalty weight", "Used by the wgan_gp loss only; 10 is the paper's value.",
+            minimum=0, maximum=1000, step=1.0),
+    Setting("steps", int, "Steps", "Generator updates in total.", minimum=1, maximum=10_000_000,
+            allowed="from 1 to 10,000,000", step=100),
+    Setting("seed", int, "Seed", "The same seed and settings give the same run.",
+            check=lambda value: 0 <= value < 2**31, allowed="from 0 to 2**31 - 1", step=1),
+    Setting("sample_every", int, "Sample grid every (steps)", "How often the fixed-noise grid is saved.", step=50,
+            **AT_LEAST_ONE_STEP),
+    Setting("checkpoint_every", int, "Checkpoint every (steps)", "A checkpoint is also written whenever the run "
+            "stops.", step=100, **AT_LEAST_ONE_STEP),
+    Setting("log_every", int, "Log metrics every (steps)", "Rows of the live charts.", step=1, **AT_LEAST_ONE_STEP),
+    Setting("sample_grid", int, "Sample grid side", "The fixed-noise grid is this many samples wide.",
+            minimum=1, maximum=16, step=1),
+    Setting("variant", str, "Variant", "The kind of GAN to train.", choices=variants.names()),
+)}
+
+
+def setting_of(name: str) -> Setting:
+    """The setting called `name`, shared or any variant's own; SettingError listing the known ones otherwise."""
+    if name in SHARED_SETTINGS:
+        return SHARED_SETTINGS[name]
+    for variant in variants.REGISTRY.variants.values():
+        for setting in variant.settings:
+            if setting.name == name:
+                return setting
+    raise SettingError(name, f"unknown config field {name!r}; allowed: {', '.join(all_setting_names())}")
+
+
+def all_setting_names() -> list[str]:
+    own = [setting.name for variant in variants.REGISTRY.variants.values() for setting in variant.settings]
+    return [*FIELD_TYPES, *own]
+
+
+def unknown_fields_message(unknown: list[str], variant_name: str) -> str:
+    """Which fields are unknown and what is allowed; a setting of another variant is named as such."""
+    owners = {setting.name: variant.name for variant in variants.REGISTRY.variants.values()
+              for setting in variant.settings}
+    elsewhere = [f"{name} (a setting of variant {owners[name]!r})" for name in unknown if name in owners]
+    if elsewhere:
+        return (f"{', '.join(elsewhere)} cannot be used with variant {variant_name!r}; set variant="
+                f"{owners[unknown[0]] if unknown[0] in owners else '...'} or remove it")
+    allowed = [*FIELD_TYPES, *(setting.name for setting in variants.get(str(variant_name)).settings)]
+    return f"unknown config field(s) {', '.join(unknown)}; allowed: {', '.join(allowed)}"
 
 
 def coerce_field(name: str, value: Any) -> Any:
-    """Convert `value` to the type of field `name`, accepting the text forms a command line gives.
-
-    Only lossless conversions are made: "3" becomes 3, but 3.5 is not silently truncated to an int.
-    """
-    if name not in FIELD_TYPES:
-        raise ValueError(f"unknown config field {name!r}; allowed: {', '.join(FIELD_TYPES)}")
-    kind = FIELD_TYPES[name]
-    if kind is bool:
-        if isinstance(value, bool):
-            return value
-        text = str(value).strip().lower()
-        if text in ("true", "1", "yes", "on"):
-            return True
-        if text in ("false", "0", "no", "off"):
-            return False
-        raise ValueError(f"{name}={value!r} is not a boolean; use true or false")
-    if kind is int:
-        if isinstance(value, bool):
-            raise ValueError(f"{name}={value!r} must be a whole number")
-        if isinstance(value, int):
-            return value
-        if isinstance(value, float) and value.is_integer():
-            return int(value)
-        try:
-            return int(str(value).strip())
-        except ValueError:
-            raise ValueError(f"{name}={value!r} must be a whole number") from None
-    if kind is float:
-        if isinstance(value, bool):
-            raise ValueError(f"{name}={value!r} must be a number")
-        try:
-            return float(value)
-        except (TypeError, ValueError):
-            raise ValueError(f"{name}={value!r} must be a number") from None
-    if not isinstance(value, str):
-        raise ValueError(f"{name}={value!r} must be text")
-    return value
+    """Convert `value` to the type of setting `name`, accepting the text forms a command line gives."""
+    return setting_of(name).coerce(value)
 
 
 def _require(condition: bool, field: str, value: Any, allowed: str) -> None:
     if not condition:
-        raise ValueError(f"{field}={value!r} is not allowed; {field} must be {allowed}")
-
-
-def _require_type(config: RunConfig, name: str) -> None:
-    value = getattr(config, name)
-    kind = FIELD_TYPES[name]
-    if kind is float:
-        ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-    elif kind is int:
-        ok = isinstance(value, int) and not isinstance(value, bool)
-    else:
-        ok = isinstance(value, kind)
-    described = {float: "a finite number", int: "a whole number", bool: "true or false", str: "text"}[kind]
-    _require(ok, name, value, described)
+        fail(field, value, allowed)
 
 
 def validate(config: RunConfig) -> None:
-    """Raise ValueError naming the first field whose value is not allowed, and what is allowed."""
+    """Raise SettingError (a ValueError) naming the first field whose value is not allowed, and what is allowed."""
     for name in FIELD_TYPES:
-        _require_type(config, name)
-    _require(config.dataset in DATASETS, "dataset", config.dataset, f"one of {', '.join(DATASETS)}")
-    _require(config.architecture in ARCHITECTURES, "architecture", config.architecture, f"one of {', '.join(ARCHITECTURES)}")
-    _require(config.loss in LOSSES, "loss", config.loss, f"one of {', '.join(LOSSES)}")
+        SHARED_SETTINGS[name].validate(getattr(config, name))
+    variant = variants.get(config.variant)
+    for setting in variant.settings:
+        setting.validate(getattr(config, setting.name))
     if config.dataset == "folder":
         _require(bool(config.data_path.strip()), "data_path", config.data_path, "a folder or .zip of images when dataset is 'folder'")
     else:
         _require(config.data_path == "", "data_path", config.data_path, "empty unless dataset is 'folder'")
-    _require(config.image_size == 0 or (8 <= config.image_size <= 64 and config.image_size % 4 == 0), "image_size",
-             config.image_size, "0 (the dataset's own) or a multiple of 4 from 8 to 64 (28 and 32 are typical)")
-    _require(config.channels in (0, 1, 3), "channels", config.channels, "0 (the dataset's own), 1 (grey) or 3 (RGB)")
-    _require(config.max_examples >= 0, "max_examples", config.max_examples, "0 (all) or a positive count")
     if config.is_points:
         _require(config.architecture == "mlp", "architecture", config.architecture, "'mlp' for the 2-D point sets")
         _require(not config.conditional, "conditional", config.conditional, "false for the 2-D point sets (they have no labels)")
-    _require(4 <= config.width <= 1024, "width", config.width, "from 4 to 1024")
-    _require(1 <= config.latent_dim <= 1024, "latent_dim", config.latent_dim, "from 1 to 1024")
-    _require(1 <= config.batch_size <= 4096, "batch_size", config.batch_size, "from 1 to 4096")
-    for name in ("g_learning_rate", "d_learning_rate"):
-        value = getattr(config, name)
-        _require(0 < value <= 1, name, value, "greater than 0 and at most 1 (1e-4 to 1e-3 is typical)")
-    for name in ("g_beta_1", "g_beta_2", "d_beta_1", "d_beta_2"):
-        value = getattr(config, name)
-        _require(0 <= value < 1, name, value, "from 0 up to (not including) 1")
-    _require(0 <= config.g_ema_decay < 1, "g_ema_decay", config.g_ema_decay, "from 0 (off) up to (not including) 1")
-    _require(1 <= config.n_critic <= 100, "n_critic", config.n_critic, "from 1 to 100")
-    _require(0 <= config.gp_weight <= 1000, "gp_weight", config.gp_weight, "from 0 to 1000")
-    _require(1 <= config.steps <= 10_000_000, "steps", config.steps, "from 1 to 10,000,000")
-    _require(0 <= config.seed < 2**31, "seed", config.seed, "from 0 to 2**31 - 1")
-    for name in ("sample_every", "checkpoint_every", "log_every"):
-        value = getattr(config, name)
-        _require(value >= 1, name, value, "at least 1 step")
-    _require(1 <= config.sample_grid <= 16, "sample_grid", config.sample_grid, "from 1 to 16")
+    variant.check(config)
 
 
 # Presets that train well on a two-core CPU. Each lists only what differs from the RunConfig defaults,
@@ -234,6 +303,8 @@ PRESETS: dict[str, dict[str, Any]] = {
         g_learning_rate=1e-3, d_learning_rate=1e-3, steps=2000, sample_every=100, checkpoint_every=500,
     ),
 }
+# Each variant brings presets of its own.
+PRESETS.update({name: values for variant in variants.REGISTRY.variants.values() for name, values in variant.presets.items()})
 DEFAULT_PRESET = "fashion-dcgan"
 
 
@@ -267,8 +338,7 @@ def preset(preset_name: str, /, **overrides: Any) -> RunConfig:
     """The named preset as a RunConfig, with `overrides` applied (validated like any other value)."""
     if preset_name not in PRESETS:
         raise ValueError(f"preset {preset_name!r} does not exist; choose one of {', '.join(PRESETS)}")
-    values = {**PRESETS[preset_name], **{key: coerce_field(key, value) for key, value in overrides.items()}}
-    return RunConfig(**values)
+    return RunConfig.from_dict({**PRESETS[preset_name], **overrides})
 
 
 def parse_assignment(text: str) -> tuple[str, Any]:

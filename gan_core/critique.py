@@ -14,15 +14,20 @@ import numpy as np
 import scipy.special
 import keras
 
-from gan_core import models
+from gan_core import variants
 from gan_core.config import LOSSES, PROBABILITY_LOSSES
 from gan_core.runs import Run
 from gan_core.sampling import num_classes, restore_network
 
 
 def load_discriminator(run: Run, step: int | None = None) -> keras.Model:
-    """The run's discriminator as of the checkpoint at `step` (default: the latest one)."""
-    _, discriminator = models.build_models(run.config, num_classes(run))
+    """The run's discriminator as of the checkpoint at `step` (default: the latest one).
+
+    ValueError when the run's variant has no discriminator that scores examples (a VAE, say).
+    """
+    discriminator = variants.of(run.config).build_discriminator(run.config, num_classes(run))
+    if discriminator is None:
+        raise ValueError(f"a {variants.of(run.config).title} run has no discriminator that scores examples")
     restore_network(run, step, discriminator=discriminator)
     return discriminator
 

@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from PIL import Image
 
-from gan_core import image_collection
+from gan_core import image_collection, variants
 from gan_core.config import NATIVE_IMAGE_SHAPES, POINT_DATASETS, RunConfig
 
 if TYPE_CHECKING:
@@ -66,7 +66,7 @@ def class_names(run: Run) -> list[str]:
     A built-in set's names are fixed above; a person's own images take theirs from their sub-folders, which only
     the trainer reads, so they come from the summary it records beside the run (dataset.json).
     """
-    if not run.config.conditional:
+    if not variants.of(run.config).uses_labels(run.config):
         return []
     if run.config.dataset in CLASS_NAMES:
         return list(CLASS_NAMES[run.config.dataset])

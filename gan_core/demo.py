@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Mapping, Sequence
 
 from gan_core.config import RunConfig
+from gan_core.settings import SettingError
 
 DEMO_SWITCH = "GAN_DASHBOARD_DEMO"
 TRUE_WORDS = ("1", "true", "yes", "on")
@@ -72,23 +73,23 @@ def limits_from_environment(environment: Mapping[str, str]) -> DemoLimits:
 
 
 def check_config(config: RunConfig, limits: DemoLimits) -> None:
-    """Refuse a run bigger than the demo allows. Messages start with `field=value`, as the engine's do."""
+    """Refuse a run bigger than the demo allows, with a SettingError naming the field, as the engine's do."""
     tighter = (("steps", limits.max_steps), ("batch_size", limits.max_batch_size), ("width", limits.max_width),
                ("n_critic", limits.max_n_critic))
     for name, largest in tighter:
         value = getattr(config, name)
         if value > largest:
-            raise ValueError(f"{name}={value} is above this demo's limit of {largest:,} "
+            raise SettingError(name, f"{name}={value} is above this demo's limit of {largest:,} "
                              f"(set by {ENVIRONMENT_NAMES['max_' + name]}); "
                              f"run the dashboard on your own machine for bigger runs")
     grids = math.ceil(config.steps / config.sample_every)
     if grids > limits.max_sample_grids:
         needed = math.ceil(config.steps / limits.max_sample_grids)
-        raise ValueError(f"sample_every={config.sample_every} would save {grids:,} sample grids; this demo keeps at "
+        raise SettingError("sample_every", f"sample_every={config.sample_every} would save {grids:,} sample grids; this demo keeps at "
                          f"most {limits.max_sample_grids} per run (set by {ENVIRONMENT_NAMES['max_sample_grids']}), "
                          f"so sample every {needed:,} steps or more")
     if config.checkpoint_every < limits.min_checkpoint_every:
-        raise ValueError(f"checkpoint_every={config.checkpoint_every} is below this demo's minimum of "
+        raise SettingError("checkpoint_every", f"checkpoint_every={config.checkpoint_every} is below this demo's minimum of "
                          f"{limits.min_checkpoint_every} steps (set by {ENVIRONMENT_NAMES['min_checkpoint_every']}); "
                          "a checkpoint is written whenever the run stops anyway")
 

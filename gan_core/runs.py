@@ -72,6 +72,9 @@ CREATE TABLE IF NOT EXISTS judgements (
 );
 """
 
+# Names a metric may have: they become SQL column names.
+METRIC_NAME = re.compile(r"[a-z][a-z0-9_]*")
+
 SQLITE_HEADER = b"SQLite format 3\x00"  # the first bytes of every SQLite database file
 
 SAMPLE_NAME = re.compile(r"step_(\d+)\.png$")
@@ -277,13 +280,28 @@ class MetricsWriter:
         self.connection.execute("PRAGMA synchronous=NORMAL")
 
     def write(self, rows: list[dict[str, float]]) -> None:
-        columns = ("step", "wall_time") + METRIC_COLUMNS
+        """Store rows of step, wall_time and any named metrics; a metric not seen before gets its own column.
+
+        Every run's table starts with METRIC_COLUMNS; a variant's own metrics (InfoGAN's mutual information,
+        BEGAN's k_t, ...) are added as they first appear, so one table serves every variant.
+        """
+        self.add_columns(sorted({name for row in rows for name in row}))
+        columns = ("step", "wall_time") + tuple(sorted({name for row in rows for name in row} - {"step", "wall_time"}))
         placeholders = ", ".join("?" for _ in columns)
         self.connection.executemany(
             f"INSERT OR REPLACE INTO metrics ({', '.join(columns)}) VALUES ({placeholders})",
             [tuple(row.get(column) for column in columns) for row in rows],
         )
         self.connection.commit()
+
+    def add_columns(self, names: list[str]) -> None:
+        existing = {row[1] for row in self.connection.execute("PRAGMA table_info(metrics)")}
+        for name in names:
+            if name not in existing:
+                if not METRIC_NAME.fullmatch(name):
+                    raise ValueError(f"metric name {name!r} must be lower-case letters, digits and underscores")
+                self.connection.execute(f"ALTER TABLE metrics ADD COLUMN {name} REAL")
+                existing.add(name)
 
     def truncate_after(self, step: int) -> None:
         """Forget rows past `step`: after a resume from an earlier checkpoint they describe a lost future."""

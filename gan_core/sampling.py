@@ -8,7 +8,8 @@ import numpy as np
 import tensorflow as tf
 import keras
 
-from gan_core import checkpoints, comparison, data, models
+from gan_core import checkpoints, comparison, data, variants
+from gan_core.config import RunConfig
 from gan_core.runs import Run
 
 
@@ -18,14 +19,14 @@ def load_generator(run: Run, step: int | None = None) -> keras.Model:
     That is the moving average of the generator's weights the trainer keeps (the generator itself when the
     run's g_ema_decay is 0).
     """
-    generator, _ = models.build_models(run.config, num_classes(run))
+    generator = variants.of(run.config).build_generator(run.config, num_classes(run))
     restore_network(run, step, generator_ema=generator)
     return generator
 
 
 def newest_readable_step(run: Run) -> int:
     """The step of the newest checkpoint whose sampling generator reads cleanly."""
-    generator, _ = models.build_models(run.config, num_classes(run))
+    generator = variants.of(run.config).build_generator(run.config, num_classes(run))
     return restore_network(run, None, generator_ema=generator)
 
 
@@ -50,8 +51,9 @@ def num_classes(run: Run) -> int:
     return len(data.class_names(run))
 
 
-def latent_vectors(count: int, latent_dim: int, seed: int) -> np.ndarray:
-    return np.random.default_rng(seed).standard_normal((count, latent_dim)).astype(np.float32)
+def latent_vectors(config: RunConfig, count: int, seed: int) -> np.ndarray:
+    """`count` generator inputs of a run's kind, drawn as its training draws them (noise, and codes if any)."""
+    return variants.of(config).draw_latents(config, count, seed)
 
 
 def generate(
@@ -83,7 +85,7 @@ def sample(run: Run, count: int, seed: int = 0, step: int | None = None, labels:
     classes = num_classes(run)
     if classes and labels is None:
         labels = comparison.cycled_labels(count, classes)
-    return generate(generator, latent_vectors(count, run.config.latent_dim, seed), labels)
+    return generate(generator, latent_vectors(run.config, count, seed), labels)
 
 
 def interpolate(start: np.ndarray, end: np.ndarray, count: int) -> np.ndarray:

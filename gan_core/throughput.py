@@ -14,6 +14,7 @@ from typing import Any, Iterable, Sequence
 
 import numpy as np
 
+from gan_core import variants
 from gan_core.config import RunConfig
 from gan_core.runs import Run
 
@@ -36,8 +37,8 @@ class Estimate:
 
 
 def images_per_step(config: RunConfig) -> int:
-    """Real examples the discriminator sees per generator step (the unit of the logged images_per_second)."""
-    return config.batch_size * config.n_critic
+    """Real examples a step sees (the unit of the logged images_per_second): for a GAN, batch_size * n_critic."""
+    return variants.of(config).images_per_step(config)
 
 
 def measured_images_per_second(rows: Sequence[dict[str, Any]]) -> float | None:

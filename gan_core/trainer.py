@@ -20,36 +20,43 @@ import numpy as np
 import tensorflow as tf
 import keras
 
-from gan_core import checkpoints, data, images, losses, models, runs, throughput
+from gan_core import checkpoints, data, images, runs, throughput, variants
 from gan_core.config import RunConfig
 from gan_core.files import write_text_atomically
 from gan_core.runs import MetricsWriter, Run, describe_os_error, write_status
+from gan_core.variants.base import Batch, Variant
 
-# Offsets that give every random draw within one step its own stateless seed.
-SEED_STRIDE = 256
-GP_SEED_OFFSET = 120
-G_SEED_OFFSET = 255
+# Every random draw within one step gets its own stateless seed: step * SEED_STRIDE + the draw's offset.
+SEED_STRIDE = Variant.SEED_STRIDE
 
 # How a stretch of training ended: its state for status.json and the message beside it.
 Outcome = tuple[str, str]
 
 
 class Trainer:
-    """Holds a run's networks, optimizers and data, and trains them from the latest checkpoint on."""
+    """Holds a run's networks, optimizers and data, and trains them from the latest checkpoint on.
+
+    What is trained and how comes from the run's variant (see gan_core/variants); the trainer keeps what every
+    variant shares: the data order, the schedule, metrics, sample grids, checkpoints, stop, resume and divergence.
+    """
 
     def __init__(
         self, run: Run, strategy: tf.distribute.Strategy | None = None, dataset: data.Dataset | None = None
     ) -> None:
         self.run = run
         self.config: RunConfig = run.config
+        self.variant = variants.of(self.config)
         self.strategy = strategy or tf.distribute.get_strategy()
         self.dataset = dataset if dataset is not None else data.load_dataset(self.config)
-        if self.config.conditional and self.dataset.num_classes < 2:
+        uses_labels = self.variant.uses_labels(self.config)
+        if uses_labels and self.dataset.num_classes < 2:
+            field = "conditional=true" if self.config.variant == variants.DEFAULT_VARIANT else \
+                f"variant={self.config.variant}"
             raise ValueError(
-                f"conditional=true needs a labelled dataset, but {self.config.dataset!r} has no labels here; "
+                f"{field} needs a labelled dataset, but {self.config.dataset!r} has no labels here; "
                 "use sub-folders per class for your own images, or set conditional=false"
             )
-        self.num_classes = self.dataset.num_classes if self.config.conditional else 0
+        self.num_classes = self.dataset.num_classes if uses_labels else 0
         write_dataset_summary(run, self.dataset)
         replicas = self.strategy.num_replicas_in_sync
         if self.config.batch_size % replicas:
@@ -58,7 +65,8 @@ class Trainer:
         # Layer initialisers draw from Keras' global seed, so seeding here makes the first steps repeatable.
         keras.utils.set_random_seed(self.config.seed)
         with self.strategy.scope():
-            self.generator, self.discriminator = models.build_models(self.config, self.num_classes)
+            self.training = self.variant.build_training(self.config, self.num_classes)
+            self.generator = self.training.networks["generator"]
             # Samples can come from a moving average of the generator's weights, which smooths out the
             # oscillation of long adversarial runs (Yazici et al. 2019). With g_ema_decay 0 the "averaged"
             # generator is the generator itself, so nothing is copied each step.
@@ -66,36 +74,22 @@ class Trainer:
             if self.config.g_ema_decay > 0:
                 self.generator_ema = keras.models.clone_model(self.generator)
                 self.generator_ema.set_weights(self.generator.get_weights())
-            self.g_optimizer = keras.optimizers.Adam(
-                self.config.g_learning_rate, beta_1=self.config.g_beta_1, beta_2=self.config.g_beta_2
-            )
-            self.d_optimizer = keras.optimizers.Adam(
-                self.config.d_learning_rate, beta_1=self.config.d_beta_1, beta_2=self.config.d_beta_2
-            )
-            # Optimizer slots are built now, not at the first update, so a checkpoint restores into them.
-            self.g_optimizer.build(self.generator.trainable_variables)
-            self.d_optimizer.build(self.discriminator.trainable_variables)
             self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
         self.checkpoint = tf.train.Checkpoint(
-            generator=self.generator,
-            generator_ema=self.generator_ema,
-            discriminator=self.discriminator,
-            g_optimizer=self.g_optimizer,
-            d_optimizer=self.d_optimizer,
-            step=self.step,
+            **self.training.networks, **self.training.optimizers, **self.training.state,
+            generator_ema=self.generator_ema, step=self.step,
         )
         self.checkpoint_manager = self.new_checkpoint_manager()
-        self.d_loss_function, self.g_loss_function = losses.loss_functions(self.config.loss)
         self.real_examples = tf.constant(self.dataset.examples)
         labels = self.dataset.labels if self.dataset.labels is not None else np.zeros(len(self.dataset.examples))
         self.real_labels = tf.constant(labels, dtype=tf.int32)
-        self.fixed_noise, self.fixed_labels = fixed_sample_inputs(self.config, self.num_classes)
+        self.fixed_noise, self.fixed_labels = self.variant.fixed_inputs(self.config, self.num_classes)
         self.compiled_step = tf.function(self.distributed_step)
 
     # ---- the step -------------------------------------------------------------------------------------------
 
     def distributed_step(self, step: tf.Tensor, example_indices: tf.Tensor) -> dict[str, tf.Tensor]:
-        """One generator update and `n_critic` discriminator updates, summed over replicas."""
+        """One step of the variant on every replica, its metrics summed over replicas."""
         per_replica = self.strategy.run(self.replica_step, args=(step, example_indices))
         if self.config.g_ema_decay > 0:
             self.update_generator_average(step)
@@ -117,12 +111,7 @@ class Trainer:
             average.assign(decay * average + (1.0 - decay) * current)
 
     def replica_step(self, step: tf.Tensor, example_indices: tf.Tensor) -> dict[str, tf.Tensor]:
-        """The step as one replica sees it.
-
-        Every replica receives the whole global batch's indices and noise and takes its own slice, so the
-        random draws do not depend on how many replicas there are. Losses are divided by the replica count so
-        that the gradients the optimizer sums over replicas equal those of the global batch.
-        """
+        """The step as one replica sees it: its slice of the batch and of the seeded noise (see variants.Batch)."""
         config = self.config
         context = tf.distribute.get_replica_context()
         replicas = context.num_replicas_in_sync
@@ -137,61 +126,18 @@ class Trainer:
             draw = tf.random.stateless_uniform if uniform else tf.random.stateless_normal
             return local(draw(shape, seed=seed))
 
-        for critic_iteration in range(config.n_critic):
-            indices = local(example_indices[critic_iteration])
-            real = self.real_batch(indices)
-            labels = tf.gather(self.real_labels, indices)
-            latent = noise(critic_iteration, [config.batch_size, config.latent_dim])
-            with tf.GradientTape() as tape:
-                fake = self.generator(self.generator_inputs(latent, labels), training=True)
-                real_logits = self.discriminator(self.discriminator_inputs(real, labels), training=True)
-                fake_logits = self.discriminator(self.discriminator_inputs(fake, labels), training=True)
-                d_loss = self.d_loss_function(real_logits, fake_logits)
-                penalty = tf.constant(0.0)
-                if config.loss == "wgan_gp":
-                    weights = noise(GP_SEED_OFFSET + critic_iteration, [config.batch_size], uniform=True)
-                    penalty = losses.gradient_penalty(
-                        lambda points: self.discriminator(self.discriminator_inputs(points, labels), training=True),
-                        real,
-                        fake,
-                        weights,
-                    )
-                d_total = (d_loss + config.gp_weight * penalty) / replicas
-            d_gradients = tape.gradient(d_total, self.discriminator.trainable_variables)
-            self.d_optimizer.apply_gradients(zip(d_gradients, self.discriminator.trainable_variables))
-
-        latent = noise(G_SEED_OFFSET, [config.batch_size, config.latent_dim])
-        with tf.GradientTape() as tape:
-            fake = self.generator(self.generator_inputs(latent, labels), training=True)
-            g_fake_logits = self.discriminator(self.discriminator_inputs(fake, labels), training=True)
-            g_loss = self.g_loss_function(g_fake_logits)
-            g_total = g_loss / replicas
-        g_gradients = tape.gradient(g_total, self.generator.trainable_variables)
-        self.g_optimizer.apply_gradients(zip(g_gradients, self.generator.trainable_variables))
-
-        # Each value is this replica's share; the SUM over replicas gives the global mean (or, for gradient
-        # norms, the mean over replicas of each replica's batch gradient norm).
-        return {
-            "d_loss": d_loss / replicas,
-            "g_loss": g_loss / replicas,
-            "d_real": tf.reduce_mean(real_logits) / replicas,
-            "d_fake": tf.reduce_mean(fake_logits) / replicas,
-            "d_grad_norm": tf.linalg.global_norm(d_gradients),
-            "g_grad_norm": tf.linalg.global_norm(g_gradients),
-            "gradient_penalty": penalty / replicas,
-        }
+        batch = Batch(
+            real=lambda iteration: self.real_batch(local(example_indices[iteration])),
+            labels=lambda iteration: tf.gather(self.real_labels, local(example_indices[iteration])),
+            noise=noise, replicas=replicas, size=local_size,
+        )
+        return self.training.step(batch, step)
 
     def real_batch(self, indices: tf.Tensor) -> tf.Tensor:
         batch = tf.gather(self.real_examples, indices)
         if self.config.is_points:
             return tf.cast(batch, tf.float32)
         return tf.cast(batch, tf.float32) / 127.5 - 1.0
-
-    def generator_inputs(self, latent: tf.Tensor, labels: tf.Tensor):
-        return [latent, labels] if self.num_classes else latent
-
-    def discriminator_inputs(self, examples: tf.Tensor, labels: tf.Tensor):
-        return [examples, labels] if self.num_classes else examples
 
     # ---- the loop -------------------------------------------------------------------------------------------
 
@@ -223,8 +169,7 @@ class Trainer:
                   flush=True)
         # The optimizers' learning rates are saved in the checkpoint, but the config decides them: a resume with
         # lower rates (after a divergence) must not get the old ones back.
-        self.g_optimizer.learning_rate = self.config.g_learning_rate
-        self.d_optimizer.learning_rate = self.config.d_learning_rate
+        self.training.apply_configured_learning_rates()
         return int(self.step.numpy())
 
     def non_finite_reason(self, outputs: dict[str, tf.Tensor]) -> str | None:
@@ -232,10 +177,9 @@ class Trainer:
 
         Checked before every checkpoint, so that a diverged run never rotates its last good checkpoints out.
         """
-        for name in ("d_loss", "g_loss"):
-            if not math.isfinite(float(outputs[name])):
-                return f"{name} is {float(outputs[name])}"
-        for network in (self.generator, self.discriminator):
+        if reason := non_finite_metrics(outputs):
+            return reason
+        for network in self.training.networks.values():
             if not all(bool(tf.reduce_all(tf.math.is_finite(weight))) for weight in network.weights):
                 return f"the {network.name} has non-finite weights"
         return None
@@ -315,8 +259,8 @@ class Trainer:
         session.interval_start, session.interval_step = now, done
         # A non-finite row is written too, so that the curves show the step where the losses stopped being finite.
         session.writer.write([row])
-        if not all(math.isfinite(row[name]) for name in ("d_loss", "g_loss")):
-            return "diverged", self.divergence_message(done, f"d_loss={row['d_loss']}, g_loss={row['g_loss']}")
+        if reason := non_finite_metrics(outputs):
+            return "diverged", self.divergence_message(done, reason)
         write_tensorboard_scalars(session.summary_writer, row)
         if session.on_log is not None:
             session.on_log(row)
@@ -364,9 +308,10 @@ class Trainer:
 
     def save_sample_grid(self, step: int, summary_writer=None) -> None:
         """Write the fixed-noise grid (or, for 2-D sets, a scatter and the raw points) for this step."""
-        generated = self.generator_ema(
-            self.generator_inputs(tf.constant(self.fixed_noise), tf.constant(self.fixed_labels)), training=False
-        ).numpy()
+        inputs = tf.constant(self.fixed_noise)
+        if self.num_classes:
+            inputs = [inputs, tf.constant(self.fixed_labels)]
+        generated = self.generator_ema(inputs, training=False).numpy()
         if self.config.is_points:
             picture = images.scatter_image(generated, self.dataset.examples[:2000])
             np.save(self.run.samples_dir / f"step_{step:08d}.npy", generated.astype(np.float32))
@@ -381,6 +326,12 @@ class Trainer:
                 tf.summary.image("fixed_noise_samples", picture[np.newaxis], step=step)
 
 
+def non_finite_metrics(outputs: dict[str, Any]) -> str | None:
+    """Which logged metrics are not finite ("d_loss=nan, g_loss=inf"), or None when all are."""
+    bad = [f"{name}={float(value)}" for name, value in outputs.items() if not math.isfinite(float(value))]
+    return ", ".join(bad) or None
+
+
 def write_dataset_summary(run: Run, dataset: data.Dataset) -> None:
     """Record what the run trains on, so pages can name classes without loading the data themselves."""
     summary = {
@@ -391,18 +342,8 @@ def write_dataset_summary(run: Run, dataset: data.Dataset) -> None:
     write_text_atomically(run.path / "dataset.json", json.dumps(summary, indent=2))
 
 
-def fixed_sample_inputs(config: RunConfig, num_classes: int) -> tuple[np.ndarray, np.ndarray]:
-    """The noise (and labels) behind every sample grid of a run: one row per class for conditional runs."""
-    columns = config.sample_grid
-    rows = num_classes if num_classes else config.sample_grid
-    random = np.random.default_rng([config.seed, 7919])
-    noise = random.standard_normal((rows * columns, config.latent_dim)).astype(np.float32)
-    labels = np.repeat(np.arange(rows) % max(num_classes, 1), columns).astype(np.int32)
-    return noise, labels
-
-
 def example_indices_for_step(num_examples: int, config: RunConfig, step: int) -> np.ndarray:
-    """Indices of the real examples used at `step`, shaped (n_critic, batch_size).
+    """Indices of the real examples used at `step`, shaped (the variant's iterations per step, batch_size).
 
     The examples are visited in a fresh permutation each epoch, seeded by (seed, epoch), so the batch of any
     step can be computed without replaying the ones before it.
@@ -416,7 +357,7 @@ def example_indices_for_step(num_examples: int, config: RunConfig, step: int) ->
         permutation = epoch_permutation(num_examples, config.seed, int(epoch))
         chosen = epochs == epoch
         indices[chosen] = permutation[offsets[chosen]]
-    return indices.reshape(config.n_critic, config.batch_size)
+    return indices.reshape(-1, config.batch_size)
 
 
 _PERMUTATIONS: dict[tuple[int, int, int], np.ndarray] = {}

@@ -4,10 +4,11 @@ import streamlit as st
 
 from gan_core import demo, runs, throughput
 from gan_core.config import RunConfig
+from gan_core.settings import SettingError
 from views.common import MONITOR_PAGE, duration_text, page_frame_ui, runs_dir
 from views.demo_views import demo_limits, demo_mode, start_run_as_visitor
-from views.train_form import (dataset_picker_ui, field_at_fault, form_fields_ui, form_values, preset_picker_ui,
-                              start_from_run_values, upload_ui)
+from views.train_form import (dataset_picker_ui, form_fields_ui, form_values, preset_picker_ui,
+                              start_from_run_values, upload_ui, variant_picker_ui)
 from views.train_start import start_refusal
 
 page_frame_ui("pages/train.py")
@@ -34,8 +35,11 @@ upload_message = st.empty()
 limits = demo_limits() if demo_mode() else None  # None: no demo caps, on one's own machine
 preview = upload_ui(runs_dir() / "uploads", limits) if dataset == "folder" else None
 
+st.header("Model")
+variant = variant_picker_ui()
+
 with st.form("train_form", border=True):
-    placeholders = form_fields_ui()
+    placeholders = form_fields_ui(variant)
     general_message = st.empty()
     check_column, start_column = st.columns([1, 3])
     check_column.form_submit_button("Check settings and estimate time", key="train_check")
@@ -48,12 +52,12 @@ try:
     config = RunConfig.from_dict(form_values())
     if limits is not None:
         demo.check_config(config, limits)
-    if config.conditional and preview is not None and not preview.class_names:
-        raise ValueError("conditional=True is not allowed for images without classes; put them in one sub-folder "
-                         "per class, or untick Conditional")
+    if variant.uses_labels(config) and preview is not None and not preview.class_names:
+        raise SettingError("conditional", "conditional=True is not allowed for images without classes; put them "
+                           "in one sub-folder per class, or untick Conditional")
 except ValueError as error:
     config, settings_error = None, str(error)
-    field = field_at_fault(str(error))
+    field = getattr(error, "field", "")  # a SettingError names the setting at fault
     target = upload_message if field in ("data_path", "dataset") else placeholders.get(field, general_message)
     target.error(str(error), icon=":material/error:")
 

@@ -72,7 +72,7 @@ def test_resume_continues_exactly(tmp_path):
     assert [row["step"] for row in resumed_rows] == [row["step"] for row in straight_rows]
     for expected, actual in zip(straight_rows, resumed_rows):
         assert actual["d_loss"] == expected["d_loss"] and actual["g_loss"] == expected["g_loss"]
-    noise = sampling.latent_vectors(16, config.latent_dim, seed=1)
+    noise = sampling.latent_vectors(config, 16, seed=1)
     np.testing.assert_array_equal(
         sampling.generate(sampling.load_generator(straight), noise),
         sampling.generate(sampling.load_generator(interrupted), noise),
@@ -203,7 +203,7 @@ def test_a_damaged_latest_checkpoint_falls_back_to_the_previous_good_one(tmp_pat
     data_file = next(run.checkpoints_dir.glob("ckpt-6.data-*"))
     data_file.write_bytes(data_file.read_bytes()[: data_file.stat().st_size // 2])  # cut short, as by a crash
 
-    noise = sampling.latent_vectors(8, run.config.latent_dim, seed=1)
+    noise = sampling.latent_vectors(run.config, 8, seed=1)
     with caplog.at_level("WARNING", logger="gan_core"):
         fallback_generator = sampling.load_generator(run)
     assert "step 6" in caplog.text and "cannot be read" in caplog.text
@@ -237,7 +237,7 @@ def test_a_diverging_run_keeps_its_good_checkpoints_and_resumes_with_lower_learn
     update_config(run, **suggestion)
     trainer = Trainer(run)
     assert trainer.restore() == kept[-1]
-    assert float(trainer.g_optimizer.learning_rate) == 0.5 and float(trainer.d_optimizer.learning_rate) == 0.5
+    assert float(trainer.training.optimizers["g_optimizer"].learning_rate) == 0.5 and float(trainer.training.optimizers["d_optimizer"].learning_rate) == 0.5
 
 
 def test_a_full_disk_fails_the_run_clearly_and_keeps_the_previous_checkpoint(small_disk):

@@ -211,7 +211,7 @@ def generated_samples(run_path: str, step: int, count: int, seed: int, labels: t
     """`count` samples of a checkpoint from the noise of `seed` (uint8 images or float32 points), one label each if given."""
     from gan_core import sampling
 
-    latents = sampling.latent_vectors(count, runs.open_run(run_path).config.latent_dim, seed)
+    latents = sampling.latent_vectors(runs.open_run(run_path).config, count, seed)
     return sampling.generate(cached_generator(run_path, step), latents, None if labels is None else np.array(labels))
 
 
@@ -220,8 +220,8 @@ def interpolated_samples(run_path: str, step: int, seed_a: int, seed_b: int, cou
     """`count` samples on the path between the noise vectors of two seeds, all of class `label` if given."""
     from gan_core import sampling
 
-    latent_dim = runs.open_run(run_path).config.latent_dim
-    start, end = (sampling.latent_vectors(1, latent_dim, seed)[0] for seed in (seed_a, seed_b))
+    config = runs.open_run(run_path).config
+    start, end = (sampling.latent_vectors(config, 1, seed)[0] for seed in (seed_a, seed_b))
     labels = None if label is None else np.full(count, label)
     return sampling.generate(cached_generator(run_path, step), sampling.interpolate(start, end, count), labels)
 

@@ -8,8 +8,9 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
-from gan_core import health, jobs, throughput
-from gan_core.config import PROBABILITY_LOSSES, lower_learning_rates
+from gan_core import health, jobs, throughput, variants
+from gan_core.config import lower_learning_rates
+from gan_core.variants.base import Series
 from gan_core.runs import Run, Status
 from views.charts import Panel, panels_figure
 from views.common import duration_text, state_badge
@@ -87,36 +88,27 @@ def latest_grid_ui(run: Run, step: int | None) -> None:
 
 
 def charts_ui(run: Run, rows: list[dict[str, Any]]) -> None:
-    """Losses, the discriminator's output on real and generated examples, and gradient norms, in one figure."""
+    """The panels the run's variant charts (for a GAN: losses, discriminator output, gradient norms), in one figure."""
     if not rows:
         st.info("No metrics logged yet: the trainer is starting (loading TensorFlow takes a few seconds)."
                 if run.status.is_active else "This run logged no metrics.")
         return
-    loss = run.config.loss
     smoothing = st.slider("Smoothing", 0.0, 0.99, 0.6, step=0.01, key="monitor_smoothing",
                           help="An exponential moving average, as in TensorBoard: 0 shows the raw values.")
     steps = [row["step"] for row in rows]
 
-    def column(name: str, smooth: bool = True) -> np.ndarray:
-        values = np.array([row[name] for row in rows], dtype=np.float64)  # None, for a missing value, becomes NaN
-        return health.exponential_moving_average(values, smoothing) if smooth else values
+    def line(series: Series) -> tuple[list[int], np.ndarray]:
+        values = np.array([row.get(series.metric) for row in rows], dtype=np.float64)  # None becomes NaN
+        values = health.exponential_moving_average(values, smoothing) if series.smooth else values
+        return steps, series.transform(values) if series.transform else values
 
-    real, output_title = health.discriminator_output_view(column("d_real"), loss)
-    fake, _ = health.discriminator_output_view(column("d_fake"), loss)
-    is_probability = loss in PROBABILITY_LOSSES
-    norms = {"D gradient": (steps, column("d_grad_norm", False)), "G gradient": (steps, column("g_grad_norm", False))}
-    if loss == "wgan_gp":
-        norms["gradient penalty"] = (steps, column("gradient_penalty", False))
-    panels = [
-        Panel("Losses", "loss", {"discriminator": (steps, column("d_loss")), "generator": (steps, column("g_loss"))}),
-        Panel("Discriminator output", output_title, {"on real": (steps, real), "on generated": (steps, fake)},
-              (0.0, 1.0) if is_probability else None),
-        Panel("Gradient norms", "norm", norms),
-    ]
+    charts = variants.of(run.config).charts(run.config)
+    panels = [Panel(chart.title, chart.y_label, {series.label: line(series) for series in chart.series}, chart.y_range)
+              for chart in charts]
     st.plotly_chart(panels_figure(panels), key="monitor_chart")
-    st.caption("Discriminator output: " + ("the sigmoid of its mean logit; 1 means sure it is real, 0 sure it is "
-                                           "generated." if is_probability else
-                                           f"its mean raw score; with the {loss} loss it is not a probability."))
+    for chart in charts:
+        if chart.caption:
+            st.caption(chart.caption)
 
 
 def throttled_rows(run: Run, rows: list[dict[str, Any]], seconds: float) -> list[dict[str, Any]]:

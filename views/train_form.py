@@ -6,15 +6,16 @@ writing those keys, and the page reads them back into a `RunConfig` (which does 
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
 import streamlit as st
 
 from gan_core import config as config_module
-from gan_core import demo, demo_jobs, image_collection, images, uploads
-from gan_core.config import FIELD_TYPES, RunConfig
+from gan_core import demo, demo_jobs, image_collection, images, uploads, variants
+from gan_core.config import FIELD_TYPES, SHARED_SETTINGS, RunConfig
+from gan_core.settings import Setting
+from gan_core.variants.base import Variant
 from gan_core.demo import DemoLimits
 
 FOLDER_LABEL = "your own images (upload)"
@@ -29,51 +30,10 @@ DATASET_DESCRIPTIONS = {
     "spiral": "spiral: 2-D points along a spiral",
     "moons": "moons: 2-D points on two interleaved half circles",
 }
-LOSS_HELP = ("non_saturating: the usual GAN loss. minimax: the original game, weaker gradients early on. "
-             "wgan_gp: Wasserstein loss with a gradient penalty, stable but slower (use n_critic 5). "
-             "lsgan: least squares. hinge: the margin loss of many modern GANs.")
-
-# (kind, label, help, step) for every field the form shows; kinds are int, float, choice, bool, text. The allowed
-# ranges live in RunConfig's validation only: a browser-side min / max would clamp silently (the field turns red,
-# Start does nothing), whereas the validation message says what is allowed, at the field and next to Start.
-FIELDS: dict[str, tuple[str, str, str, Any]] = {
-    "architecture": ("choice", "Architecture", "mlp: dense layers, fast on small data and the only choice for "
-                     "2-D points. dcgan: convolutions, better images, slower.", None),
-    "loss": ("choice", "Loss", LOSS_HELP, None),
-    "conditional": ("bool", "Conditional (one class per row)", "Feed the class label to both networks so you "
-                    "can ask for a class. Needs a labelled dataset.", None),
-    "width": ("int", "Width", "Base number of units or filters; both networks scale from it.", 8),
-    "latent_dim": ("int", "Noise size (latent_dim)", "Length of the generator's random input vector.", 1),
-    "steps": ("int", "Steps", "Generator updates in total.", 100),
-    "batch_size": ("int", "Batch size", "Examples per update; 64 is the classic choice.", 8),
-    "g_learning_rate": ("float", "Generator learning rate", "Adam step size; 1e-4 to 1e-3 is typical.", 1e-5),
-    "d_learning_rate": ("float", "Discriminator learning rate", "Lower it if the discriminator wins too easily.",
-                        1e-5),
-    "n_critic": ("int", "Discriminator updates per step (n_critic)", "5 is usual for WGAN-GP, 1 otherwise.", 1),
-    "gp_weight": ("float", "Gradient penalty weight", "Used by the wgan_gp loss only; 10 is the paper's value.",
-                  1.0),
-    "name": ("text", "Run name", "A label for people; the run's folder gets a unique id anyway.", None),
-    "image_size": ("int", "Image size (pixels)", "0 keeps the dataset's own size; otherwise a multiple of 4 "
-                   "from 8 to 64.", 4),
-    "channels": ("choice", "Channels", "0 keeps the dataset's own; 1 is grey, 3 is colour.", None),
-    "max_examples": ("int", "Use only the first N examples", "0 uses them all.", 100),
-    "seed": ("int", "Seed", "The same seed and settings give the same run.", 1),
-    "g_beta_1": ("float", "Generator Adam beta 1", "0.5 for DCGAN, 0 for WGAN-GP.", 0.1),
-    "g_beta_2": ("float", "Generator Adam beta 2", "0.999 usually, 0.9 for WGAN-GP.", 0.001),
-    "d_beta_1": ("float", "Discriminator Adam beta 1", "0.5 for DCGAN, 0 for WGAN-GP.", 0.1),
-    "d_beta_2": ("float", "Discriminator Adam beta 2", "0.999 usually, 0.9 for WGAN-GP.", 0.001),
-    "g_ema_decay": ("float", "Generator weight averaging (EMA decay)", "Samples come from a moving average of "
-                    "the generator's weights: 0 turns it off, 0.999 smooths long runs.", 0.001),
-    "sample_every": ("int", "Sample grid every (steps)", "How often the fixed-noise grid is saved.", 50),
-    "checkpoint_every": ("int", "Checkpoint every (steps)", "A checkpoint is also written whenever the run stops.",
-                         100),
-    "log_every": ("int", "Log metrics every (steps)", "Rows of the live charts.", 1),
-    "sample_grid": ("int", "Sample grid side", "The fixed-noise grid is this many samples wide.", 1),
-}
-CHOICES = {"architecture": config_module.ARCHITECTURES, "loss": config_module.LOSSES, "channels": (0, 1, 3)}
-# Enough digits that typical values show as they are (0.999, not 1.00).
-NUMBER_FORMATS = {"g_learning_rate": "%.1e", "d_learning_rate": "%.1e", "g_beta_1": "%.3f", "g_beta_2": "%.3f",
-                  "d_beta_1": "%.3f", "d_beta_2": "%.3f", "g_ema_decay": "%.4f"}
+# The shared fields the form shows, in three groups; labels, help and steps come from the settings themselves
+# (config.SHARED_SETTINGS and each variant's own). The allowed ranges live in validation only: a browser-side min /
+# max would clamp silently (the field turns red, Start does nothing), whereas the validation message says what is
+# allowed, at the field and next to Start.
 MAIN_FIELDS = ("architecture", "loss", "conditional", "width", "latent_dim")
 TRAINING_FIELDS = ("steps", "batch_size", "g_learning_rate", "d_learning_rate", "n_critic", "gp_weight")
 # The "More settings" fields, row by row.
@@ -84,19 +44,23 @@ MORE_FIELD_ROWS = (
     ("g_beta_1", "g_beta_2", "d_beta_1", "d_beta_2"),
     ("g_ema_decay",),
 )
+FORM_FIELDS = (*MAIN_FIELDS, *TRAINING_FIELDS, *(name for row in MORE_FIELD_ROWS for name in row))
 UPLOAD_TYPES = ["zip"] + [suffix.lstrip(".") for suffix in image_collection.IMAGE_SUFFIXES]
 PREVIEW_COUNT = image_collection.PREVIEW_IMAGES
 
 
 def apply_values(values: dict[str, Any]) -> None:
-    """Fill the form (and the dataset choice) from config values; fields not given get the RunConfig default.
+    """Fill the form (and the dataset and variant choices) from config values; fields not given get their default.
 
     All the values are kept as well, so that a field the form does not show keeps the value it was given.
     """
-    full = {**RunConfig().to_dict(), **values}
+    variant = variants.get(values.get("variant", variants.DEFAULT_VARIANT))
+    full = {**RunConfig(variant=variant.name).to_dict(), **values}
     st.session_state["train_values"] = full
-    for name in (*FIELDS, "dataset"):
+    for name in (*FORM_FIELDS, "dataset", "variant"):
         st.session_state[f"field_{name}"] = FIELD_TYPES[name](full[name])
+    for setting in variant.settings:
+        st.session_state[f"field_{setting.name}"] = setting.kind(full[setting.name])
     st.session_state["train_data_path"] = full["data_path"]
 
 
@@ -127,63 +91,88 @@ def preset_picker_ui() -> None:
 
 
 def dataset_picker_ui() -> str:
-    return st.selectbox("Dataset", config_module.DATASETS, key="field_dataset", format_func=DATASET_DESCRIPTIONS.get,
-                        persist_state="session", help="Built-in sets are read from this machine. The 2-D sets "
-                        "show what a GAN does most clearly.")
+    setting = SHARED_SETTINGS["dataset"]
+    return st.selectbox(setting.label, setting.choices, key="field_dataset", format_func=DATASET_DESCRIPTIONS.get,
+                        persist_state="session", help=setting.help)
 
 
-def field_ui(name: str) -> st.delta_generator.DeltaGenerator:
+def variant_picker_ui() -> Variant:
+    """The kind of GAN, with what it is; its own settings then appear in the form."""
+    name = st.selectbox(SHARED_SETTINGS["variant"].label, variants.names(), key="field_variant",
+                        format_func=lambda name: variants.get(name).title, persist_state="session",
+                        help=SHARED_SETTINGS["variant"].help)
+    variant = variants.get(name)
+    st.caption(variant.summary)
+    return variant
+
+
+def field_ui(setting: Setting) -> st.delta_generator.DeltaGenerator:
     """One form field; returns the placeholder under it where a validation message goes."""
-    kind, label, help_text, step = FIELDS[name]
-    key = f"field_{name}"
-    if kind == "choice":
-        st.selectbox(label, CHOICES[name], key=key, help=help_text, persist_state="session")
-    elif kind == "bool":
-        st.checkbox(label, key=key, help=help_text, persist_state="session")
-    elif kind == "text":
-        st.text_input(label, key=key, help=help_text, persist_state="session")
+    key = f"field_{setting.name}"
+    if key not in st.session_state:
+        # A variant chosen after the form was filled: its own settings start at their defaults.
+        st.session_state[key] = setting.default
+    common = dict(key=key, help=setting.help, persist_state="session")
+    if setting.widget == "choice":
+        st.selectbox(setting.label, setting.choices, **common)
+    elif setting.widget == "bool":
+        st.checkbox(setting.label, **common)
+    elif setting.widget == "text":
+        st.text_input(setting.label, **common)
     else:
-        st.number_input(label, step=step, key=key, help=help_text, format=NUMBER_FORMATS.get(name),
-                        persist_state="session")
+        st.number_input(setting.label, step=setting.step, format=setting.number_format, **common)
     return st.empty()
 
 
-def form_fields_ui() -> dict[str, st.delta_generator.DeltaGenerator]:
-    """All of the form's fields in three groups; returns field name -> placeholder for its message."""
+def form_fields_ui(variant: Variant) -> dict[str, st.delta_generator.DeltaGenerator]:
+    """The form's fields for `variant`, in groups; returns field name -> placeholder for its message.
+
+    Shared fields the variant does not use are left out; its own settings get a group of their own.
+    """
+    def shown(names: tuple[str, ...]) -> list[Setting]:
+        return [SHARED_SETTINGS[name] for name in names if name not in variant.unused_fields]
+
     placeholders = {}
     networks, training = st.columns(2)
     with networks:
         st.subheader("Networks")
-        placeholders.update({name: field_ui(name) for name in MAIN_FIELDS})
+        placeholders.update({setting.name: field_ui(setting) for setting in shown(MAIN_FIELDS)})
     with training:
         st.subheader("Training")
-        placeholders.update({name: field_ui(name) for name in TRAINING_FIELDS})
+        placeholders.update({setting.name: field_ui(setting) for setting in shown(TRAINING_FIELDS)})
+    if variant.settings:
+        st.subheader(f"{variant.title} settings")
+        for row_start in range(0, len(variant.settings), 3):
+            row = variant.settings[row_start : row_start + 3]
+            for column, setting in zip(st.columns(3), row):
+                with column:
+                    placeholders[setting.name] = field_ui(setting)
     with st.expander("More settings: name, image size, seed, Adam betas, logging"):
         for row in MORE_FIELD_ROWS:
-            for column, name in zip(st.columns(len(row)), row):
+            row_settings = shown(row)
+            for column, setting in zip(st.columns(len(row)), row_settings):
                 with column:
-                    placeholders[name] = field_ui(name)
+                    placeholders[setting.name] = field_ui(setting)
     return placeholders
 
 
 def form_values() -> dict[str, Any]:
-    """The form's current values as RunConfig fields.
+    """The form's current values as RunConfig fields: the shared ones and the chosen variant's own.
 
     The run's name follows its data: a preset's or past run's name is replaced by one describing the run once the
     data differs from theirs (a name the person typed is kept).
     """
     template = st.session_state.get("train_values", {})
-    values = dict(template)
-    values.update({name: st.session_state[f"field_{name}"] for name in (*FIELDS, "dataset")})
+    variant = variants.get(st.session_state["field_variant"])
+    own = [setting.name for setting in variant.settings]
+    # Another variant's settings, kept from a preset or past run, do not apply to this one.
+    values = {name: value for name, value in template.items() if name in FIELD_TYPES or name in own}
+    values.update({name: st.session_state[f"field_{name}"] for name in (*FORM_FIELDS, "dataset", "variant")})
+    values.update({name: st.session_state.get(f"field_{name}", setting.default)
+                   for name, setting in zip(own, variant.settings)})
     values["data_path"] = st.session_state.get("train_data_path", "") if values["dataset"] == "folder" else ""
     values["name"] = config_module.name_following_data(values, template)
     return values
-
-
-def field_at_fault(message: str) -> str:
-    """The config field a validation message is about: messages start with `field=value`."""
-    match = re.match(r"(\w+)=", message)
-    return match.group(1) if match else ""
 
 
 @st.cache_data(max_entries=8, show_spinner="Reading your images…")

@@ -13,7 +13,7 @@ from gan_core.config import RunConfig
 def start_refusal(config: RunConfig | None, settings_error: str) -> str | None:
     """Why Start must not create a run for `config` (None when the settings did not validate), or None to go ahead."""
     if config is None:
-        # The browser does not clamp numbers (see train_form.FIELDS), so the person learns the allowed range here.
+        # The browser does not clamp numbers (see train_form), so the person learns the allowed range here.
         return f"The run was not started: {settings_error}"
     try:
         data.check_available(config)

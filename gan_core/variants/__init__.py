@@ -1,0 +1,31 @@
+"""The registry of GAN variants: adding one is its module, its tests and one line below."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from gan_core.variants import gan
+from gan_core.variants.base import Registry, Variant
+
+if TYPE_CHECKING:
+    from gan_core.config import RunConfig
+
+DEFAULT_VARIANT = "gan"
+
+REGISTRY = Registry()
+REGISTRY.add(gan.GAN())
+
+
+def names() -> tuple[str, ...]:
+    return tuple(REGISTRY.variants)
+
+
+def get(name: str) -> Variant:
+    """The variant called `name`; ValueError naming the registered ones otherwise."""
+    if name not in REGISTRY.variants:
+        raise ValueError(f"variant={name!r} is not allowed; variant must be one of {', '.join(REGISTRY.variants)}")
+    return REGISTRY.variants[name]
+
+
+def of(config: RunConfig) -> Variant:
+    return get(config.variant)

@@ -1,0 +1,154 @@
+"""The GANs of Goodfellow et al. (2014) and Radford et al. (2016): one generator, one discriminator, any loss.
+
+Unconditional or conditional (Mirza & Osindero 2014: the class label is fed to both players), with the
+non-saturating, minimax, WGAN-GP, least-squares or hinge loss, and n_critic discriminator updates per generator
+update. Its settings are the shared fields of RunConfig (architecture, loss, conditional, n_critic, gp_weight).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from gan_core.variants.base import Batch, Chart, Series, Training, Variant
+
+if TYPE_CHECKING:
+    import keras
+    import tensorflow as tf
+
+    from gan_core.config import RunConfig
+
+# Offsets that give every random draw within one step its own stateless seed (below Variant.SEED_STRIDE).
+GP_SEED_OFFSET = 120
+G_SEED_OFFSET = 255
+
+
+class GAN(Variant):
+    name = "gan"
+    title = "GAN"
+    summary = ("One generator against one discriminator, with the loss of your choice; tick Conditional to ask "
+               "for a class. The family of DCGAN, WGAN-GP, LSGAN and the conditional GAN.")
+
+    def uses_labels(self, config: RunConfig) -> bool:
+        return config.conditional
+
+    def images_per_step(self, config: RunConfig) -> int:
+        return config.batch_size * config.n_critic
+
+    def iterations_per_step(self, config: RunConfig) -> int:
+        return config.n_critic
+
+    def build_training(self, config: RunConfig, num_classes: int) -> Training:
+        return AdversarialTraining(config, num_classes)
+
+    def build_generator(self, config: RunConfig, num_classes: int) -> keras.Model:
+        from gan_core import models
+
+        return models.build_generator(config.data_shape, self.latent_size(config), config.architecture,
+                                      num_classes, config.width)
+
+    def build_discriminator(self, config: RunConfig, num_classes: int) -> keras.Model:
+        from gan_core import models
+
+        return models.build_discriminator(config.data_shape, config.architecture, num_classes, config.width,
+                                          batch_norm=config.loss != "wgan_gp")
+
+    def charts(self, config: RunConfig) -> list[Chart]:
+        return adversarial_charts(config)
+
+
+def adversarial_charts(config: RunConfig) -> list[Chart]:
+    """Losses, the discriminator's output on real and generated examples, and gradient norms."""
+    from gan_core import health
+
+    _, output_title = health.discriminator_output_view([], config.loss)
+    is_probability = output_title == "probability real"
+
+    def as_read(values: np.ndarray) -> np.ndarray:
+        return health.discriminator_output_view(values, config.loss)[0]
+
+    norms = (Series("D gradient", "d_grad_norm", smooth=False), Series("G gradient", "g_grad_norm", smooth=False))
+    if config.loss == "wgan_gp":
+        norms += (Series("gradient penalty", "gradient_penalty", smooth=False),)
+    caption = ("Discriminator output: the sigmoid of its mean logit; 1 means sure it is real, 0 sure it is generated."
+               if is_probability else
+               f"Discriminator output: its mean raw score; with the {config.loss} loss it is not a probability.")
+    return [
+        Chart("Losses", "loss", (Series("discriminator", "d_loss"), Series("generator", "g_loss"))),
+        Chart("Discriminator output", output_title,
+              (Series("on real", "d_real", transform=as_read), Series("on generated", "d_fake", transform=as_read)),
+              (0.0, 1.0) if is_probability else None, caption),
+        Chart("Gradient norms", "norm", norms),
+    ]
+
+
+class AdversarialTraining(Training):
+    """A generator and a discriminator trained against each other; subclasses add heads and loss terms."""
+
+    def __init__(self, config: RunConfig, num_classes: int, variant: Variant | None = None) -> None:
+        from gan_core import losses
+
+        super().__init__(config, num_classes)
+        variant = variant or GAN()
+        self.generator = variant.build_generator(config, num_classes)
+        self.discriminator = variant.build_discriminator(config, num_classes)
+        self.networks = {"generator": self.generator, "discriminator": self.discriminator}
+        self.g_optimizer = self.adam("g_optimizer", config.g_learning_rate, config.g_beta_1, config.g_beta_2,
+                                     self.generator.trainable_variables)
+        self.d_optimizer = self.adam("d_optimizer", config.d_learning_rate, config.d_beta_1, config.d_beta_2,
+                                     self.discriminator.trainable_variables)
+        self.d_loss_function, self.g_loss_function = losses.loss_functions(config.loss)
+
+    def generator_inputs(self, latent: tf.Tensor, labels: tf.Tensor):
+        return [latent, labels] if self.num_classes else latent
+
+    def discriminator_inputs(self, examples: tf.Tensor, labels: tf.Tensor):
+        return [examples, labels] if self.num_classes else examples
+
+    def step(self, batch: Batch, step: tf.Tensor) -> dict[str, tf.Tensor]:
+        """`n_critic` discriminator updates, then one generator update."""
+        import tensorflow as tf
+
+        from gan_core import losses
+
+        config, replicas = self.config, batch.replicas
+        for critic_iteration in range(config.n_critic):
+            real, labels = batch.real(critic_iteration), batch.labels(critic_iteration)
+            latent = batch.noise(critic_iteration, [config.batch_size, config.latent_dim])
+            with tf.GradientTape() as tape:
+                fake = self.generator(self.generator_inputs(latent, labels), training=True)
+                real_logits = self.discriminator(self.discriminator_inputs(real, labels), training=True)
+                fake_logits = self.discriminator(self.discriminator_inputs(fake, labels), training=True)
+                d_loss = self.d_loss_function(real_logits, fake_logits)
+                penalty = tf.constant(0.0)
+                if config.loss == "wgan_gp":
+                    weights = batch.noise(GP_SEED_OFFSET + critic_iteration, [config.batch_size], uniform=True)
+                    penalty = losses.gradient_penalty(
+                        lambda points: self.discriminator(self.discriminator_inputs(points, labels), training=True),
+                        real, fake, weights,
+                    )
+                d_total = (d_loss + config.gp_weight * penalty) / replicas
+            d_gradients = tape.gradient(d_total, self.discriminator.trainable_variables)
+            self.d_optimizer.apply_gradients(zip(d_gradients, self.discriminator.trainable_variables))
+
+        latent = batch.noise(G_SEED_OFFSET, [config.batch_size, config.latent_dim])
+        with tf.GradientTape() as tape:
+            fake = self.generator(self.generator_inputs(latent, labels), training=True)
+            g_fake_logits = self.discriminator(self.discriminator_inputs(fake, labels), training=True)
+            g_loss = self.g_loss_function(g_fake_logits)
+            g_total = g_loss / replicas
+        g_gradients = tape.gradient(g_total, self.generator.trainable_variables)
+        self.g_optimizer.apply_gradients(zip(g_gradients, self.generator.trainable_variables))
+
+        # Each value is this replica's share; the SUM over replicas gives the global mean (or, for gradient
+        # norms, the mean over replicas of each replica's batch gradient norm).
+        return {
+            "d_loss": d_loss / replicas,
+            "g_loss": g_loss / replicas,
+            "d_real": tf.reduce_mean(real_logits) / replicas,
+            "d_fake": tf.reduce_mean(fake_logits) / replicas,
+            "d_grad_norm": tf.linalg.global_norm(d_gradients),
+            "g_grad_norm": tf.linalg.global_norm(g_gradients),
+            "gradient_penalty": penalty / replicas,
+        }
