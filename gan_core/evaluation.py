@@ -28,7 +28,7 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from gan_core import checkpoints, data, features, metrics
+from gan_core import checkpoints, data, features, metrics, variants
 from gan_core.config import RunConfig
 from gan_core.runs import Run
 
@@ -87,6 +87,8 @@ def evaluate_run(
                             real_probabilities, generated_probabilities))
     with clock("memorisation"):
         results.update(_memorisation(training_features, real_features, generated_features))
+    with clock("variant_measures"):
+        results.update(variants.of(config).evaluate(run, step, sample_count, seed))
     results.update(clock.seconds)
     results["seconds"] = round(time.perf_counter() - started, 3)
     run.save_evaluation(step, extractor.feature_space, sample_count, results)

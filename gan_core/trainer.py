@@ -50,11 +50,10 @@ class Trainer:
         self.dataset = dataset if dataset is not None else data.load_dataset(self.config)
         uses_labels = self.variant.uses_labels(self.config)
         if uses_labels and self.dataset.num_classes < 2:
-            field = "conditional=true" if self.config.variant == variants.DEFAULT_VARIANT else \
-                f"variant={self.config.variant}"
             raise ValueError(
-                f"{field} needs a labelled dataset, but {self.config.dataset!r} has no labels here; "
-                "use sub-folders per class for your own images, or set conditional=false"
+                f"this {self.variant.title} run is fed class labels, but {self.config.dataset!r} has no labels here; "
+                "use sub-folders per class for your own images, or train without labels (conditional=false, or a "
+                "variant that needs none)"
             )
         self.num_classes = self.dataset.num_classes if uses_labels else 0
         write_dataset_summary(run, self.dataset)

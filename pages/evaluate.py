@@ -8,6 +8,7 @@ from views.evaluate_data import feature_space
 from views.evaluate_details import details_ui
 from views.evaluate_views import metrics_ui, no_feature_space_ui, sample_count_ui, training_ui
 from views.feature_preparation import feature_space_ready_ui
+from views.variant_views import variant_views_ui
 
 page_frame_ui("pages/evaluate.py")
 st.title("Evaluate")
@@ -37,3 +38,4 @@ else:
 st.header("Real against generated")
 if generator_ready_ui(run, step):
     details_ui(run, step, sample_count, extractor)
+    variant_views_ui(run, step, "evaluate")

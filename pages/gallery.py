@@ -5,6 +5,7 @@ import streamlit as st
 from gan_core import runs
 from views.common import checkpoint_picker_ui, generator_ready_ui, no_runs_ui, page_frame_ui, run_picker_ui, runs_dir
 from views.gallery_views import fresh_samples_ui, interpolation_ui, scatter_ui, timeline_ui
+from views.variant_views import variant_views_ui
 
 page_frame_ui("pages/gallery.py")
 st.title("Gallery")
@@ -28,3 +29,5 @@ fresh_samples_ui(run, step)
 
 st.header("Interpolation")
 interpolation_ui(run, step)
+
+variant_views_ui(run, step, "gallery", seed=st.session_state.get("gallery_seed", 0))

@@ -3,7 +3,6 @@ the 2-D measures and the messages for bad requests."""
 
 import json
 import math
-import time
 
 import pytest
 
@@ -80,9 +79,9 @@ def test_results_are_one_flat_json_object_with_every_measure(mnist_run):
 
 def test_each_checkpoint_is_evaluated_once_and_then_read_from_the_run_store(mnist_run):
     first = evaluation.evaluate_run(mnist_run, 1000, step=300)
-    started = time.perf_counter()
     again = evaluation.evaluate_run(mnist_run, 1000, step=300)
-    assert again == first and time.perf_counter() - started < 2
+    # A fresh computation would time itself afresh; the same "seconds" show the stored result was returned.
+    assert again == first
     stored = [row for row in mnist_run.evaluations("mnist classifier") if row["step"] == 300]
     assert [row["results"] for row in stored] == [first]
 
@@ -94,9 +93,8 @@ def test_reference_scores_are_cached_on_disk(tmp_path):
     [path] = (tmp_path / "reference").iterdir()
     assert path.name.startswith("mnist-mnist_classifier-500-")
     written = path.stat().st_mtime_ns
-    started = time.perf_counter()
     assert evaluation.reference_scores(config, 500, cache_dir=tmp_path) == first
-    assert time.perf_counter() - started < 5 and path.stat().st_mtime_ns == written
+    assert path.stat().st_mtime_ns == written, "the second call reads the file instead of measuring again"
     assert first["real_split"] == "test" and first["generated_split"] == "train"
     assert evaluation.reference_scores(config, 500, seed=1, cache_dir=tmp_path) != first
 

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
-from gan_core import images, jobs, runs
+from gan_core import images, jobs, runs, variants
 from gan_core.runs import Run
 from views.demo_views import demo_frame_ui, demo_mode
 
@@ -106,8 +106,11 @@ def run_picker_ui(all_runs: list[Run], label: str = "Run", key: str = "run") -> 
     st.query_params["run"] = chosen
     run = all_runs[run_ids.index(chosen)]
     config = run.config
-    st.caption(f"**{config.name or config.dataset}**: {config.dataset}, {config.architecture}, {config.loss}"
-               f"{', conditional' if config.conditional else ''}, {config.steps:,} steps")
+    variant = variants.of(config)
+    shown = [name for name in ("architecture", "loss") if name not in variant.unused_fields]
+    parts = [variant.title, config.dataset, *(str(getattr(config, name)) for name in shown)]
+    parts += ["conditional"] if config.conditional else []
+    st.caption(f"**{config.name or config.dataset}**: {', '.join(parts)}, {config.steps:,} steps")
     return run
 
 

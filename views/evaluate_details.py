@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from gan_core import data, features, metrics
+from gan_core import data, features, metrics, variants
 from gan_core.config import PROBABILITY_LOSSES
 from gan_core.runs import Run
 from views.charts import scatter_figure
@@ -74,7 +74,7 @@ def discriminator_ui(run: Run, step: int, count: int, extractor: features.Featur
 
     real, real_labels, _ = real_sample(run.config.to_json(), count)
     generated, generated_labels = generated_sample(run, step, count)
-    if not run.config.conditional:
+    if not variants.of(run.config).uses_labels(run.config):
         real_labels = generated_labels = None
     real_scores = discriminator_scores(str(run.path), step, real, real_labels)
     generated_scores = discriminator_scores(str(run.path), step, generated, generated_labels)

@@ -18,6 +18,7 @@ from gan_core.runs import Run
 from views.charts import Panel, panels_figure
 from views.common import EVALUATE_PAGE, duration_text
 from views.demo_views import demo_limits, demo_mode
+from views.variant_views import variant_measure_rows
 from views.evaluate_data import (DEFAULT_SAMPLE_COUNT, SEED, largest_sample_count, reference_scores,
                                      sample_count_options)
 
@@ -139,7 +140,7 @@ def metrics_ui(run: Run, step: int, sample_count: int, extractor: features.Featu
                 return None
         st.rerun()  # The page is drawn again from the store, as on any later visit.
     reference = reference_scores(run.config.to_json(), sample_count)
-    st.table(measure_rows(results, reference), hide_index=True)
+    st.table(measure_rows(results, reference) + variant_measure_rows(run, results), hide_index=True)
     st.caption(feature_space_text(results))
     return reference
 
@@ -161,7 +162,7 @@ def stored_metrics_ui(run: Run, step: int) -> None:
                                          evaluation.feature_kind(results))
         except ValueError:
             reference = None
-    st.table(measure_rows(results, reference), hide_index=True)
+    st.table(measure_rows(results, reference) + variant_measure_rows(run, results), hide_index=True)
     st.caption(f"Step {step:,}, as stored by the Evaluate page. " + feature_space_text(results))
     st.page_link(EVALUATE_PAGE, label="More measures and views on the Evaluate page", icon=":material/analytics:",
                  query_params={"run": run.run_id})

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from gan_core import health, runs
+from gan_core import health, runs, variants
 from gan_core.runs import METRIC_COLUMNS, Run
 from views.charts import line_figure
 from views.common import checkpoint_picker_ui, run_title
@@ -20,21 +20,35 @@ CURVE_NAMES = {
 }
 
 
+def curve_names(chosen: list[Run]) -> dict[str, str]:
+    """metric -> how it is named, for every curve the chosen runs' variants chart (the GAN's when none is chosen)."""
+    names = {}
+    for run in chosen:
+        for chart in variants.of(run.config).charts(run.config):
+            for series in chart.series:
+                names.setdefault(series.metric, CURVE_NAMES.get(series.metric, f"{chart.title}: {series.label}"))
+    if not names:
+        names = {metric: CURVE_NAMES[metric] for metric in METRIC_COLUMNS}
+    names["images_per_second"] = CURVE_NAMES["images_per_second"]
+    return names
+
+
 def overlay_ui(all_runs: list[Run]) -> None:
     """One metric of several runs on one chart."""
     by_id = {run.run_id: run for run in all_runs}
     chosen = st.multiselect("Runs to overlay", list(by_id), default=list(by_id)[:3], key="runs_overlay",
                             format_func=lambda run_id: run_title(by_id[run_id]))
+    names = curve_names([by_id[run_id] for run_id in chosen])
     metric_column, smoothing_column = st.columns(2)
-    metric = metric_column.selectbox("Curve", METRIC_COLUMNS, format_func=CURVE_NAMES.get, key="runs_metric")
+    metric = metric_column.selectbox("Curve", list(names), format_func=names.get, key="runs_metric")
     smoothing = smoothing_column.slider("Smoothing", 0.0, 0.99, 0.6, step=0.01, key="runs_smoothing")
     lines = {}
     for run_id in chosen:
         rows = by_id[run_id].metrics_since(-1)
-        values = [float("nan") if row[metric] is None else row[metric] for row in rows]
+        values = [float("nan") if row.get(metric) is None else row[metric] for row in rows]
         lines[run_title(by_id[run_id])] = ([row["step"] for row in rows],
                                            health.exponential_moving_average(values, smoothing))
-    st.plotly_chart(line_figure(lines, CURVE_NAMES[metric].capitalize(), CURVE_NAMES[metric]), key="runs_overlay_chart")
+    st.plotly_chart(line_figure(lines, names[metric].capitalize(), names[metric]), key="runs_overlay_chart")
 
 
 def export_ui(run: Run) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from gan_core.variants import gan
+from gan_core.settings import SettingError
 from gan_core.variants.base import Registry, Variant
 
 if TYPE_CHECKING:
@@ -23,7 +24,8 @@ def names() -> tuple[str, ...]:
 def get(name: str) -> Variant:
     """The variant called `name`; ValueError naming the registered ones otherwise."""
     if name not in REGISTRY.variants:
-        raise ValueError(f"variant={name!r} is not allowed; variant must be one of {', '.join(REGISTRY.variants)}")
+        raise SettingError("variant", f"variant={name!r} is not allowed; variant must be one of "
+                                      f"{', '.join(REGISTRY.variants)}")
     return REGISTRY.variants[name]
 
 

@@ -73,10 +73,15 @@ class View:
 
 @dataclass(frozen=True)
 class Measure:
-    """A measure a variant adds to `evaluate`'s results under a stable name, and what it means."""
+    """A measure a variant adds to `evaluate`'s results under a stable name, and what it means.
+
+    `label` is how the Evaluate page names it (the name itself by default); `better` is "higher", "lower" or "".
+    """
 
     name: str
     description: str
+    label: str = ""
+    better: str = ""
 
 
 class Batch:

@@ -1,0 +1,61 @@
+"""Every variant's preset, started from the Train form in a real browser: it trains, and its own views appear.
+
+Each preset is shortened to a few steps in the form (as a person would) so that the test stays quick; the Gallery
+and Evaluate pages must then show every view the variant declares, and Monitor its charts. Screenshots go to
+test-output/browser/variant-*.png.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from gan_core import variants
+from gan_core.config import PRESETS, preset
+from test_browser import assert_no_exception, choose, screenshot, wait_for_app, wait_for_text
+from test_browser import app_url, browser, page  # noqa: F401  (fixtures)
+from test_browser import pytestmark  # noqa: F401  (slow, browser, needs chromium)
+
+VARIANT_PRESETS = [name for name, values in PRESETS.items()
+                   if values.get("variant", variants.DEFAULT_VARIANT) != variants.DEFAULT_VARIANT]
+STEPS = 40
+
+
+def set_number(page, label: str, value: int) -> None:
+    field = page.get_by_label(label, exact=True)
+    field.fill(str(value))
+    field.press("Enter")
+    wait_for_app(page)
+
+
+@pytest.mark.parametrize("preset_name", VARIANT_PRESETS)
+def test_a_variant_preset_trains_from_the_form_and_shows_its_views(app_url, page, preset_name):
+    variant = variants.get(PRESETS[preset_name]["variant"])
+    page.goto(f"{app_url}/train")
+    wait_for_app(page)
+    choose(page, "Preset", preset_name)
+    wait_for_text(page, variant.title)
+    wait_for_text(page, f"{variant.title} settings" if variant.settings else variant.summary)
+    set_number(page, "Steps", STEPS)
+    page.get_by_text("per 1000 steps").wait_for()
+    assert_no_exception(page, f"train {preset_name}")
+    page.get_by_role("button", name=re.compile("Start training")).click()
+
+    page.wait_for_url(re.compile(r"/monitor\?run="), timeout=60_000)
+    run_id = re.search(r"run=([^&]+)", page.url).group(1)
+    page.get_by_text(f"reached step {STEPS}").wait_for(timeout=240_000)
+    for chart in variant.charts(preset(preset_name)):
+        wait_for_text(page, chart.title)
+    assert_no_exception(page, f"monitor {preset_name}")
+    screenshot(page, f"variant-{preset_name}-monitor")
+
+    for page_name in ("gallery", "evaluate"):
+        page.goto(f"{app_url}/{page_name}?run={run_id}")
+        wait_for_app(page)
+        for view in variant.views():
+            if view.page == page_name:
+                page.get_by_text(view.title, exact=True).first.wait_for(timeout=180_000)
+        page.locator('[data-testid="stImage"]').first.wait_for(timeout=180_000)
+        assert_no_exception(page, f"{page_name} {preset_name}")
+        screenshot(page, f"variant-{preset_name}-{page_name}")
