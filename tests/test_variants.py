@@ -159,3 +159,15 @@ def test_the_pages_show_a_registered_variants_form_fields_charts_and_views(tmp_p
     assert not app.exception
     assert "Mean sample" in texts(app)
     assert "the mean of 16 samples at step 3" in [caption for image in app.image for caption in image.captions]
+
+
+def test_the_metrics_table_lists_a_variants_measures_one_row_per_number(tmp_path, registered):
+    from views.variant_views import variant_measure_rows
+
+    run = create_run(quick(), tmp_path)
+    assert [row["Measure"] for row in variant_measure_rows(run, {"mean_pixel_gap": 3.5, "other": 1.0})] == \
+        ["Mean pixel gap"]
+    rows = variant_measure_rows(run, {"mean_pixel_gap": {"generated": 0.5, "real_plus_generated": 0.75, "n": None}})
+    assert [(row["Measure"], row["This checkpoint"]) for row in rows] == \
+        [("Mean pixel gap, generated", "0.5"), ("Mean pixel gap, real plus generated", "0.75")]
+    assert variant_measure_rows(run, {"mean_pixel_gap": [1.0, 2.0]}) == []

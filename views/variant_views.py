@@ -37,11 +37,19 @@ def variant_views_ui(run: Run, step: int, page: str, seed: int = 0) -> None:
 
 
 def variant_measure_rows(run: Run, results: dict[str, Any]) -> list[dict[str, str]]:
-    """Rows of the metrics table for the variant's own measures found in `results` (numbers only)."""
+    """Rows of the metrics table for the variant's own measures found in `results`.
+
+    A measure made of several numbers (the Classification Accuracy Score trained on generated, real, and both)
+    gets a row for each; lists (per-class values) are left to the variant's views.
+    """
     rows = []
     for measure in variants.of(run.config).measures:
         value = results.get(measure.name)
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            rows.append({"Measure": measure.label or measure.name, "This checkpoint": f"{value:.3g}",
-                         "Real vs real": "—", "Better": measure.better, "Meaning": measure.description})
+        parts = value.items() if isinstance(value, dict) else [("", value)]
+        for part, number in parts:
+            if isinstance(number, (int, float)) and not isinstance(number, bool):
+                name = measure.label or measure.name
+                rows.append({"Measure": f"{name}, {part.replace('_', ' ')}" if part else name,
+                             "This checkpoint": f"{number:.3g}", "Real vs real": "—", "Better": measure.better,
+                             "Meaning": measure.description})
     return rows
