@@ -4,6 +4,7 @@ import math
 import os
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -26,7 +27,7 @@ def tiny_config(**overrides):
     """8x8 digits with small networks: a few steps take about a second."""
     values = dict(variant="began", dataset="digits", width=8, latent_dim=8, began_bottleneck=8, batch_size=16,
                   max_examples=256, steps=6, log_every=2, sample_every=3, checkpoint_every=3, sample_grid=4,
-                  began_lambda_k=0.05)
+                  began_gamma=0.5)
     values.update(overrides)
     return RunConfig.from_dict(values)
 
@@ -72,7 +73,7 @@ def test_point_sets_are_refused_clearly():
 
 def test_settings_have_defaults_and_ranges():
     config = RunConfig(variant="began", dataset="mnist")
-    assert (config.began_gamma, config.began_lambda_k, config.began_bottleneck) == (0.5, 0.01, 64)
+    assert (config.began_gamma, config.began_lambda_k, config.began_bottleneck) == (1.0, 0.05, 64)
     with pytest.raises(SettingError, match="began_gamma"):
         RunConfig.from_dict(dict(variant="began", began_gamma=0))
     assert {"loss", "n_critic", "gp_weight", "conditional"} <= set(variants.get("began").unused_fields)
@@ -166,6 +167,39 @@ def test_evaluate_gives_m_global_from_held_out_and_generated_images(tiny_run):
     expected = began.convergence_measure(results["began_loss_real"], results["began_loss_fake"], 0.5)
     assert results["m_global"] == pytest.approx(expected) and results["m_global"] > 0
     assert variant.evaluate(tiny_run, 6, sample_count=40, seed=0) == results, "the same seed gives the same measure"
+
+
+MIRRORED_SCRIPT = textwrap.dedent(
+    """
+    import json, sys, tensorflow as tf
+    devices = tf.config.list_physical_devices("CPU")
+    tf.config.set_logical_device_configuration(devices[0], [tf.config.LogicalDeviceConfiguration()] * 2)
+    from gan_core.runs import create_run
+    from gan_core.trainer import Trainer
+    from test_variant_began import tiny_config
+    results = {}
+    for name, strategy in [("one", None), ("mirrored", tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"]))]:
+        run = create_run(tiny_config(steps=3, log_every=1, checkpoint_every=100, sample_every=100), sys.argv[1])
+        Trainer(run, strategy=strategy).train()
+        results[name] = run.metrics_since()
+    print(json.dumps(results))
+    """
+)
+
+
+@pytest.mark.slow
+def test_two_replicas_share_one_k_and_match_one_device(tmp_path):
+    """k_t must come from the losses of the whole batch, not of one replica's half."""
+    environment = {**os.environ, "PYTHONPATH": f"{PROJECT_ROOT}{os.pathsep}{PROJECT_ROOT / 'tests'}"}
+    output = subprocess.run([sys.executable, "-c", MIRRORED_SCRIPT, str(tmp_path)], capture_output=True, text=True,
+                            timeout=300, env=environment, cwd=PROJECT_ROOT)
+    assert output.returncode == 0, output.stderr[-3000:]
+    import json
+
+    results = json.loads(output.stdout.strip().splitlines()[-1])
+    for one, mirrored in zip(results["one"], results["mirrored"], strict=True):
+        for name in METRICS:
+            assert mirrored[name] == pytest.approx(one[name], rel=1e-4, abs=1e-6), (name, one["step"])
 
 
 # ---- the preset --------------------------------------------------------------------------------------------------
