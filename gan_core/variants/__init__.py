@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from gan_core.variants import gan
 from gan_core.settings import SettingError
+from gan_core.variants import began, gan
 from gan_core.variants.base import Registry, Variant
 
 if TYPE_CHECKING:
@@ -15,6 +15,7 @@ DEFAULT_VARIANT = "gan"
 
 REGISTRY = Registry()
 REGISTRY.add(gan.GAN())
+REGISTRY.add(began.BEGAN())
 
 
 def names() -> tuple[str, ...]:
