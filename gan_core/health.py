@@ -115,7 +115,7 @@ def sample_spread(samples: np.ndarray) -> float:
 
 def diagnose(
     rows: Sequence[dict[str, Any]],
-    loss: str,
+    loss: str | None,
     state: str = "running",
     samples: np.ndarray | None = None,
     samples_step: int = 0,
@@ -129,12 +129,18 @@ def diagnose(
     fully covered by logged rows, and samples are judged only from step `window_steps` on, because an untrained
     generator's outputs are all alike (a DCGAN's first grid has a spread of about 3) and a run that has only
     just started must not be flagged.
+
+    `loss` None means the run's variant has no adversarial loss these patterns describe (a VAE, BEGAN's
+    autoencoder); then only divergence and identical samples are looked for, in whichever losses it logs.
     """
-    if loss not in LOSSES:
+    if loss is not None and loss not in LOSSES:
         raise ValueError(f"loss={loss!r} is not allowed; use one of {', '.join(LOSSES)}")
     findings = []
     steps, d_loss, g_loss, d_fake = (_column(rows, name) for name in ("step", "d_loss", "g_loss", "d_fake"))
-    finite = np.isfinite(d_loss) & np.isfinite(g_loss)
+    # A loss the variant never logs is all NaN (NULL in the store); it says nothing about divergence.
+    logged = [values for values in (d_loss, g_loss) if np.isfinite(values).any()]
+    finite = np.logical_and.reduce([np.isfinite(values) for values in logged], axis=0) if logged \
+        else np.ones(len(steps), bool)
     if not finite.all() or state == "diverged":
         where = f" at step {int(steps[~finite][0])}" if not finite.all() else ""
         findings.append(Finding("non_finite", f"The losses became NaN or infinite{where}: training diverged. "

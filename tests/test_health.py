@@ -92,6 +92,18 @@ def test_diagnose_flags_a_failing_generator_for_cross_entropy_losses():
     assert health.diagnose(recovering, "minimax") == []
 
 
+def test_diagnose_without_an_adversarial_loss_looks_only_at_the_losses_logged():
+    # A VAE logs neither d_loss nor g_loss: those columns read as NaN and must not count as a divergence.
+    vae_rows = [{"step": 10 * index, "wall_time": 1000.0 + index, "loss": 50.0 - index} for index in range(1, 41)]
+    assert health.diagnose(vae_rows, None) == []
+    assert [finding.kind for finding in health.diagnose(vae_rows, None, state="diverged")] == ["non_finite"]
+    # BEGAN's discriminator loss sits near zero by design: without a loss setting it is not "winning".
+    began_rows = rows_from([0.01] * 40, np.linspace(0.3, 0.1, 40))
+    assert health.diagnose(began_rows, None) == []
+    assert [finding.kind for finding in health.diagnose(rows_from([0.1, math.nan], [0.1, 0.1]), None)] == \
+        ["non_finite"]
+
+
 def test_diagnose_flags_nearly_identical_samples_once_training_is_under_way():
     digits = data.load_builtin("digits").examples[:64]
     collapsed = np.repeat(digits[:1], 64, axis=0)

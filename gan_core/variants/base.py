@@ -165,6 +165,10 @@ class Variant:
         """Whether the generator is fed class labels (then runs need a labelled dataset)."""
         return False
 
+    def adversarial_loss(self, config: "RunConfig") -> str | None:
+        """The `loss` setting the run trains with, or None when the variant does not use it (a VAE, BEGAN)."""
+        return None if "loss" in self.unused_fields else config.loss
+
     def images_per_step(self, config: "RunConfig") -> int:
         """Real examples seen per step, the unit of the logged images_per_second."""
         return config.batch_size
