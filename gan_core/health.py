@@ -134,14 +134,18 @@ def diagnose(
         raise ValueError(f"loss={loss!r} is not allowed; use one of {', '.join(LOSSES)}")
     findings = []
     steps, d_loss, g_loss, d_fake = (_column(rows, name) for name in ("step", "d_loss", "g_loss", "d_fake"))
-    finite = np.isfinite(d_loss) & np.isfinite(g_loss)
+    # A variant without a discriminator (a VAE) logs no d_loss or g_loss at all: absent columns are not NaN losses.
+    logged = [column for column in (d_loss, g_loss) if len(column) and not np.isnan(column).all()]
+    finite = np.logical_and.reduce([np.isfinite(column) for column in logged]) if logged \
+        else np.ones(len(steps), dtype=bool)
     if not finite.all() or state == "diverged":
         where = f" at step {int(steps[~finite][0])}" if not finite.all() else ""
         findings.append(Finding("non_finite", f"The losses became NaN or infinite{where}: training diverged. "
                                 "Resume from an earlier checkpoint with lower learning rates, or try another loss."))
     # The long patterns need logged rows reaching back over the whole window, all of them finite.
     window = steps > steps[-1] - window_steps if len(steps) else np.zeros(0, bool)
-    if len(steps) and steps[-1] - steps[0] >= window_steps and window.sum() >= MIN_WINDOW_ROWS and finite[window].all():
+    if logged and len(steps) and steps[-1] - steps[0] >= window_steps and window.sum() >= MIN_WINDOW_ROWS \
+            and finite[window].all():
         if loss in D_LOSS_NEAR_ZERO and np.all(d_loss[window] < D_LOSS_NEAR_ZERO[loss]):
             findings.append(Finding("discriminator_wins", f"The discriminator loss has stayed below "
                                     f"{D_LOSS_NEAR_ZERO[loss]} for the last {window_steps} steps: it tells real from "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from gan_core.variants import gan
+from gan_core.variants import gan, vae, vaegan
 from gan_core.variants.base import Registry, Variant
 
 if TYPE_CHECKING:
@@ -14,6 +14,8 @@ DEFAULT_VARIANT = "gan"
 
 REGISTRY = Registry()
 REGISTRY.add(gan.GAN())
+REGISTRY.add(vae.VAE())
+REGISTRY.add(vaegan.VAEGAN())
 
 
 def names() -> tuple[str, ...]:
