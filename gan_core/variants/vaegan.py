@@ -20,8 +20,10 @@ norm, so that D_l(x~) depends on x~ alone: with batch norm a reconstruction's fe
 of its batch, and L_llike would no longer compare an image with its own reconstruction.
 
 gamma weighs the decoder's reconstruction against fooling D. The paper's code used 1e-5 to 5e-5 on 64x64 faces
-with its own feature scaling; here L_llike is summed over the features (thousands of them), and the preset's
-value was chosen by measuring the Frechet distance of prior samples on Fashion-MNIST.
+with its own feature scaling. Here L_llike is summed over D's features and stays about 13 to 25 per image on
+Fashion-MNIST, against an adversarial loss of 2 to 4, and gamma was chosen by the Frechet distance of prior
+samples in the project's classifier space (2,000 samples, width 32): at 1,000 / 3,000 steps gamma 0.01 gave
+66.9 / -, gamma 1 gave 62.8 / 37.9 and gamma 5 gave 82.4 / 50.4. The plain VAE preset scored 77.6 / 66.4.
 """
 
 from __future__ import annotations
@@ -95,7 +97,7 @@ class VAEGAN(vae.VAE):
     settings = (
         Setting("vaegan_gamma", float, "Reconstruction weight for the decoder (gamma)", "How much the decoder "
                 "weighs reconstructing in the discriminator's features against fooling it. Larger: closer "
-                "reconstructions, blurrier samples.", default=0.01, minimum=0.0, maximum=100.0, step=0.001,
+                "reconstructions, blurrier samples.", default=1.0, minimum=0.0, maximum=100.0, step=0.001,
                 number_format="%.4f"),
         Setting("vaegan_kl_weight", float, "KL weight for the encoder", "Weight of the KL term in the "
                 "encoder's loss: more keeps codes nearer the prior the samples are drawn from.", default=1.0,
@@ -105,9 +107,11 @@ class VAEGAN(vae.VAE):
     unused_fields = vae.VAE_UNUSED_FIELDS
     measures = vae.VAE.measures
     progress_metrics = ("d_loss", "g_loss", "llike", "kl")
+    # Width 32: a step runs the encoder, the decoder on two batches and D on three, so at the VAE's width 64 it
+    # took five times as long as a VAE step; at 32 it takes about 1.6 times as long (measured side by side).
     presets = {
         "fashion-vaegan": dict(name="Fashion-MNIST VAE-GAN", dataset="fashion_mnist", variant="vaegan",
-                               latent_dim=32, steps=3000, sample_every=250),
+                               width=32, latent_dim=32, steps=3000, sample_every=250),
     }
 
     def build_discriminator(self, config: RunConfig, num_classes: int) -> keras.Model:
