@@ -12,7 +12,7 @@ import os
 import sys
 from pathlib import Path
 
-from gan_core import config as config_module
+from gan_core import config as config_module, variants
 from gan_core.runs import DEFAULT_RUNS_DIR, list_runs, open_run
 
 USAGE_ERROR = 2
@@ -154,13 +154,13 @@ def build_config(options: argparse.Namespace) -> config_module.RunConfig:
     return config_module.preset(options.preset, **overrides)
 
 
-def print_progress(total_steps: int):
+def print_progress(total_steps: int, run_config: config_module.RunConfig):
+    """A callback printing each logged row: its step, the variant's progress metrics and the images per second."""
+    metric_names = variants.of(run_config).progress_metrics
+
     def report(row: dict[str, float]) -> None:
-        print(
-            f"step {int(row['step'])}/{total_steps}  d_loss {row['d_loss']:.4f}  g_loss {row['g_loss']:.4f}  "
-            f"{row['images_per_second']:.0f} images/s",
-            flush=True,
-        )
+        metrics = "".join(f"  {name} {row[name]:.4f}" for name in metric_names if name in row)
+        print(f"step {int(row['step'])}/{total_steps}{metrics}  {row['images_per_second']:.0f} images/s", flush=True)
 
     return report
 
@@ -178,7 +178,7 @@ def command_train(options: argparse.Namespace) -> int:
     write_status(run.path, "queued", "loading data and building the networks", pid=os.getpid())
     print(f"training {run.run_id}: {run_config.dataset}, {run_config.architecture}, {run_config.loss}", flush=True)
     state = trainer.train_run(
-        run, max_seconds=options.max_seconds, dataset=dataset, on_log=print_progress(run_config.steps)
+        run, max_seconds=options.max_seconds, dataset=dataset, on_log=print_progress(run_config.steps, run_config)
     )
     print(f"{state}: {run.status.message}", flush=True)
     print(run.path)
@@ -213,7 +213,7 @@ def command_resume(options: argparse.Namespace) -> int:
                          target_step=target)
     from gan_core import trainer
 
-    state = trainer.train_run(run, target_step=target, max_seconds=options.max_seconds, on_log=print_progress(target))
+    state = trainer.train_run(run, target_step=target, max_seconds=options.max_seconds, on_log=print_progress(target, run.config))
     print(f"{state}: {run.status.message}", flush=True)
     print(run.path)
     return 0 if state in ("finished", "stopped") else 1

@@ -147,7 +147,8 @@ def diagnose(
                                 "Resume from an earlier checkpoint with lower learning rates, or try another loss."))
     # The long patterns need logged rows reaching back over the whole window, all of them finite.
     window = steps > steps[-1] - window_steps if len(steps) else np.zeros(0, bool)
-    if len(steps) and steps[-1] - steps[0] >= window_steps and window.sum() >= MIN_WINDOW_ROWS and finite[window].all():
+    if logged and len(steps) and steps[-1] - steps[0] >= window_steps and window.sum() >= MIN_WINDOW_ROWS \
+            and finite[window].all():
         if loss in D_LOSS_NEAR_ZERO and np.all(d_loss[window] < D_LOSS_NEAR_ZERO[loss]):
             findings.append(Finding("discriminator_wins", f"The discriminator loss has stayed below "
                                     f"{D_LOSS_NEAR_ZERO[loss]} for the last {window_steps} steps: it tells real from "

@@ -57,15 +57,21 @@ def test_same_seed_gives_the_same_first_steps_and_another_seed_does_not(tmp_path
     assert histories[0] != histories[2]
 
 
-def test_resume_continues_exactly(tmp_path):
-    config = quick_config(steps=8, checkpoint_every=100, sample_every=100)
+def straight_and_resumed(config, tmp_path, stop_at=4):
+    """Two runs of `config`: one trained straight through, one stopped at `stop_at` and resumed to the end."""
     straight = create_run(config, tmp_path)
     Trainer(straight).train()
 
     interrupted = create_run(config, tmp_path)
-    assert Trainer(interrupted).train(target_step=4) == "finished"
-    assert interrupted.checkpoint_steps() == [4]
+    assert Trainer(interrupted).train(target_step=stop_at) == "finished"
+    assert interrupted.checkpoint_steps() == [stop_at]
     assert Trainer(interrupted).train() == "finished"
+    return straight, interrupted
+
+
+def test_resume_continues_exactly(tmp_path):
+    config = quick_config(steps=8, checkpoint_every=100, sample_every=100)
+    straight, interrupted = straight_and_resumed(config, tmp_path)
 
     straight_rows = straight.metrics_since()
     resumed_rows = interrupted.metrics_since()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from gan_core.settings import SettingError
-from gan_core.variants import began, gan
+from gan_core.variants import began, gan, vae, vaegan
 from gan_core.variants.base import Registry, Variant
 
 if TYPE_CHECKING:
@@ -16,6 +16,8 @@ DEFAULT_VARIANT = "gan"
 REGISTRY = Registry()
 REGISTRY.add(gan.GAN())
 REGISTRY.add(began.BEGAN())
+REGISTRY.add(vae.VAE())
+REGISTRY.add(vaegan.VAEGAN())
 
 
 def names() -> tuple[str, ...]:

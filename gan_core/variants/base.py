@@ -148,6 +148,8 @@ class Variant:
     unused_fields: ClassVar[tuple[str, ...]] = ()
     presets: ClassVar[dict[str, dict[str, Any]]] = {}
     measures: ClassVar[tuple[Measure, ...]] = ()
+    # The logged metrics the command line prints with each row, in this order (those a row has).
+    progress_metrics: ClassVar[tuple[str, ...]] = ("d_loss", "g_loss")
     # Seeds of noise draws within one step are step * SEED_STRIDE + offset; offsets stay below this.
     SEED_STRIDE: ClassVar[int] = 256
 
