@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from gan_core.variants import gan
+from gan_core.variants import acgan, infogan
 from gan_core.variants.base import Registry, Variant
 
 if TYPE_CHECKING:
@@ -14,6 +15,8 @@ DEFAULT_VARIANT = "gan"
 
 REGISTRY = Registry()
 REGISTRY.add(gan.GAN())
+REGISTRY.add(infogan.InfoGAN())
+REGISTRY.add(acgan.ACGAN())
 
 
 def names() -> tuple[str, ...]:
