@@ -8,22 +8,18 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
-from conftest import requires_dataset
 from gan_core import features, label_measures, sampling
-from gan_core.config import RunConfig, preset
+from gan_core.config import preset
 from gan_core.runs import create_run
 from gan_core.settings import SettingError
 from gan_core.trainer import Trainer
 from gan_core.variants import acgan, gan
-from test_cli import gan_core, last_line
-from test_variant_infogan import brightness_classifier
+import test_variant_infogan as infogan_tests
+from test_variant_infogan import assert_a_resumed_run_continues_exactly, brightness_classifier
 
 
 def tiny_config(**overrides):
-    values = dict(dataset="digits", variant="acgan", width=8, latent_dim=8, batch_size=16, steps=6, log_every=2,
-                  sample_every=3, checkpoint_every=3, max_examples=256, sample_grid=4)
-    values.update(overrides)
-    return RunConfig.from_dict(values)
+    return infogan_tests.tiny_config(**{"variant": "acgan", **overrides})
 
 
 # ---- the maths --------------------------------------------------------------------------------------------------
@@ -62,19 +58,12 @@ def test_an_unlabelled_dataset_is_refused_clearly(tmp_path, png_folder):
 
 @pytest.fixture(scope="module")
 def trained_run(tmp_path_factory):
-    run = create_run(tiny_config(), tmp_path_factory.mktemp("acgan"))
-    trainer = Trainer(run)
-    assert trainer.train() == "finished"
-    return run, trainer
+    return infogan_tests.train_tiny_run(tiny_config(), tmp_path_factory.mktemp("acgan"))
 
 
 def test_a_tiny_run_trains_with_class_heads_and_one_row_per_class(trained_run):
     run, trainer = trained_run
-    rows = run.metrics_since()
-    assert [row["step"] for row in rows] == [2, 4, 6]
-    for row in rows:
-        for name in ("d_loss", "g_loss", "d_class_loss_real", "d_class_loss_fake", "g_class_loss", "d_grad_norm"):
-            assert math.isfinite(row[name]), name
+    for row in infogan_tests.finite_rows(run, ("d_class_loss_real", "d_class_loss_fake", "g_class_loss")):
         assert 0 <= row["d_class_accuracy_real"] <= 1 and 0 <= row["d_class_accuracy_fake"] <= 1
     assert set(trainer.training.networks) == {"generator", "discriminator", "class_head"}
     assert len(trainer.training.discriminator.inputs) == 1, "the discriminator is not told the class"
@@ -94,17 +83,8 @@ def test_the_class_head_learns_real_labels(tmp_path):
 
 
 def test_a_resumed_run_continues_exactly(tmp_path):
-    config = tiny_config(steps=6, checkpoint_every=100, sample_every=100)
-    straight = create_run(config, tmp_path)
-    Trainer(straight).train()
-    interrupted = create_run(config, tmp_path)
-    Trainer(interrupted).train(target_step=4)
-    Trainer(interrupted).train()
-    for expected, actual in zip(straight.metrics_since(), interrupted.metrics_since()):
-        assert (actual["d_loss"], actual["g_class_loss"]) == (expected["d_loss"], expected["g_class_loss"])
-    latents, labels = sampling.latent_vectors(config, 6, seed=1), np.arange(6)
-    np.testing.assert_array_equal(sampling.generate(sampling.load_generator(straight), latents, labels),
-                                  sampling.generate(sampling.load_generator(interrupted), latents, labels))
+    assert_a_resumed_run_continues_exactly(tiny_config(checkpoint_every=100, sample_every=100), tmp_path,
+                                           "g_class_loss", labels=np.arange(6))
 
 
 # ---- measures ---------------------------------------------------------------------------------------------------
@@ -155,8 +135,4 @@ def test_conditional_gan_runs_get_the_requested_class_measures(tmp_path, monkeyp
 
 @pytest.mark.slow
 def test_the_cli_trains_the_preset(tmp_path):
-    requires_dataset("mnist")
-    result = gan_core("train", "--preset", "mnist-acgan", "--steps", "3", "--set", "max_examples=512",
-                      "--runs-dir", tmp_path)
-    assert result.returncode == 0, result.stderr[-2000:]
-    assert "step 3/3" in result.stdout and last_line(result).startswith(str(tmp_path))
+    infogan_tests.assert_the_cli_trains("mnist-acgan", tmp_path)

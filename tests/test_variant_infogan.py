@@ -94,22 +94,33 @@ def test_settings_are_checked():
 # ---- a tiny run -------------------------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def trained_run(tmp_path_factory):
-    run = create_run(tiny_config(), tmp_path_factory.mktemp("infogan"))
+def train_tiny_run(config, directory):
+    """(run, trainer) after training `config` to the end."""
+    run = create_run(config, directory)
     trainer = Trainer(run)
     assert trainer.train() == "finished"
     return run, trainer
 
 
-def test_a_tiny_run_trains_logs_its_information_and_checkpoints_q(trained_run):
-    run, trainer = trained_run
+def finite_rows(run, names):
+    """The run's logged rows (steps 2, 4, 6), checked to hold finite values of `names` and the GAN's own metrics."""
     rows = run.metrics_since()
     assert [row["step"] for row in rows] == [2, 4, 6]
     for row in rows:
-        for name in ("d_loss", "g_loss", "d_real", "d_fake", "d_grad_norm", "g_grad_norm", "info_categorical_loss",
-                     "info_continuous_loss", "q_categorical_accuracy"):
+        for name in ("d_loss", "g_loss", "d_real", "d_fake", "d_grad_norm", "g_grad_norm", *names):
             assert math.isfinite(row[name]), name
+    return rows
+
+
+@pytest.fixture(scope="module")
+def trained_run(tmp_path_factory):
+    return train_tiny_run(tiny_config(), tmp_path_factory.mktemp("infogan"))
+
+
+def test_a_tiny_run_trains_logs_its_information_and_checkpoints_q(trained_run):
+    run, trainer = trained_run
+    rows = finite_rows(run, ("info_categorical_loss", "info_continuous_loss", "q_categorical_accuracy"))
+    for row in rows:
         assert row["mi_categorical"] == pytest.approx(math.log(10) - row["info_categorical_loss"], abs=1e-5)
     assert set(trainer.training.networks) == {"generator", "discriminator", "q_head"}
     # Q's loss must reach the shared trunk: the discriminator's optimizer holds the trunk and the heads.
@@ -120,18 +131,24 @@ def test_a_tiny_run_trains_logs_its_information_and_checkpoints_q(trained_run):
     assert sampling.sample(run, 5).shape == (5, 8, 8, 1)
 
 
-def test_a_resumed_run_continues_exactly(tmp_path):
-    config = tiny_config(steps=6, checkpoint_every=100, sample_every=100)
-    straight = create_run(config, tmp_path)
+def assert_a_resumed_run_continues_exactly(config, directory, metric, labels=None):
+    """Training straight through and with a stop at step 4 give the same logged `metric` and the same generator."""
+    straight = create_run(config, directory)
     Trainer(straight).train()
-    interrupted = create_run(config, tmp_path)
+    interrupted = create_run(config, directory)
     Trainer(interrupted).train(target_step=4)
     Trainer(interrupted).train()
+    assert [row["step"] for row in interrupted.metrics_since()] == [row["step"] for row in straight.metrics_since()]
     for expected, actual in zip(straight.metrics_since(), interrupted.metrics_since()):
-        assert (actual["d_loss"], actual["mi_categorical"]) == (expected["d_loss"], expected["mi_categorical"])
+        assert (actual["d_loss"], actual[metric]) == (expected["d_loss"], expected[metric])
     latents = sampling.latent_vectors(config, 6, seed=1)
-    np.testing.assert_array_equal(sampling.generate(sampling.load_generator(straight), latents),
-                                  sampling.generate(sampling.load_generator(interrupted), latents))
+    np.testing.assert_array_equal(sampling.generate(sampling.load_generator(straight), latents, labels),
+                                  sampling.generate(sampling.load_generator(interrupted), latents, labels))
+
+
+def test_a_resumed_run_continues_exactly(tmp_path):
+    assert_a_resumed_run_continues_exactly(tiny_config(checkpoint_every=100, sample_every=100), tmp_path,
+                                           "mi_categorical")
 
 
 def test_the_q_network_learns_the_code_of_generated_images(tmp_path):
@@ -191,10 +208,15 @@ def test_evaluate_says_why_a_measure_cannot_be_computed(trained_run, monkeypatch
     assert results["unavailable_measures"]["categorical_code_purity"] == "no classifier for this dataset"
 
 
+def assert_the_cli_trains(preset_name, directory):
+    """`python -m gan_core train --preset <preset_name> --steps 3` trains on a slice of MNIST."""
+    requires_dataset("mnist")
+    result = gan_core("train", "--preset", preset_name, "--steps", "3", "--set", "max_examples=512",
+                      "--runs-dir", directory)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "step 3/3" in result.stdout and last_line(result).startswith(str(directory))
+
+
 @pytest.mark.slow
 def test_the_cli_trains_the_preset(tmp_path):
-    requires_dataset("mnist")
-    result = gan_core("train", "--preset", "mnist-infogan", "--steps", "3", "--set", "max_examples=512",
-                      "--runs-dir", tmp_path)
-    assert result.returncode == 0, result.stderr[-2000:]
-    assert "step 3/3" in result.stdout and last_line(result).startswith(str(tmp_path))
+    assert_the_cli_trains("mnist-infogan", tmp_path)

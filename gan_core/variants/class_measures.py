@@ -41,22 +41,31 @@ def conditional_measures(run: Run, step: int | None, sample_count: int, seed: in
     Measures that cannot be computed for the run's dataset (no project classifier, no held-out labels) are None,
     with the reason under "unavailable_measures".
     """
-    from gan_core import sampling
+    from gan_core import comparison, sampling
 
+    count = sampling.num_classes(run)
+    requested = comparison.cycled_labels(sample_count, count)
+    generated = sampling.sample(run, sample_count, seed=seed, step=step, labels=requested)
+    classifier_names = ("requested_class_accuracy",) + (("class_diversity_ratio",) if diversity else ())
+    groups = ((classifier_measures, classifier_names), (accuracy_scores, ("classification_accuracy_score",)))
+    return collect(groups, run, generated, requested, count, seed, diversity)
+
+
+def collect(groups, *arguments) -> dict[str, Any]:
+    """The results of each (compute, names) group called with `arguments`, in one dict.
+
+    A group that raises ValueError (no classifier, no labelled held-out data for the dataset) gives None for each
+    of its names, and its message under "unavailable_measures", so the rest is still reported.
+    """
     results: dict[str, Any] = {}
     unavailable: dict[str, str] = {}
-    count = sampling.num_classes(run)
-    requested = np.arange(sample_count) % count
-    generated = sampling.sample(run, sample_count, seed=seed, step=step, labels=requested)
-    measures = [(classifier_measures, REQUESTED_CLASS_MEASURES[:1] + (DIVERSITY_MEASURES if diversity else ())),
-                (accuracy_scores, REQUESTED_CLASS_MEASURES[1:])]
-    for compute, names in measures:
+    for compute, names in groups:
         try:
-            results.update(compute(run, generated, requested, count, seed, diversity))
-        except ValueError as error:  # no classifier, or no labelled held-out data, for this dataset
-            for measure in names:
-                results[measure.name] = None
-                unavailable[measure.name] = str(error)
+            results.update(compute(*arguments))
+        except ValueError as error:
+            for name in names:
+                results[name] = None
+                unavailable[name] = str(error)
     if unavailable:
         results["unavailable_measures"] = unavailable
     return results

@@ -229,18 +229,10 @@ class InfoGAN(Variant):
         )
 
     def evaluate(self, run: Run, step: int, sample_count: int, seed: int) -> dict[str, Any]:
-        results: dict[str, Any] = {"q_accuracy_paper": PAPER_Q_ACCURACY}
-        unavailable: dict[str, str] = {}
-        for measure in (categorical_code_measures, q_accuracy_measures):
-            try:
-                results.update(measure(run, step, sample_count, seed))
-            except ValueError as error:  # no classifier or no labelled held-out data for this dataset
-                for name in MEASURES_OF[measure.__name__]:
-                    results[name] = None
-                    unavailable[name] = str(error)
-        if unavailable:
-            results["unavailable_measures"] = unavailable
-        return results
+        groups = ((categorical_code_measures, ("categorical_code_purity", "categorical_code_matched_accuracy")),
+                  (q_accuracy_measures, ("q_accuracy",)))
+        return {"q_accuracy_paper": PAPER_Q_ACCURACY,
+                **class_measures.collect(groups, run, step, sample_count, seed)}
 
 
 def q_heads(config: RunConfig) -> dict[str, int]:
@@ -379,9 +371,3 @@ def q_accuracy_measures(run: Run, step: int, sample_count: int, seed: int) -> di
         for start in range(0, len(scaled), EVALUATION_BATCH)
     ])
     return {"q_accuracy": label_measures.matched_accuracy(predicted, labels, CATEGORIES, num_classes)}
-
-
-MEASURES_OF = {
-    "categorical_code_measures": ("categorical_code_purity", "categorical_code_matched_accuracy"),
-    "q_accuracy_measures": ("q_accuracy",),
-}
