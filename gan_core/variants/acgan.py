@@ -76,8 +76,10 @@ class ACGAN(Variant):
     unused_fields = ("conditional", "n_critic", "gp_weight")
     measures = class_measures.REQUESTED_CLASS_MEASURES + class_measures.DIVERSITY_MEASURES
     presets = {
-        "mnist-acgan": dict(name="MNIST ACGAN", dataset="mnist", variant="acgan", steps=2000, sample_every=200,
-                            checkpoint_every=500),
+        # Tuned by steps on this 2-core machine (seed 0, 2,000 samples): requested-class accuracy 0.90 at 2,000
+        # steps sampling the generator itself; with the weight average 0.93 at 2,000, 0.94 at 3,000, 0.97 at 4,000.
+        "mnist-acgan": dict(name="MNIST ACGAN", dataset="mnist", variant="acgan", g_ema_decay=0.999, steps=4000,
+                            sample_every=250, checkpoint_every=1000),
     }
 
     def check(self, config: RunConfig) -> None:
