@@ -142,8 +142,9 @@ class InfoGAN(Variant):
     )
     presets = {
         # Tuned by steps on this 2-core machine (seed 0, 2,000 samples): the categorical code's purity was 0.66 at
-        # 2,500 steps, 0.75 at 4,000 and 0.81 at 6,000 (Q on real test digits: 0.60). A 16-dimensional noise (the paper's 62 did no better over
-        # 2,400 steps) and the paper's rates (G 1e-3, D 2e-4); width 32 was cheaper but reached only 0.61 by 5,000.
+        # 2,500 steps, 0.75 at 4,000 and 0.81 at 6,000 (Q on real test digits: 0.60). A 16-dimensional noise (the
+        # paper's 62 did no better over 2,400 steps) and the paper's rates (G 1e-3, D 2e-4); width 32 was cheaper
+        # per step but reached only 0.61 by 5,000.
         "mnist-infogan": dict(
             name="MNIST InfoGAN", dataset="mnist", variant="infogan", latent_dim=16, g_learning_rate=1e-3,
             d_learning_rate=2e-4, steps=6000, sample_every=250, checkpoint_every=1000,
