@@ -227,3 +227,35 @@ def _dcgan_discriminator(
         filters *= 2
     hidden = layers.Flatten(name="d_flatten")(hidden)
     return layers.Dense(1, name="d_logits")(hidden)
+
+
+def build_discriminator_heads(
+    discriminator: keras.Model, heads: dict[str, int], hidden_units: int = 0, name: str = "heads"
+) -> tuple[keras.Model, keras.Model]:
+    """Extra outputs on a discriminator's trunk: (the heads alone, the discriminator with its heads).
+
+    The heads read the features the discriminator's real/fake logit is computed from (the input of its "d_logits"
+    layer), so they share every layer of its trunk: InfoGAN's Q network and ACGAN's class classifier are built
+    this way. `heads` maps each head's name to its number of raw (linear) outputs; with `hidden_units` the heads
+    first share one dense LeakyReLU layer of that size (InfoGAN's Q has 128).
+
+    The heads are a model of their own, checkpointed beside the unchanged discriminator, so every page that
+    loads a discriminator alone still reads the checkpoint. The combined model holds no weights of its own: it
+    maps the discriminator's inputs to {"logits": (batch, 1), <head>: (batch, units), ...}, and training through
+    it updates the discriminator's and the heads' weights.
+    """
+    if not heads:
+        raise ValueError("build_discriminator_heads needs at least one head")
+    _check_sizes(**{f"{head}_units": units for head, units in heads.items()})
+    trunk_features = discriminator.get_layer("d_logits").input
+    features = keras.Input(shape=tuple(trunk_features.shape[1:]), name=f"{name}_features")
+    hidden = features
+    if hidden_units:
+        _check_sizes(hidden_units=hidden_units)
+        hidden = layers.Dense(hidden_units, name=f"{name}_dense")(hidden)
+        hidden = layers.LeakyReLU(LEAKY_RELU_SLOPE, name=f"{name}_dense_relu")(hidden)
+    outputs = {head: layers.Dense(units, name=head)(hidden) for head, units in heads.items()}
+    head_model = keras.Model(features, outputs, name=name)
+    combined = keras.Model(discriminator.input, {"logits": discriminator.output, **head_model(trunk_features)},
+                           name=f"discriminator_with_{name}")
+    return head_model, combined

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from gan_core.settings import SettingError
-from gan_core.variants import began, gan, vae, vaegan
+from gan_core.variants import acgan, began, gan, infogan, vae, vaegan
 from gan_core.variants.base import Registry, Variant
 
 if TYPE_CHECKING:
@@ -15,6 +15,8 @@ DEFAULT_VARIANT = "gan"
 
 REGISTRY = Registry()
 REGISTRY.add(gan.GAN())
+REGISTRY.add(infogan.InfoGAN())
+REGISTRY.add(acgan.ACGAN())
 REGISTRY.add(began.BEGAN())
 REGISTRY.add(vae.VAE())
 REGISTRY.add(vaegan.VAEGAN())

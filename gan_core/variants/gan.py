@@ -7,10 +7,11 @@ update. Its settings are the shared fields of RunConfig (architecture, loss, con
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from gan_core.variants import class_measures
 from gan_core.variants.base import Batch, Chart, Series, Training, Variant
 
 if TYPE_CHECKING:
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
     import tensorflow as tf
 
     from gan_core.config import RunConfig
+    from gan_core.runs import Run
 
 # Offsets that give every random draw within one step its own stateless seed (below Variant.SEED_STRIDE).
 GP_SEED_OFFSET = 120
@@ -29,6 +31,9 @@ class GAN(Variant):
     title = "GAN"
     summary = ("One generator against one discriminator, with the loss of your choice; tick Conditional to ask "
                "for a class. The family of DCGAN, WGAN-GP, LSGAN and the conditional GAN.")
+
+    # Measured for conditional runs only.
+    measures = class_measures.REQUESTED_CLASS_MEASURES
 
     def uses_labels(self, config: RunConfig) -> bool:
         return config.conditional
@@ -56,6 +61,11 @@ class GAN(Variant):
 
     def charts(self, config: RunConfig) -> list[Chart]:
         return adversarial_charts(config)
+
+    def evaluate(self, run: Run, step: int, sample_count: int, seed: int) -> dict[str, Any]:
+        if not run.config.conditional:
+            return {}
+        return class_measures.conditional_measures(run, step, sample_count, seed)
 
 
 def adversarial_charts(config: RunConfig) -> list[Chart]:
@@ -151,4 +161,46 @@ class AdversarialTraining(Training):
             "d_grad_norm": tf.linalg.global_norm(d_gradients),
             "g_grad_norm": tf.linalg.global_norm(g_gradients),
             "gradient_penalty": penalty / replicas,
+        }
+
+
+class HeadedAdversarialTraining(AdversarialTraining):
+    """An AdversarialTraining whose discriminator carries extra heads on its trunk (InfoGAN's Q, ACGAN's classes).
+
+    The heads are checkpointed as `heads_name`, beside the unchanged discriminator. They learn with the
+    discriminator, and their losses reach the shared trunk, so one optimizer ("d_optimizer") holds both.
+    """
+
+    def __init__(self, config: RunConfig, num_classes: int, variant: Variant, heads_name: str,
+                 heads: dict[str, int], hidden_units: int = 0) -> None:
+        from gan_core import models
+
+        super().__init__(config, num_classes, variant)
+        self.heads, self.discriminator_with_heads = models.build_discriminator_heads(
+            self.discriminator, heads, hidden_units, heads_name)
+        self.networks[heads_name] = self.heads
+        self.d_variables = self.discriminator.trainable_variables + self.heads.trainable_variables
+        # Replaces the optimizer the parent built over the discriminator alone.
+        self.d_optimizer = self.adam("d_optimizer", config.d_learning_rate, config.d_beta_1, config.d_beta_2,
+                                     self.d_variables)
+
+    def minimise(self, tape: tf.GradientTape, total: tf.Tensor, variables: list,
+                 optimizer: keras.optimizers.Optimizer) -> tf.Tensor:
+        """One update of `variables` on `total`; returns the gradient's global norm, for the charts."""
+        import tensorflow as tf
+
+        gradients = tape.gradient(total, variables)
+        optimizer.apply_gradients(zip(gradients, variables))
+        return tf.linalg.global_norm(gradients)
+
+    def adversarial_metrics(self, d_loss: tf.Tensor, g_loss: tf.Tensor, real_logits: tf.Tensor,
+                            fake_logits: tf.Tensor, replicas: int) -> dict[str, tf.Tensor]:
+        """The adversarial part of the step as the GAN logs it, each value this replica's share."""
+        import tensorflow as tf
+
+        return {
+            "d_loss": d_loss / replicas,
+            "g_loss": g_loss / replicas,
+            "d_real": tf.reduce_mean(real_logits) / replicas,
+            "d_fake": tf.reduce_mean(fake_logits) / replicas,
         }

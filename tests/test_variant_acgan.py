@@ -1,0 +1,138 @@
+"""ACGAN: the class-loss maths on hand values, a tiny labelled run that trains, resumes exactly and samples one
+row per class, and the class measures it shares with conditional GAN runs."""
+
+import math
+
+import numpy as np
+import pytest
+import tensorflow as tf
+from PIL import Image
+
+from gan_core import features, label_measures, sampling
+from gan_core.config import preset
+from gan_core.runs import create_run
+from gan_core.settings import SettingError
+from gan_core.trainer import Trainer
+from gan_core.variants import acgan, gan
+import test_variant_infogan as infogan_tests
+from test_variant_infogan import assert_a_resumed_run_continues_exactly, brightness_classifier
+
+
+def tiny_config(**overrides):
+    return infogan_tests.tiny_config(**{"variant": "acgan", **overrides})
+
+
+# ---- the maths --------------------------------------------------------------------------------------------------
+
+
+def test_the_class_loss_reads_logits_once():
+    logits = tf.constant([[2.0, 0.0], [0.0, 0.0]])
+    labels = tf.constant([0, 1])
+    expected = (math.log(1 + math.exp(-2)) + math.log(2)) / 2
+    # A softmax applied before this loss would give about 0.50 instead.
+    assert float(acgan.class_loss(logits, labels)) == pytest.approx(expected, rel=1e-6)
+    assert float(acgan.class_accuracy(tf.constant([[2.0, 0.0], [3.0, 1.0]]), labels)) == 0.5
+
+
+def test_both_players_add_the_weighted_class_loss():
+    assert float(acgan.acgan_discriminator_loss(1.0, 2.0, 3.0, 0.5)) == pytest.approx(3.5)
+    assert float(acgan.acgan_generator_loss(1.0, 3.0, 2.0)) == pytest.approx(7.0)
+
+
+def test_settings_are_checked():
+    with pytest.raises(SettingError, match="acgan_class_weight"):
+        tiny_config(acgan_class_weight=-0.5)
+    with pytest.raises(SettingError, match="labelled image dataset"):
+        tiny_config(dataset="ring", architecture="mlp")
+    assert preset("mnist-acgan").acgan_class_weight == 1.0
+
+
+def test_an_unlabelled_dataset_is_refused_clearly(tmp_path, png_folder):
+    run = create_run(tiny_config(dataset="folder", data_path=str(png_folder), max_examples=0), tmp_path)
+    with pytest.raises(ValueError, match="variant=acgan needs a labelled dataset"):
+        Trainer(run)
+
+
+# ---- a tiny run -------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def trained_run(tmp_path_factory):
+    return infogan_tests.train_tiny_run(tiny_config(), tmp_path_factory.mktemp("acgan"))
+
+
+def test_a_tiny_run_trains_with_class_heads_and_one_row_per_class(trained_run):
+    run, trainer = trained_run
+    for row in infogan_tests.finite_rows(run, ("d_class_loss_real", "d_class_loss_fake", "g_class_loss")):
+        assert 0 <= row["d_class_accuracy_real"] <= 1 and 0 <= row["d_class_accuracy_fake"] <= 1
+    assert set(trainer.training.networks) == {"generator", "discriminator", "class_head"}
+    assert len(trainer.training.discriminator.inputs) == 1, "the discriminator is not told the class"
+    grid = np.asarray(Image.open(run.sample_path(6)))
+    assert grid.shape[0] > grid.shape[1], "10 class rows by 4 columns"
+    samples = sampling.sample(run, 12, labels=np.full(12, 3))
+    assert samples.shape == (12, 8, 8, 1) and samples.dtype == np.uint8
+
+
+def test_the_class_head_learns_real_labels(tmp_path):
+    run = create_run(tiny_config(steps=60, log_every=10, checkpoint_every=60, sample_every=60, width=16,
+                                 g_learning_rate=1e-3, d_learning_rate=1e-3), tmp_path)
+    Trainer(run).train()
+    rows = run.metrics_since()
+    assert rows[-1]["d_class_loss_real"] < rows[0]["d_class_loss_real"] - 0.3
+    assert rows[-1]["d_class_accuracy_real"] > 0.3
+
+
+def test_a_resumed_run_continues_exactly(tmp_path):
+    assert_a_resumed_run_continues_exactly(tiny_config(checkpoint_every=100, sample_every=100), tmp_path,
+                                           "g_class_loss", labels=np.arange(6))
+
+
+# ---- measures ---------------------------------------------------------------------------------------------------
+
+
+def fake_scores(*arguments, **keywords):
+    return {"generated": 0.5, "real": 0.9, "real_plus_generated": 0.8, "train_count": len(arguments[0])}
+
+
+def test_evaluate_gives_requested_class_accuracy_diversity_and_cas(trained_run, monkeypatch):
+    run, _ = trained_run
+    monkeypatch.setattr(features, "classifier_extractor", lambda dataset_name: brightness_classifier())
+    monkeypatch.setattr(label_measures, "classification_accuracy_scores", fake_scores)
+    results = acgan.ACGAN().evaluate(run, 6, 100, 0)
+    assert 0 <= results["requested_class_accuracy"] <= 1
+    assert len(results["requested_class_accuracy_per_class"]) == 10
+    assert results["class_diversity_ratio"] > 0 and len(results["class_diversity_ratio_per_class"]) == 10
+    assert (results["classification_accuracy_score"], results["classification_accuracy_score_real"]) == (0.5, 0.9)
+    assert results["classification_accuracy_score_train_count"] == 100
+    assert {measure.name for measure in acgan.ACGAN.measures} <= set(results)
+
+
+def test_requested_class_accuracy_counts_the_classes_asked_for(trained_run, monkeypatch):
+    run, _ = trained_run
+    # A classifier that always answers 3 is right exactly on the samples asked to be 3.
+    monkeypatch.setattr(features, "classifier_extractor", lambda dataset_name: features.FeatureExtractor(
+        "test", "test", "FD", "test", lambda samples: (np.zeros((len(samples), 1)), np.eye(10)[[3] * len(samples)]),
+        tuple(map(str, range(10)))))
+    monkeypatch.setattr(label_measures, "classification_accuracy_scores", fake_scores)
+    results = acgan.ACGAN().evaluate(run, 6, 100, 0)
+    assert results["requested_class_accuracy"] == pytest.approx(0.1)
+    assert results["requested_class_accuracy_per_class"][3] == 1.0 and results["requested_class_accuracy_per_class"][0] == 0
+
+
+def test_conditional_gan_runs_get_the_requested_class_measures(tmp_path, monkeypatch):
+    monkeypatch.setattr(features, "classifier_extractor", lambda dataset_name: brightness_classifier())
+    monkeypatch.setattr(label_measures, "classification_accuracy_scores", fake_scores)
+    config = preset("digits-mlp", conditional=True, steps=2, log_every=1, max_examples=256, width=16)
+    run = create_run(config, tmp_path)
+    Trainer(run).train()
+    results = gan.GAN().evaluate(run, 2, 50, 0)
+    assert {measure.name for measure in gan.GAN.measures} <= set(results)
+    assert "class_diversity_ratio" not in results
+    unconditional = create_run(config.replace(conditional=False), tmp_path)
+    Trainer(unconditional).train()
+    assert gan.GAN().evaluate(unconditional, 2, 50, 0) == {}
+
+
+@pytest.mark.slow
+def test_the_cli_trains_the_preset(tmp_path):
+    infogan_tests.assert_the_cli_trains("mnist-acgan", tmp_path)
