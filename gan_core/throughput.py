@@ -66,7 +66,7 @@ def seconds_left(rows: Sequence[dict[str, Any]], target_step: int) -> float | No
 
 def network_key(config: RunConfig) -> tuple:
     """What decides the cost per example: two runs with the same key train at about the same images/s."""
-    return (config.architecture, config.data_shape, config.width, config.loss == "wgan_gp")
+    return (config.variant, config.architecture, config.data_shape, config.width, config.loss == "wgan_gp")
 
 
 def multiply_accumulates_per_example(config: RunConfig) -> int:

@@ -49,7 +49,7 @@ def test_settings_are_checked():
 
 def test_an_unlabelled_dataset_is_refused_clearly(tmp_path, png_folder):
     run = create_run(tiny_config(dataset="folder", data_path=str(png_folder), max_examples=0), tmp_path)
-    with pytest.raises(ValueError, match="variant=acgan needs a labelled dataset"):
+    with pytest.raises(ValueError, match="this ACGAN run is fed class labels, but .folder. has no labels here"):
         Trainer(run)
 
 

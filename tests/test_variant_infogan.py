@@ -194,6 +194,9 @@ def test_evaluate_gives_purity_and_q_accuracy(trained_run, monkeypatch):
     assert results["categorical_code_purity"] >= results["categorical_code_matched_accuracy"]
     assert sum(code["count"] for code in results["categorical_code_per_code"]) == 100
     assert results["q_accuracy_paper"] == 0.95 and "unavailable_measures" not in results
+    # The codes, labelled by their matched classes, train a classifier scored on real held-out digits.
+    assert 0 <= results["classification_accuracy_score"] <= 1
+    assert results["classification_accuracy_score_real"] > 0.5 and results["classification_accuracy_score_train_count"] > 0
 
 
 def test_evaluate_says_why_a_measure_cannot_be_computed(trained_run, monkeypatch):
