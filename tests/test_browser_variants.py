@@ -53,9 +53,14 @@ def test_a_variant_preset_trains_from_the_form_and_shows_its_views(app_url, page
     for page_name in ("gallery", "evaluate"):
         page.goto(f"{app_url}/{page_name}?run={run_id}")
         wait_for_app(page)
+        # The last heading each page draws, so that everything above it has been drawn too.
+        page.get_by_text("Interpolation" if page_name == "gallery" else "Real against generated",
+                         exact=True).first.wait_for(timeout=180_000)
         for view in variant.views():
             if view.page == page_name:
                 page.get_by_text(view.title, exact=True).first.wait_for(timeout=180_000)
-        page.locator('[data-testid="stImage"]').first.wait_for(timeout=180_000)
+        wait_for_app(page)
         assert_no_exception(page, f"{page_name} {preset_name}")
+        errors = page.locator('[data-testid="stAlertContentError"]')
+        assert errors.count() == 0, f"{page_name} of {preset_name} shows an error: {errors.first.inner_text()}"
         screenshot(page, f"variant-{preset_name}-{page_name}")

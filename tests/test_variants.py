@@ -64,7 +64,7 @@ class MeanMatching(Variant):
     presets = {"digits-mean-matching": dict(name="Digits mean matcher", dataset="digits", architecture="mlp",
                                              width=16, latent_dim=8, variant="mean_matching", steps=6)}
     measures = (Measure("mean_pixel_gap", "Mean absolute gap between the mean generated and mean real pixel.",
-                        label="Mean pixel gap", better="lower"),)
+                        label="Mean pixel gap", better="lower", reference="mean_pixel_gap_real"),)
 
     def build_training(self, config, num_classes):
         return MeanMatchingTraining(config, num_classes)
@@ -167,6 +167,8 @@ def test_the_metrics_table_lists_a_variants_measures_one_row_per_number(tmp_path
     run = create_run(quick(), tmp_path)
     assert [row["Measure"] for row in variant_measure_rows(run, {"mean_pixel_gap": 3.5, "other": 1.0})] == \
         ["Mean pixel gap"]
+    [row] = variant_measure_rows(run, {"mean_pixel_gap": 3.5, "mean_pixel_gap_real": 0.25})
+    assert (row["This checkpoint"], row["Real vs real"], row["Better"]) == ("3.5", "0.25", "lower")
     rows = variant_measure_rows(run, {"mean_pixel_gap": {"generated": 0.5, "real_plus_generated": 0.75, "n": None}})
     assert [(row["Measure"], row["This checkpoint"]) for row in rows] == \
         [("Mean pixel gap, generated", "0.5"), ("Mean pixel gap, real plus generated", "0.75")]

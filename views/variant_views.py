@@ -46,10 +46,16 @@ def variant_measure_rows(run: Run, results: dict[str, Any]) -> list[dict[str, st
     for measure in variants.of(run.config).measures:
         value = results.get(measure.name)
         parts = value.items() if isinstance(value, dict) else [("", value)]
+        reference = results.get(measure.reference)
         for part, number in parts:
-            if isinstance(number, (int, float)) and not isinstance(number, bool):
+            if is_number(number):
                 name = measure.label or measure.name
                 rows.append({"Measure": f"{name}, {part.replace('_', ' ')}" if part else name,
-                             "This checkpoint": f"{number:.3g}", "Real vs real": "—", "Better": measure.better,
-                             "Meaning": measure.description})
+                             "This checkpoint": f"{number:.3g}",
+                             "Real vs real": f"{reference:.3g}" if is_number(reference) else "—",
+                             "Better": measure.better, "Meaning": measure.description})
     return rows
+
+
+def is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)

@@ -318,10 +318,10 @@ class BEGAN(Variant):
     unused_fields = ("loss", "n_critic", "gp_weight", "conditional", "architecture")
     measures = (
         Measure("m_global", "BEGAN's convergence measure L(x) + |gamma L(x) - L(G(z))| on held-out real images and "
-                            "fresh samples; lower is better."),
+                            "fresh samples; lower is better.", label="M_global (BEGAN)", better="lower"),
         Measure("began_loss_real", "L(x): the discriminator's mean absolute reconstruction error on held-out real "
-                                   "images, in units of the [-1, 1] pixel range."),
-        Measure("began_loss_fake", "L(G(z)): its reconstruction error on fresh samples."),
+                                   "images, in units of the [-1, 1] pixel range.", label="L(x): reconstruction error on real", better="lower"),
+        Measure("began_loss_fake", "L(G(z)): its reconstruction error on fresh samples.", label="L(G(z)): reconstruction error on generated", better=""),
     )
     presets = {
         "mnist-began": dict(
