@@ -274,12 +274,14 @@ def validate(config: RunConfig) -> None:
     for setting in variant.settings:
         setting.validate(getattr(config, setting.name))
     if config.dataset == "folder":
-        _require(bool(config.data_path.strip()), "data_path", config.data_path, "a folder or .zip of images when dataset is 'folder'")
+        _require(bool(config.data_path.strip()), "data_path", config.data_path,
+                 "a folder or .zip of images when dataset is 'folder'")
     else:
         _require(config.data_path == "", "data_path", config.data_path, "empty unless dataset is 'folder'")
     if config.is_points:
         _require(config.architecture == "mlp", "architecture", config.architecture, "'mlp' for the 2-D point sets")
-        _require(not config.conditional, "conditional", config.conditional, "false for the 2-D point sets (they have no labels)")
+        _require(not config.conditional, "conditional", config.conditional,
+                 "false for the 2-D point sets (they have no labels)")
     variant.check(config)
 
 
@@ -305,7 +307,8 @@ PRESETS: dict[str, dict[str, Any]] = {
     ),
 }
 # Each variant brings presets of its own.
-PRESETS.update({name: values for variant in variants.REGISTRY.variants.values() for name, values in variant.presets.items()})
+PRESETS.update({name: values for variant in variants.REGISTRY.variants.values()
+                for name, values in variant.presets.items()})
 DEFAULT_PRESET = "fashion-dcgan"
 
 

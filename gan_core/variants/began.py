@@ -320,8 +320,10 @@ class BEGAN(Variant):
         Measure("m_global", "BEGAN's convergence measure L(x) + |gamma L(x) - L(G(z))| on held-out real images and "
                             "fresh samples; lower is better.", label="M_global (BEGAN)", better="lower"),
         Measure("began_loss_real", "L(x): the discriminator's mean absolute reconstruction error on held-out real "
-                                   "images, in units of the [-1, 1] pixel range.", label="L(x): reconstruction error on real", better="lower"),
-        Measure("began_loss_fake", "L(G(z)): its reconstruction error on fresh samples.", label="L(G(z)): reconstruction error on generated", better=""),
+                                   "images, in units of the [-1, 1] pixel range.",
+                                   label="L(x): reconstruction error on real", better="lower"),
+        Measure("began_loss_fake", "L(G(z)): its reconstruction error on fresh samples.",
+        label="L(G(z)): reconstruction error on generated", better=""),
     )
     # The generator learns twice as fast as the autoencoder: with the generator slower (2e-4 against 5e-4) it
     # settled on the easy-to-reconstruct "1" for over half its MNIST samples after 1,500 steps, and with equal rates

@@ -134,15 +134,19 @@ class InfoGAN(Variant):
     measures = (
         Measure("categorical_code_purity", "Share of samples (equally many per value of the categorical code) that "
                 "the dataset's classifier puts in their code's most frequent class; 1 means every code value draws "
-                "one class. The paper's code reached about 0.95 on MNIST.", label="Categorical code purity", better="higher"),
+                "one class. The paper's code reached about 0.95 on MNIST.",
+                label="Categorical code purity", better="higher"),
         Measure("categorical_code_matched_accuracy", "The same samples scored after matching code values to "
-                "classes one-to-one; below the purity when two code values draw the same class.", label="Categorical code accuracy, matched", better="higher"),
+                "classes one-to-one; below the purity when two code values draw the same class.",
+                label="Categorical code accuracy, matched", better="higher"),
         Measure("q_accuracy", f"Q's categorical prediction on real held-out images used as a classifier, after the "
-                f"best one-to-one matching of code values to classes; the paper reports {PAPER_Q_ACCURACY} on MNIST.", label="Q accuracy on real images", better="higher"),
+                f"best one-to-one matching of code values to classes; the paper reports {PAPER_Q_ACCURACY} on MNIST.",
+                label="Q accuracy on real images", better="higher"),
         Measure("classification_accuracy_score", "Classification Accuracy Score with each code value labelled by the "
                 "class it is matched to: real held-out accuracy of a classifier trained only on those generated "
                 "samples; beside it classification_accuracy_score_real (trained on as many real images) and "
-                "classification_accuracy_score_real_plus_generated.", label="Classification Accuracy Score", better="higher", reference="classification_accuracy_score_real"),
+                "classification_accuracy_score_real_plus_generated.",
+                label="Classification Accuracy Score", better="higher", reference="classification_accuracy_score_real"),
     )
     presets = {
         # Tuned by steps on this 2-core machine (seed 0, 2,000 samples): the categorical code's purity was 0.66 at

@@ -145,7 +145,8 @@ class VAE(Variant):
     unused_fields = VAE_UNUSED_FIELDS + ("d_learning_rate", "d_beta_1", "d_beta_2")
     measures = (
         Measure("reconstruction_error", "Mean squared error per pixel between held-out images and their "
-                "reconstructions (decoded from the encoder's mean), with pixels in [0, 1].", label="Reconstruction error (MSE per pixel)", better="lower"),
+                "reconstructions (decoded from the encoder's mean), with pixels in [0, 1].",
+                label="Reconstruction error (MSE per pixel)", better="lower"),
         Measure("kl", "Mean KL divergence in nats between the encoder's q(z|x) and the prior N(0, I), per "
                 "held-out image: how much of the code each image uses.", label="KL to the prior (nats)", better=""),
     )
