@@ -70,7 +70,7 @@ def evaluate_run(
         return cached
 
     with clock("real_data"):
-        real, real_split = _held_out_examples(config, sample_count, seed)
+        real, real_split = held_out_examples(config, sample_count, seed)
         training = _training_examples(config, sample_count, seed) if real_split == "test" else None
     with clock("sampling"):
         from gan_core import sampling  # It imports TensorFlow, needed only when something must be computed.
@@ -327,9 +327,14 @@ def draw_examples(dataset: data.Dataset, count: int, seed: int) -> tuple[np.ndar
     return dataset.examples[chosen], None if dataset.labels is None else dataset.labels[chosen]
 
 
-def _held_out_examples(config: RunConfig, count: int, seed: int) -> tuple[np.ndarray, str]:
-    """`count` real examples from the test split (a person's collection: from the collection), and the split used."""
-    dataset, split = held_out_dataset(config)
+def held_out_examples(config: RunConfig, count: int, seed: int,
+                      training_if_missing: bool = False) -> tuple[np.ndarray, str]:
+    """`count` real examples the run did not train on, drawn with `seed`, and the split they come from.
+
+    They come from the test split (a person's collection: from the collection; see held_out_dataset for
+    `training_if_missing`); ValueError when the split holds fewer than `count`.
+    """
+    dataset, split = held_out_dataset(config, training_if_missing)
     return _draw(dataset, count, seed, split), split
 
 
@@ -349,7 +354,7 @@ def _two_real_sets(config: RunConfig, count: int, seed: int) -> tuple[np.ndarray
         collection = data.load_dataset(config, "train")
         both = _draw(collection, 2 * count, seed, "collection (split in two halves)")
         return both[:count], both[count:], "train"
-    real, split = _held_out_examples(config, count, seed)
+    real, split = held_out_examples(config, count, seed)
     # The full training split, not the run's max_examples prefix: a perfect generator matches the whole data.
     training = data.load_dataset(config.replace(max_examples=0), "train")
     return real, _draw(training, count, seed, "train"), split

@@ -8,7 +8,7 @@ import pytest
 import tensorflow as tf
 
 from conftest import requires_dataset
-from gan_core import health, sampling, variants
+from gan_core import evaluation, health, sampling, variants
 from gan_core.config import preset
 from gan_core.runs import create_run
 from gan_core.settings import SettingError
@@ -165,7 +165,7 @@ def test_each_view_draws_pictures_of_held_out_images(trained_run):
         assert image.dtype == np.uint8 and image.shape == (side(rows), side(columns)), key
     # The walks start and end at the real images whose codes they join.
     walks = views["latent_walks"].draw(trained_run, 40, 0)[0].image
-    ends = vae.held_out_images(trained_run.config, 2 * vae.WALK_ROWS, 0, training_if_missing=True)
+    ends = evaluation.held_out_examples(trained_run.config, 2 * vae.WALK_ROWS, 0, training_if_missing=True)[0]
     corner = padding * scale
     first_tile = walks[corner : corner + 8 * scale : scale, corner : corner + 8 * scale : scale]
     np.testing.assert_array_equal(first_tile, ends[0, ..., 0])
@@ -176,7 +176,7 @@ def test_evaluate_measures_reconstruction_error_and_kl(trained_run):
     variant = variants.of(trained_run.config)
     results = variant.evaluate(trained_run, 40, 100, seed=0)
     assert set(results) == {measure.name for measure in variant.measures} == {"reconstruction_error", "kl"}
-    held_out = vae.held_out_images(trained_run.config, 100, 0, training_if_missing=False) / 255.0
+    held_out = evaluation.held_out_examples(trained_run.config, 100, 0)[0] / 255.0
     assert 0 < results["reconstruction_error"] < 1, "pixels in [0, 1]"
     if trained_run.config.variant == "vae":
         # Better than guessing grey everywhere, which a few VAE steps already are (not yet a GAN's decoder).

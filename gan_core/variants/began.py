@@ -250,18 +250,6 @@ def generated_images(generator: keras.Model, config: RunConfig, count: int, seed
     return in_batches(generator, sampling.latent_vectors(config, count, seed))
 
 
-def held_out_images(config: RunConfig, count: int, seed: int, training_if_missing: bool = False) -> np.ndarray:
-    """`count` real uint8 images the run did not train on (see evaluation.held_out_dataset)."""
-    from gan_core import evaluation
-
-    dataset, _ = evaluation.held_out_dataset(config, training_if_missing)
-    if count > len(dataset.examples):
-        raise ValueError(f"sample count {count:,} is more than the {len(dataset.examples):,} held-out real examples "
-                         f"of {dataset.name!r}; use at most {len(dataset.examples):,}")
-    examples, _ = evaluation.draw_examples(dataset, count, seed)
-    return examples
-
-
 def reconstruction_pairs(discriminator: keras.Model, images: np.ndarray, what: str) -> Picture:
     """A grid of (image, its reconstruction by D) pairs side by side, from images in [-1, 1]."""
     from gan_core import data
@@ -279,8 +267,10 @@ def reconstruction_pairs(discriminator: keras.Model, images: np.ndarray, what: s
 
 
 def draw_real_reconstructions(run: Run, step: int, seed: int) -> list[Picture]:
+    from gan_core import evaluation
+
     _, discriminator = load_networks(run, step)
-    real = held_out_images(run.config, VIEW_PAIRS, seed, training_if_missing=True)
+    real = evaluation.held_out_examples(run.config, VIEW_PAIRS, seed, training_if_missing=True)[0]
     return [reconstruction_pairs(discriminator, as_network_input(real), "Held-out real images")]
 
 
@@ -379,8 +369,10 @@ class BEGAN(Variant):
 
     def evaluate(self, run: Run, step: int, sample_count: int, seed: int) -> dict[str, Any]:
         """M_global and its two reconstruction losses, on `sample_count` held-out real images and fresh samples."""
+        from gan_core import evaluation
+
         generator, discriminator = load_networks(run, step)
-        real = as_network_input(held_out_images(run.config, sample_count, seed))
+        real = as_network_input(evaluation.held_out_examples(run.config, sample_count, seed)[0])
         fake = generated_images(generator, run.config, sample_count, seed)
         loss_real = float(reconstruction_loss(real, in_batches(discriminator, real)))
         loss_fake = float(reconstruction_loss(fake, in_batches(discriminator, fake)))

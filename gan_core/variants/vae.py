@@ -255,18 +255,6 @@ def decode(decoder: keras.Model, latents: np.ndarray) -> np.ndarray:
     return sampling.generate(decoder, latents.astype(np.float32))
 
 
-def held_out_images(config: RunConfig, count: int, seed: int, training_if_missing: bool) -> np.ndarray:
-    """`count` held-out real images (uint8), drawn as the evaluation draws its real samples."""
-    from gan_core import evaluation
-
-    dataset, split = evaluation.held_out_dataset(config, training_if_missing)
-    if count > len(dataset.examples):
-        raise ValueError(f"{count:,} held-out images were asked for, but the {split} split of {config.dataset!r} "
-                         f"has only {len(dataset.examples):,}; ask for at most that many")
-    images, _ = evaluation.draw_examples(dataset, count, seed)
-    return images
-
-
 def picture(tiles: np.ndarray, rows: int, columns: int, caption: str) -> Picture:
     """A grid of uint8 tiles, as HW when grey."""
     from gan_core import images
@@ -277,8 +265,11 @@ def picture(tiles: np.ndarray, rows: int, columns: int, caption: str) -> Picture
 
 def draw_reconstructions(variant: VAE, run: Run, step: int, seed: int) -> list[Picture]:
     """Held-out images in the odd rows, their reconstructions (decoded from the encoder's mean) below each."""
+    from gan_core import evaluation
+
     encoder, decoder = restore_autoencoder(variant, run, step)
-    originals = held_out_images(run.config, VIEW_PAIRS * VIEW_PAIRS // 2, seed, training_if_missing=True)
+    originals, _ = evaluation.held_out_examples(run.config, VIEW_PAIRS * VIEW_PAIRS // 2, seed,
+                                                training_if_missing=True)
     reconstructions = decode(decoder, encode_means(encoder, originals)[0])
     rows = [block for start in range(0, len(originals), VIEW_PAIRS)
             for block in (originals[start : start + VIEW_PAIRS], reconstructions[start : start + VIEW_PAIRS])]
@@ -297,8 +288,10 @@ def draw_prior_samples(variant: VAE, run: Run, step: int, seed: int) -> list[Pic
 
 def draw_latent_walks(variant: VAE, run: Run, step: int, seed: int) -> list[Picture]:
     """Each row walks in a straight line between the codes (means) of two held-out images, which end the row."""
+    from gan_core import evaluation
+
     encoder, decoder = restore_autoencoder(variant, run, step)
-    ends = held_out_images(run.config, 2 * WALK_ROWS, seed, training_if_missing=True)
+    ends = evaluation.held_out_examples(run.config, 2 * WALK_ROWS, seed, training_if_missing=True)[0]
     means, _ = encode_means(encoder, ends)
     fractions = np.linspace(0.0, 1.0, WALK_STEPS)[:, np.newaxis]
     rows = []
@@ -323,8 +316,10 @@ def autoencoder_views(variant: VAE) -> tuple[View, ...]:
 
 def autoencoder_measures(variant: VAE, run: Run, step: int, sample_count: int, seed: int) -> dict[str, Any]:
     """reconstruction_error and kl on `sample_count` held-out images (the evaluation's real sample)."""
+    from gan_core import evaluation
+
     encoder, decoder = restore_autoencoder(variant, run, step)
-    originals = held_out_images(run.config, sample_count, seed, training_if_missing=False)
+    originals = evaluation.held_out_examples(run.config, sample_count, seed)[0]
     means, log_variances = encode_means(encoder, originals)
     reconstructions = decode(decoder, means)
     return {
