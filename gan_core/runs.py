@@ -278,6 +278,8 @@ class MetricsWriter:
         self.connection = sqlite3.connect(database_path, timeout=10)
         self.connection.execute("PRAGMA journal_mode=WAL")
         self.connection.execute("PRAGMA synchronous=NORMAL")
+        # Read once: this writer is the table's only writer while it is open, so it knows every column added.
+        self.columns = {row[1] for row in self.connection.execute("PRAGMA table_info(metrics)")}
 
     def write(self, rows: list[dict[str, float]]) -> None:
         """Store rows of step, wall_time and any named metrics; a metric not seen before gets its own column.
@@ -285,8 +287,9 @@ class MetricsWriter:
         Every run's table starts with METRIC_COLUMNS; a variant's own metrics (InfoGAN's mutual information,
         BEGAN's k_t, ...) are added as they first appear, so one table serves every variant.
         """
-        self.add_columns(sorted({name for row in rows for name in row}))
-        columns = ("step", "wall_time") + tuple(sorted({name for row in rows for name in row} - {"step", "wall_time"}))
+        names = {name for row in rows for name in row}
+        self.add_columns(sorted(names))
+        columns = ("step", "wall_time") + tuple(sorted(names - {"step", "wall_time"}))
         placeholders = ", ".join("?" for _ in columns)
         self.connection.executemany(
             f"INSERT OR REPLACE INTO metrics ({', '.join(columns)}) VALUES ({placeholders})",
@@ -295,13 +298,12 @@ class MetricsWriter:
         self.connection.commit()
 
     def add_columns(self, names: list[str]) -> None:
-        existing = {row[1] for row in self.connection.execute("PRAGMA table_info(metrics)")}
         for name in names:
-            if name not in existing:
+            if name not in self.columns:
                 if not METRIC_NAME.fullmatch(name):
                     raise ValueError(f"metric name {name!r} must be lower-case letters, digits and underscores")
                 self.connection.execute(f"ALTER TABLE metrics ADD COLUMN {name} REAL")
-                existing.add(name)
+                self.columns.add(name)
 
     def truncate_after(self, step: int) -> None:
         """Forget rows past `step`: after a resume from an earlier checkpoint they describe a lost future."""
