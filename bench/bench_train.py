@@ -30,21 +30,18 @@ import tensorflow as tf  # noqa: E402
 from gan_core import throughput  # noqa: E402
 from gan_core.config import preset  # noqa: E402
 from gan_core.runs import create_run  # noqa: E402
-from gan_core.trainer import Trainer, example_indices_for_step  # noqa: E402
+from gan_core.trainer import Trainer  # noqa: E402
 
 PRESETS = ("digits-mlp", "ring-mlp", "fashion-dcgan", "fashion-wgan-gp", "mnist-cgan")
 
 
 def bare_loop_seconds(trainer: Trainer, steps: int) -> float:
     """The compiled step alone: no metrics, samples or checkpoints."""
-    examples = len(trainer.dataset.examples)
     for step in range(2):  # trace and warm up
-        trainer.compiled_step(tf.constant(step, tf.int64), example_indices_for_step(examples, trainer.config, step))
+        trainer.compiled_step(tf.constant(step, tf.int64), *trainer.indices_for_step(step))
     started = time.perf_counter()
     for step in range(steps):
-        outputs = trainer.compiled_step(
-            tf.constant(step, tf.int64), example_indices_for_step(examples, trainer.config, step)
-        )
+        outputs = trainer.compiled_step(tf.constant(step, tf.int64), *trainer.indices_for_step(step))
     float(outputs["d_loss"])
     return time.perf_counter() - started
 

@@ -75,13 +75,22 @@ def class_names(run: Run) -> list[str]:
 
 @dataclass(frozen=True)
 class Dataset:
-    """Real examples for a run: uint8 (N, H, W, C) images or float32 (N, 2) points, with optional labels."""
+    """Real examples for a run: uint8 (N, H, W, C) images or float32 (N, 2) points, with optional labels.
+
+    Image-to-image variants also have `inputs`, the images they translate (domain A); `examples` are then what
+    their outputs should look like (domain B, the targets), so that every measure of generated images against real
+    ones reads the right side. With `paired`, inputs[i] and examples[i] are a pair; otherwise the two are
+    independent collections, possibly of different sizes.
+    """
 
     name: str
     examples: np.ndarray
     labels: np.ndarray | None  # int32 (N,) class indices, or None when unlabelled
     class_names: tuple[str, ...]  # () when unlabelled; class i is class_names[i]
     skipped: tuple[tuple[str, str], ...] = ()  # (file name, reason) for a person's files that were not used
+    inputs: np.ndarray | None = None  # uint8 (M, H, W, C') images to translate, for image-to-image variants
+    paired: bool = False  # inputs[i] goes with examples[i]
+    input_labels: np.ndarray | None = None  # int32 (M,) class labels of the inputs, where they have classes
 
     def __post_init__(self) -> None:
         if self.is_points:
@@ -91,6 +100,7 @@ class Dataset:
         elif self.examples.dtype != np.uint8 or self.examples.ndim != 4 or self.examples.shape[-1] not in (1, 3):
             raise ValueError(f"dataset {self.name!r}: images must be uint8 (N, H, W, 1 or 3), "
                              f"got {self.examples.dtype} {self.examples.shape}")
+        self._check_inputs()
         if self.labels is None:
             if self.class_names:
                 raise ValueError(f"dataset {self.name!r}: class_names must be () when there are no labels")
@@ -100,6 +110,20 @@ class Dataset:
                              f"got {self.labels.dtype} {self.labels.shape} for {len(self.examples)} examples")
         if len(self.labels) and not 0 <= self.labels.min() <= self.labels.max() < len(self.class_names):
             raise ValueError(f"dataset {self.name!r}: labels must lie in 0..{len(self.class_names) - 1}")
+
+    def _check_inputs(self) -> None:
+        if self.inputs is None:
+            if self.paired or self.input_labels is not None:
+                raise ValueError(f"dataset {self.name!r}: only a dataset with inputs can be paired or label them")
+            return
+        if self.inputs.dtype != np.uint8 or self.inputs.ndim != 4 or self.inputs.shape[-1] not in (1, 3):
+            raise ValueError(f"dataset {self.name!r}: inputs must be uint8 (N, H, W, 1 or 3), "
+                             f"got {self.inputs.dtype} {self.inputs.shape}")
+        if self.paired and len(self.inputs) != len(self.examples):
+            raise ValueError(f"dataset {self.name!r}: paired inputs must be one per example, "
+                             f"got {len(self.inputs)} inputs for {len(self.examples)} examples")
+        if self.input_labels is not None and self.input_labels.shape != (len(self.inputs),):
+            raise ValueError(f"dataset {self.name!r}: input_labels must be one per input")
 
     @property
     def num_classes(self) -> int:
@@ -112,13 +136,34 @@ class Dataset:
         return self.examples.ndim == 2
 
     def first(self, count: int) -> "Dataset":
-        """The first `count` examples (all of them when there are fewer)."""
-        labels = None if self.labels is None else self.labels[:count]
-        return dataclasses.replace(self, examples=self.examples[:count], labels=labels)
+        """The first `count` examples (and inputs; all of them when there are fewer)."""
+        return self.select(np.arange(min(count, len(self.examples))),
+                           None if self.inputs is None else np.arange(min(count, len(self.inputs))))
+
+    def select(self, example_indices: np.ndarray, input_indices: np.ndarray | None = None) -> "Dataset":
+        """The examples at `example_indices` and the inputs at `input_indices` (the same ones when paired)."""
+        if self.paired:
+            input_indices = example_indices
+        labels = None if self.labels is None else self.labels[example_indices]
+        if self.inputs is None or input_indices is None:
+            return dataclasses.replace(self, examples=self.examples[example_indices], labels=labels)
+        input_labels = None if self.input_labels is None else self.input_labels[input_indices]
+        return dataclasses.replace(self, examples=self.examples[example_indices], labels=labels,
+                                   inputs=self.inputs[input_indices], input_labels=input_labels)
 
 
 def load_dataset(config: RunConfig, split: str = "train") -> Dataset:
-    """Everything a run trains on (or is judged against), shaped as `config.data_shape`."""
+    """Everything a run trains on (or is judged against), shaped as `config.data_shape`.
+
+    The run's variant decides: most take the dataset as it is; image-to-image variants build their inputs (and may
+    read a person's collection their own way).
+    """
+    _check_split(split)
+    return variants.of(config).load_dataset(config, split, lambda: load_images_or_points(config, split))
+
+
+def load_images_or_points(config: RunConfig, split: str = "train") -> Dataset:
+    """The run's dataset itself: a built-in set, a toy distribution or a person's collection, as data_shape."""
     _check_split(split)
     if config.is_points:
         seed = config.seed if split == "train" else config.seed + TOY_TEST_SEED_OFFSET
@@ -150,8 +195,7 @@ def check_available(config: RunConfig) -> None:
     if config.is_points or config.dataset == "digits":
         return  # generated, or bundled with scikit-learn
     if config.dataset == "folder":
-        image_size, _, channels = config.data_shape
-        image_collection.load_image_collection(config.data_path, image_size, channels)
+        load_dataset(config)
     elif find_builtin(config.dataset, "train") is None:
         _download_with_keras(config.dataset, "train")
 

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 
-from gan_core import data, uploads
+from gan_core import data, uploads, variants
 from gan_core.config import DATASET_TITLES, RunConfig
 
 if TYPE_CHECKING:
@@ -138,13 +138,14 @@ def choose_extractor(config: RunConfig, kind: str = "auto", download: bool = Fal
             raise ValueError(f"the 2-D point set {config.dataset!r} is compared on the points themselves; "
                              f"use features 'auto' instead of {kind!r}")
         return point_extractor()
+    judged = variants.of(config).judged_dataset(config)
     if kind == "classifier":
-        return classifier_extractor(config.dataset)
+        return classifier_extractor(judged)
     if kind == "inception":
         return inception_extractor(download=download)
-    reason = classifier_unavailable_reason(config.dataset)
+    reason = classifier_unavailable_reason(judged)
     if reason is None:
-        return classifier_extractor(config.dataset)
+        return classifier_extractor(judged)
     if download or inception_weights_path().is_file():
         return inception_extractor(download=download)
     raise FeaturesUnavailable(
@@ -238,15 +239,16 @@ _classifier_paths: dict[tuple[str, Path], Path] = {}
 def classifier_pending(config: RunConfig, cache_dir: Path | str | None = None) -> str | None:
     """The dataset whose classifier `choose_extractor(config)` would have to train first (a minute or two), or None
     when it would not train anything (the classifier is cached, or the run is judged in another space)."""
-    if config.is_points or classifier_unavailable_reason(config.dataset) is not None:
+    judged = variants.of(config).judged_dataset(config)
+    if config.is_points or classifier_unavailable_reason(judged) is not None:
         return None
     cache_dir = Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir()
-    memo_key = (config.dataset, cache_dir.resolve())
+    memo_key = (judged, cache_dir.resolve())
     if memo_key in _loaded_classifiers:
         return None
     if memo_key not in _classifier_paths:
-        _classifier_paths[memo_key] = classifier_path(data.load_builtin(config.dataset, "train"), cache_dir)
-    return None if _classifier_paths[memo_key].is_file() else config.dataset
+        _classifier_paths[memo_key] = classifier_path(data.load_builtin(judged, "train"), cache_dir)
+    return None if _classifier_paths[memo_key].is_file() else judged
 
 
 def classifier_key(train: data.Dataset) -> str:

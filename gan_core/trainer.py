@@ -82,14 +82,27 @@ class Trainer:
         self.real_examples = tf.constant(self.dataset.examples)
         labels = self.dataset.labels if self.dataset.labels is not None else np.zeros(len(self.dataset.examples))
         self.real_labels = tf.constant(labels, dtype=tf.int32)
+        self.real_inputs = None if self.dataset.inputs is None else tf.constant(self.dataset.inputs)
         self.fixed_noise, self.fixed_labels = self.variant.fixed_inputs(self.config, self.num_classes)
         self.compiled_step = tf.function(self.distributed_step)
 
     # ---- the step -------------------------------------------------------------------------------------------
 
-    def distributed_step(self, step: tf.Tensor, example_indices: tf.Tensor) -> dict[str, tf.Tensor]:
+    def indices_for_step(self, step: int) -> tuple[np.ndarray, np.ndarray]:
+        """The real examples and the inputs (for image-to-image variants) of `step`, as indices.
+
+        Paired inputs go with their examples; unpaired ones follow a permutation of their own (stream 1), so that
+        which A meets which B changes from epoch to epoch.
+        """
+        example_indices = example_indices_for_step(len(self.dataset.examples), self.config, step)
+        if self.dataset.inputs is None or self.dataset.paired:
+            return example_indices, example_indices
+        return example_indices, example_indices_for_step(len(self.dataset.inputs), self.config, step, stream=1)
+
+    def distributed_step(self, step: tf.Tensor, example_indices: tf.Tensor,
+                         input_indices: tf.Tensor) -> dict[str, tf.Tensor]:
         """One step of the variant on every replica, its metrics summed over replicas."""
-        per_replica = self.strategy.run(self.replica_step, args=(step, example_indices))
+        per_replica = self.strategy.run(self.replica_step, args=(step, example_indices, input_indices))
         if self.config.g_ema_decay > 0:
             self.update_generator_average(step)
         return {
@@ -109,7 +122,8 @@ class Trainer:
         for average, current in zip(self.generator_ema.weights, self.generator.weights):
             average.assign(decay * average + (1.0 - decay) * current)
 
-    def replica_step(self, step: tf.Tensor, example_indices: tf.Tensor) -> dict[str, tf.Tensor]:
+    def replica_step(self, step: tf.Tensor, example_indices: tf.Tensor,
+                     input_indices: tf.Tensor) -> dict[str, tf.Tensor]:
         """The step as one replica sees it: its slice of the batch and of the seeded noise (see variants.Batch)."""
         config = self.config
         context = tf.distribute.get_replica_context()
@@ -125,15 +139,18 @@ class Trainer:
             draw = tf.random.stateless_uniform if uniform else tf.random.stateless_normal
             return local(draw(shape, seed=seed))
 
+        inputs = None
+        if self.real_inputs is not None:
+            inputs = lambda iteration: self.real_batch(local(input_indices[iteration]), self.real_inputs)  # noqa: E731
         batch = Batch(
             real=lambda iteration: self.real_batch(local(example_indices[iteration])),
             labels=lambda iteration: tf.gather(self.real_labels, local(example_indices[iteration])),
-            noise=noise, replicas=replicas, size=local_size,
+            noise=noise, replicas=replicas, size=local_size, inputs=inputs,
         )
         return self.training.step(batch, step)
 
-    def real_batch(self, indices: tf.Tensor) -> tf.Tensor:
-        batch = tf.gather(self.real_examples, indices)
+    def real_batch(self, indices: tf.Tensor, source: tf.Tensor | None = None) -> tf.Tensor:
+        batch = tf.gather(self.real_examples if source is None else source, indices)
         if self.config.is_points:
             return tf.cast(batch, tf.float32)
         return tf.cast(batch, tf.float32) / 127.5 - 1.0
@@ -228,8 +245,7 @@ class Trainer:
         outcome, outputs = None, None
         try:
             for step in range(start_step, target_step):
-                indices = example_indices_for_step(len(self.dataset.examples), config, step)
-                outputs = self.compiled_step(tf.constant(step, tf.int64), indices)
+                outputs = self.compiled_step(tf.constant(step, tf.int64), *self.indices_for_step(step))
                 self.step.assign(step + 1)
                 done = step + 1
                 if done % config.log_every == 0 or done == target_step:
@@ -307,6 +323,12 @@ class Trainer:
 
     def save_sample_grid(self, step: int, summary_writer=None) -> None:
         """Write the fixed-noise grid (or, for 2-D sets, a scatter and the raw points) for this step."""
+        networks = {**self.training.networks, "generator": self.generator_ema}
+        if drawn := self.variant.grid_tiles(self.config, networks):
+            tiles, columns = drawn
+            self.save_grid_picture(step, images.image_grid(tiles, len(tiles) // columns, columns,
+                                                           scale=images.grid_scale(tiles.shape[1])), summary_writer)
+            return
         inputs = tf.constant(self.fixed_noise)
         if self.num_classes:
             inputs = [inputs, tf.constant(self.fixed_labels)]
@@ -319,6 +341,9 @@ class Trainer:
             rows = len(generated) // columns
             tiles = data.to_uint8_images(generated)
             picture = images.image_grid(tiles, rows, columns, scale=images.grid_scale(self.config.data_shape[0]))
+        self.save_grid_picture(step, picture, summary_writer)
+
+    def save_grid_picture(self, step: int, picture: np.ndarray, summary_writer=None) -> None:
         images.save_png(picture, self.run.sample_path(step))
         if summary_writer is not None:
             with summary_writer.as_default():
@@ -341,11 +366,12 @@ def write_dataset_summary(run: Run, dataset: data.Dataset) -> None:
     write_text_atomically(run.path / "dataset.json", json.dumps(summary, indent=2))
 
 
-def example_indices_for_step(num_examples: int, config: RunConfig, step: int) -> np.ndarray:
+def example_indices_for_step(num_examples: int, config: RunConfig, step: int, stream: int = 0) -> np.ndarray:
     """Indices of the real examples used at `step`, shaped (the variant's iterations per step, batch_size).
 
     The examples are visited in a fresh permutation each epoch, seeded by (seed, epoch), so the batch of any
-    step can be computed without replaying the ones before it.
+    step can be computed without replaying the ones before it. Another `stream` (a second, unpaired collection)
+    gets permutations of its own.
     """
     count = throughput.images_per_step(config)
     first = step * count
@@ -353,22 +379,24 @@ def example_indices_for_step(num_examples: int, config: RunConfig, step: int) ->
     epochs, offsets = np.divmod(positions, num_examples)
     indices = np.empty(count, dtype=np.int32)
     for epoch in np.unique(epochs):
-        permutation = epoch_permutation(num_examples, config.seed, int(epoch))
+        permutation = epoch_permutation(num_examples, config.seed, int(epoch), stream)
         chosen = epochs == epoch
         indices[chosen] = permutation[offsets[chosen]]
     return indices.reshape(-1, config.batch_size)
 
 
-_PERMUTATIONS: dict[tuple[int, int, int], np.ndarray] = {}
+_PERMUTATIONS: dict[tuple[int, int, int, int], np.ndarray] = {}
 
 
-def epoch_permutation(num_examples: int, seed: int, epoch: int) -> np.ndarray:
-    key = (num_examples, seed, epoch)
+def epoch_permutation(num_examples: int, seed: int, epoch: int, stream: int = 0) -> np.ndarray:
+    key = (num_examples, seed, epoch, stream)
     if key not in _PERMUTATIONS:
         # Only the current and next epoch are ever needed; dropping older ones keeps memory flat.
         for old_key in [old for old in _PERMUTATIONS if old[2] < epoch - 1]:
             del _PERMUTATIONS[old_key]
-        _PERMUTATIONS[key] = np.random.default_rng([seed, epoch]).permutation(num_examples).astype(np.int32)
+        # Stream 0 keeps the seeds runs have always used, so that older runs resume exactly.
+        rng_seed = [seed, epoch] if stream == 0 else [seed, epoch, stream]
+        _PERMUTATIONS[key] = np.random.default_rng(rng_seed).permutation(num_examples).astype(np.int32)
     return _PERMUTATIONS[key]
 
 

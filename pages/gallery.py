@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from gan_core import runs
+from gan_core import runs, variants
 from views.common import checkpoint_picker_ui, generator_ready_ui, no_runs_ui, page_frame_ui, run_picker_ui, runs_dir
 from views.gallery_views import fresh_samples_ui, interpolation_ui, scatter_ui, timeline_ui
 from views.variant_views import variant_views_ui
@@ -17,17 +17,22 @@ if run is None:
 st.header("Timeline")
 timeline_ui(run)
 
-st.header("Fresh samples")
-st.caption("Drawn from a saved checkpoint with new noise. Loading a checkpoint takes a few seconds the first time.")
+variant = variants.of(run.config)
+if variant.draws_from_noise:
+    st.header("Fresh samples")
+    st.caption("Drawn from a saved checkpoint with new noise. Loading a checkpoint takes a few seconds the first time.")
+else:
+    st.header("Translations")
+    st.caption("Held-out inputs, never trained on, translated by a saved checkpoint; or an image of your own.")
 step = checkpoint_picker_ui(run, key="gallery_checkpoint")
 if step is None or not generator_ready_ui(run, step):
     st.stop()
 if run.config.is_points:
     scatter_ui(run, step)
     st.stop()
-fresh_samples_ui(run, step)
-
-st.header("Interpolation")
-interpolation_ui(run, step)
+if variant.draws_from_noise:
+    fresh_samples_ui(run, step)
+    st.header("Interpolation")
+    interpolation_ui(run, step)
 
 variant_views_ui(run, step, "gallery", seed=st.session_state.get("gallery_seed", 0))

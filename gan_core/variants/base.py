@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     import tensorflow as tf
 
     from gan_core.config import RunConfig
+    from gan_core.data import Dataset
     from gan_core.runs import Run
 
 
@@ -96,12 +97,16 @@ class Batch:
     """
 
     def __init__(self, real: Callable[[int], "tf.Tensor"], labels: Callable[[int], "tf.Tensor"],
-                 noise: Callable[..., "tf.Tensor"], replicas: int, size: int) -> None:
+                 noise: Callable[..., "tf.Tensor"], replicas: int, size: int,
+                 inputs: Callable[[int], "tf.Tensor"] | None = None) -> None:
         self.real = real  # real(i): the i-th discriminator iteration's real examples, scaled for the networks
         self.labels = labels  # labels(i): their class labels (zeros for unlabelled data)
         self.noise = noise  # noise(offset, shape, uniform=False): a seeded draw, distinct for each offset
         self.replicas = replicas
         self.size = size  # this replica's batch size
+        # inputs(i): the images to translate, scaled like real(i) (the pairs of real(i) when the dataset is paired,
+        # an independent draw otherwise); None unless the dataset has inputs (image-to-image variants).
+        self.inputs = inputs
 
 
 class Training:
@@ -182,7 +187,25 @@ class Variant:
         """Real batches a step draws (a GAN's n_critic discriminator updates each take one)."""
         return 1
 
+    # ---- data -------------------------------------------------------------------------------------------------
+
+    def load_dataset(self, config: "RunConfig", split: str, load_base: Callable[[], "Dataset"]) -> "Dataset":
+        """What a run of this variant trains on (split "train") or is judged against ("test").
+
+        `load_base()` reads the run's dataset itself; image-to-image variants build their inputs from it, or read
+        a person's collection of pairs their own way.
+        """
+        return load_base()
+
+    def judged_dataset(self, config: "RunConfig") -> str:
+        """The dataset whose classifier judges this run's generated images (the run's own dataset by default)."""
+        return config.dataset
+
     # ---- latent inputs ----------------------------------------------------------------------------------------
+
+    # False for variants whose generator translates images instead of drawing from noise: pages then leave out
+    # what only noise has (fresh samples from new noise, walks between latent points).
+    draws_from_noise: ClassVar[bool] = True
 
     def latent_size(self, config: "RunConfig") -> int:
         """Length of the generator's input vector (noise, plus any codes)."""
@@ -202,6 +225,11 @@ class Variant:
 
     def grid_rows(self, config: "RunConfig", num_classes: int) -> int:
         return num_classes if num_classes else config.sample_grid
+
+    def grid_tiles(self, config: "RunConfig", networks: dict[str, "keras.Model"]) -> tuple[np.ndarray, int] | None:
+        """The tiles (uint8 NHWC) and columns of the sample grid the trainer saves, drawn with `networks` (the
+        averaged generator as "generator"); None to draw the generator's samples from the fixed inputs."""
+        return None
 
     # ---- networks ---------------------------------------------------------------------------------------------
 
