@@ -298,7 +298,7 @@ def held_out_dataset(config: RunConfig, training_if_missing: bool = False) -> tu
     on this machine, offline) gives its training split instead, for views that can still show something; the
     measures never do that, since they would no longer mean the same.
     """
-    if config.dataset == "folder":
+    if _collection_without_held_out(config):
         return data.load_dataset(config, "train"), "train"
     try:
         return data.load_dataset(config, "test"), "test"
@@ -315,7 +315,7 @@ def largest_sample_count(config: RunConfig, training_if_missing: bool = False) -
     compares two disjoint halves of it.
     """
     dataset, _ = held_out_dataset(config, training_if_missing)
-    return len(dataset.examples) // 2 if config.dataset == "folder" else len(dataset.examples)
+    return len(dataset.examples) // 2 if _collection_without_held_out(config) else len(dataset.examples)
 
 
 def draw_examples(dataset: data.Dataset, count: int, seed: int) -> tuple[np.ndarray, np.ndarray | None]:
@@ -350,7 +350,7 @@ def _training_examples(config: RunConfig, count: int, seed: int) -> np.ndarray:
 
 def _two_real_sets(config: RunConfig, count: int, seed: int) -> tuple[np.ndarray, np.ndarray, str]:
     """Two independent real samples: the held-out one `evaluate_run` uses, and one from the training split."""
-    if config.dataset == "folder":
+    if _collection_without_held_out(config):
         collection = data.load_dataset(config, "train")
         both = _draw(collection, 2 * count, seed, "collection (split in two halves)")
         return both[:count], both[count:], "train"
@@ -358,6 +358,11 @@ def _two_real_sets(config: RunConfig, count: int, seed: int) -> tuple[np.ndarray
     # The full training split, not the run's max_examples prefix: a perfect generator matches the whole data.
     training = data.load_dataset(config.replace(max_examples=0), "train")
     return real, _draw(training, count, seed, "train"), split
+
+
+def _collection_without_held_out(config: RunConfig) -> bool:
+    """A person's collection, which has no held-out part unless the run's variant splits one off."""
+    return config.dataset == "folder" and not variants.of(config).holds_out_own_images
 
 
 def _draw(dataset: data.Dataset, count: int, seed: int, split: str) -> np.ndarray:

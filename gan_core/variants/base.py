@@ -203,6 +203,9 @@ class Variant:
 
     # ---- latent inputs ----------------------------------------------------------------------------------------
 
+    # True for variants that split a held-out part off a person's collection (and never train on it); the measures
+    # then compare with that part instead of the collection itself.
+    holds_out_own_images: ClassVar[bool] = False
     # False for variants whose generator translates images instead of drawing from noise: pages then leave out
     # what only noise has (fresh samples from new noise, walks between latent points).
     draws_from_noise: ClassVar[bool] = True
