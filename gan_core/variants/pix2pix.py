@@ -1,0 +1,292 @@
+"""Pix2Pix (Isola et al. 2017): translation learnt from pairs (input, target), with a conditional PatchGAN.
+
+The generator, a U-Net, maps an input x to an output G(x); the discriminator sees the input together with an
+image (concatenated on channels) and answers with a map of logits, one per patch: is this a real pair or a made
+one? The generator minimises the adversarial loss plus lambda * L1(y, G(x)), lambda = 100 as in the paper. L1
+alone (`pix2pix_l1_only`, the paper's ablation) already gets the colours and shapes right but averages the
+plausible answers into a blur; the adversarial term is what makes outputs sharp, which the Frechet distance of
+outputs to real targets shows and L1 or PSNR do not.
+
+Inputs come from pairs: derived from a built-in set (edges, a masked square, a lower resolution, grey from
+colour; see image_pairs) or a person's own collection of pairs (A/ and B/ folders, or side-by-side A|B images).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Callable
+
+import numpy as np
+
+from gan_core.settings import Setting
+from gan_core.variants.base import Batch, Chart, Measure, Picture, Series, Training, View
+from gan_core.variants.translation import (GRID_GROUPS_PER_ROW, ImageTranslation, base_split, build_patch_discriminator,
+                                           build_unet, class_preserved, grid_picture, held_out_inputs, overlay,
+                                           pair_measures, split_held_out, translate_images)
+
+if TYPE_CHECKING:
+    import keras
+    import tensorflow as tf
+
+    from gan_core.config import RunConfig
+    from gan_core.data import Dataset
+    from gan_core.runs import Run
+
+OWN_PAIRS = "own"
+# A fixed seed for the masks of the inpainting pairs, one per split, so that every load gives the same pairs.
+MASK_SEEDS = {"train": 0, "test": 1}
+VIEW_EXAMPLES = 16
+PATCH_EXAMPLES = 8
+
+
+# ---- the maths, as pure functions -----------------------------------------------------------------------------
+
+
+def patch_cross_entropy(logits: tf.Tensor, target: float) -> tf.Tensor:
+    """Mean sigmoid cross-entropy of every patch's logit against 1 (real) or 0 (made)."""
+    import tensorflow as tf
+
+    return tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(labels=tf.fill(tf.shape(logits), target),
+                                                                   logits=logits))
+
+
+def pix2pix_discriminator_loss(real_logits: tf.Tensor, fake_logits: tf.Tensor) -> tf.Tensor:
+    """Real pairs towards 1, made ones towards 0; halved, as the paper slows the discriminator down."""
+    return 0.5 * (patch_cross_entropy(real_logits, 1.0) + patch_cross_entropy(fake_logits, 0.0))
+
+
+def mean_absolute_error(targets: tf.Tensor, outputs: tf.Tensor) -> tf.Tensor:
+    import tensorflow as tf
+
+    return tf.reduce_mean(tf.abs(targets - outputs))
+
+
+def pix2pix_generator_loss(fake_logits: tf.Tensor | None, l1: tf.Tensor, l1_weight: float) -> tf.Tensor:
+    """The non-saturating adversarial loss plus l1_weight * L1; L1 alone when there is no discriminator."""
+    if fake_logits is None:
+        return l1
+    return patch_cross_entropy(fake_logits, 1.0) + l1_weight * l1
+
+
+# ---- the variant ----------------------------------------------------------------------------------------------
+
+
+class Pix2Pix(ImageTranslation):
+    name = "pix2pix"
+    title = "Pix2Pix"
+    summary = ("Image-to-image translation learnt from pairs: edges to photos, a masked image to the whole one, low "
+               "to high resolution, grey to colour, or your own A/ and B/ pairs. A U-Net generator with an L1 loss "
+               "and a PatchGAN discriminator that judges (input, output) pairs patch by patch.")
+    settings = (
+        Setting("pix2pix_pairs", str, "Pairs",
+                "What the inputs are: edges of each image, the image with a square masked out (inpainting), the "
+                "image at a quarter of its resolution (super-resolution), the image in grey (colourisation, colour "
+                "datasets only), or 'own' for your own images' A/ and B/ sub-folders (same file names are pairs) "
+                "or side-by-side A|B images.", default="edges", choices=("edges", "masked", "lowres", "grey", OWN_PAIRS)),
+        Setting("pix2pix_l1_weight", float, "L1 weight (lambda)",
+                "Weight of the L1 distance to the target beside the adversarial loss; the paper uses 100.",
+                default=100.0, minimum=0.0, maximum=1000.0, step=10.0),
+        Setting("pix2pix_l1_only", bool, "L1 only (no discriminator)",
+                "Train the generator on L1 alone: the paper's ablation, blurrier but faster.", default=False),
+    )
+    measures = (
+        Measure("l1", "Mean absolute difference between outputs and their real targets on held-out pairs, pixels "
+                "scaled to [0, 1].", label="L1 to the target", better="lower"),
+        Measure("psnr", "Peak signal-to-noise ratio of outputs to targets in dB (TensorFlow's tf.image.psnr). L1 "
+                "alone scores well here while being blurry.", label="PSNR (dB)", better="higher"),
+        Measure("ssim", "Structural similarity of outputs to targets (tf.image.ssim), from -1 to 1.",
+                label="SSIM", better="higher"),
+        Measure("class_preserved", "Share of held-out outputs the dataset's classifier gives the class of their "
+                "target.", label="Class preserved", better="higher"),
+    )
+    progress_metrics = ("d_loss", "g_adversarial_loss", "l1_loss")
+    presets = {
+        "fashion-edges2img": dict(name="Fashion-MNIST edges to images (Pix2Pix)", dataset="fashion_mnist",
+                                  variant="pix2pix", pix2pix_pairs="edges", width=32, batch_size=32,
+                                  steps=3000, sample_every=250, checkpoint_every=500),
+        "mnist-inpaint": dict(name="MNIST inpainting (Pix2Pix)", dataset="mnist", variant="pix2pix",
+                              pix2pix_pairs="masked", width=32, batch_size=32, steps=3000, sample_every=250,
+                              checkpoint_every=500),
+        "fashion-superres": dict(name="Fashion-MNIST 4x super-resolution (Pix2Pix)", dataset="fashion_mnist",
+                                 variant="pix2pix", pix2pix_pairs="lowres", width=32, batch_size=32, steps=3000,
+                                 sample_every=250, checkpoint_every=500),
+    }
+
+    def check(self, config: RunConfig) -> None:
+        super().check(config)
+        own = config.pix2pix_pairs == OWN_PAIRS
+        if config.dataset == "folder":
+            self.require(own, "pix2pix_pairs", config.pix2pix_pairs,
+                         f"'{OWN_PAIRS}' with your own images (A/ and B/ sub-folders, or side-by-side A|B images)")
+        else:
+            self.require(not own, "pix2pix_pairs", config.pix2pix_pairs,
+                         "edges, masked, lowres or grey with a built-in dataset ('own' reads your own images: "
+                         "choose the dataset 'folder')")
+        if config.pix2pix_pairs == "grey":
+            self.require(config.data_shape[-1] == 3, "pix2pix_pairs", config.pix2pix_pairs,
+                         "edges, masked or lowres for grey images ('grey' colours grey versions of colour images)")
+
+    def input_channels(self, config: RunConfig) -> int:
+        from gan_core import image_pairs
+
+        if config.pix2pix_pairs == OWN_PAIRS:
+            return config.data_shape[-1]
+        return image_pairs.input_channels(config.pix2pix_pairs, config.data_shape[-1])
+
+    def judged_dataset(self, config: RunConfig) -> str:
+        return config.dataset
+
+    def translation_dataset(self, config: RunConfig, split: str, load_base: Callable[[], Dataset]) -> Dataset:
+        import dataclasses
+
+        from gan_core import data, image_pairs
+
+        if config.pix2pix_pairs == OWN_PAIRS:
+            size, _, channels = config.data_shape
+            collection = image_pairs.load_pair_collection(config.data_path, size, channels)
+            if not collection.paired:
+                raise ValueError(f"{collection.name} holds no pairs (no file name is in both A/ and B/); Pix2Pix "
+                                 "learns from pairs: give A/ and B/ files the same names, or use side-by-side A|B "
+                                 "images. Unpaired collections train with CycleGAN.")
+            whole = data.Dataset(collection.name, collection.b, None, (), collection.skipped, inputs=collection.a,
+                                 paired=True)
+            return split_held_out(whole, split)
+        targets, hold_out = base_split(config, split, load_base,
+                                       lambda: data.load_images_or_points(config, "train"))
+        seed = MASK_SEEDS["train" if hold_out else split]
+        inputs = image_pairs.derive_inputs(config.pix2pix_pairs, targets.examples, seed)
+        paired = dataclasses.replace(targets, inputs=inputs, paired=True, input_labels=targets.labels)
+        return split_held_out(paired, split) if hold_out else paired
+
+    def build_generator(self, config: RunConfig, num_classes: int) -> keras.Model:
+        return build_unet(self.input_shape(config), config.data_shape[-1], config.width, norm="batch")
+
+    def build_discriminator(self, config: RunConfig, num_classes: int) -> keras.Model:
+        size, _, channels = config.data_shape
+        return build_patch_discriminator(self.input_channels(config) + channels, size, config.width)
+
+    def build_training(self, config: RunConfig, num_classes: int) -> Training:
+        return Pix2PixTraining(config, self)
+
+    def translation_groups(self, networks: dict[str, keras.Model], inputs: np.ndarray,
+                           targets: np.ndarray) -> list[np.ndarray]:
+        outputs = translate_images(networks["generator"], inputs)
+        return [np.stack(group) for group in zip(*(as_shown(inputs, targets), targets, outputs))]
+
+    def charts(self, config: RunConfig) -> list[Chart]:
+        l1 = Chart("L1 to the target", "mean |target - output| on [-1, 1]", (Series("L1", "l1_loss"),),
+                   caption="Falls as outputs approach their targets.")
+        if config.pix2pix_l1_only:
+            return [l1]
+        return [
+            Chart("Adversarial losses", "loss", (Series("discriminator", "d_loss"),
+                                                 Series("generator (adversarial part)", "g_adversarial_loss")),
+                  caption="Normally the generator's adversarial loss rises while L1 falls; a discriminator loss "
+                          "near 0 means the discriminator is winning outright."),
+            l1,
+            Chart("Discriminator outputs", "mean probability over patches",
+                  (Series("D(real pair)", "d_real"), Series("D(made pair)", "d_fake")), y_range=(0.0, 1.0)),
+        ]
+
+    def views(self) -> tuple[View, ...]:
+        views = [View("translations", "Held-out translations",
+                      "Each group of three: input, real target, the model's output; pairs never trained on.",
+                      "gallery", lambda run, step, seed: draw_translations(self, run, step, seed))]
+        views.append(View("patch_map", "What the PatchGAN believes",
+                          "The discriminator's verdict on each patch of held-out outputs: red judged real, blue "
+                          "judged made.", "gallery", lambda run, step, seed: draw_patch_maps(self, run, step, seed)))
+        return tuple(views)
+
+    def evaluate(self, run: Run, step: int, sample_count: int, seed: int) -> dict[str, Any]:
+        from gan_core import sampling
+
+        inputs, chosen, held_out = held_out_inputs(run.config, sample_count, seed)
+        outputs = translate_images(sampling.load_generator(run, step), inputs)
+        targets = held_out.examples[chosen]
+        labels = None if held_out.labels is None else held_out.labels[chosen]
+        return {**pair_measures(outputs, targets), **class_preserved(run.config, outputs, labels)}
+
+
+def as_shown(inputs: np.ndarray, targets: np.ndarray) -> np.ndarray:
+    """Inputs with the targets' channels, so a grey input sits beside a colour target in one grid."""
+    return np.repeat(inputs, 3, axis=-1) if inputs.shape[-1] == 1 and targets.shape[-1] == 3 else inputs
+
+
+class Pix2PixTraining(Training):
+    """A U-Net generator and a PatchGAN discriminator on (input, image) pairs; no discriminator for L1 alone."""
+
+    def __init__(self, config: RunConfig, variant: Pix2Pix) -> None:
+        super().__init__(config, 0)
+        self.generator = variant.build_generator(config, 0)
+        self.networks = {"generator": self.generator}
+        self.g_optimizer = self.adam("g_optimizer", config.g_learning_rate, config.g_beta_1, config.g_beta_2,
+                                     self.generator.trainable_variables)
+        self.discriminator = None
+        if not config.pix2pix_l1_only:
+            self.discriminator = variant.build_discriminator(config, 0)
+            self.networks["discriminator"] = self.discriminator
+            self.d_optimizer = self.adam("d_optimizer", config.d_learning_rate, config.d_beta_1, config.d_beta_2,
+                                         self.discriminator.trainable_variables)
+
+    def step(self, batch: Batch, step: tf.Tensor) -> dict[str, tf.Tensor]:
+        import tensorflow as tf
+
+        replicas, config = batch.replicas, self.config
+        inputs, targets = batch.inputs(0), batch.real(0)
+        with tf.GradientTape(persistent=True) as tape:
+            outputs = self.generator(inputs, training=True)
+            l1 = mean_absolute_error(targets, outputs)
+            real_logits = fake_logits = None
+            if self.discriminator is not None:
+                real_logits = self.discriminator(tf.concat([inputs, targets], axis=-1), training=True)
+                fake_logits = self.discriminator(tf.concat([inputs, outputs], axis=-1), training=True)
+                d_loss = pix2pix_discriminator_loss(real_logits, fake_logits)
+            g_loss = pix2pix_generator_loss(fake_logits, l1, config.pix2pix_l1_weight)
+        generator_variables = self.generator.trainable_variables
+        self.g_optimizer.apply_gradients(zip(tape.gradient(g_loss / replicas, generator_variables),
+                                             generator_variables))
+        metrics = {"g_loss": g_loss / replicas, "l1_loss": l1 / replicas}
+        if self.discriminator is not None:
+            discriminator_variables = self.discriminator.trainable_variables
+            self.d_optimizer.apply_gradients(zip(tape.gradient(d_loss / replicas, discriminator_variables),
+                                                 discriminator_variables))
+            metrics.update(d_loss=d_loss / replicas,
+                           g_adversarial_loss=patch_cross_entropy(fake_logits, 1.0) / replicas,
+                           d_real=tf.reduce_mean(tf.sigmoid(real_logits)) / replicas,
+                           d_fake=tf.reduce_mean(tf.sigmoid(fake_logits)) / replicas)
+        del tape
+        return metrics
+
+
+# ---- pictures -------------------------------------------------------------------------------------------------
+
+
+def draw_translations(variant: Pix2Pix, run: Run, step: int, seed: int) -> list[Picture]:
+    from gan_core import sampling
+
+    inputs, chosen, held_out = held_out_inputs(run.config, VIEW_EXAMPLES, seed)
+    targets = held_out.examples[chosen]
+    groups = variant.translation_groups({"generator": sampling.load_generator(run, step)}, inputs, targets)
+    return [grid_picture(groups, GRID_GROUPS_PER_ROW,
+                         "Input | real target | output, for held-out pairs drawn with this seed.")]
+
+
+def draw_patch_maps(variant: Pix2Pix, run: Run, step: int, seed: int) -> list[Picture]:
+    """Held-out outputs beside the discriminator's per-patch probability laid over them."""
+    import tensorflow as tf
+
+    from gan_core import sampling
+    from gan_core.variants.translation import scale_images
+
+    if run.config.pix2pix_l1_only:
+        raise ValueError("this run trains on L1 alone, without a discriminator, so it has no patch map to show")
+    generator = variant.build_generator(run.config, 0)
+    discriminator = variant.build_discriminator(run.config, 0)
+    sampling.restore_network(run, step, generator=generator, discriminator=discriminator)
+    inputs, _, _ = held_out_inputs(run.config, PATCH_EXAMPLES, seed)
+    outputs = translate_images(generator, inputs)
+    logits = discriminator(tf.concat([scale_images(inputs), scale_images(outputs)], axis=-1), training=False)
+    probabilities = tf.sigmoid(logits).numpy()[..., 0]
+    groups = [np.stack([np.repeat(output, 3, axis=-1) if output.shape[-1] == 1 else output,
+                        overlay(output, probability)]) for output, probability in zip(outputs, probabilities)]
+    return [grid_picture(groups, 4, "Pairs: a held-out output, and the discriminator's verdict on each of its "
+                                    f"{probabilities.shape[1]}x{probabilities.shape[2]} patches over it.")]
