@@ -21,9 +21,10 @@ import os
 import re
 import warnings
 import zipfile
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Iterator, TypeVar
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -41,6 +42,8 @@ MAX_IMAGE_PIXELS = 40_000_000
 PREVIEW_IMAGES = 16
 REDUCING_GAP = 3.0  # images are shrunk by whole factors down to 3x the target size, then filtered (Pillow's resize)
 SYSTEM_FILE_NAMES = ("__MACOSX", "Thumbs.db", "desktop.ini")
+
+Decoded = TypeVar("Decoded")
 
 
 @dataclass(frozen=True)
@@ -60,7 +63,9 @@ class ImageCollection:
 
 
 @dataclass(frozen=True)
-class _File:
+class CollectionFile:
+    """One file of a folder or zip, listed but not yet read."""
+
     name: str  # relative to the collection, with "/" between folders
     size: int  # bytes on disk, or the size a zip claims (checked again while reading)
     read: Callable[[], bytes | Path]
@@ -85,8 +90,32 @@ def preview_image_collection(path: str | Path, image_size: int, channels: int,
 def _read_collection(source: Path, image_size: int, channels: int, decode_at_most: int) -> ImageCollection:
     check_image_shape(image_size, channels)
     name = uploads.display_name(source)
+    with collection_files(source) as files:
+        candidates, skipped = usable_files(name, files)
+        decoded, refused, not_decoded = decode_files(
+            candidates, lambda file: decode_image(file, image_size, channels), decode_at_most)
+    skipped += refused
+    names = [file_name for file_name, _ in decoded]
+    require_enough(name, len(decoded) + len(not_decoded), len(files), skipped, "image",
+                   f"Allowed image types: {', '.join(IMAGE_SUFFIXES)}")
+    labels, class_names = folder_labels(names + not_decoded)
+    labels = None if labels is None else labels[:len(names)]
+    images = [image for _, image in decoded]
+    stacked = np.stack(images) if images else np.zeros((0, image_size, image_size, channels), np.uint8)
+    return ImageCollection(name, stacked, labels, class_names, tuple(sorted(skipped)), len(names) + len(not_decoded))
+
+
+@contextmanager
+def collection_files(source: Path) -> Iterator[list[CollectionFile]]:
+    """Every file of a folder (recursively) or a .zip, in name order; a zip stays open until the block ends.
+
+    A source that is neither, or a zip that is damaged or breaks a limit of the whole archive (also while the block
+    reads its files), is refused with a ValueError.
+    """
+    name = uploads.display_name(source)
     if source.is_dir():
-        return _decode_collection(name, _folder_files(source), image_size, channels, decode_at_most)
+        yield sorted(_folder_files(source), key=lambda file: file.name)
+        return
     if not source.exists():
         raise ValueError(f"image collection {name} does not exist; give a folder or a .zip of images")
     if source.suffix.lower() != ".zip":
@@ -101,7 +130,7 @@ def _read_collection(source: Path, image_size: int, channels: int, decode_at_mos
         with zipfile.ZipFile(source) as archive:
             reader = archives.BoundedReader(archive)
             files = [_archive_file(entry, reader) for entry in archives.list_entries(archive)]
-            return _decode_collection(name, files, image_size, channels, decode_at_most)
+            yield sorted(files, key=lambda file: file.name)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError) as error:
         raise ValueError(f"{name} is not a readable zip archive ({type(error).__name__}: {error}); it may be "
                          f"truncated or corrupt") from None
@@ -109,16 +138,16 @@ def _read_collection(source: Path, image_size: int, channels: int, decode_at_mos
         raise ValueError(f"{name} is refused: {error}") from None
 
 
-def _archive_file(entry: archives.ArchiveEntry, reader: archives.BoundedReader) -> _File:
+def _archive_file(entry: archives.ArchiveEntry, reader: archives.BoundedReader) -> CollectionFile:
     reason = ""
     if entry.is_symbolic_link:
         reason = "a symbolic link; links inside a zip are never followed"
     elif archives.is_nested_archive(entry.name):
         reason = "an archive inside the archive; unpack it and put its images in the zip itself"
-    return _File(entry.name, entry.claimed_size, lambda: reader.read(entry), reason)
+    return CollectionFile(entry.name, entry.claimed_size, lambda: reader.read(entry), reason)
 
 
-def _folder_files(folder: Path) -> list[_File]:
+def _folder_files(folder: Path) -> list[CollectionFile]:
     root = folder.resolve()
     files = []
     # os.walk does not descend into linked folders, so only linked files need a look.
@@ -127,16 +156,16 @@ def _folder_files(folder: Path) -> list[_File]:
             path = Path(directory, file_name)
             name = path.relative_to(folder).as_posix()
             if path.is_symlink() and not path.resolve().is_relative_to(root):
-                files.append(_File(name, 0, lambda: b"", "a symbolic link to outside the folder; not followed"))
+                reason = "a symbolic link to outside the folder; not followed"
+                files.append(CollectionFile(name, 0, lambda: b"", reason))
                 continue
             size = path.stat().st_size if path.exists() else 0  # A broken link fails later, with Pillow's reason.
-            files.append(_File(name, size, lambda path=path: path))
+            files.append(CollectionFile(name, size, lambda path=path: path))
     return files
 
 
-def _decode_collection(name: str, files: list[_File], image_size: int, channels: int,
-                       decode_at_most: int) -> ImageCollection:
-    files = sorted(files, key=lambda file: file.name)
+def usable_files(name: str, files: list[CollectionFile]) -> tuple[list[CollectionFile], list[tuple[str, str]]]:
+    """(the image files worth decoding, (file name, reason) for the others); too many image files: ValueError."""
     skipped: list[tuple[str, str]] = []
     candidates = []
     for file in files:
@@ -148,17 +177,27 @@ def _decode_collection(name: str, files: list[_File], image_size: int, channels:
     if len(candidates) > MAX_COLLECTION_IMAGES:
         raise ValueError(f"{name} holds {len(candidates):,} image files; at most {MAX_COLLECTION_IMAGES:,} can be "
                          f"used, so choose a smaller folder or zip")
-    names, images = [], []
+    return candidates, skipped
+
+
+def decode_files(files: list[CollectionFile], decode: Callable[[io.BytesIO | Path], Decoded],
+                 decode_at_most: int = MAX_COLLECTION_IMAGES
+                 ) -> tuple[list[tuple[str, Decoded]], list[tuple[str, str]], list[str]]:
+    """(file name, decode(file)) of the first `decode_at_most` files that decode, (file name, reason) of those that
+    do not, and the names of the files left undecoded once enough had been decoded.
+
+    A file that cannot be decoded is skipped with its reason; only a limit of the whole archive stops the reading.
+    """
+    decoded: list[tuple[str, Decoded]] = []
+    skipped: list[tuple[str, str]] = []
     attempted = 0
-    for file in candidates:
-        if len(images) >= decode_at_most:
+    for file in files:
+        if len(decoded) >= decode_at_most:
             break
         attempted += 1
         try:
             content = file.read()
-            images.append(decode_image(content if isinstance(content, Path) else io.BytesIO(content),
-                                       image_size, channels))
-            names.append(file.name)
+            decoded.append((file.name, decode(content if isinstance(content, Path) else io.BytesIO(content))))
         except archives.ArchiveTooLarge:
             raise  # the whole archive is refused, not just this file
         except (archives.EntryTooLarge, ImageRefused) as error:
@@ -168,16 +207,17 @@ def _decode_collection(name: str, files: list[_File], image_size: int, channels:
         # Pillow's decoders raise many kinds of exception on malformed files; any of them means "unusable file".
         except Exception as error:
             skipped.append((file.name, f"cannot be read as an image: {error}"))
-    not_decoded = [file.name for file in candidates[attempted:]]  # only a preview leaves files undecoded
-    if len(images) + len(not_decoded) < MIN_IMAGES:
-        reasons = "; ".join(f"{file_name}: {reason}" for file_name, reason in skipped[:5]) or "it is empty"
-        raise ValueError(f"{name}: only {len(images)} usable image{'s' * (len(images) != 1)}; at least "
-                         f"{MIN_IMAGES} are needed ({len(files)} files seen). First reasons: {reasons}. "
-                         f"Allowed image types: {', '.join(IMAGE_SUFFIXES)}")
-    labels, class_names = folder_labels(names + not_decoded)
-    labels = None if labels is None else labels[:len(names)]
-    stacked = np.stack(images) if images else np.zeros((0, image_size, image_size, channels), np.uint8)
-    return ImageCollection(name, stacked, labels, class_names, tuple(sorted(skipped)), len(names) + len(not_decoded))
+    return decoded, skipped, [file.name for file in files[attempted:]]
+
+
+def require_enough(name: str, usable: int, files_seen: int, skipped: list[tuple[str, str]], noun: str,
+                   allowed: str) -> None:
+    """Refuse a collection with fewer than MIN_IMAGES usable `noun`s, giving the first reasons and what is allowed."""
+    if usable >= MIN_IMAGES:
+        return
+    reasons = "; ".join(f"{file_name}: {reason}" for file_name, reason in skipped[:5]) or "it is empty"
+    raise ValueError(f"{name}: only {usable} usable {noun}{'s' * (usable != 1)}; at least {MIN_IMAGES} are needed "
+                     f"({files_seen} files seen). First reasons: {reasons}. {allowed}")
 
 
 def _reason_to_skip(name: str, size: int) -> str:
@@ -201,6 +241,14 @@ class ImageRefused(ValueError):
 
 def decode_image(file: io.BytesIO | Path, image_size: int, channels: int) -> np.ndarray:
     """One image file as (image_size, image_size, channels) uint8, upright, refused above MAX_IMAGE_PIXELS."""
+    with opened_image(file, image_size) as image:
+        return fit_image(image, image_size, channels)
+
+
+@contextmanager
+def opened_image(file: io.BytesIO | Path, image_size: int) -> Iterator[Image.Image]:
+    """One image file, upright, ready to be fitted to image_size; refused (ImageRefused) above MAX_IMAGE_PIXELS or
+    when it is not one of PILLOW_FORMATS, before its pixels are decoded. Closed when the block ends."""
     with warnings.catch_warnings():
         # Pillow warns between 89 and 179 MP and raises above; the header check below refuses far earlier anyway.
         warnings.simplefilter("ignore", Image.DecompressionBombWarning)
@@ -222,7 +270,7 @@ def decode_image(file: io.BytesIO | Path, image_size: int, channels: int) -> np.
         if image.format == "JPEG":
             image.draft(None, (image_size, image_size))  # Decode big photos at a reduced scale; much faster.
         ImageOps.exif_transpose(image, in_place=True)  # in place: a copy would double the memory of big images
-        return fit_image(image, image_size, channels)
+        yield image
 
 
 def fit_image(image: Image.Image, image_size: int, channels: int) -> np.ndarray:
