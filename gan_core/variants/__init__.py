@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from gan_core.settings import SettingError
-from gan_core.variants import acgan, began, gan, infogan, vae, vaegan
+from gan_core.variants import acgan, began, gan, infogan, pix2pix, vae, vaegan
 from gan_core.variants.base import Registry, Variant
 
 if TYPE_CHECKING:
@@ -20,6 +20,7 @@ REGISTRY.add(acgan.ACGAN())
 REGISTRY.add(began.BEGAN())
 REGISTRY.add(vae.VAE())
 REGISTRY.add(vaegan.VAEGAN())
+REGISTRY.add(pix2pix.Pix2Pix())
 
 
 def names() -> tuple[str, ...]:

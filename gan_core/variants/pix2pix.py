@@ -240,14 +240,15 @@ class Pix2PixTraining(Training):
                 real_logits = self.discriminator(tf.concat([inputs, targets], axis=-1), training=True)
                 fake_logits = self.discriminator(tf.concat([inputs, outputs], axis=-1), training=True)
                 d_loss = pix2pix_discriminator_loss(real_logits, fake_logits)
+                d_share = d_loss / replicas
             g_loss = pix2pix_generator_loss(fake_logits, l1, config.pix2pix_l1_weight)
+            g_share = g_loss / replicas
         generator_variables = self.generator.trainable_variables
-        self.g_optimizer.apply_gradients(zip(tape.gradient(g_loss / replicas, generator_variables),
-                                             generator_variables))
+        self.g_optimizer.apply_gradients(zip(tape.gradient(g_share, generator_variables), generator_variables))
         metrics = {"g_loss": g_loss / replicas, "l1_loss": l1 / replicas}
         if self.discriminator is not None:
             discriminator_variables = self.discriminator.trainable_variables
-            self.d_optimizer.apply_gradients(zip(tape.gradient(d_loss / replicas, discriminator_variables),
+            self.d_optimizer.apply_gradients(zip(tape.gradient(d_share, discriminator_variables),
                                                  discriminator_variables))
             metrics.update(d_loss=d_loss / replicas,
                            g_adversarial_loss=patch_cross_entropy(fake_logits, 1.0) / replicas,
