@@ -165,6 +165,14 @@ def print_progress(total_steps: int, run_config: config_module.RunConfig):
     return report
 
 
+def describe(run_config: config_module.RunConfig) -> str:
+    """What a run trains, in the config's words: the dataset and the variant, with only the fields it reads."""
+    variant = variants.of(run_config)
+    parts = [run_config.dataset, variant.name]
+    parts += [getattr(run_config, name) for name in ("architecture", "loss") if name not in variant.unused_fields]
+    return ", ".join(str(part) for part in parts)
+
+
 def command_train(options: argparse.Namespace) -> int:
     run_config = build_config(options)
     # Checking and loading the data before creating the run means bad data leaves no half-made run behind.
@@ -176,7 +184,7 @@ def command_train(options: argparse.Namespace) -> int:
         print(f"skipped {name}: {reason}", file=sys.stderr)
     run = create_run(run_config, options.runs_dir)
     write_status(run.path, "queued", "loading data and building the networks", pid=os.getpid())
-    print(f"training {run.run_id}: {run_config.dataset}, {run_config.architecture}, {run_config.loss}", flush=True)
+    print(f"training {run.run_id}: {describe(run_config)}", flush=True)
     state = trainer.train_run(
         run, max_seconds=options.max_seconds, dataset=dataset, on_log=print_progress(run_config.steps, run_config)
     )
@@ -232,6 +240,14 @@ def command_sample(options: argparse.Namespace) -> int:
     samples = sampling.sample(run, options.n, seed=options.seed)
     np.save(out, samples)
     print(f"wrote {samples.shape[0]} samples {samples.dtype} {tuple(samples.shape[1:])} to {out}")
+    if not variants.of(run.config).draws_from_noise:
+        # An image-to-image run's samples are translations of held-out inputs: those go beside them, in order.
+        from gan_core import data
+
+        inputs = data.to_uint8_images(sampling.latent_vectors(run.config, options.n, options.seed))
+        inputs_path = out.with_name(f"{out.stem}_inputs.npy")
+        np.save(inputs_path, inputs)
+        print(f"wrote the {len(inputs)} held-out inputs they translate, in the same order, to {inputs_path}")
     return 0
 
 

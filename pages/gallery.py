@@ -5,6 +5,7 @@ import streamlit as st
 from gan_core import runs, variants
 from views.common import checkpoint_picker_ui, generator_ready_ui, no_runs_ui, page_frame_ui, run_picker_ui, runs_dir
 from views.gallery_views import fresh_samples_ui, interpolation_ui, scatter_ui, timeline_ui
+from views.translation_views import own_image_translation_ui
 from views.variant_views import variant_views_ui
 
 page_frame_ui("pages/gallery.py")
@@ -36,3 +37,5 @@ if variant.draws_from_noise:
     interpolation_ui(run, step)
 
 variant_views_ui(run, step, "gallery", seed=st.session_state.get("gallery_seed", 0))
+if not variant.draws_from_noise:
+    own_image_translation_ui(run, step)
