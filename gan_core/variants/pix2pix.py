@@ -218,6 +218,10 @@ class Pix2PixTraining(Training):
         super().__init__(config, 0)
         self.generator = variant.build_generator(config, 0)
         self.networks = {"generator": self.generator}
+        # Dropout draws its masks from a seed state of its own; saved with the checkpoint, a resumed run draws
+        # the masks the uninterrupted one would have.
+        for index, state in enumerate(dropout_seed_states(self.generator)):
+            self.state[f"generator_dropout_seed_{index}"] = state
         self.g_optimizer = self.adam("g_optimizer", config.g_learning_rate, config.g_beta_1, config.g_beta_2,
                                      self.generator.trainable_variables)
         self.discriminator = None
@@ -256,6 +260,13 @@ class Pix2PixTraining(Training):
                            d_fake=tf.reduce_mean(tf.sigmoid(fake_logits)) / replicas)
         del tape
         return metrics
+
+
+def dropout_seed_states(network: keras.Model) -> list:
+    """The seed-state variables of a network's dropout layers, in layer order."""
+    import keras
+
+    return [layer.seed_generator.state for layer in network.layers if isinstance(layer, keras.layers.Dropout)]
 
 
 # ---- pictures -------------------------------------------------------------------------------------------------

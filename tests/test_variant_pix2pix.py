@@ -1,0 +1,270 @@
+"""Pix2Pix: its losses on hand values, its pairs (derived and a person's own, with the held-out part never trained
+on), training with exact resume, the translations it samples, its views and measures, and the command line."""
+
+import math
+
+import numpy as np
+import pytest
+import tensorflow as tf
+from PIL import Image
+
+from conftest import requires_dataset
+from gan_core import data, evaluation, image_pairs, sampling, variants
+from gan_core.config import RunConfig, preset
+from gan_core.runs import create_run
+from gan_core.settings import SettingError
+from gan_core.trainer import Trainer
+from gan_core.variants import pix2pix, translation
+from test_cli import gan_core, last_line
+from test_trainer import straight_and_resumed
+
+METRICS = ("d_loss", "g_loss", "g_adversarial_loss", "l1_loss", "d_real", "d_fake")
+
+
+def tiny_config(**overrides):
+    """A digits (8x8) edges-to-digits run, small enough to train in seconds."""
+    values = dict(dataset="digits", width=8, batch_size=16, steps=6, log_every=2, sample_every=3,
+                  checkpoint_every=3, max_examples=256, sample_grid=4)
+    values.update(overrides)
+    return preset("fashion-edges2img", **values)
+
+
+# ---- maths --------------------------------------------------------------------------------------------------------
+
+
+def test_losses_on_hand_values():
+    real, fake = tf.constant([[2.0, 0.0]]), tf.constant([[-1.0, 0.0]])
+    softplus = lambda value: math.log1p(math.exp(value))  # noqa: E731
+    # Each patch's cross-entropy, averaged over patches: towards 1 it is softplus(-logit), towards 0 softplus(logit).
+    assert float(pix2pix.patch_cross_entropy(real, 1.0)) == pytest.approx((softplus(-2) + math.log(2)) / 2)
+    assert float(pix2pix.patch_cross_entropy(fake, 0.0)) == pytest.approx((softplus(-1) + math.log(2)) / 2)
+    expected_d = 0.5 * ((softplus(-2) + math.log(2)) / 2 + (softplus(-1) + math.log(2)) / 2)
+    assert float(pix2pix.pix2pix_discriminator_loss(real, fake)) == pytest.approx(expected_d)
+    l1 = pix2pix.mean_absolute_error(tf.constant([1.0, -1.0, 0.5]), tf.constant([0.0, -1.0, -0.5]))
+    assert float(l1) == pytest.approx(2 / 3)
+    with_gan = pix2pix.pix2pix_generator_loss(fake, l1, 100.0)
+    assert float(with_gan) == pytest.approx((softplus(1) + math.log(2)) / 2 + 100 * 2 / 3, rel=1e-6)
+    assert float(pix2pix.pix2pix_generator_loss(None, l1, 100.0)) == pytest.approx(2 / 3), "L1 alone"
+
+
+def test_settings_and_their_combinations():
+    config = tiny_config()
+    assert (config.pix2pix_pairs, config.pix2pix_l1_weight, config.pix2pix_l1_only) == ("edges", 100.0, False)
+    with pytest.raises(SettingError, match="choose the dataset 'folder'") as refused:
+        tiny_config(pix2pix_pairs="own")
+    assert refused.value.field == "pix2pix_pairs"
+    with pytest.raises(SettingError, match="'own' with your own images"):
+        RunConfig.from_dict({**preset("fashion-edges2img").to_dict(), "dataset": "folder", "data_path": "/x"})
+    with pytest.raises(SettingError, match="grey"):
+        tiny_config(pix2pix_pairs="grey")
+    with pytest.raises(SettingError, match="g_ema_decay"):
+        tiny_config(g_ema_decay=0.9)
+    with pytest.raises(SettingError, match="image dataset"):
+        tiny_config(dataset="ring", architecture="mlp")
+
+
+# ---- pairs --------------------------------------------------------------------------------------------------------
+
+
+def test_derived_pairs_go_with_their_targets_and_the_held_out_split_is_the_test_split():
+    config = tiny_config(pix2pix_pairs="masked", max_examples=0)
+    train, test = data.load_dataset(config, "train"), data.load_dataset(config, "test")
+    assert train.paired and test.paired
+    assert len(train.examples) == 1500 and len(test.examples) == data.DIGITS_TEST_COUNT
+    np.testing.assert_array_equal(train.examples, data.load_builtin("digits", "train").examples)
+    np.testing.assert_array_equal(train.inputs, image_pairs.masked(train.examples, pix2pix.MASK_SEEDS["train"]))
+    np.testing.assert_array_equal(train.input_labels, train.labels)
+    # The same pairs at every load (the evaluation reads them again).
+    np.testing.assert_array_equal(data.load_dataset(config, "test").inputs, test.inputs)
+
+    edges = data.load_dataset(tiny_config(max_examples=0), "train")
+    np.testing.assert_array_equal(edges.inputs, image_pairs.edges(edges.examples))
+
+
+def test_a_set_without_a_test_split_holds_part_of_its_training_split_out(tmp_path, monkeypatch):
+    # Kaggle's CIFAR-10 layout has no test split: grey-to-colour pairs hold every tenth or so image out.
+    from conftest import write_kaggle_cifar
+
+    root = tmp_path / "data"
+    write_kaggle_cifar(root)
+    monkeypatch.setenv("GAN_DATA_DIR", str(root))
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "no-keras"))
+    config = preset("fashion-edges2img", dataset="cifar10", pix2pix_pairs="grey", width=8)
+    train, held_out = data.load_dataset(config, "train"), data.load_dataset(config, "test")
+    whole = data.load_images_or_points(config, "train")
+    assert len(train.examples) + len(held_out.examples) == len(whole.examples) and len(held_out.examples) >= 1
+    trained = {example.tobytes() for example in train.examples}
+    assert not any(example.tobytes() in trained for example in held_out.examples), "held-out pairs never trained on"
+    assert held_out.inputs.shape[-1] == 1 and held_out.examples.shape[-1] == 3
+    np.testing.assert_array_equal(held_out.inputs, image_pairs.grey(held_out.examples))
+
+
+def write_pairs(folder, count, size=8, names_b=None):
+    """A/ and B/ folders: B/i.png is the inverse of A/i.png, each A image one grey level."""
+    for domain in ("A", "B"):
+        (folder / domain).mkdir(parents=True)
+    for index in range(count):
+        level = 10 * index + 5
+        Image.fromarray(np.full((size, size), level, np.uint8), "L").save(folder / "A" / f"{index:03d}.png")
+        name_b = names_b[index] if names_b else f"{index:03d}.png"
+        Image.fromarray(np.full((size, size), 255 - level, np.uint8), "L").save(folder / "B" / name_b)
+    return folder
+
+
+def own_config(folder, **overrides):
+    return preset("fashion-edges2img", dataset="folder", data_path=str(folder), image_size=8, channels=1,
+                  pix2pix_pairs="own", width=8, batch_size=4, **overrides)
+
+
+def test_a_persons_pairs_are_read_from_a_and_b_and_part_is_held_out(tmp_path):
+    config = own_config(write_pairs(tmp_path / "pairs", 20))
+    train, held_out = data.load_dataset(config, "train"), data.load_dataset(config, "test")
+    assert train.paired and len(train.examples) + len(held_out.examples) == 20 and len(held_out.examples) == 2
+    for dataset in (train, held_out):
+        np.testing.assert_array_equal(dataset.examples.astype(int), 255 - dataset.inputs.astype(int))
+    assert not set(held_out.inputs[:, 0, 0, 0]) & set(train.inputs[:, 0, 0, 0])
+    # Measures compare with the held-out part, not the whole collection.
+    assert evaluation.held_out_dataset(config)[1] == "test"
+    assert evaluation.largest_sample_count(config) == 2
+    data.check_available(config)
+
+
+def test_an_unpaired_collection_is_refused_with_a_pointer_to_cyclegan(tmp_path):
+    folder = write_pairs(tmp_path / "unpaired", 10, names_b=[f"b{index}.png" for index in range(10)])
+    with pytest.raises(ValueError, match="CycleGAN"):
+        data.check_available(own_config(folder))
+
+
+# ---- training, resume, samples ------------------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_trains_checkpoints_and_samples_translations_of_held_out_inputs(tmp_path):
+    run = create_run(tiny_config(), tmp_path)
+    trainer = Trainer(run)
+    assert trainer.train() == "finished"
+    rows = run.metrics_since()
+    assert [row["step"] for row in rows] == [2, 4, 6]
+    for row in rows:
+        for name in METRICS:
+            assert math.isfinite(row[name]), (name, row)
+    assert set(trainer.training.networks) == {"generator", "discriminator"}
+    assert run.checkpoint_steps() == [3, 6] and run.sample_steps() == [0, 3, 6]
+    # The sample grid: 4 held-out examples, two groups of (input, target, output) per row, 8x8 tiles scaled by 7.
+    grid = np.asarray(Image.open(run.sample_path(6)))
+    assert grid.shape[:2] == ((2 * (8 + 2) + 2) * 7, (6 * (8 + 2) + 2) * 7)
+
+    samples = sampling.sample(run, 10, seed=3)
+    assert samples.shape == (10, 8, 8, 1) and samples.dtype == np.uint8
+    inputs = data.to_uint8_images(sampling.latent_vectors(run.config, 10, seed=3))
+    held_out = data.load_dataset(run.config, "test")
+    chosen = translation.draw_indices(len(held_out.inputs), 10, 3)
+    np.testing.assert_array_equal(inputs, held_out.inputs[chosen])
+    generator = sampling.load_generator(run)
+    np.testing.assert_array_equal(samples, translation.translate_images(generator, held_out.inputs[chosen]))
+
+
+@pytest.mark.slow
+def test_resume_continues_exactly(tmp_path):
+    config = tiny_config(steps=8, checkpoint_every=100, sample_every=100)
+    straight, interrupted = straight_and_resumed(config, tmp_path)
+    straight_rows, resumed_rows = straight.metrics_since(), interrupted.metrics_since()
+    assert [row["step"] for row in resumed_rows] == [row["step"] for row in straight_rows]
+    for expected, actual in zip(straight_rows, resumed_rows):
+        for name in METRICS:
+            assert actual[name] == expected[name], (name, expected["step"])
+    np.testing.assert_array_equal(sampling.sample(straight, 16, seed=1), sampling.sample(interrupted, 16, seed=1))
+
+
+@pytest.mark.slow
+def test_l1_only_trains_without_a_discriminator(tmp_path):
+    run = create_run(tiny_config(pix2pix_l1_only=True), tmp_path)
+    trainer = Trainer(run)
+    assert trainer.train() == "finished"
+    assert set(trainer.training.networks) == {"generator"}
+    assert set(run.metrics_since()[-1]) >= {"g_loss", "l1_loss"}
+    assert run.metrics_since()[-1]["g_loss"] == run.metrics_since()[-1]["l1_loss"]
+    charts = variants.of(run.config).charts(run.config)
+    assert [chart.title for chart in charts] == ["L1 to the target"]
+    patch_view = next(view for view in variants.of(run.config).views() if view.key == "patch_map")
+    with pytest.raises(ValueError, match="without a discriminator"):
+        patch_view.draw(run, 6, 0)
+
+
+@pytest.fixture(scope="module")
+def trained_run(tmp_path_factory):
+    config = tiny_config(steps=30, checkpoint_every=30, sample_every=30, log_every=10)
+    run = create_run(config, tmp_path_factory.mktemp("pix2pix"))
+    Trainer(run).train()
+    return run
+
+
+@pytest.mark.slow
+def test_views_show_translations_and_the_patch_map(trained_run):
+    views = {view.key: view for view in variants.of(trained_run.config).views()}
+    assert set(views) == {"translations", "patch_map"}
+    translations = views["translations"].draw(trained_run, 30, 0)[0].image
+    scale = 7
+    assert translations.shape == ((8 * (8 + 2) + 2) * scale, (6 * (8 + 2) + 2) * scale)
+    # The first tile is the first held-out input drawn with the seed.
+    first_input = translation.held_out_inputs(trained_run.config, pix2pix.VIEW_EXAMPLES, 0)[0][0]
+    corner = 2 * scale
+    np.testing.assert_array_equal(translations[corner : corner + 8 * scale : scale,
+                                               corner : corner + 8 * scale : scale], first_input[..., 0])
+    patch_map = views["patch_map"].draw(trained_run, 30, 0)[0].image
+    assert patch_map.ndim == 3 and patch_map.shape[-1] == 3
+    assert translation.heatmap(np.array([[0.0, 0.5, 1.0]]))[0].tolist() == [[40, 90, 220], [255, 255, 255],
+                                                                             [220, 40, 40]]
+
+
+@pytest.mark.slow
+def test_evaluate_measures_outputs_against_held_out_targets(trained_run):
+    variant = variants.of(trained_run.config)
+    results = variant.evaluate(trained_run, 30, 100, seed=0)
+    assert set(results) == {measure.name for measure in variant.measures} == {"l1", "psnr", "ssim",
+                                                                             "class_preserved"}
+    assert 0 <= results["l1"] <= 1 and results["psnr"] > 0 and -1 <= results["ssim"] <= 1
+    assert 0 <= results["class_preserved"] <= 1
+    assert variant.evaluate(trained_run, 30, 100, seed=0) == results, "the same seed measures the same pairs"
+    # A perfect translation scores as one: L1 0, SSIM 1.
+    targets = data.load_dataset(trained_run.config, "test").examples[:20]
+    perfect = translation.pair_measures(targets, targets)
+    assert perfect["l1"] == 0 and perfect["ssim"] == pytest.approx(1.0) and math.isinf(perfect["psnr"])
+
+
+@pytest.mark.slow
+def test_a_persons_image_is_translated(trained_run, tmp_path):
+    path = tmp_path / "mine.png"
+    Image.fromarray(np.tile(np.arange(64, dtype=np.uint8).reshape(8, 8) * 4, (4, 4)), "L").save(path)
+    pictures = variants.of(trained_run.config).translate(trained_run, 30, path.read_bytes())
+    assert [picture.image.shape for picture in pictures] == [(8, 8), (8, 8)]
+    with pytest.raises(ValueError, match="not a"):
+        variants.of(trained_run.config).translate(trained_run, 30, b"not an image")
+
+
+@pytest.mark.slow
+def test_the_command_line_trains_samples_and_evaluates_the_preset(tmp_path):
+    requires_dataset("fashion_mnist")
+    result = gan_core("train", "--preset", "fashion-edges2img", "--steps", 3, "--set", "log_every=1",
+                      "--runs-dir", tmp_path)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "fashion_mnist, pix2pix" in result.stdout and "non_saturating" not in result.stdout
+    assert "step 3/3" in result.stdout and " l1_loss " in result.stdout
+    run_dir = last_line(result)
+    out = tmp_path / "translations.npy"
+    sampled = gan_core("sample", run_dir, "--n", 6, "--out", out)
+    assert sampled.returncode == 0, sampled.stderr[-2000:]
+    outputs, inputs = np.load(out), np.load(tmp_path / "translations_inputs.npy")
+    assert outputs.shape == inputs.shape == (6, 28, 28, 1)
+    test_edges = data.load_dataset(preset("fashion-edges2img"), "test").inputs
+    assert all(any(np.array_equal(each, edge) for edge in test_edges[:10_000]) for each in inputs[:2])
+
+
+@pytest.mark.slow
+def test_the_command_line_evaluates_with_the_translation_measures(trained_run):
+    import json
+
+    result = gan_core("evaluate", trained_run.path, "--n", 50)
+    assert result.returncode == 0, result.stderr[-2000:]
+    results = json.loads(last_line(result))
+    assert {"l1", "psnr", "ssim", "class_preserved", "frechet_distance"} <= set(results)
