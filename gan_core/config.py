@@ -318,10 +318,15 @@ def descriptive_name(values: dict[str, Any]) -> str:
     # A zip keeps the person's file name; an uploaded folder's name is only an id, so it is not shown.
     data = data_path.replace("\\", "/").rsplit("/", 1)[-1] if data_path.lower().endswith(".zip") \
         else DATASET_TITLES.get(values["dataset"], values["dataset"])
-    conditional = " conditional" if values.get("conditional") else ""
+    variant_name = values.get("variant", variants.DEFAULT_VARIANT)
+    unused = variants.get(variant_name).unused_fields if variant_name in variants.names() else ()
+    conditional = " conditional" if values.get("conditional") and "conditional" not in unused else ""
+    # A variant with a fixed architecture of its own (Pix2Pix's U-Net) is named by its title instead.
+    model = variants.get(variant_name).title if "architecture" in unused else \
+        str(values.get("architecture", "dcgan")).upper()
     loss = values.get("loss", "non_saturating")
-    loss_part = "" if loss == "non_saturating" else f", {loss} loss"
-    return f"{data}{conditional} {str(values.get('architecture', 'dcgan')).upper()}{loss_part}"
+    loss_part = "" if loss == "non_saturating" or "loss" in unused else f", {loss} loss"
+    return f"{data}{conditional} {model}{loss_part}"
 
 
 def name_following_data(values: dict[str, Any], template: dict[str, Any]) -> str:

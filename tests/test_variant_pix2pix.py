@@ -268,3 +268,29 @@ def test_the_command_line_evaluates_with_the_translation_measures(trained_run):
     assert result.returncode == 0, result.stderr[-2000:]
     results = json.loads(last_line(result))
     assert {"l1", "psnr", "ssim", "class_preserved", "frechet_distance"} <= set(results)
+
+
+@pytest.mark.slow
+def test_the_gallery_shows_translations_and_translates_an_uploaded_image(trained_run, monkeypatch, tmp_path):
+    from streamlit.testing.v1 import AppTest
+
+    from test_variants import APP, texts
+
+    monkeypatch.setenv("GAN_RUNS_DIR", str(trained_run.path.parent))
+    app = AppTest.from_file(str(APP), default_timeout=120).run()
+    app.query_params["run"] = trained_run.run_id
+    app.switch_page("pages/gallery.py").run()
+    assert not app.exception
+    shown, headers = texts(app), [header.value for header in app.header]
+    assert "Held-out translations" in shown and "Translate your own image" in shown
+    assert headers == ["Timeline", "Translations"], "noise-only sections (fresh samples, interpolation) are left out"
+    assert "Held-out translations at step 30" in [caption for image in app.image for caption in image.captions]
+
+    path = tmp_path / "mine.png"
+    Image.fromarray(np.zeros((20, 20), np.uint8), "L").save(path)
+    app.file_uploader(key="gallery_translate_upload").set_value(("mine.png", path.read_bytes(), "image/png")).run()
+    assert not app.exception and not app.error
+    captions = [caption for image in app.image for caption in image.captions]
+    assert "Your image, as the model sees it" in captions and "Translated" in captions
+    app.file_uploader(key="gallery_translate_upload").set_value(("fake.png", b"not a picture", "image/png")).run()
+    assert [error.value for error in app.error] and app.error[0].value.startswith("fake.png cannot be translated")

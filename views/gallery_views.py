@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from gan_core import comparison, data, demo, images
+from gan_core import comparison, data, demo, images, variants
 from gan_core.runs import Run
 from views.charts import scatter_figure
 from views.common import generated_samples, grid_picture, interpolated_samples
@@ -29,7 +29,7 @@ def timeline_ui(run: Run) -> None:
                             format_func=lambda value: f"{value:,}",
                             help="The same fixed noise at each saved step: watch the samples take shape.")
     path = run.sample_path(step)
-    st.image(str(path), caption=f"Fixed noise at step {step:,}", output_format="PNG")
+    st.image(str(path), caption=f"{variants.of(run.config).grid_caption} at step {step:,}", output_format="PNG")
     png_column, gif_column = st.columns(2)
     png_column.download_button("Download this grid as PNG", data=path.read_bytes(), mime="image/png",
                                file_name=f"{run.run_id}-step-{step}.png", key="gallery_timeline_png",

@@ -82,7 +82,7 @@ def resume_watch_ui(run: Run) -> None:
 def latest_grid_ui(run: Run, step: int | None) -> None:
     """The fixed-noise grid saved at `step` (the latest one), or a note that none exists yet."""
     if step is not None:
-        st.image(str(run.sample_path(step)), caption=f"Fixed noise at step {step:,}", output_format="PNG")
+        st.image(str(run.sample_path(step)), caption=f"{variants.of(run.config).grid_caption} at step {step:,}", output_format="PNG")
     else:
         st.caption("The first sample grid appears when the trainer has started.")
 

@@ -158,6 +158,8 @@ class Variant:
     measures: ClassVar[tuple[Measure, ...]] = ()
     # The logged metrics the command line prints with each row, in this order (those a row has).
     progress_metrics: ClassVar[tuple[str, ...]] = ("d_loss", "g_loss")
+    # What the sample grids the trainer saves show, as their captions name it.
+    grid_caption: ClassVar[str] = "Fixed noise"
     # Seeds of noise draws within one step are step * SEED_STRIDE + offset; offsets stay below this.
     SEED_STRIDE: ClassVar[int] = 256
 

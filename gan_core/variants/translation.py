@@ -42,6 +42,7 @@ class ImageTranslation(Variant):
 
     draws_from_noise = False
     holds_out_own_images = True
+    grid_caption = "Held-out translations"
     unused_fields = TRANSLATION_UNUSED_FIELDS
     progress_metrics: ClassVar[tuple[str, ...]] = ("d_loss", "g_loss")
 

@@ -1,0 +1,101 @@
+"""A person's own pairs in a real browser: a zip of A/ and B/ folders trains Pix2Pix from the Train form, and the
+Gallery translates a single image of theirs. Screenshots go to test-output/browser/translation-*.png."""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+
+from test_browser import assert_no_exception, choose, screenshot, wait_for_app, wait_for_text
+from test_browser import app_url, browser, page  # noqa: F401  (fixtures)
+from test_browser import pytestmark  # noqa: F401  (slow, browser, needs chromium)
+
+PAIRS = 30
+STEPS = 30
+
+
+def shape_pair(index: int) -> tuple[Image.Image, Image.Image]:
+    """B: a coloured disc or square on black; A: its white outline, the kind of input an edges-to-image model reads."""
+    random = np.random.default_rng(index)
+    left, top = (int(value) for value in random.integers(2, 14, size=2))
+    box = (left, top, left + int(random.integers(10, 16)), top + int(random.integers(10, 16)))
+    colour = tuple(int(value) for value in random.integers(80, 256, size=3))
+    target, outline = Image.new("RGB", (32, 32)), Image.new("RGB", (32, 32))
+    draw_target, draw_outline = ImageDraw.Draw(target), ImageDraw.Draw(outline)
+    if index % 2:
+        draw_target.ellipse(box, fill=colour)
+        draw_outline.ellipse(box, outline=(255, 255, 255))
+    else:
+        draw_target.rectangle(box, fill=colour)
+        draw_outline.rectangle(box, outline=(255, 255, 255))
+    return outline, target
+
+
+def png_bytes(image: Image.Image) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def pairs_zip(tmp_path):
+    path = tmp_path / "shapes_pairs.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        for index in range(PAIRS):
+            outline, target = shape_pair(index)
+            archive.writestr(f"shapes/A/{index:03d}.png", png_bytes(outline))
+            archive.writestr(f"shapes/B/{index:03d}.png", png_bytes(target))
+    return path
+
+
+def test_a_persons_paired_zip_trains_pix2pix_and_their_image_is_translated(app_url, page, pairs_zip, tmp_path):
+    page.goto(f"{app_url}/train")
+    wait_for_app(page)
+    choose(page, "Preset", "fashion-edges2img")
+    wait_for_text(page, "Pix2Pix settings")
+    choose(page, "Dataset", "your own images")
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(pairs_zip))
+    wait_for_app(page)
+    page.get_by_text("usable images in `shapes_pairs.zip`").or_(
+        page.get_by_text(re.compile(r"image files \(the first"))).first.wait_for(timeout=60_000)
+    wait_for_app(page)
+    # A selectbox inside the form: typing the option and Enter picks it.
+    pairs = page.locator('[data-testid="stSelectbox"]').filter(has_text="Pairs").locator("input")
+    pairs.click()
+    pairs.fill("own")
+    pairs.press("Enter")
+    wait_for_text(page, "own")
+    steps = page.get_by_label("Steps", exact=True)
+    steps.fill(str(STEPS))
+    steps.press("Enter")
+    wait_for_app(page)
+    assert_no_exception(page, "train form")
+    screenshot(page, "translation-01-form")
+    page.get_by_role("button", name=re.compile("Start training")).click()
+
+    page.wait_for_url(re.compile(r"/monitor\?run="), timeout=60_000)
+    run_id = re.search(r"run=([^&]+)", page.url).group(1)
+    page.get_by_text(f"reached step {STEPS}").wait_for(timeout=240_000)
+    wait_for_text(page, "L1 to the target")
+    assert_no_exception(page, "monitor")
+    screenshot(page, "translation-02-monitor")
+
+    page.goto(f"{app_url}/gallery?run={run_id}")
+    wait_for_app(page)
+    page.get_by_text("Translate your own image", exact=True).wait_for(timeout=180_000)
+    page.get_by_text("Held-out translations", exact=True).wait_for(timeout=60_000)
+    mine = tmp_path / "my_outline.png"
+    shape_pair(1000)[0].resize((96, 96)).save(mine)
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(mine))
+    wait_for_app(page)
+    page.get_by_text("Translated", exact=True).wait_for(timeout=60_000)
+    assert page.locator('[data-testid="stImage"]').count() >= 3, "the held-out grid, the image and its translation"
+    assert_no_exception(page, "gallery")
+    errors = page.locator('[data-testid="stAlertContentError"]')
+    assert errors.count() == 0, errors.first.inner_text()
+    screenshot(page, "translation-03-gallery")
