@@ -242,3 +242,21 @@ def test_check_available_refuses_bad_data_before_a_run_exists(tmp_path, monkeypa
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
     with pytest.raises(ValueError, match="mnist .train split. was not found.*GAN_DATA_DIR"):
         data.check_available(RunConfig(dataset="mnist"))
+
+
+def test_a_dataset_with_inputs_keeps_its_pairs_together():
+    examples = np.arange(6 * 4, dtype=np.uint8).reshape(6, 2, 2, 1)
+    inputs = 255 - examples
+    paired = data.Dataset("pairs", examples, np.arange(6, dtype=np.int32) % 2, ("a", "b"), inputs=inputs, paired=True)
+    chosen = paired.select(np.array([4, 1]))
+    np.testing.assert_array_equal(chosen.inputs, 255 - chosen.examples)
+    assert chosen.labels.tolist() == [0, 1]
+    assert len(paired.first(3).inputs) == 3
+    unpaired = data.Dataset("two sets", examples, None, (), inputs=inputs[:4])
+    assert len(unpaired.select(np.array([0, 1, 2]), np.array([3])).inputs) == 1
+    with pytest.raises(ValueError, match="paired inputs must be one per example"):
+        data.Dataset("pairs", examples, None, (), inputs=inputs[:5], paired=True)
+    with pytest.raises(ValueError, match="inputs must be uint8"):
+        data.Dataset("pairs", examples, None, (), inputs=inputs.astype(np.float32))
+    with pytest.raises(ValueError, match="only a dataset with inputs"):
+        data.Dataset("pairs", examples, None, (), paired=True)

@@ -12,7 +12,7 @@ from typing import Any
 import streamlit as st
 
 from gan_core import config as config_module
-from gan_core import demo, demo_jobs, image_collection, images, uploads, variants
+from gan_core import demo, demo_jobs, image_collection, image_pairs, images, uploads, variants
 from gan_core.config import FIELD_TYPES, SHARED_SETTINGS, RunConfig
 from gan_core.settings import Setting
 from gan_core.variants.base import Variant
@@ -213,6 +213,9 @@ def upload_ui(uploads_dir: Path, limits: DemoLimits | None = None) -> image_coll
         return None
     classes = f"{len(preview.class_names)} classes: {', '.join(preview.class_names)}" if preview.class_names \
         else "no classes (put images in one sub-folder per class to get them)"
+    if preview.class_names == image_pairs.DOMAIN_FOLDERS:
+        classes = ("folders A/ and B/: inputs and targets for the image-to-image variants (Pix2Pix pairs files with "
+                   "the same name); other variants read them as two classes")
     shown = len(preview.images)
     count = f"{shown:,} usable images" if preview.image_count == shown else \
         f"{preview.image_count:,} image files (the first {shown} shown; the rest are checked when training starts)"
