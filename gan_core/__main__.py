@@ -165,6 +165,22 @@ def print_progress(total_steps: int, run_config: config_module.RunConfig):
     return report
 
 
+def with_suggested_augmentation(run_config: config_module.RunConfig, options: argparse.Namespace,
+                                image_count: int) -> config_module.RunConfig:
+    """A person's small collection trains with DiffAugment unless `--set augment=...` says otherwise."""
+    from gan_core import augment
+
+    explicit = {config_module.parse_assignment(text)[0] for text in options.set}
+    has_setting = any(setting.name == "augment" for setting in variants.of(run_config).settings)
+    if not options.data or "augment" in explicit or not has_setting:
+        return run_config
+    policy = augment.suggested_policy(image_count)
+    if policy != run_config.augment:
+        print(f"{image_count:,} images: augment={policy} (DiffAugment keeps a discriminator from memorising a small "
+              f"collection; --set augment=none turns it off)", flush=True)
+    return run_config.replace(augment=policy)
+
+
 def describe(run_config: config_module.RunConfig) -> str:
     """What a run trains, in the config's words: the dataset and the variant, with only the fields it reads."""
     variant = variants.of(run_config)
@@ -182,6 +198,7 @@ def command_train(options: argparse.Namespace) -> int:
     dataset = data.load_dataset(run_config)
     for name, reason in dataset.skipped:
         print(f"skipped {name}: {reason}", file=sys.stderr)
+    run_config = with_suggested_augmentation(run_config, options, len(dataset.examples))
     run = create_run(run_config, options.runs_dir)
     write_status(run.path, "queued", "loading data and building the networks", pid=os.getpid())
     print(f"training {run.run_id}: {describe(run_config)}", flush=True)

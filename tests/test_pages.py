@@ -141,6 +141,7 @@ def test_train_previews_uploaded_images_and_lists_what_was_skipped(store, png_fo
     app.file_uploader(key="train_upload").set_value(uploads).run()
     assert not app.exception
     assert "12 usable images" in app.success[0].value and "no classes" in app.success[0].value
+    assert app.selectbox(key="field_augment").value == "diffaugment", "a small collection starts with DiffAugment"
     assert len(app.image) == 1
     assert "1 file(s) skipped" in app.expander[0].label
     saved = Path(app.session_state["train_data_path"])

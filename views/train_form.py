@@ -181,6 +181,15 @@ def collection_preview(data_path: str, image_size: int, channels: int) -> image_
     return image_collection.preview_image_collection(data_path, image_size, channels, PREVIEW_COUNT)
 
 
+def suggest_augmentation(data_path: str, image_count: int) -> None:
+    """Once per new collection, set the Augmentation field to what suits its size (DiffAugment when small)."""
+    from gan_core import augment
+
+    if st.session_state.get("augmentation_suggested_for") != data_path:
+        st.session_state["augmentation_suggested_for"] = data_path
+        st.session_state["field_augment"] = augment.suggested_policy(image_count)
+
+
 def upload_ui(uploads_dir: Path, limits: DemoLimits | None = None) -> image_collection.ImageCollection | None:
     """The uploader for a person's images, and a preview of what will be trained on; `limits` caps sizes (demo)."""
     files = st.file_uploader("Your images: one .zip, or many image files", type=UPLOAD_TYPES,
@@ -220,6 +229,7 @@ def upload_ui(uploads_dir: Path, limits: DemoLimits | None = None) -> image_coll
     count = f"{shown:,} usable images" if preview.image_count == shown else \
         f"{preview.image_count:,} image files (the first {shown} shown; the rest are checked when training starts)"
     st.success(f"{count} in `{preview.name}`; {classes}.")
+    suggest_augmentation(data_path, preview.image_count)
     tiles = images.image_grid(preview.images, 2, PREVIEW_COUNT // 2, scale=images.grid_scale(image_size, 64))
     st.image(tiles, caption="The first images, as the networks will see them", output_format="PNG")
     if preview.skipped:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from gan_core.settings import Setting
 from gan_core.variants import class_measures
 from gan_core.variants.base import Batch, Chart, Series, Training, Variant
 
@@ -23,6 +24,10 @@ if TYPE_CHECKING:
 
 # Offsets that give every random draw within one step its own stateless seed (below Variant.SEED_STRIDE).
 GP_SEED_OFFSET = 120
+# DiffAugment's draws: one per discriminator iteration (for its real and generated images), then the generator's.
+AUGMENT_SEED_OFFSET = 130
+MAX_AUGMENTED_CRITIC_ITERATIONS = 10  # so that the offsets above stay clear of the others
+G_AUGMENT_SEED_OFFSET = 254
 G_SEED_OFFSET = 255
 
 
@@ -32,8 +37,23 @@ class GAN(Variant):
     summary = ("One generator against one discriminator, with the loss of your choice; tick Conditional to ask "
                "for a class. The family of DCGAN, WGAN-GP, LSGAN and the conditional GAN.")
 
+    settings = (
+        Setting("augment", str, "Augmentation",
+                "DiffAugment (Zhao et al. 2020) shifts, cuts out and recolours real and generated images alike before "
+                "the discriminator sees them, so it cannot memorise a small collection (a few hundred to a few "
+                "thousand images); on large sets it mostly slows learning. It is chosen for you when your own "
+                "collection is small.", default="none", choices=("none", "diffaugment")),
+    )
     # Measured for conditional runs only.
     measures = class_measures.REQUESTED_CLASS_MEASURES
+
+    def check(self, config: RunConfig) -> None:
+        if config.augment == "none":
+            return
+        self.require(not config.is_points, "augment", config.augment, "'none' for 2-D points (DiffAugment changes "
+                     "images)")
+        self.require(config.n_critic <= MAX_AUGMENTED_CRITIC_ITERATIONS, "n_critic", config.n_critic,
+                     f"at most {MAX_AUGMENTED_CRITIC_ITERATIONS} with augment={config.augment!r}")
 
     def uses_labels(self, config: RunConfig) -> bool:
         return config.conditional
@@ -109,6 +129,20 @@ class AdversarialTraining(Training):
         self.d_optimizer = self.adam("d_optimizer", config.d_learning_rate, config.d_beta_1, config.d_beta_2,
                                      self.discriminator.trainable_variables)
         self.d_loss_function, self.g_loss_function = losses.loss_functions(config.loss)
+        # Only the plain GAN has the setting; the variants built on this class train without augmentation.
+        self.augments = isinstance(variant, GAN) and config.augment == "diffaugment"
+
+    def seen_by_discriminator(self, batch: Batch, seed_offset: int, *images: tf.Tensor) -> list[tf.Tensor]:
+        """The images as the discriminator sees them: each set augmented with its own part of one seeded draw, when
+        DiffAugment is on."""
+        from gan_core import augment
+
+        if not self.augments:
+            return list(images)
+        per_image = augment.DRAWS_PER_IMAGE
+        draws = batch.noise(seed_offset, [self.config.batch_size, per_image * len(images)], uniform=True)
+        return [augment.diff_augment(each, draws[:, index * per_image : (index + 1) * per_image])
+                for index, each in enumerate(images)]
 
     def generator_inputs(self, latent: tf.Tensor, labels: tf.Tensor):
         return [latent, labels] if self.num_classes else latent
@@ -128,8 +162,10 @@ class AdversarialTraining(Training):
             latent = batch.noise(critic_iteration, [config.batch_size, config.latent_dim])
             with tf.GradientTape() as tape:
                 fake = self.generator(self.generator_inputs(latent, labels), training=True)
-                real_logits = self.discriminator(self.discriminator_inputs(real, labels), training=True)
-                fake_logits = self.discriminator(self.discriminator_inputs(fake, labels), training=True)
+                real_seen, fake_seen = self.seen_by_discriminator(batch, AUGMENT_SEED_OFFSET + critic_iteration,
+                                                                  real, fake)
+                real_logits = self.discriminator(self.discriminator_inputs(real_seen, labels), training=True)
+                fake_logits = self.discriminator(self.discriminator_inputs(fake_seen, labels), training=True)
                 d_loss = self.d_loss_function(real_logits, fake_logits)
                 penalty = tf.constant(0.0)
                 if config.loss == "wgan_gp":
@@ -145,7 +181,8 @@ class AdversarialTraining(Training):
         latent = batch.noise(G_SEED_OFFSET, [config.batch_size, config.latent_dim])
         with tf.GradientTape() as tape:
             fake = self.generator(self.generator_inputs(latent, labels), training=True)
-            g_fake_logits = self.discriminator(self.discriminator_inputs(fake, labels), training=True)
+            [fake_seen] = self.seen_by_discriminator(batch, G_AUGMENT_SEED_OFFSET, fake)
+            g_fake_logits = self.discriminator(self.discriminator_inputs(fake_seen, labels), training=True)
             g_loss = self.g_loss_function(g_fake_logits)
             g_total = g_loss / replicas
         g_gradients = tape.gradient(g_total, self.generator.trainable_variables)
