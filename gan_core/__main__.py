@@ -81,12 +81,21 @@ def build_parser() -> ArgumentParser:
         limits.add_argument("--steps", type=positive_int, help=steps_help)
         limits.add_argument("--max-seconds", type=positive_float, help="stop (with a checkpoint) after this long")
 
+    def add_run_settings(command: argparse.ArgumentParser) -> None:
+        command.add_argument("--preset", default=config_module.DEFAULT_PRESET,
+                             help=f"one of {', '.join(config_module.PRESETS)}")
+        command.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a config field")
+        command.add_argument("--data", help="a folder or .zip of your own images (sets dataset=folder)")
+        command.add_argument("--runs-dir", default=str(DEFAULT_RUNS_DIR), help="where run directories are created")
+
     train = commands.add_parser("train", help="create a run from a preset and train it in the foreground")
-    train.add_argument("--preset", default=config_module.DEFAULT_PRESET, help=f"one of {', '.join(config_module.PRESETS)}")
-    train.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a config field")
-    train.add_argument("--data", help="a folder or .zip of your own images (sets dataset=folder)")
-    train.add_argument("--runs-dir", default=str(DEFAULT_RUNS_DIR), help="where run directories are created")
+    add_run_settings(train)
     add_limits(train, "total generator steps (overrides the preset's)")
+
+    create = commands.add_parser("create", help="create a run from a preset without training it (train it with "
+                                                "resume, e.g. on several workers at once)")
+    add_run_settings(create)
+    create.add_argument("--steps", type=positive_int, help="total generator steps (overrides the preset's)")
 
     resume = commands.add_parser("resume", help="continue a run from its latest checkpoint")
     resume.add_argument("run_dir")
@@ -189,21 +198,41 @@ def describe(run_config: config_module.RunConfig) -> str:
     return ", ".join(str(part) for part in parts)
 
 
-def command_train(options: argparse.Namespace) -> int:
-    run_config = build_config(options)
-    # Checking and loading the data before creating the run means bad data leaves no half-made run behind.
-    from gan_core import data, trainer
-    from gan_core.runs import create_run, write_status
+def checked_config(options: argparse.Namespace):
+    """The config the options ask for, with its data loaded and checked: (config, dataset).
 
+    Checking and loading the data before creating the run means bad data leaves no half-made run behind.
+    """
+    from gan_core import data
+
+    run_config = build_config(options)
     dataset = data.load_dataset(run_config)
     for name, reason in dataset.skipped:
         print(f"skipped {name}: {reason}", file=sys.stderr)
-    run_config = with_suggested_augmentation(run_config, options, len(dataset.examples))
+    return with_suggested_augmentation(run_config, options, len(dataset.examples)), dataset
+
+
+def command_create(options: argparse.Namespace) -> int:
+    from gan_core.runs import create_run
+
+    run_config, _ = checked_config(options)
+    print(create_run(run_config, options.runs_dir).path)
+    return 0
+
+
+def command_train(options: argparse.Namespace) -> int:
+    from gan_core import distribution, trainer
+    from gan_core.runs import create_run, write_status
+
+    run_config, dataset = checked_config(options)
+    # Checking the config and reading the data run no TensorFlow operation: the strategy still comes first.
+    strategy = distribution.choose_strategy()
     run = create_run(run_config, options.runs_dir)
     write_status(run.path, "queued", "loading data and building the networks", pid=os.getpid())
     print(f"training {run.run_id}: {describe(run_config)}", flush=True)
     state = trainer.train_run(
-        run, max_seconds=options.max_seconds, dataset=dataset, on_log=print_progress(run_config.steps, run_config)
+        run, max_seconds=options.max_seconds, dataset=dataset, on_log=print_progress(run_config.steps, run_config),
+        strategy=strategy,
     )
     print(f"{state}: {run.status.message}", flush=True)
     print(run.path)
@@ -212,9 +241,12 @@ def command_train(options: argparse.Namespace) -> int:
 
 def command_resume(options: argparse.Namespace) -> int:
     run = open_run(options.run_dir)
-    from gan_core import jobs
+    from gan_core import distribution, jobs
     from gan_core.runs import resume_target, update_config, write_status
 
+    strategy = distribution.choose_strategy()  # before TensorFlow runs any operation
+    if not distribution.is_chief(strategy):
+        return train_as_worker(run, strategy, options)
     # The same lock as the dashboard's Resume button, so a resume here and one in a browser start one trainer.
     with jobs.run_directory_lock(run):
         status = run.status
@@ -238,9 +270,21 @@ def command_resume(options: argparse.Namespace) -> int:
                          target_step=target)
     from gan_core import trainer
 
-    state = trainer.train_run(run, target_step=target, max_seconds=options.max_seconds, on_log=print_progress(target, run.config))
+    state = trainer.train_run(run, target_step=target, max_seconds=options.max_seconds,
+                              on_log=print_progress(target, run.config), strategy=strategy)
     print(f"{state}: {run.status.message}", flush=True)
     print(run.path)
+    return 0 if state in ("finished", "stopped") else 1
+
+
+def train_as_worker(run, strategy, options: argparse.Namespace) -> int:
+    """A non-chief worker of a cluster: it trains beside the chief, which alone claims and writes the run."""
+    from gan_core import trainer
+    from gan_core.runs import resume_target
+
+    target = resume_target(run, options.steps)
+    state = trainer.Trainer(run, strategy=strategy).train(target_step=target, max_seconds=options.max_seconds)
+    print(f"{state} (worker; the chief writes the run)", flush=True)
     return 0 if state in ("finished", "stopped") else 1
 
 
@@ -309,6 +353,7 @@ def command_list(options: argparse.Namespace) -> int:
 COMMANDS = {
     "train": command_train,
     "resume": command_resume,
+    "create": command_create,
     "sample": command_sample,
     "evaluate": command_evaluate,
     "prepare-features": command_prepare_features,

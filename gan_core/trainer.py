@@ -10,17 +10,20 @@ from __future__ import annotations
 import json
 import math
 import os
+import shutil
 import signal
+import tempfile
 import time
 import traceback
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
 import tensorflow as tf
 import keras
 
-from gan_core import checkpoints, data, images, runs, throughput, variants
+from gan_core import checkpoints, data, distribution, images, runs, throughput, variants
 from gan_core.config import RunConfig
 from gan_core.files import write_text_atomically
 from gan_core.runs import MetricsWriter, Run, describe_os_error, write_status
@@ -47,6 +50,10 @@ class Trainer:
         self.config: RunConfig = run.config
         self.variant = variants.of(self.config)
         self.strategy = strategy or tf.distribute.get_strategy()
+        # With several workers, one (the chief) writes the run; the others train alongside and write nothing there.
+        self.is_chief = distribution.is_chief(self.strategy)
+        self.multi_worker = isinstance(self.strategy, tf.distribute.MultiWorkerMirroredStrategy)
+        self.scratch_dir = None if self.is_chief else Path(tempfile.mkdtemp(prefix="gan_core-worker-checkpoints-"))
         self.dataset = dataset if dataset is not None else data.load_dataset(self.config)
         uses_labels = self.variant.uses_labels(self.config)
         if uses_labels and self.dataset.num_classes < 2:
@@ -56,7 +63,8 @@ class Trainer:
                 "variant that needs none)"
             )
         self.num_classes = self.dataset.num_classes if uses_labels else 0
-        write_dataset_summary(run, self.dataset)
+        if self.is_chief:
+            write_dataset_summary(run, self.dataset)
         replicas = self.strategy.num_replicas_in_sync
         if self.config.batch_size % replicas:
             raise ValueError(f"batch_size={self.config.batch_size} must divide evenly over {replicas} replicas")
@@ -158,8 +166,10 @@ class Trainer:
     # ---- the loop -------------------------------------------------------------------------------------------
 
     def new_checkpoint_manager(self) -> tf.train.CheckpointManager:
+        # Every worker must save (reading some variables is a collective operation); only the chief's count.
+        directory = self.run.checkpoints_dir if self.is_chief else self.scratch_dir
         return tf.train.CheckpointManager(
-            self.checkpoint, str(self.run.checkpoints_dir), max_to_keep=5, step_counter=self.step,
+            self.checkpoint, str(directory), max_to_keep=5, step_counter=self.step,
             checkpoint_name=runs.CHECKPOINT_STEM,
         )
 
@@ -169,13 +179,16 @@ class Trainer:
         Newer checkpoints that cannot be read (cut short by a crash or a full disk) are moved to
         checkpoints/damaged/, so that they neither shadow the good one nor get overwritten by the next save.
         """
-        checkpoints.remove_unfinished_writes(self.run)
+        if self.is_chief:
+            checkpoints.remove_unfinished_writes(self.run)
         step, damaged = None, []
         if available := self.run.checkpoint_steps():
             step = checkpoints.step_to_use(self.run, checkpoint=self.checkpoint)
             # The newest readable checkpoint is looked for from the newest down, so every newer one failed to read.
             damaged = [newer for newer in available if newer > step]
-        if damaged:
+        # The steps saved so far, as every worker sees them alike (so all of them save at the same steps).
+        self.saved_steps = {saved for saved in available if saved not in damaged}
+        if damaged and self.is_chief:
             for damaged_step in damaged:
                 checkpoints.set_aside(self.run, damaged_step)
             checkpoints.rewrite_state(self.run)
@@ -204,6 +217,7 @@ class Trainer:
         """Save a checkpoint at `step`; returns why it could not be written (a full disk, say), or None."""
         try:
             self.checkpoint_manager.save(checkpoint_number=step)
+            self.saved_steps.add(step)
         except (OSError, tf.errors.OpError) as error:
             reason = describe_os_error(error) if isinstance(error, OSError) else error.message.splitlines()[0]
             kept = self.run.checkpoint_steps()
@@ -225,19 +239,20 @@ class Trainer:
         config = self.config
         target_step = config.steps if target_step is None else target_step
         start_step = self.restore()
-        writer = MetricsWriter(self.run.database_path)
+        writer = MetricsWriter(self.run.database_path) if self.is_chief else UnwrittenMetrics()
         writer.truncate_after(start_step)
         session = TrainingSession(
             target_step=target_step,
             max_seconds=max_seconds,
             on_log=on_log,
             writer=writer,
-            summary_writer=tf.summary.create_file_writer(str(self.run.path / "tensorboard")),
+            summary_writer=tf.summary.create_file_writer(str(self.run.path / "tensorboard")) if self.is_chief
+            else tf.summary.create_noop_writer(),
             stop_signal=install_stop_signal_handler(),
             trained_before=self.run.status.trained_seconds,
         )
-        write_status(self.run.path, "running", f"training from step {start_step}", pid=os.getpid(), step=start_step,
-                     target_step=target_step, trained_seconds=session.trained_before)
+        self.write_status("running", f"training from step {start_step}", pid=os.getpid(), step=start_step,
+                          target_step=target_step, trained_seconds=session.trained_before)
         if start_step == 0:
             self.save_sample_grid(0)
 
@@ -259,10 +274,18 @@ class Trainer:
             writer.close()
             session.summary_writer.flush()
         state, message = self._final_save(session, outcome or ("finished", f"reached step {target_step}"), outputs)
-        self.run.stop_request_path.unlink(missing_ok=True)
-        write_status(self.run.path, state, message, pid=None, step=int(self.step.numpy()), target_step=target_step,
-                     trained_seconds=session.trained_seconds())
+        if self.is_chief:
+            self.run.stop_request_path.unlink(missing_ok=True)
+        self.write_status(state, message, pid=None, step=int(self.step.numpy()), target_step=target_step,
+                          trained_seconds=session.trained_seconds())
+        if self.scratch_dir is not None:
+            shutil.rmtree(self.scratch_dir, ignore_errors=True)
         return state
+
+    def write_status(self, state: str, message: str, **fields: Any) -> None:
+        """The run's status.json, which only the chief writes."""
+        if self.is_chief:
+            write_status(self.run.path, state, message, **fields)
 
     def _log_step(self, session: TrainingSession, done: int, outputs: dict[str, tf.Tensor]) -> Outcome | None:
         """Write the metrics row of step `done` everywhere it goes; ("diverged", why) if a loss is not finite."""
@@ -279,8 +302,8 @@ class Trainer:
         write_tensorboard_scalars(session.summary_writer, row)
         if session.on_log is not None:
             session.on_log(row)
-        write_status(self.run.path, "running", "", pid=os.getpid(), step=done, target_step=session.target_step,
-                     trained_seconds=session.trained_seconds())
+        self.write_status("running", "", pid=os.getpid(), step=done, target_step=session.target_step,
+                          trained_seconds=session.trained_seconds())
         return None
 
     def _checkpoint_or_stop(self, session: TrainingSession, done: int, outputs: dict[str, tf.Tensor]) -> Outcome | None:
@@ -290,11 +313,20 @@ class Trainer:
                 return "diverged", self.divergence_message(done, reason)
             if failure := self.save_checkpoint(done):
                 return "failed", failure
+        outcome = None
         if session.stop_signal.requested or self.run.stop_request_path.exists():
-            return "stopped", f"stopped on request at step {done}"
-        if session.max_seconds is not None and time.monotonic() - session.started >= session.max_seconds:
-            return "stopped", f"stopped at step {done} after the {session.max_seconds:g} s time limit"
-        return None
+            outcome = "stopped", f"stopped on request at step {done}"
+        elif session.max_seconds is not None and time.monotonic() - session.started >= session.max_seconds:
+            outcome = "stopped", f"stopped at step {done} after the {session.max_seconds:g} s time limit"
+        if self.multi_worker and self.any_worker(outcome is not None) and outcome is None:
+            outcome = "stopped", f"stopped at step {done}, as another worker of the cluster did"
+        return outcome
+
+    def any_worker(self, flag: bool) -> bool:
+        """Whether `flag` holds on any worker: every worker must stop at the same step, or the others would wait
+        for it in the next step's collective operations for ever."""
+        votes = self.strategy.run(lambda: tf.constant(1.0 if flag else 0.0))
+        return float(self.strategy.reduce(tf.distribute.ReduceOp.SUM, votes, axis=None)) > 0
 
     def _final_save(self, session: TrainingSession, outcome: Outcome, outputs: dict[str, tf.Tensor] | None) -> Outcome:
         """After a finish or a stop, the checkpoint and sample grid of the last step, unless they exist already.
@@ -303,13 +335,13 @@ class Trainer:
         """
         state, message = outcome
         final_step = int(self.step.numpy())
-        needs_checkpoint = final_step not in self.run.checkpoint_steps()
+        needs_checkpoint = final_step not in self.saved_steps
         if state in ("finished", "stopped") and needs_checkpoint and outputs is not None:
             if reason := self.non_finite_reason(outputs):
                 state, message = "diverged", self.divergence_message(final_step, reason)
             elif failure := self.save_checkpoint(final_step):
                 state, message = "failed", failure
-        if state in ("finished", "stopped") and final_step not in self.run.sample_steps():
+        if state in ("finished", "stopped") and self.is_chief and final_step not in self.run.sample_steps():
             self.save_sample_grid(final_step, session.summary_writer)
         return state, message
 
@@ -322,7 +354,9 @@ class Trainer:
     # ---- samples ----------------------------------------------------------------------------------------------
 
     def save_sample_grid(self, step: int, summary_writer=None) -> None:
-        """Write the fixed-noise grid (or, for 2-D sets, a scatter and the raw points) for this step."""
+        """Write the fixed-noise grid (or, for 2-D sets, a scatter and the raw points) for this step (the chief)."""
+        if not self.is_chief:
+            return
         networks = {**self.training.networks, "generator": self.generator_ema}
         if drawn := self.variant.grid_tiles(self.config, networks):
             tiles, columns = drawn
@@ -427,6 +461,19 @@ class TrainingSession:
         return self.trained_before + time.monotonic() - self.started
 
 
+class UnwrittenMetrics:
+    """Where a non-chief worker's metrics go: nowhere (the chief writes the same values)."""
+
+    def truncate_after(self, step: int) -> None:
+        pass
+
+    def write(self, rows: list[dict[str, float]]) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
 class StopSignal:
     requested = False
 
@@ -452,10 +499,11 @@ def train_run(
     max_seconds: float | None = None,
     dataset: data.Dataset | None = None,
     on_log: Callable[[dict[str, float]], None] | None = None,
+    strategy: tf.distribute.Strategy | None = None,
 ) -> str:
     """Train a run in this process and record any crash in its status, with the error's last line."""
     try:
-        trainer = Trainer(run, dataset=dataset)
+        trainer = Trainer(run, strategy=strategy, dataset=dataset)
         return trainer.train(target_step=target_step, max_seconds=max_seconds, on_log=on_log)
     except Exception as error:
         traceback.print_exc()
