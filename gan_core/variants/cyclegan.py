@@ -9,9 +9,13 @@ other, which keeps the content of the input (a digit's shape, say). The identity
 colours. Adversarial losses are least-squares (Mao et al. 2017), as in the paper, and the discriminators see a pool
 of earlier fakes half the time, so they do not just chase the generators' latest outputs.
 
-Networks use instance normalisation, as the paper's. The paper's generator is a ResNet of 6-9 residual blocks at
-128-256 px; at 28-32 px on a CPU a small U-Net without dropout (translation.build_unet) is what trains in minutes,
-and the discriminators are the 28 px PatchGAN of translation.build_patch_discriminator on single images.
+Networks use instance normalisation, as the paper's. The generator is by default the paper's ResNet generator
+scaled down (one halving instead of two, 3 residual blocks instead of 6-9, which suits 28-32 px and 2 CPU cores);
+Pix2Pix's U-Net without dropout (translation.build_unet) is the other choice. Measured on MNIST -> inverted MNIST
+after 1500 steps (batch 16, width 16): the ResNet's translations were 0.04 from the right answer and kept 98% of
+the digits' classes; the U-Net's closed its cycles as well but redrew the digits (0.25 from the answer, 27% of
+classes kept), hiding what it needs to come back in its outputs, the failure the paper warns of. The
+discriminators are the PatchGAN of translation.build_patch_discriminator on single images.
 
 Domain A is the run's dataset. Domain B (`cyclegan_target`) is its inverted images (a mapping whose right answer
 is known: 255 - a, so the translation can be measured; A takes the even-index images and B the inverted odd-index
