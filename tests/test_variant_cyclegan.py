@@ -1,6 +1,11 @@
 """CycleGAN: its losses on hand values, the pool of earlier fakes, unpaired datasets with held-out parts, a tiny run
 that trains, resumes exactly and samples, its views and measures, and the command line."""
 
+import json
+import subprocess
+import sys
+import textwrap
+
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -13,7 +18,7 @@ from gan_core.settings import SettingError
 from gan_core.trainer import Trainer
 from gan_core.variants import cyclegan
 from gan_core.variants.base import Batch
-from test_cli import gan_core, last_line
+from test_cli import PROJECT_ROOT, gan_core, last_line
 from test_variant_infogan import assert_a_resumed_run_continues_exactly
 
 # ---- the maths --------------------------------------------------------------------------------------------------
@@ -204,6 +209,37 @@ def test_a_resumed_run_continues_exactly(tmp_path):
     # A 4-image pool is full from the first step, so a pool lost at the resume would change what D sees after it.
     assert_a_resumed_run_continues_exactly(tiny_config(checkpoint_every=100, sample_every=100), tmp_path,
                                            "d_b_loss")
+
+
+MIRRORED_SCRIPT = textwrap.dedent(
+    """
+    import json, sys, tensorflow as tf
+    devices = tf.config.list_physical_devices("CPU")
+    tf.config.set_logical_device_configuration(devices[0], [tf.config.LogicalDeviceConfiguration()] * 2)
+    from gan_core.config import preset
+    from gan_core.runs import create_run
+    from gan_core.trainer import Trainer
+    results = {}
+    for name, strategy in [("one", None), ("mirrored", tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"]))]:
+        config = preset("mnist2inverted-cyclegan", dataset="digits", width=8, batch_size=8, steps=3, log_every=1,
+                        cyclegan_pool_size=4, max_examples=300)
+        run = create_run(config, sys.argv[1])
+        Trainer(run, strategy=strategy).train()
+        results[name] = run.metrics_since()
+    print(json.dumps(results))
+    """
+)
+
+
+def test_two_replicas_share_one_pool_and_match_one_device(tmp_path):
+    """From the second step D_B sees fakes from the pool; two replicas must see the ones one device sees."""
+    output = subprocess.run([sys.executable, "-c", MIRRORED_SCRIPT, str(tmp_path)], capture_output=True, text=True,
+                            timeout=300, cwd=PROJECT_ROOT)
+    assert output.returncode == 0, output.stderr[-3000:]
+    results = json.loads(output.stdout.strip().splitlines()[-1])
+    for one, mirrored in zip(results["one"], results["mirrored"]):
+        for name in ("d_a_loss", "d_b_loss", "cycle_loss", "g_loss"):
+            assert mirrored[name] == pytest.approx(one[name], rel=1e-3, abs=1e-5), (one["step"], name)
 
 
 class Negation:

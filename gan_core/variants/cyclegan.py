@@ -401,8 +401,8 @@ class CycleGANTraining(Training):
         self.d_optimizer = self.adam("d_optimizer", config.d_learning_rate, config.d_beta_1, config.d_beta_2,
                                      self.discriminator_variables)
         self.identity_weight = config.cyclegan_identity_weight * config.cyclegan_cycle_weight
-        # The pools live in variables, so that the checkpoint saves them and a resumed run continues exactly. With
-        # several replicas each keeps the first replica's pool.
+        # The pools live in variables, so that the checkpoint saves them and a resumed run continues exactly. Every
+        # replica computes the same pool (see pooled), so the first replica's is the one kept.
         self.pools: dict[str, tuple[tf.Variable, tf.Variable]] = {}
         if config.cyclegan_pool_size:
             for domain, channels in (("a", variant.input_channels(config)), ("b", config.data_shape[-1])):
@@ -421,12 +421,18 @@ class CycleGANTraining(Training):
         if domain not in self.pools:
             return fakes
         images, filled = self.pools[domain]
-        # Each image's coin, then (in the same draw, first row of this replica's slice) an order of the slots.
+        # Each image's coin, then (in the same draw, the batch's first row) an order of the slots.
         draws = batch.noise(POOL_SEED_OFFSETS[domain], [self.config.batch_size, 1 + images.shape[0]], uniform=True)
-        shown, pool, count = pool_query(images, filled, tf.stop_gradient(fakes), draws[:, 0], draws[0, 1:])
+        # The pool takes the whole batch, every replica's slice in order, so that it holds the same images on every
+        # replica and however many replicas share the step; each replica then keeps its own slice.
+        context = tf.distribute.get_replica_context()
+        all_fakes = context.all_gather(tf.stop_gradient(fakes), axis=0)
+        all_draws = context.all_gather(draws, axis=0)
+        shown, pool, count = pool_query(images, filled, all_fakes, all_draws[:, 0], all_draws[0, 1:])
         images.assign(pool)
         filled.assign(count)
-        return shown
+        start = context.replica_id_in_sync_group * batch.size
+        return shown[start : start + batch.size]
 
     def step(self, batch: Batch, step: tf.Tensor) -> dict[str, tf.Tensor]:
         import tensorflow as tf
