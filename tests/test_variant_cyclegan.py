@@ -108,6 +108,16 @@ def test_the_training_pool_swaps_about_half_with_seeded_draws_and_is_saved():
     assert pool_training(pool_size=0).state == {}
 
 
+@pytest.mark.parametrize("kind", ["resnet", "unet"])
+def test_both_generators_translate_images_to_images(kind):
+    generator = cyclegan.build_translator(kind, (28, 28, 1), 3, 4, "generator_ba")
+    outputs = generator(tf.random.uniform([2, 28, 28, 1], -1.0, 1.0))
+    assert outputs.shape == (2, 28, 28, 3) and generator.name == "generator_ba"
+    assert float(tf.reduce_max(tf.abs(outputs))) <= 1.0
+    with pytest.raises(ValueError, match="generator 'vgg' is not allowed"):
+        cyclegan.build_translator("vgg", (28, 28, 1), 1, 4, "generator")
+
+
 # ---- settings and data ------------------------------------------------------------------------------------------
 
 
@@ -122,6 +132,8 @@ def test_settings_are_checked():
         preset("mnist2inverted-cyclegan", cyclegan_target="own")
     with pytest.raises(SettingError, match="'own' with your own images"):
         preset("mnist2inverted-cyclegan", dataset="folder", data_path="/nowhere")
+    with pytest.raises(SettingError, match="cyclegan_generator"):
+        preset("mnist2inverted-cyclegan", cyclegan_generator="vgg")
     with pytest.raises(SettingError, match="cyclegan_pool_size"):
         preset("mnist2inverted-cyclegan", cyclegan_pool_size=-1)
 
