@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from gan_core.settings import SettingError
-from gan_core.variants import acgan, began, gan, infogan, pix2pix, vae, vaegan
+from gan_core.variants import acgan, began, cyclegan, gan, infogan, pix2pix, vae, vaegan
 from gan_core.variants.base import Registry, Variant
 
 if TYPE_CHECKING:
@@ -21,6 +21,7 @@ REGISTRY.add(began.BEGAN())
 REGISTRY.add(vae.VAE())
 REGISTRY.add(vaegan.VAEGAN())
 REGISTRY.add(pix2pix.Pix2Pix())
+REGISTRY.add(cyclegan.CycleGAN())
 
 
 def names() -> tuple[str, ...]:
