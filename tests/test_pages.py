@@ -500,3 +500,26 @@ def test_every_page_script_is_in_the_navigation():
 
     scripts = {"app.py"} | {f"pages/{path.name}" for path in (PROJECT / "pages").glob("*.py")}
     assert scripts == {page for page, _, _ in PAGES}
+
+
+READ_ONLY_PAGES_SCRIPT = """
+import sys
+from streamlit.testing.v1 import AppTest
+app = AppTest.from_file("app.py", default_timeout=60).run()
+assert not app.exception, app.exception
+for page in ("pages/runs.py", "pages/monitor.py", "pages/compare.py"):
+    app.query_params["run"] = sys.argv[1]
+    app.switch_page(page).run()
+    assert not app.exception, (page, [error.value for error in app.exception])
+print("tensorflow" in sys.modules, "keras" in sys.modules)
+"""
+
+
+def test_pages_that_only_read_the_run_store_leave_tensorflow_unloaded(store):
+    # A fresh interpreter: this test process has long imported TensorFlow for other tests.
+    environment = {**os.environ, "GAN_RUNS_DIR": str(store["digits"].path.parent), "PYTHONPATH": str(PROJECT)}
+    result = subprocess.run([sys.executable, "-c", READ_ONLY_PAGES_SCRIPT, store["digits"].run_id], cwd=PROJECT,
+                            env=environment, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.strip().splitlines()[-1] == "False False", "the overview, Runs, Monitor and Compare import " \
+                                                                   "TensorFlow"
