@@ -11,6 +11,7 @@ import re
 
 import pytest
 
+from conftest import requires_dataset
 from gan_core import variants
 from gan_core.config import PRESETS, preset
 from test_browser import assert_no_exception, choose, screenshot, wait_for_app, wait_for_text
@@ -34,6 +35,7 @@ def set_number(page, label: str, value: int) -> None:
 @pytest.mark.parametrize("preset_name", VARIANT_PRESETS)
 def test_a_variant_preset_trains_from_the_form_and_shows_its_views(app_url, page, preset_name):
     variant = variants.get(PRESETS[preset_name]["variant"])
+    requires_dataset(PRESETS[preset_name]["dataset"])
     page.goto(f"{app_url}/train")
     wait_for_app(page)
     choose(page, "Preset", preset_name)
