@@ -191,6 +191,10 @@ class Variant:
 
     # ---- data -------------------------------------------------------------------------------------------------
 
+    # True for variants that split a held-out part off a person's collection (and never train on it); the measures
+    # then compare with that part instead of the collection itself.
+    holds_out_own_images: ClassVar[bool] = False
+
     def load_dataset(self, config: "RunConfig", split: str, load_base: Callable[[], "Dataset"]) -> "Dataset":
         """What a run of this variant trains on (split "train") or is judged against ("test").
 
@@ -205,9 +209,6 @@ class Variant:
 
     # ---- latent inputs ----------------------------------------------------------------------------------------
 
-    # True for variants that split a held-out part off a person's collection (and never train on it); the measures
-    # then compare with that part instead of the collection itself.
-    holds_out_own_images: ClassVar[bool] = False
     # False for variants whose generator translates images instead of drawing from noise: pages then leave out
     # what only noise has (fresh samples from new noise, walks between latent points).
     draws_from_noise: ClassVar[bool] = True
