@@ -2,7 +2,7 @@
 
     GAN_DATA_DIR=../shared/datasets python3 bench/bench_memory.py [--steps 20] [--presets NAME ...]
 
-1. The server: `streamlit run app.py` over a run store holding one short digits run, each page opened in Debian's
+1. The server: `streamlit run app.py` over the run store the trainers below wrote, each page opened in Debian's
    chromium one after the other; after each, the server's resident memory (VmRSS), its peak (VmHWM) and whether
    TensorFlow is loaded in it (its shared library mapped). Pages that only read the run store must not load it.
 2. The trainers: `python -m gan_core train --preset P --steps N` for each preset, alone, with its peak resident
@@ -105,11 +105,12 @@ def main() -> None:
 
     from gan_core import runs
 
-    digits = next(run for run in runs.list_runs(runs_dir) if run.config.dataset == "digits")
-    print("\nThe web server (`streamlit run app.py`) after opening each page in turn, with the digits run chosen")
+    chosen = runs.list_runs(runs_dir)[0]
+    print(f"\nThe web server (`streamlit run app.py`) after opening each page in turn, with the run of "
+          f"{chosen.config.name} chosen")
     print("| page | resident MB | peak MB | TensorFlow loaded |")
     print("|---|---|---|---|")
-    for row in server_rows(environment, digits.run_id):
+    for row in server_rows(environment, chosen.run_id):
         print(row, flush=True)
     print(f"\n{time.strftime('%Y-%m-%d %H:%M')}, {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
           f"load average at the end {os.getloadavg()[0]:.1f}")

@@ -136,17 +136,27 @@ def train_tutorial(marks: list[float], judge: Judge) -> tuple[list[float], float
 # ---- the dashboard's default ---------------------------------------------------------------------------------------
 
 
-def train_default(config: RunConfig, marks: list[float], judge: Judge, runs_dir: Path) -> tuple[list[float], float]:
-    """FD of gan_core's trainer on `config` at each mark, and its images per second."""
+def train_default(config: RunConfig, marks: list[float], judge: Judge, runs_dir: Path,
+                  batch_statistics: bool = False) -> tuple[list[float], float]:
+    """FD of gan_core's trainer on `config` at each mark, and its images per second.
+
+    With `batch_statistics` it also prints the FD of the same samples drawn with the generator's batch-norm layers
+    using each batch's own statistics instead of their moving averages (which lag behind early in training).
+    """
     run = create_run(config.replace(steps=10_000_000), runs_dir)
     trainer = Trainer(run)
     distances = []
+    latents = sampling.latent_vectors(config, judge.count, MEASURE_SEED)
     for mark in marks:
         trainer.train(max_seconds=mark - run.status.trained_seconds)
         generator = sampling.load_generator(run)
-        samples = sampling.generate(generator, sampling.latent_vectors(config, judge.count, MEASURE_SEED))
-        distances.append(judge.frechet_distance(samples))
-        print(f"  default   {mark:5.0f} s  step {run.status.step:6,}  FD {distances[-1]:8.2f}", flush=True)
+        distances.append(judge.frechet_distance(sampling.generate(generator, latents)))
+        line = f"  default   {mark:5.0f} s  step {run.status.step:6,}  FD {distances[-1]:8.2f}"
+        if batch_statistics:
+            batches = [generator(latents[start : start + config.batch_size], training=True).numpy()
+                       for start in range(0, len(latents), config.batch_size)]
+            line += f"  (batch statistics: FD {judge.frechet_distance(data.to_uint8_images(np.concatenate(batches))):.2f})"
+        print(line, flush=True)
     return distances, run.status.step * config.batch_size / run.status.trained_seconds
 
 
@@ -212,6 +222,8 @@ def main() -> None:
     parser.add_argument("--set", dest="settings", action="append", default=[],
                         help="a setting of the default preset to change, NAME=VALUE (repeatable)")
     parser.add_argument("--plot", type=Path, help="write both curves to this PNG")
+    parser.add_argument("--batch-statistics", action="store_true",
+                        help="also measure the default's samples drawn with batch statistics in batch norm")
     options = parser.parse_args()
     marks = sorted(options.marks)
 
@@ -224,7 +236,8 @@ def main() -> None:
             if recipe == "tutorial":
                 curves[recipe], speeds[recipe] = train_tutorial(marks, judge)
             else:
-                curves[recipe], speeds[recipe] = train_default(config, marks, judge, Path(runs_dir))
+                curves[recipe], speeds[recipe] = train_default(config, marks, judge, Path(runs_dir),
+                                                               options.batch_statistics)
 
     changed = ", ".join(options.settings) or "as shipped"
     print(f"\nFashion-MNIST, FD of {options.samples:,} samples to as many held-out images; default = "

@@ -32,6 +32,7 @@ PAIR_KINDS = ("edges", "masked", "lowres", "grey")  # derived paired inputs from
 LOW_RESOLUTION_FACTORS = (2, 4)
 # A 7x7 MNIST digit is still legible; shrunk further, too little is left for a generator to go on.
 MIN_LOW_RESOLUTION_SIDE = 7
+EDGES_CHUNK = 4096  # images whose edges are computed in one pass
 DOMAIN_FOLDERS = ("A", "B")
 LAYOUTS = ("a_b_folders", "a_b_unpaired", "side_by_side")
 ALLOWED_LAYOUTS = ("Allowed layouts: sub-folders A/ (inputs) and B/ (targets), whose files with the same name "
@@ -44,6 +45,13 @@ def edges(images: np.ndarray) -> np.ndarray:
     """uint8 NHWC -> uint8 (N, H, W, 1): Sobel gradient magnitude of the grey image, each image scaled so its
     strongest edge is 255 (a blank image gives zeros). White lines on black."""
     _check_images(images)
+    # A few thousand images at a time: the float intermediates of all 60,000 Fashion-MNIST images at once peaked
+    # near 3 GB in the trainer (bench/bench_memory.py).
+    chunks = [_edges_of(images[start : start + EDGES_CHUNK]) for start in range(0, len(images), EDGES_CHUNK)]
+    return np.concatenate(chunks) if chunks else np.zeros((*images.shape[:3], 1), np.uint8)
+
+
+def _edges_of(images: np.ndarray) -> np.ndarray:
     luma = _luma(images)
     # Sobel: a central difference along one axis, smoothed with [1, 2, 1] along the other (not along the batch).
     # Reflecting at the border keeps the image's frame from looking like an edge.
