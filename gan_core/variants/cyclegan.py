@@ -33,7 +33,8 @@ from gan_core.settings import Setting
 from gan_core.variants.base import Batch, Chart, Measure, Picture, Series, Training, View
 from gan_core.variants.translation import (GRID_GROUPS_PER_ROW, ImageTranslation, base_split, build_patch_discriminator,
                                            build_unet, class_preserved, draw_indices, grid_picture, held_out_dataset,
-                                           split_held_out, translate_images)
+                                           mean_absolute_error, mean_pixel_distance, split_held_out,
+                                           translate_images)
 
 if TYPE_CHECKING:
     import keras
@@ -72,12 +73,6 @@ def lsgan_generator_loss(fake_outputs: tf.Tensor) -> tf.Tensor:
     import tensorflow as tf
 
     return tf.reduce_mean(tf.square(fake_outputs - 1.0))
-
-
-def mean_absolute_error(images: tf.Tensor, others: tf.Tensor) -> tf.Tensor:
-    import tensorflow as tf
-
-    return tf.reduce_mean(tf.abs(images - others))
 
 
 def cycle_consistency_loss(real_a: tf.Tensor, cycled_a: tf.Tensor, real_b: tf.Tensor, cycled_b: tf.Tensor,
@@ -124,11 +119,6 @@ def inverted_pixels(images: np.ndarray) -> np.ndarray:
     from gan_core import image_pairs
 
     return image_pairs.inverted(images)
-
-
-def mean_pixel_distance(images: np.ndarray, others: np.ndarray) -> float:
-    """Mean absolute difference of two uint8 image sets, pixels scaled to [0, 1]."""
-    return float(np.mean(np.abs(images.astype(np.float32) - others.astype(np.float32))) / 255.0)
 
 
 # ---- data -----------------------------------------------------------------------------------------------------

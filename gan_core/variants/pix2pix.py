@@ -20,8 +20,9 @@ import numpy as np
 from gan_core.settings import Setting
 from gan_core.variants.base import Batch, Chart, Measure, Picture, Series, Training, View
 from gan_core.variants.translation import (GRID_GROUPS_PER_ROW, ImageTranslation, base_split, build_patch_discriminator,
-                                           build_unet, class_preserved, grid_picture, held_out_inputs, overlay,
-                                           pair_measures, split_held_out, translate_images)
+                                           build_unet, class_preserved, grid_picture, held_out_inputs,
+                                           mean_absolute_error, overlay, pair_measures, split_held_out,
+                                           translate_images)
 
 if TYPE_CHECKING:
     import keras
@@ -54,12 +55,6 @@ def pix2pix_discriminator_loss(real_logits: tf.Tensor, fake_logits: tf.Tensor) -
     return 0.5 * (patch_cross_entropy(real_logits, 1.0) + patch_cross_entropy(fake_logits, 0.0))
 
 
-def mean_absolute_error(targets: tf.Tensor, outputs: tf.Tensor) -> tf.Tensor:
-    import tensorflow as tf
-
-    return tf.reduce_mean(tf.abs(targets - outputs))
-
-
 def pix2pix_generator_loss(fake_logits: tf.Tensor | None, l1: tf.Tensor, l1_weight: float) -> tf.Tensor:
     """The non-saturating adversarial loss plus l1_weight * L1; L1 alone when there is no discriminator."""
     if fake_logits is None:
@@ -81,7 +76,8 @@ class Pix2Pix(ImageTranslation):
                 "What the inputs are: edges of each image, the image with a square masked out (inpainting), the "
                 "image at a quarter of its resolution (super-resolution), the image in grey (colourisation, colour "
                 "datasets only), or 'own' for your own images' A/ and B/ sub-folders (same file names are pairs) "
-                "or side-by-side A|B images.", default="edges", choices=("edges", "masked", "lowres", "grey", OWN_PAIRS)),
+                "or side-by-side A|B images.", default="edges",
+                choices=("edges", "masked", "lowres", "grey", OWN_PAIRS)),
         Setting("pix2pix_l1_weight", float, "L1 weight (lambda)",
                 "Weight of the L1 distance to the target beside the adversarial loss; the paper uses 100.",
                 default=100.0, minimum=0.0, maximum=1000.0, step=10.0),

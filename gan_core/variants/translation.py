@@ -22,6 +22,7 @@ from gan_core.variants.base import Picture, Variant
 
 if TYPE_CHECKING:
     import keras
+    import tensorflow as tf
 
     from gan_core.config import RunConfig
     from gan_core.data import Dataset
@@ -247,6 +248,18 @@ def overlay(image: np.ndarray, values: np.ndarray, opacity: float = 0.55) -> np.
 # Measures.
 
 
+def mean_absolute_error(images: "tf.Tensor", others: "tf.Tensor") -> "tf.Tensor":
+    """The L1 loss term of both variants: mean |images - others| over every pixel of the batch."""
+    import tensorflow as tf
+
+    return tf.reduce_mean(tf.abs(images - others))
+
+
+def mean_pixel_distance(images: np.ndarray, others: np.ndarray) -> float:
+    """Mean absolute difference of two uint8 image sets, pixels scaled to [0, 1]: the measures' L1."""
+    return float(np.mean(np.abs(images.astype(np.float32) - others.astype(np.float32))) / 255.0)
+
+
 def pair_measures(outputs: np.ndarray, targets: np.ndarray, prefix: str = "") -> dict[str, float]:
     """Mean absolute error (pixels scaled to [0, 1]), PSNR (dB) and SSIM (TensorFlow's) of outputs to targets."""
     import tensorflow as tf
@@ -255,7 +268,7 @@ def pair_measures(outputs: np.ndarray, targets: np.ndarray, prefix: str = "") ->
     # SSIM's Gaussian window may be at most the image's side (11 at 28 px and more, as in its paper).
     filter_size = min(11, outputs.shape[1])
     return {
-        f"{prefix}l1": float(np.mean(np.abs(produced - wanted))),
+        f"{prefix}l1": mean_pixel_distance(outputs, targets),
         f"{prefix}psnr": float(np.mean(tf.image.psnr(produced, wanted, max_val=1.0))),
         f"{prefix}ssim": float(np.mean(tf.image.ssim(produced, wanted, max_val=1.0, filter_size=filter_size))),
     }
