@@ -115,8 +115,14 @@ def test_a_second_visitor_reaches_no_control_of_the_first_visitors_run_and_the_c
         page_a.reload()
         wait_for_app(page_a)
         page_a.get_by_role("button", name="Stop").click(timeout=60_000)
+        # The trainer stops at its next step boundary; wait on the run's own state, then on the page that reads it.
+        deadline = time.monotonic() + 180
+        while run.status.state != "stopped" and time.monotonic() < deadline:
+            time.sleep(1)
+        assert run.status.message.startswith("stopped on request at step"), run.status
+        wait_for_app(page_a)
         page_a.get_by_text(re.compile(r"stopped on request at step \d+")).wait_for(timeout=60_000)
-        page_a.get_by_role("button", name="Resume").wait_for(timeout=30_000)
+        page_a.get_by_role("button", name="Resume").wait_for(timeout=60_000)
 
         # An uncaught error shows the generic message only. A damaged database (the right header, then garbage)
         # is one: the run is listed, and the overview's read of its metrics fails.
