@@ -1,7 +1,7 @@
 """Does DiffAugment help a GAN trained on few images? MNIST cut to 500 training digits, with and without it.
 
     GAN_DATA_DIR=../shared/datasets python3 bench/bench_small_data.py [--seconds 300] [--examples 500]
-                                                                      [--samples 2000]
+                                                                      [--samples 2000] [--set NAME=VALUE ...]
 
 The mnist-dcgan preset trains from the command line twice, one run after the other with nothing else training, on
 the first 500 training digits (`--set max_examples=500`): once with `augment=none` (the baseline, measured by the
@@ -28,10 +28,12 @@ from gan_core import runs
 POLICIES = ("none", "diffaugment")
 
 
-def train_and_evaluate(policy: str, seconds: float, examples: int, samples: int, runs_dir: Path) -> dict:
+def train_and_evaluate(policy: str, seconds: float, examples: int, samples: int, runs_dir: Path,
+                       settings: list[str]) -> dict:
+    changes = [argument for pair in settings for argument in ("--set", pair)]
     output = gan_core("train", "--preset", "mnist-dcgan", "--max-seconds", str(seconds), "--runs-dir", str(runs_dir),
                       "--set", f"steps={UNREACHABLE_STEPS}", "--set", f"max_examples={examples}",
-                      "--set", f"augment={policy}")
+                      "--set", f"augment={policy}", *changes)
     run = runs.open_run(output.strip().splitlines()[-1])
     results = json.loads(gan_core("evaluate", str(run.path), "--n", str(samples)).strip().splitlines()[-1])
     return {**results, "steps": run.status.step, "seconds": run.status.trained_seconds}
@@ -42,15 +44,18 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=300, help="training time of each run")
     parser.add_argument("--examples", type=int, default=500, help="training digits")
     parser.add_argument("--samples", type=int, default=2000, help="samples and held-out digits compared")
+    parser.add_argument("--set", dest="settings", action="append", default=[], metavar="NAME=VALUE",
+                        help="a change to mnist-dcgan for both runs (repeatable)")
     options = parser.parse_args()
 
     gan_core("prepare-features", "mnist")
     started = time.strftime("%Y-%m-%d %H:%M")
     with tempfile.TemporaryDirectory() as runs_dir:
         results = {policy: train_and_evaluate(policy, options.seconds, options.examples, options.samples,
-                                              Path(runs_dir)) for policy in POLICIES}
+                                              Path(runs_dir), options.settings) for policy in POLICIES}
     plain, augmented = results["none"], results["diffaugment"]
-    print(f"\nmnist-dcgan on {options.examples} training digits, {options.seconds:.0f} s each, "
+    changed = f" ({', '.join(options.settings)})" if options.settings else ""
+    print(f"\nmnist-dcgan{changed} on {options.examples} training digits, {options.seconds:.0f} s each, "
           f"{options.samples:,} samples against as many held-out digits")
     print("| measure | augment=none | augment=diffaugment | ratio |")
     print("|---|---|---|---|")

@@ -38,6 +38,9 @@ DCGAN_MIN_START_SIZE = 4
 # Size of the learned label vector; about 50 is the usual choice for ten classes in conditional GANs.
 LABEL_EMBEDDING_SIZE = 50
 LEAKY_RELU_SLOPE = 0.2
+# Each network's last layer computes in float32 even when the others compute in bfloat16 (see precision), so
+# logits, losses and images keep float32's precision.
+OUTPUT_DTYPE = "float32"
 
 
 def check_data_shape(data_shape: tuple[int, ...], architecture: str) -> tuple[int, ...]:
@@ -158,14 +161,14 @@ def _check_sizes(**sizes: int) -> None:
 def _point_generator(hidden: keras.KerasTensor, width: int) -> keras.KerasTensor:
     for index in range(1, 4):
         hidden = layers.Dense(width, activation="relu", name=f"g_dense_{index}")(hidden)
-    return layers.Dense(POINT_SHAPE[0], name="g_points")(hidden)
+    return layers.Dense(POINT_SHAPE[0], name="g_points", dtype=OUTPUT_DTYPE)(hidden)
 
 
 def _point_discriminator(hidden: keras.KerasTensor, width: int) -> keras.KerasTensor:
     for index in range(1, 4):
         hidden = layers.Dense(width, name=f"d_dense_{index}")(hidden)
         hidden = layers.LeakyReLU(LEAKY_RELU_SLOPE, name=f"d_dense_{index}_relu")(hidden)
-    return layers.Dense(1, name="d_logits")(hidden)
+    return layers.Dense(1, name="d_logits", dtype=OUTPUT_DTYPE)(hidden)
 
 
 def _mlp_image_generator(hidden: keras.KerasTensor, shape: tuple[int, ...], width: int) -> keras.KerasTensor:
@@ -174,8 +177,8 @@ def _mlp_image_generator(hidden: keras.KerasTensor, shape: tuple[int, ...], widt
         hidden = layers.Dense(units, use_bias=False, name=f"g_dense_{index}")(hidden)
         hidden = layers.BatchNormalization(synchronized=True, name=f"g_dense_{index}_norm")(hidden)
         hidden = layers.LeakyReLU(LEAKY_RELU_SLOPE, name=f"g_dense_{index}_relu")(hidden)
-    pixels = layers.Dense(math.prod(shape), activation="tanh", name="g_pixels")(hidden)
-    return layers.Reshape(shape, name="g_image")(pixels)
+    pixels = layers.Dense(math.prod(shape), activation="tanh", name="g_pixels", dtype=OUTPUT_DTYPE)(hidden)
+    return layers.Reshape(shape, name="g_image", dtype=OUTPUT_DTYPE)(pixels)
 
 
 def _mlp_image_discriminator(hidden: keras.KerasTensor, width: int) -> keras.KerasTensor:
@@ -183,7 +186,7 @@ def _mlp_image_discriminator(hidden: keras.KerasTensor, width: int) -> keras.Ker
     for index, units in enumerate((width * 8, width * 4, width * 2), start=1):
         hidden = layers.Dense(units, name=f"d_dense_{index}")(hidden)
         hidden = layers.LeakyReLU(LEAKY_RELU_SLOPE, name=f"d_dense_{index}_relu")(hidden)
-    return layers.Dense(1, name="d_logits")(hidden)
+    return layers.Dense(1, name="d_logits", dtype=OUTPUT_DTYPE)(hidden)
 
 
 def _dcgan_generator(hidden: keras.KerasTensor, shape: tuple[int, ...], width: int) -> keras.KerasTensor:
@@ -207,7 +210,7 @@ def _dcgan_generator(hidden: keras.KerasTensor, shape: tuple[int, ...], width: i
         hidden = layers.ReLU(name=f"g_upsample_{index}_relu")(hidden)
     # tanh matches real images scaled to [-1, 1].
     return layers.Conv2DTranspose(
-        channels, 4, strides=2, padding="same", activation="tanh", name="g_image"
+        channels, 4, strides=2, padding="same", activation="tanh", name="g_image", dtype=OUTPUT_DTYPE
     )(hidden)
 
 
@@ -226,7 +229,7 @@ def _dcgan_discriminator(
         hidden = layers.LeakyReLU(LEAKY_RELU_SLOPE, name=f"d_downsample_{index}_relu")(hidden)
         filters *= 2
     hidden = layers.Flatten(name="d_flatten")(hidden)
-    return layers.Dense(1, name="d_logits")(hidden)
+    return layers.Dense(1, name="d_logits", dtype=OUTPUT_DTYPE)(hidden)
 
 
 def build_discriminator_heads(
