@@ -2,9 +2,9 @@
 
 bfloat16 keeps float32's range with 8 bits of mantissa, so a GAN needs no loss scaling. Keras' "mixed_bfloat16"
 policy keeps every weight in float32 and computes the layers in bfloat16; the last layer of each network stays in
-float32 (see models), so logits, losses and images are float32 as before. On a CPU it pays only with native
-bfloat16 instructions (AVX512_BF16 or AMX on x86, BF16 on Arm); without them TensorFlow emulates it and a step gets
-slower, so the trainer falls back to float32 and says so.
+float32 (see models), so logits, losses and images are float32 as before. A CPU computes bfloat16 natively only
+with AVX512_BF16 or AMX (x86) or BF16 (Arm); without them the trainer falls back to float32 and says so. Whether
+bfloat16 is faster depends on the processor: bench/bench_step_speed.py measures it.
 """
 
 from __future__ import annotations
@@ -46,8 +46,7 @@ def precision_to_use(requested: str, cpu_info: str | None = None) -> tuple[str, 
         raise ValueError(f"precision={requested!r} is not allowed; allowed: {', '.join(PRECISIONS)}")
     if requested == "bfloat16" and not cpu_has_bfloat16(cpu_info):
         return "float32", ("precision=bfloat16 was asked for, but this processor has no bfloat16 instructions "
-                           f"({', '.join(sorted(BFLOAT16_CPU_FLAGS))}), where it would be slower than float32; "
-                           "training in float32")
+                           f"({', '.join(sorted(BFLOAT16_CPU_FLAGS))}); training in float32")
     return requested, ""
 
 

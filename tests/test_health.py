@@ -135,7 +135,8 @@ def test_multiply_accumulates_follow_the_layer_plan():
     # Fashion-MNIST DCGAN, width 64: discriminator convolutions 14*14*16*1*64 + 7*7*16*64*128, mirrored by the
     # generator, plus the 7*7*128 logit and the projection of 100 noise values onto the 7x7x128 start map.
     convolutions = 14 * 14 * 16 * 64 + 7 * 7 * 16 * 64 * 128
-    assert throughput.multiply_accumulates_per_example(preset("fashion-dcgan", width=64, latent_dim=100)) == 2 * convolutions + 6272 + 100 * 6272
+    classic = preset("fashion-dcgan", width=64, latent_dim=100)
+    assert throughput.multiply_accumulates_per_example(classic) == 2 * convolutions + 6272 + 100 * 6272
     ring = preset("ring-mlp")  # width 128, latent 16
     assert throughput.multiply_accumulates_per_example(ring) == (16 * 128 + 2 * 128 * 128 + 256) + (256 + 2 * 128 * 128 + 128)
 

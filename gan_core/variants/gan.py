@@ -43,11 +43,13 @@ class GAN(Variant):
                 "DiffAugment (Zhao et al. 2020) shifts, cuts out and recolours real and generated images alike before "
                 "the discriminator sees them, so it cannot memorise a small collection (a few hundred to a few "
                 "thousand images); on large sets it mostly slows learning. It costs about 3% of the steps per "
-                "second, and is chosen for you when your own collection is small.", default="none", choices=("none", "diffaugment")),
+                "second, and is chosen for you when your own collection is small.", default="none",
+                choices=("none", "diffaugment")),
         Setting("precision", str, "Number format",
-                "bfloat16 computes the networks in 16-bit numbers with float32 weights: on a processor with "
-                "bfloat16 instructions (AVX512_BF16, AMX, Arm BF16) a step is faster, elsewhere the run trains in "
-                "float32 and says so. float32 gives the same run for the same seed on every machine.",
+                "bfloat16 computes the networks in 16-bit numbers with float32 weights. It needs a processor with "
+                "bfloat16 instructions (AVX512_BF16, AMX, Arm BF16), elsewhere the run trains in float32 and says "
+                "so; whether it is faster depends on the processor (on a 2-core EPYC with AVX512_BF16 it was not: "
+                "docs/benchmarks.md).",
                 default="float32", choices=PRECISIONS),
     )
     # Measured for conditional runs only.
