@@ -28,7 +28,8 @@ from gan_core import jobs, playground_store, runs  # noqa: E402
 from gan_core.config import preset  # noqa: E402
 from gan_core.playground_store import Command  # noqa: E402
 
-STARTUP_SECONDS = 120  # importing TensorFlow and building the networks on a loaded machine
+STARTUP_SECONDS = 120
+TRAJECTORY_SECONDS = 5  # how often the modes covered are recorded  # importing TensorFlow and building the networks on a loaded machine
 
 
 def wait_for_snapshot(run: runs.Run, seconds: float) -> playground_store.Snapshot:
@@ -47,7 +48,7 @@ def measure(runs_dir: Path, seconds: float) -> dict:
         wait_for_snapshot(run, STARTUP_SECONDS)
         playground_store.send_command(run, Command("play"))
         started = time.monotonic()
-        sequences, covered_after, last = set(), None, None
+        sequences, covered_after, last, trajectory = set(), None, None, []
         while time.monotonic() - started < seconds:
             snapshot = playground_store.read_snapshot(run)
             if snapshot is not None and snapshot.playing and snapshot.sequence != last:
@@ -55,6 +56,10 @@ def measure(runs_dir: Path, seconds: float) -> dict:
                 sequences.add((last, time.monotonic()))
                 if covered_after is None and snapshot.modes_covered == snapshot.num_modes:
                     covered_after = time.monotonic() - started
+                if len(trajectory) < (time.monotonic() - started) // TRAJECTORY_SECONDS + 1:
+                    trajectory.append(f"{time.monotonic() - started:.0f} s: step {int(snapshot.step):,}, "
+                                      f"{int(snapshot.modes_covered)} of {int(snapshot.num_modes)}, "
+                                      f"JS {float(snapshot.js):.3f}")
             time.sleep(0.01)
         times = sorted(moment for _, moment in sequences)
         playing_seconds = times[-1] - times[0] if len(times) > 1 else float("nan")
@@ -65,6 +70,7 @@ def measure(runs_dir: Path, seconds: float) -> dict:
             "steps_in_the_time": int(final.step),
             "steps_per_second": round(int(final.step) / seconds, 1),
             "modes_covered_at_end": f"{int(final.modes_covered)} of {int(final.num_modes)}",
+            "every_5_seconds": trajectory,
         }
     finally:
         jobs.stop_run(run)

@@ -151,7 +151,7 @@ def test_playground_config_rules_say_what_is_allowed():
         RunConfig(dataset="mnist", playground=True)
     with pytest.raises(ValueError, match="a CSV file of x,y points when dataset is 'points'"):
         preset("ring-playground", dataset="points")
-    with pytest.raises(ValueError, match="data_path='/x.csv' is not allowed; empty unless dataset is one of"):
+    with pytest.raises(ValueError, match="data_path='/x.csv' is not allowed; data_path must be empty unless dataset is one of folder, points"):
         preset("ring-playground", data_path="/x.csv")
 
 
