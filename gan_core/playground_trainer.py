@@ -14,6 +14,7 @@ of their own (see `example_indices_for_step`), so playing afterwards still sees 
 from __future__ import annotations
 
 import math
+import os
 import time
 from dataclasses import dataclass, field
 
@@ -27,6 +28,7 @@ from gan_core.trainer import SEED_STRIDE, Outcome, Trainer, TrainingSession, exa
 from gan_core.variants.base import Batch, fixed_seed
 from gan_core.variants.gan import AdversarialTraining
 
+PLAYGROUND_NICENESS = 10  # added to the trainer's scheduling niceness
 # Seconds between snapshots while playing: 10 a second, twice what the page needs to look smooth.
 SNAPSHOT_SECONDS = 0.1
 # How often a paused trainer looks for commands.
@@ -36,7 +38,7 @@ PAUSED_LIMIT_SECONDS = 15 * 60
 FIELD_RESOLUTION = 48  # cells along each side of the discriminator's heatmap
 MESH_LINES = 15  # latent grid lines in each direction
 MEASURE_COUNT = 2000  # generated (and real) points behind KL / JS and the modes covered
-DISPLAY_REAL_COUNT = 500  # real points drawn on the plot
+DISPLAY_REAL_COUNT = 300  # real points drawn on the plot
 HISTORY_LIMIT = 3000  # entries of the loss and divergence curves kept (the oldest go first)
 # The seeds of single updates: apart from every run's own (which are below 2**31), so they never repeat a step's.
 MANUAL_SEED_BASE = 2**31
@@ -122,6 +124,9 @@ class PlaygroundTrainer(Trainer):
     def train(self, target_step: int | None = None, max_seconds: float | None = None, on_log=None) -> str:
         """Apply the page's commands and train while playing, until a stop request, the time limit, the last
         step or a long pause. Starts paused (a resumed run too, unless a Play is waiting)."""
+        # The page that shows this run (its server and the browser) usually shares the machine: training takes
+        # what CPU they leave, so the views stay smooth and the buttons answer at once.
+        os.nice(PLAYGROUND_NICENESS)
         _, session = self.open_session(target_step, max_seconds, on_log)
         self.restore_state()
         outcome, outputs = None, None

@@ -4,7 +4,7 @@ import streamlit as st
 
 from gan_core import jobs, playground_store, runs
 from views.common import PLAYGROUND_PAGE, page_frame_ui, run_picker_ui, runs_dir
-from views.playground_views import controls_ui, curves_figure, field_figure, new_run_ui, summary_text
+from views.playground_views import FIGURE_CONFIG, controls_ui, new_run_ui, playground_figure, summary_text
 
 # The trainer writes a snapshot ten times a second while playing; reading at the same rate shows each one.
 REFRESH_SECONDS = 0.1
@@ -40,9 +40,7 @@ def live_view() -> None:
     if snapshot is None:
         st.info("The trainer is starting (loading TensorFlow takes a few seconds); the views appear once it runs.")
         return
-    field_column, curves_column = st.columns([3, 2])
-    field_column.plotly_chart(field_figure(snapshot), key="playground_field")
-    curves_column.plotly_chart(curves_figure(snapshot), key="playground_curves")
+    st.plotly_chart(playground_figure(snapshot), key="playground_figure", config=FIGURE_CONFIG)
     st.caption(summary_text(snapshot))
 
 

@@ -32,6 +32,9 @@ CANVAS_HALF_SIDE = 4.0
 CANVAS_CELLS = 41
 MAX_CSV_BYTES = 2_000_000
 ARROW_SHARE = 0.08  # the longest gradient arrow spans this share of the view
+import os as _os
+FIGURE_CONFIG = {"displayModeBar": False, "staticPlot": bool(_os.environ.get("STATIC"))}
+PLANE_TRACE = go.Scattergl if _os.environ.get("GL") else go.Scatter
 SPEED_LABELS = {0: "as fast as it goes", **{speed: f"{speed} steps/s" for speed in SPEEDS if speed}}
 
 
@@ -191,8 +194,13 @@ def controls_ui(run: Run, status: Status, snapshot: Snapshot | None) -> None:
 # ---- the figures ------------------------------------------------------------------------------------------------
 
 
-def field_figure(snapshot: Snapshot) -> go.Figure:
-    """The discriminator's heatmap under the manifold mesh, real and generated points and the gradient arrows."""
+def playground_figure(snapshot: Snapshot) -> go.Figure:
+    """One figure: the plane on the left (the discriminator's heatmap, the manifold mesh, real and generated points
+    and the gradient arrows), the losses and GAN Lab's KL / JS divergences against the step on the right.
+
+    One figure rather than three, because the browser redraws the page's figure ten times a second and each chart
+    costs a redraw of its own.
+    """
     x_min, x_max, y_min, y_max = (float(value) for value in snapshot.bounds)
     field = snapshot.field
     resolution = field.shape[0]
@@ -201,59 +209,53 @@ def field_figure(snapshot: Snapshot) -> go.Figure:
     is_probability = str(snapshot.loss) in PROBABILITY_LOSSES
     heatmap = go.Heatmap(x=xs, y=ys, z=field, name="discriminator", colorscale="RdBu", zmid=None if is_probability else 0,
                          zmin=0 if is_probability else None, zmax=1 if is_probability else None, opacity=0.75,
-                         colorbar=dict(title="D(x)" if is_probability else "score", thickness=12),
+                         colorbar=dict(title="D(x)" if is_probability else "score", thickness=12, x=0.56, len=0.9),
                          hovertemplate="x %{x:.2f}, y %{y:.2f}: %{z:.3f}<extra></extra>")
     generated, arrows = snapshot.generated, snapshot.arrows
     longest = float(np.linalg.norm(arrows, axis=1).max()) if len(arrows) else 0.0
     scale = ARROW_SHARE * (x_max - x_min) / longest if longest > 0 else 0.0
+    steps = snapshot.history_step
+    curves = [go.Scatter(x=steps, y=getattr(snapshot, metric), mode="lines", name=label, xaxis="x2", yaxis=axis)
+              for metric, label, axis in (("history_d_loss", "discriminator loss", "y2"),
+                                          ("history_g_loss", "generator loss", "y2"),
+                                          ("history_kl", "KL", "y3"), ("history_js", "JS", "y3"))]
     figure = go.Figure([
         heatmap,
-        go.Scatter(x=polyline(snapshot.mesh[..., 0]), y=polyline(snapshot.mesh[..., 1]), mode="lines",
+        PLANE_TRACE(x=polyline(snapshot.mesh[..., 0]), y=polyline(snapshot.mesh[..., 1]), mode="lines",
                    name="manifold", line=dict(color="rgba(90,60,160,0.45)", width=1), hoverinfo="skip"),
-        go.Scatter(x=snapshot.real[:, 0], y=snapshot.real[:, 1], mode="markers", name="real",
+        PLANE_TRACE(x=snapshot.real[:, 0], y=snapshot.real[:, 1], mode="markers", name="real",
                    marker=dict(size=4, color="#1a9850"), hoverinfo="skip"),
-        go.Scatter(x=segments(generated[:, 0], arrows[:, 0] * scale), y=segments(generated[:, 1], arrows[:, 1] * scale),
+        PLANE_TRACE(x=segments(generated[:, 0], arrows[:, 0] * scale), y=segments(generated[:, 1], arrows[:, 1] * scale),
                    mode="lines", name="gradient", line=dict(color="#e66101", width=1), hoverinfo="skip"),
-        go.Scatter(x=generated[:, 0], y=generated[:, 1], mode="markers", name="generated",
+        PLANE_TRACE(x=generated[:, 0], y=generated[:, 1], mode="markers", name="generated",
                    marker=dict(size=5, color="#5e3c99"), hoverinfo="skip"),
+        *curves,
     ])
-    figure.update_layout(height=560, margin=dict(l=10, r=10, t=30, b=10), uirevision="playground",
-                         legend=dict(orientation="h", y=1.06), transition=dict(duration=0),
-                         xaxis=dict(range=[x_min, x_max], constrain="domain"),
-                         yaxis=dict(range=[y_min, y_max], scaleanchor="x", constrain="domain"))
-    return figure
-
-
-def polyline(coordinates: np.ndarray) -> list[float | None]:
-    """Lines (one per row) as one list, separated by gaps, so one trace draws them all."""
-    rows = np.concatenate([coordinates, np.full((len(coordinates), 1), np.nan)], axis=1)
-    return [None if np.isnan(value) else float(value) for value in rows.ravel()]
-
-
-def segments(starts: np.ndarray, lengths: np.ndarray) -> list[float | None]:
-    """From each start to start + length, as one list with gaps, for one trace of arrows."""
-    return polyline(np.stack([starts, starts + lengths], axis=1))
-
-
-def curves_figure(snapshot: Snapshot) -> go.Figure:
-    """The two losses (top) and GAN Lab's KL / JS divergences (bottom) against the step.
-
-    The two panels are laid out by hand rather than with make_subplots, which costs more than the rest of the
-    figure on every one of the page's ten redraws a second.
-    """
-    steps = snapshot.history_step
-    lines = [("history_d_loss", "discriminator loss", "y"), ("history_g_loss", "generator loss", "y"),
-             ("history_kl", "KL", "y2"), ("history_js", "JS", "y2")]
-    figure = go.Figure([go.Scatter(x=steps, y=getattr(snapshot, metric), mode="lines", name=label, xaxis="x",
-                                   yaxis=axis) for metric, label, axis in lines])
     figure.update_layout(
-        height=560, margin=dict(l=10, r=10, t=30, b=10), legend=dict(orientation="h", y=-0.08),
-        uirevision="playground_curves",
-        xaxis=dict(title="step", anchor="y2"),
-        yaxis=dict(domain=[0.58, 1.0], title="loss"),
-        yaxis2=dict(domain=[0.0, 0.42], title="KL, JS (grid)"),
+        height=600, margin=dict(l=10, r=10, t=30, b=10), uirevision="playground", transition=dict(duration=0),
+        legend=dict(orientation="h", y=1.07),
+        xaxis=dict(range=[x_min, x_max], domain=[0.0, 0.53], constrain="domain"),
+        yaxis=dict(range=[y_min, y_max], scaleanchor="x", constrain="domain"),
+        xaxis2=dict(domain=[0.66, 1.0], anchor="y3", title="step"),
+        yaxis2=dict(domain=[0.55, 1.0], anchor="x2", title="loss"),
+        yaxis3=dict(domain=[0.0, 0.42], anchor="x2", title="KL, JS (grid)"),
     )
     return figure
+
+
+def polyline(coordinates: np.ndarray) -> np.ndarray:
+    """Lines (one per row) as one array, separated by NaN gaps, so one trace draws them all.
+
+    An array (rather than a list with None) travels to the browser as compact binary, which keeps ten redraws a
+    second cheap; Plotly breaks a line at NaN as at None.
+    """
+    rows = np.concatenate([coordinates, np.full((len(coordinates), 1), np.nan)], axis=1)
+    return rows.ravel().astype(np.float32)
+
+
+def segments(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """From each start to start + length, as one list with gaps, for one trace of arrows."""
+    return polyline(np.stack([starts, starts + lengths], axis=1))
 
 
 def summary_text(snapshot: Snapshot) -> str:
