@@ -35,10 +35,10 @@ SNAPSHOT_SECONDS = 0.1
 POLL_SECONDS = 0.02
 # A trainer left paused this long with no command stops (with a checkpoint), so it does not hold a process for ever.
 PAUSED_LIMIT_SECONDS = 15 * 60
-FIELD_RESOLUTION = 48  # cells along each side of the discriminator's heatmap
-MESH_LINES = 15  # latent grid lines in each direction
+FIELD_RESOLUTION = 32  # cells along each side of the discriminator's heatmap
+MESH_LINES = 11  # latent grid lines in each direction
 MEASURE_COUNT = 2000  # generated (and real) points behind KL / JS and the modes covered
-DISPLAY_REAL_COUNT = 300  # real points drawn on the plot
+DISPLAY_REAL_COUNT = 150  # real points drawn on the plot
 HISTORY_LIMIT = 3000  # entries of the loss and divergence curves kept (the oldest go first)
 # The seeds of single updates: apart from every run's own (which are below 2**31), so they never repeat a step's.
 MANUAL_SEED_BASE = 2**31

@@ -32,9 +32,7 @@ CANVAS_HALF_SIDE = 4.0
 CANVAS_CELLS = 41
 MAX_CSV_BYTES = 2_000_000
 ARROW_SHARE = 0.08  # the longest gradient arrow spans this share of the view
-import os as _os
-FIGURE_CONFIG = {"displayModeBar": False, "staticPlot": bool(_os.environ.get("STATIC"))}
-PLANE_TRACE = go.Scattergl if _os.environ.get("GL") else go.Scatter
+FIGURE_CONFIG = {"displayModeBar": False}
 SPEED_LABELS = {0: "as fast as it goes", **{speed: f"{speed} steps/s" for speed in SPEEDS if speed}}
 
 
@@ -221,13 +219,13 @@ def playground_figure(snapshot: Snapshot) -> go.Figure:
                                           ("history_kl", "KL", "y3"), ("history_js", "JS", "y3"))]
     figure = go.Figure([
         heatmap,
-        PLANE_TRACE(x=polyline(snapshot.mesh[..., 0]), y=polyline(snapshot.mesh[..., 1]), mode="lines",
+        go.Scatter(x=polyline(snapshot.mesh[..., 0]), y=polyline(snapshot.mesh[..., 1]), mode="lines",
                    name="manifold", line=dict(color="rgba(90,60,160,0.45)", width=1), hoverinfo="skip"),
-        PLANE_TRACE(x=snapshot.real[:, 0], y=snapshot.real[:, 1], mode="markers", name="real",
+        go.Scatter(x=snapshot.real[:, 0], y=snapshot.real[:, 1], mode="markers", name="real",
                    marker=dict(size=4, color="#1a9850"), hoverinfo="skip"),
-        PLANE_TRACE(x=segments(generated[:, 0], arrows[:, 0] * scale), y=segments(generated[:, 1], arrows[:, 1] * scale),
+        go.Scatter(x=segments(generated[:, 0], arrows[:, 0] * scale), y=segments(generated[:, 1], arrows[:, 1] * scale),
                    mode="lines", name="gradient", line=dict(color="#e66101", width=1), hoverinfo="skip"),
-        PLANE_TRACE(x=generated[:, 0], y=generated[:, 1], mode="markers", name="generated",
+        go.Scatter(x=generated[:, 0], y=generated[:, 1], mode="markers", name="generated",
                    marker=dict(size=5, color="#5e3c99"), hoverinfo="skip"),
         *curves,
     ])
