@@ -20,6 +20,8 @@ from gan_core.runs import Run, Status
 from views.demo_views import demo_limits, demo_mode, may_control_ui, resume_run_as_visitor, start_run_as_visitor
 
 PRESET = "ring-playground"
+# Generator updates a Playground run may take: play can go on for several minutes (a demo caps it lower).
+PLAYGROUND_STEPS = 100_000
 OWN_POINTS = "points"
 DATASET_LABELS = {"ring": "ring of 8", "grid": "grid of 25", "spiral": "spiral", "moons": "two moons",
                   OWN_POINTS: "your own points (draw or upload)"}
@@ -61,7 +63,8 @@ def new_run_ui(runs_dir: Path) -> Run | None:
         if dataset == OWN_POINTS and points_path is None:
             raise ValueError("draw at least two points on the canvas, or upload a CSV of x,y, before starting")
         name = f"{DATASET_LABELS[dataset].capitalize()} (Playground, {values['loss']})"
-        config = preset(PRESET, name=name, dataset=dataset, data_path=str(points_path or ""), **values)
+        config = preset(PRESET, name=name, dataset=dataset, data_path=str(points_path or ""), steps=PLAYGROUND_STEPS,
+                        **values)
         if demo_mode():
             config = within_demo_limits(config)
         return start_run_as_visitor(config, runs_dir)
