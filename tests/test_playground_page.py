@@ -96,3 +96,40 @@ print("tensorflow" in sys.modules, "keras" in sys.modules)
                             text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.strip().splitlines()[-1] == "False False"
+
+
+def test_in_a_demo_only_the_owner_controls_a_playground_run_and_new_runs_keep_the_caps(tmp_path, monkeypatch):
+    from streamlit import config as streamlit_config
+
+    from gan_core import ownership
+    from gan_core.config import preset
+    from gan_core.runs import create_run, write_status
+
+    monkeypatch.setenv("GAN_RUNS_DIR", str(tmp_path))
+    monkeypatch.setenv("GAN_DASHBOARD_DEMO", "1")
+    monkeypatch.setenv("GAN_DEMO_SHOWCASE_SECONDS", "0")
+    owner_token, other_token = "owner-" + "a" * 40, "other-" + "b" * 40
+    try:
+        stopped = create_run(preset("ring-playground"), tmp_path)
+        write_status(stopped.path, "stopped", "stopped on request at step 0")
+        ownership.record_owner(stopped, ownership.OwnerRecord(ownership.owner_hash(owner_token)))
+
+        other = open_page("playground", stopped, session_state={"demo_owner_token": other_token})
+        assert "playground_resume" not in {button.key for button in other.button}
+        assert "Another visitor started this run" in texts(other)
+        owner = open_page("playground", stopped, session_state={"demo_owner_token": owner_token})
+        assert "playground_resume" in {button.key for button in owner.button}
+
+        owner.button(key="playground_create").click().run(timeout=60)
+        assert not owner.exception, [error.value for error in owner.exception]
+        [created] = [run for run in list_runs(tmp_path) if run.run_id != stopped.run_id]
+        try:
+            from gan_core import demo
+
+            assert created.config.steps == demo.DemoLimits().max_steps
+            assert ownership.read_owner(created.path).owner_hash == ownership.owner_hash(owner_token)
+        finally:
+            stop_and_wait(created)
+    finally:
+        streamlit_config.set_option("client.showErrorDetails", "full")
+        streamlit_config.set_option("client.toolbarMode", "auto")
