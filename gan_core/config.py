@@ -14,7 +14,11 @@ from gan_core import variants
 from gan_core.settings import Setting, SettingError, fail
 
 IMAGE_DATASETS = ("mnist", "fashion_mnist", "cifar10", "digits", "folder")
-POINT_DATASETS = ("ring", "grid", "spiral", "moons")
+# "points" are a person's own 2-D points (drawn in the Playground, or a CSV of x,y), read from data_path.
+TOY_DATASETS = ("ring", "grid", "spiral", "moons")
+POINT_DATASETS = TOY_DATASETS + ("points",)
+# The datasets read from a person's files at data_path.
+OWN_DATASETS = ("folder", "points")
 DATASETS = IMAGE_DATASETS + POINT_DATASETS
 ARCHITECTURES = ("mlp", "dcgan")
 LOSSES = ("non_saturating", "minimax", "wgan_gp", "lsgan", "hinge")
@@ -33,7 +37,8 @@ NATIVE_IMAGE_SHAPES = {
 FOLDER_IMAGE_SHAPE = (32, 32, 3)
 # How people write the datasets' names.
 DATASET_TITLES = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST", "digits": "Digits", "cifar10": "CIFAR-10",
-                  "folder": "Own images", "ring": "Ring", "grid": "Grid", "spiral": "Spiral", "moons": "Moons"}
+                  "folder": "Own images", "ring": "Ring", "grid": "Grid", "spiral": "Spiral", "moons": "Moons",
+                  "points": "Own points"}
 
 
 @dataclass(frozen=True)
@@ -46,7 +51,7 @@ class RunConfig:
 
     name: str = ""  # a label for people; the run directory gets a unique id regardless
     dataset: str = "fashion_mnist"  # one of DATASETS
-    data_path: str = ""  # folder or zip of images, only for dataset "folder"
+    data_path: str = ""  # folder or zip of images for dataset "folder"; a CSV of x,y for dataset "points"
     image_size: int = 0  # square side in pixels, 8..64 and a multiple of 4; 0 means the dataset's own size
     channels: int = 0  # 1 (grey) or 3 (RGB); 0 means the dataset's own (3 for a person's images)
     max_examples: int = 0  # use only the first N training examples; 0 means all of them
@@ -74,6 +79,8 @@ class RunConfig:
     log_every: int = 10  # steps between rows written to metrics.sqlite
     sample_grid: int = 8  # the fixed-noise grid is sample_grid x sample_grid
     variant: str = variants.DEFAULT_VARIANT  # the kind of GAN: one of variants.names()
+    # Trained step by step from the Playground page (play, pause, single updates), not straight to `steps`.
+    playground: bool = False
     # The variant's own settings as sorted (name, value) pairs; a mapping is accepted and missing ones get defaults.
     options: tuple[tuple[str, Any], ...] = ()
 
@@ -174,7 +181,8 @@ SHARED_SETTINGS: dict[str, Setting] = {setting.name: setting for setting in (
     Setting("name", str, "Run name", "A label for people; the run's folder gets a unique id anyway."),
     Setting("dataset", str, "Dataset", "Built-in sets are read from this machine. The 2-D sets show what a GAN "
             "does most clearly.", choices=DATASETS),
-    Setting("data_path", str, "Images", "A folder or .zip of images, for dataset 'folder'."),
+    Setting("data_path", str, "Images", "A folder or .zip of images, for dataset 'folder'; a CSV file of x,y "
+            "points for dataset 'points'."),
     Setting("image_size", int, "Image size (pixels)", "0 keeps the dataset's own size; otherwise a multiple of 4 "
             "from 8 to 64.", check=_multiple_of_four_size,
             allowed="0 (the dataset's own) or a multiple of 4 from 8 to 64 (28 and 32 are typical)", step=4),
@@ -232,6 +240,8 @@ SHARED_SETTINGS: dict[str, Setting] = {setting.name: setting for setting in (
             minimum=1, maximum=16, step=1),
     # Any registered variant's name; the registry checks it (see variants.get), since variants can be added.
     Setting("variant", str, "Variant", "The kind of GAN to train."),
+    Setting("playground", bool, "Playground run", "Trained step by step from the Playground page: play, pause and "
+            "single discriminator or generator updates, with live views of both networks on 2-D points."),
 )}
 
 
@@ -283,12 +293,22 @@ def validate(config: RunConfig) -> None:
     if config.dataset == "folder":
         _require(bool(config.data_path.strip()), "data_path", config.data_path,
                  "a folder or .zip of images when dataset is 'folder'")
+    elif config.dataset == "points":
+        _require(bool(config.data_path.strip()), "data_path", config.data_path,
+                 "a CSV file of x,y points when dataset is 'points' (draw or upload them on the Playground page)")
     else:
-        _require(config.data_path == "", "data_path", config.data_path, "empty unless dataset is 'folder'")
+        _require(config.data_path == "", "data_path", config.data_path,
+                 f"empty unless dataset is one of {', '.join(OWN_DATASETS)}")
     if config.is_points:
         _require(config.architecture == "mlp", "architecture", config.architecture, "'mlp' for the 2-D point sets")
         _require(not config.conditional, "conditional", config.conditional,
                  "false for the 2-D point sets (they have no labels)")
+    if config.playground:
+        _require(config.is_points, "dataset", config.dataset,
+                 f"one of the 2-D point sets ({', '.join(POINT_DATASETS)}) for a Playground run")
+        _require(config.variant == variants.DEFAULT_VARIANT, "variant", config.variant,
+                 f"{variants.DEFAULT_VARIANT!r} for a Playground run (it trains one generator against one "
+                 "discriminator)")
     variant.check(config)
 
 
@@ -318,6 +338,13 @@ PRESETS: dict[str, dict[str, Any]] = {
     "ring-mlp": dict(
         name="Ring of 8 Gaussians", dataset="ring", architecture="mlp", width=128, latent_dim=16, batch_size=256,
         g_learning_rate=1e-3, d_learning_rate=1e-3, steps=2000, sample_every=100, checkpoint_every=500,
+    ),
+    # The ring on the Playground: a 2-D latent, so that the manifold is GAN Lab's warped mesh. Its steps fit a demo;
+    # the Playground page asks for more on one's own machine.
+    "ring-playground": dict(
+        name="Ring of 8 Gaussians (Playground)", dataset="ring", architecture="mlp", width=128, latent_dim=2,
+        batch_size=256, g_learning_rate=1e-3, d_learning_rate=1e-3, steps=6000, sample_every=500,
+        checkpoint_every=1000, log_every=20, playground=True,
     ),
 }
 # Each variant brings presets of its own.

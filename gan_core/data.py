@@ -36,8 +36,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 from PIL import Image
 
-from gan_core import image_collection, variants
-from gan_core.config import NATIVE_IMAGE_SHAPES, POINT_DATASETS, RunConfig
+from gan_core import image_collection, point_sets, variants
+from gan_core.config import NATIVE_IMAGE_SHAPES, POINT_DATASETS, TOY_DATASETS, RunConfig
 
 if TYPE_CHECKING:
     import tensorflow as tf
@@ -165,7 +165,9 @@ def load_dataset(config: RunConfig, split: str = "train") -> Dataset:
 def load_images_or_points(config: RunConfig, split: str = "train") -> Dataset:
     """The run's dataset itself: a built-in set, a toy distribution or a person's collection, as data_shape."""
     _check_split(split)
-    if config.is_points:
+    if config.dataset == "points":
+        dataset = Dataset("points", point_sets.read_points_file(config.data_path), None, ())
+    elif config.is_points:
         seed = config.seed if split == "train" else config.seed + TOY_TEST_SEED_OFFSET
         dataset = Dataset(config.dataset, toy_points(config.dataset, TOY_POINT_COUNT, seed), None, ())
     elif config.dataset == "folder":
@@ -192,9 +194,9 @@ def check_available(config: RunConfig) -> None:
     directories searched and the file names expected. A person's folder or zip is read through, since only
     decoding its images shows that some are usable.
     """
-    if config.is_points or config.dataset == "digits":
+    if config.dataset in ("ring", "grid", "spiral", "moons", "digits"):
         return  # generated, or bundled with scikit-learn
-    if config.dataset == "folder":
+    if config.dataset in ("folder", "points"):
         load_dataset(config)
     elif find_builtin(config.dataset, "train") is None:
         _download_with_keras(config.dataset, "train")
@@ -441,8 +443,8 @@ TOY_MODE_SPREADS = {"ring": 0.02, "grid": 0.05}
 
 
 def toy_mode_centres(name: str) -> np.ndarray | None:
-    """The centres of the Gaussian mixture for "ring" (8) and "grid" (25); None for the other toy sets."""
-    _check_toy_name(name)
+    """The centres of the Gaussian mixture for "ring" (8) and "grid" (25); None for the other 2-D sets."""
+    _check_toy_name(name, POINT_DATASETS)
     if name == "ring":
         # Ring and grid follow VEEGAN (Srivastava et al., 2017) and Unrolled GAN (Metz et al., 2017).
         angles = np.arange(8) * (2 * np.pi / 8)
@@ -454,8 +456,8 @@ def toy_mode_centres(name: str) -> np.ndarray | None:
 
 
 def toy_mode_spread(name: str) -> float | None:
-    """The standard deviation of each Gaussian mode of "ring" and "grid"; None for the other toy sets."""
-    _check_toy_name(name)
+    """The standard deviation of each Gaussian mode of "ring" and "grid"; None for the other 2-D sets."""
+    _check_toy_name(name, POINT_DATASETS)
     return TOY_MODE_SPREADS.get(name)
 
 
@@ -482,9 +484,9 @@ def toy_points(name: str, count: int, seed: int) -> np.ndarray:
     return points.astype(np.float32)
 
 
-def _check_toy_name(name: str) -> None:
-    if name not in POINT_DATASETS:
-        raise ValueError(f"toy dataset {name!r} does not exist; choose one of {', '.join(POINT_DATASETS)}")
+def _check_toy_name(name: str, allowed: tuple[str, ...] = TOY_DATASETS) -> None:
+    if name not in allowed:
+        raise ValueError(f"toy dataset {name!r} does not exist; choose one of {', '.join(allowed)}")
 
 
 def convert_images(images: np.ndarray, image_size: int, channels: int) -> np.ndarray:

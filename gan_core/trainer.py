@@ -236,8 +236,42 @@ class Trainer:
 
         `on_log` is called with every metrics row as it is written. Returns the final state in status.json.
         """
-        config = self.config
-        target_step = config.steps if target_step is None else target_step
+        start_step, session = self.open_session(target_step, max_seconds, on_log)
+        target_step = session.target_step
+        outcome, outputs = None, None
+        try:
+            for step in range(start_step, target_step):
+                outputs = self.train_step(step)
+                if outcome := self.after_step(session, step + 1, outputs):
+                    break
+        finally:
+            session.writer.close()
+            session.summary_writer.flush()
+        return self.finish_session(session, outcome or ("finished", f"reached step {target_step}"), outputs)
+
+    def train_step(self, step: int) -> dict[str, tf.Tensor]:
+        """One step of the variant at `step` (its seeded data and noise); the step counter moves past it."""
+        outputs = self.compiled_step(tf.constant(step, tf.int64), *self.indices_for_step(step))
+        self.step.assign(step + 1)
+        return outputs
+
+    def after_step(self, session: TrainingSession, done: int, outputs: dict[str, tf.Tensor]) -> Outcome | None:
+        """The metrics row, sample grid and checkpoint due once `done` steps are done; the outcome that ends
+        training here (a divergence, a failed save, a stop), or None to go on."""
+        if done % self.config.log_every == 0 or done == session.target_step:
+            if outcome := self._log_step(session, done, outputs):
+                return outcome
+        if done % self.config.sample_every == 0:
+            self.save_sample_grid(done, session.summary_writer)
+        return self._checkpoint_or_stop(session, done, outputs)
+
+    def open_session(self, target_step: int | None, max_seconds: float | None,
+                     on_log: Callable[[dict[str, float]], None] | None) -> tuple[int, TrainingSession]:
+        """Restore the latest checkpoint and set up a stretch of training: the step it starts from and its session.
+
+        Records the run as running, and saves the first sample grid of a fresh run.
+        """
+        target_step = self.config.steps if target_step is None else target_step
         start_step = self.restore()
         writer = MetricsWriter(self.run.database_path) if self.is_chief else UnwrittenMetrics()
         writer.truncate_after(start_step)
@@ -255,28 +289,15 @@ class Trainer:
                           target_step=target_step, trained_seconds=session.trained_before)
         if start_step == 0:
             self.save_sample_grid(0)
-
         session.interval_start, session.interval_step = time.monotonic(), start_step
-        outcome, outputs = None, None
-        try:
-            for step in range(start_step, target_step):
-                outputs = self.compiled_step(tf.constant(step, tf.int64), *self.indices_for_step(step))
-                self.step.assign(step + 1)
-                done = step + 1
-                if done % config.log_every == 0 or done == target_step:
-                    if outcome := self._log_step(session, done, outputs):
-                        break
-                if done % config.sample_every == 0:
-                    self.save_sample_grid(done, session.summary_writer)
-                if outcome := self._checkpoint_or_stop(session, done, outputs):
-                    break
-        finally:
-            writer.close()
-            session.summary_writer.flush()
-        state, message = self._final_save(session, outcome or ("finished", f"reached step {target_step}"), outputs)
+        return start_step, session
+
+    def finish_session(self, session: TrainingSession, outcome: Outcome, outputs: dict[str, tf.Tensor] | None) -> str:
+        """Close a stretch of training: the final checkpoint and grid, the stop request cleared, the final status."""
+        state, message = self._final_save(session, outcome, outputs)
         if self.is_chief:
             self.run.stop_request_path.unlink(missing_ok=True)
-        self.write_status(state, message, pid=None, step=int(self.step.numpy()), target_step=target_step,
+        self.write_status(state, message, pid=None, step=int(self.step.numpy()), target_step=session.target_step,
                           trained_seconds=session.trained_seconds())
         if self.scratch_dir is not None:
             shutil.rmtree(self.scratch_dir, ignore_errors=True)
@@ -313,14 +334,18 @@ class Trainer:
                 return "diverged", self.divergence_message(done, reason)
             if failure := self.save_checkpoint(done):
                 return "failed", failure
-        outcome = None
-        if session.stop_signal.requested or self.run.stop_request_path.exists():
-            outcome = "stopped", f"stopped on request at step {done}"
-        elif session.max_seconds is not None and time.monotonic() - session.started >= session.max_seconds:
-            outcome = "stopped", f"stopped at step {done} after the {session.max_seconds:g} s time limit"
+        outcome = self.stop_outcome(session, done)
         if self.multi_worker and self.any_worker(outcome is not None) and outcome is None:
             outcome = "stopped", f"stopped at step {done}, as another worker of the cluster did"
         return outcome
+
+    def stop_outcome(self, session: TrainingSession, done: int) -> Outcome | None:
+        """("stopped", why) when a stop was requested or the time limit has passed; None otherwise."""
+        if session.stop_signal.requested or self.run.stop_request_path.exists():
+            return "stopped", f"stopped on request at step {done}"
+        if session.max_seconds is not None and time.monotonic() - session.started >= session.max_seconds:
+            return "stopped", f"stopped at step {done} after the {session.max_seconds:g} s time limit"
+        return None
 
     def any_worker(self, flag: bool) -> bool:
         """Whether `flag` holds on any worker: every worker must stop at the same step, or the others would wait
@@ -503,7 +528,13 @@ def train_run(
 ) -> str:
     """Train a run in this process and record any crash in its status, with the error's last line."""
     try:
-        trainer = Trainer(run, strategy=strategy, dataset=dataset)
+        if run.config.playground:
+            # Imported here: the Playground's trainer builds on this module.
+            from gan_core.playground_trainer import PlaygroundTrainer
+
+            trainer = PlaygroundTrainer(run, dataset=dataset)
+        else:
+            trainer = Trainer(run, strategy=strategy, dataset=dataset)
         return trainer.train(target_step=target_step, max_seconds=max_seconds, on_log=on_log)
     except Exception as error:
         traceback.print_exc()

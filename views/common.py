@@ -25,6 +25,7 @@ TRAIN_PAGE = "pages/train.py"
 MONITOR_PAGE = "pages/monitor.py"
 GALLERY_PAGE = "pages/gallery.py"
 EVALUATE_PAGE = "pages/evaluate.py"
+PLAYGROUND_PAGE = "pages/playground.py"
 PAGES = (
     (HOME_PAGE, "Runs overview", ":material/dashboard:"),
     (TRAIN_PAGE, "Train", ":material/model_training:"),
@@ -34,6 +35,7 @@ PAGES = (
     (EVALUATE_PAGE, "Evaluate", ":material/analytics:"),
     ("pages/human_test.py", "Real or fake?", ":material/visibility:"),
     ("pages/runs.py", "Runs", ":material/folder_open:"),
+    (PLAYGROUND_PAGE, "Playground", ":material/scatter_plot:"),
 )
 
 STATE_COLOURS = {

@@ -29,6 +29,7 @@ DATASET_DESCRIPTIONS = {
     "grid": "grid: 2-D points from 25 Gaussians on a grid",
     "spiral": "spiral: 2-D points along a spiral",
     "moons": "moons: 2-D points on two interleaved half circles",
+    "points": "your own 2-D points (draw or upload them on the Playground page)",
 }
 # The shared fields the form shows, in three groups; labels, help and steps come from the settings themselves
 # (config.SHARED_SETTINGS and each variant's own). The allowed ranges live in validation only: a browser-side min /

@@ -30,6 +30,8 @@ AUGMENT_SEED_OFFSET = 130
 MAX_AUGMENTED_CRITIC_ITERATIONS = 10  # so that the offsets above stay clear of the others
 G_AUGMENT_SEED_OFFSET = 254
 G_SEED_OFFSET = 255
+# What one step logs, in the order the metrics rows have always had.
+STEP_METRICS = ("d_loss", "g_loss", "d_real", "d_fake", "d_grad_norm", "g_grad_norm", "gradient_penalty")
 
 
 class GAN(Variant):
@@ -167,33 +169,64 @@ class AdversarialTraining(Training):
 
     def step(self, batch: Batch, step: tf.Tensor) -> dict[str, tf.Tensor]:
         """`n_critic` discriminator updates, then one generator update."""
+        for critic_iteration in range(self.config.n_critic):
+            d_metrics = self.discriminator_update(batch, critic_iteration)
+        g_metrics = self.generator_update(batch, batch.labels(self.config.n_critic - 1))
+        metrics = {**d_metrics, **g_metrics}
+        return {name: metrics[name] for name in STEP_METRICS}
+
+    def discriminator_update(self, batch: Batch, critic_iteration: int,
+                             latent: tf.Tensor | None = None) -> dict[str, tf.Tensor]:
+        """One discriminator update on the real examples and noise of `critic_iteration`; its metrics.
+
+        `latent` replaces the seeded noise (the Playground updates on the very samples it shows).
+        """
         import tensorflow as tf
 
         from gan_core import losses
 
         config, replicas = self.config, batch.replicas
-        for critic_iteration in range(config.n_critic):
-            real, labels = batch.real(critic_iteration), batch.labels(critic_iteration)
+        real, labels = batch.real(critic_iteration), batch.labels(critic_iteration)
+        if latent is None:
             latent = batch.noise(critic_iteration, [config.batch_size, config.latent_dim])
-            with tf.GradientTape() as tape:
-                fake = self.generator(self.generator_inputs(latent, labels), training=True)
-                real_seen, fake_seen = self.seen_by_discriminator(batch, AUGMENT_SEED_OFFSET + critic_iteration,
-                                                                  real, fake)
-                real_logits = self.discriminator(self.discriminator_inputs(real_seen, labels), training=True)
-                fake_logits = self.discriminator(self.discriminator_inputs(fake_seen, labels), training=True)
-                d_loss = self.d_loss_function(real_logits, fake_logits)
-                penalty = tf.constant(0.0)
-                if config.loss == "wgan_gp":
-                    weights = batch.noise(GP_SEED_OFFSET + critic_iteration, [config.batch_size], uniform=True)
-                    penalty = losses.gradient_penalty(
-                        lambda points: self.discriminator(self.discriminator_inputs(points, labels), training=True),
-                        real, fake, weights,
-                    )
-                d_total = (d_loss + config.gp_weight * penalty) / replicas
-            d_gradients = tape.gradient(d_total, self.discriminator.trainable_variables)
-            self.d_optimizer.apply_gradients(zip(d_gradients, self.discriminator.trainable_variables))
+        with tf.GradientTape() as tape:
+            fake = self.generator(self.generator_inputs(latent, labels), training=True)
+            real_seen, fake_seen = self.seen_by_discriminator(batch, AUGMENT_SEED_OFFSET + critic_iteration,
+                                                              real, fake)
+            real_logits = self.discriminator(self.discriminator_inputs(real_seen, labels), training=True)
+            fake_logits = self.discriminator(self.discriminator_inputs(fake_seen, labels), training=True)
+            d_loss = self.d_loss_function(real_logits, fake_logits)
+            penalty = tf.constant(0.0)
+            if config.loss == "wgan_gp":
+                weights = batch.noise(GP_SEED_OFFSET + critic_iteration, [config.batch_size], uniform=True)
+                penalty = losses.gradient_penalty(
+                    lambda points: self.discriminator(self.discriminator_inputs(points, labels), training=True),
+                    real, fake, weights,
+                )
+            d_total = (d_loss + config.gp_weight * penalty) / replicas
+        d_gradients = tape.gradient(d_total, self.discriminator.trainable_variables)
+        self.d_optimizer.apply_gradients(zip(d_gradients, self.discriminator.trainable_variables))
+        # Each value is this replica's share; the SUM over replicas gives the global mean (or, for gradient
+        # norms, the mean over replicas of each replica's batch gradient norm).
+        return {
+            "d_loss": d_loss / replicas,
+            "d_real": tf.reduce_mean(real_logits) / replicas,
+            "d_fake": tf.reduce_mean(fake_logits) / replicas,
+            "d_grad_norm": tf.linalg.global_norm(d_gradients),
+            "gradient_penalty": penalty / replicas,
+        }
 
-        latent = batch.noise(G_SEED_OFFSET, [config.batch_size, config.latent_dim])
+    def generator_update(self, batch: Batch, labels: tf.Tensor,
+                         latent: tf.Tensor | None = None) -> dict[str, tf.Tensor]:
+        """One generator update against the current discriminator, for samples of class `labels`; its metrics.
+
+        `latent` replaces the seeded noise, as in `discriminator_update`.
+        """
+        import tensorflow as tf
+
+        config, replicas = self.config, batch.replicas
+        if latent is None:
+            latent = batch.noise(G_SEED_OFFSET, [config.batch_size, config.latent_dim])
         with tf.GradientTape() as tape:
             fake = self.generator(self.generator_inputs(latent, labels), training=True)
             [fake_seen] = self.seen_by_discriminator(batch, G_AUGMENT_SEED_OFFSET, fake)
@@ -202,18 +235,7 @@ class AdversarialTraining(Training):
             g_total = g_loss / replicas
         g_gradients = tape.gradient(g_total, self.generator.trainable_variables)
         self.g_optimizer.apply_gradients(zip(g_gradients, self.generator.trainable_variables))
-
-        # Each value is this replica's share; the SUM over replicas gives the global mean (or, for gradient
-        # norms, the mean over replicas of each replica's batch gradient norm).
-        return {
-            "d_loss": d_loss / replicas,
-            "g_loss": g_loss / replicas,
-            "d_real": tf.reduce_mean(real_logits) / replicas,
-            "d_fake": tf.reduce_mean(fake_logits) / replicas,
-            "d_grad_norm": tf.linalg.global_norm(d_gradients),
-            "g_grad_norm": tf.linalg.global_norm(g_gradients),
-            "gradient_penalty": penalty / replicas,
-        }
+        return {"g_loss": g_loss / replicas, "g_grad_norm": tf.linalg.global_norm(g_gradients)}
 
 
 class HeadedAdversarialTraining(AdversarialTraining):
