@@ -92,10 +92,12 @@ def figure_at(page, sequence: int) -> dict:
 
 
 def read_figure(page) -> dict:
-    """The page's figure, once Plotly has drawn it (between two redraws its data can be momentarily empty)."""
-    page.wait_for_function(f"() => {{ const figure = ({READ_FIGURE})(); "
-                           "return figure.traces.generated && figure.traces.heatmap; }", timeout=60_000)
-    return page.evaluate(READ_FIGURE)
+    """The page's figure, once Plotly has drawn it (between two redraws its data can be momentarily empty, so the
+    figure is read in the same call that finds it drawn)."""
+    drawn = page.wait_for_function(f"() => {{ const figure = ({READ_FIGURE})(); "
+                                   "return figure.traces.generated && figure.traces.heatmap ? figure : null; }",
+                                   timeout=60_000)
+    return drawn.json_value()
 
 
 def points(figure: dict, name: str) -> np.ndarray:
