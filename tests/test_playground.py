@@ -155,8 +155,8 @@ def test_playground_config_rules_say_what_is_allowed():
         preset("ring-playground", data_path="/x.csv")
 
 
-def wait_for_snapshot(run, condition, seconds=120.0):
-    """The first snapshot meeting `condition`; fails the test after `seconds`."""
+def wait_for_snapshot(run, condition, seconds: float = 120.0) -> playground_store.Snapshot:
+    """The first snapshot meeting `condition`; fails the test after `seconds`, showing the trainer's log."""
     found = []
 
     def check() -> bool:
@@ -166,7 +166,7 @@ def wait_for_snapshot(run, condition, seconds=120.0):
             return True
         return False
 
-    assert wait_for(check, seconds), "the trainer wrote no such snapshot"
+    assert wait_for(check, seconds), f"the trainer wrote no such snapshot; its log:\n{run.tail_log(20)}"
     return found[0]
 
 
