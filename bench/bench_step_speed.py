@@ -12,7 +12,9 @@ thread pools, computing in float32.
 - threads "intra N": N threads inside one operation (a convolution split across cores);
 - threads "inter N": N operations at once (the generator's and the discriminator's branches side by side);
 - bfloat16: the preset with precision=bfloat16 (skipped where the processor lacks it: see gan_core/precision.py);
-- XLA: the same step compiled by XLA (`tf.function(jit_compile=True)`), which fuses small operations.
+- XLA: the same step compiled by XLA (`tf.function(jit_compile=True)`), which fuses small operations;
+- updates: the GAN's step alternating (the discriminator's update, then the generator's) or simultaneous (both from
+  one pass through the networks).
 """
 
 from __future__ import annotations
@@ -31,14 +33,17 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT_ROOT))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-# (label, intra-op threads, inter-op threads, precision, XLA); 0 threads leaves TensorFlow's choice (one per core).
+# (label, intra-op threads, inter-op threads, precision, XLA, updates); 0 threads leaves TensorFlow's choice (one
+# per core); updates "" keeps the preset's own.
 SETTINGS = (
-    ("TensorFlow's threads, float32 (baseline)", 0, 0, "float32", False),
-    ("intra 1, inter 2", 1, 2, "float32", False),
-    ("intra 2, inter 1", 2, 1, "float32", False),
-    ("intra 1, inter 1", 1, 1, "float32", False),
-    ("TensorFlow's threads, bfloat16", 0, 0, "bfloat16", False),
-    ("TensorFlow's threads, float32, XLA", 0, 0, "float32", True),
+    ("TensorFlow's threads, float32 (baseline)", 0, 0, "float32", False, ""),
+    ("intra 1, inter 2", 1, 2, "float32", False, ""),
+    ("intra 2, inter 1", 2, 1, "float32", False, ""),
+    ("intra 1, inter 1", 1, 1, "float32", False, ""),
+    ("TensorFlow's threads, bfloat16", 0, 0, "bfloat16", False, ""),
+    ("TensorFlow's threads, float32, XLA", 0, 0, "float32", True, ""),
+    ("updates alternating", 0, 0, "float32", False, "alternating"),
+    ("updates simultaneous", 0, 0, "float32", False, "simultaneous"),
 )
 
 
@@ -66,11 +71,11 @@ def time_steps(preset_name: str, settings: dict[str, str], steps: int, intra: in
 
 
 def measure_in_fresh_process(options: argparse.Namespace, intra: int, inter: int, number_format: str,
-                             xla: bool) -> float:
+                             xla: bool, updates: str) -> float:
     command = [sys.executable, __file__, "--worker", "--preset", options.preset, "--steps", str(options.steps),
                "--intra", str(intra), "--inter", str(inter), "--set", f"precision={number_format}",
                *(["--xla"] if xla else [])]
-    for pair in options.settings:
+    for pair in options.settings + ([f"updates={updates}"] if updates else []):
         command += ["--set", pair]
     result = subprocess.run(command, capture_output=True, text=True, cwd=PROJECT_ROOT)
     if result.returncode != 0:
@@ -105,8 +110,8 @@ def main() -> None:
     chosen = [each for each in wanted if each[3] != "bfloat16" or precision.cpu_has_bfloat16()]
     speeds: dict[str, list[float]] = {label: [] for label, *_ in chosen}
     for round_number in range(1, options.rounds + 1):
-        for label, intra, inter, number_format, xla in chosen:
-            speeds[label].append(measure_in_fresh_process(options, intra, inter, number_format, xla))
+        for label, intra, inter, number_format, xla, updates in chosen:
+            speeds[label].append(measure_in_fresh_process(options, intra, inter, number_format, xla, updates))
             print(f"  round {round_number}  {label:<42} {speeds[label][-1]:7.1f} steps/s", flush=True)
     changed = f" ({', '.join(options.settings)})" if options.settings else ""
     print(f"\n{options.preset}{changed}, {options.steps:,} steps per measure, median of {options.rounds} rounds; "

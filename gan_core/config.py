@@ -321,7 +321,7 @@ PRESETS: dict[str, dict[str, Any]] = {
     "fashion-dcgan": dict(
         name="Fashion-MNIST DCGAN", dataset="fashion_mnist", width=32, latent_dim=32, loss="hinge",
         g_learning_rate=1e-3, d_learning_rate=1e-3, g_beta_1=0.0, g_beta_2=0.99, d_beta_1=0.0, d_beta_2=0.99,
-        steps=6000,
+        updates="simultaneous", steps=6000,
     ),
     "mnist-dcgan": dict(name="MNIST DCGAN", dataset="mnist", steps=5000),
     "mnist-cgan": dict(name="MNIST conditional DCGAN", dataset="mnist", conditional=True, steps=5000),

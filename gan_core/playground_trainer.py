@@ -29,6 +29,7 @@ from gan_core.variants.base import Batch, fixed_seed
 from gan_core.variants.gan import AdversarialTraining
 
 PLAYGROUND_NICENESS = 10  # added to the trainer's scheduling niceness
+PLAYGROUND_THREADS = 1  # TensorFlow's threads, within an operation and across operations
 # Seconds between snapshots while playing: 10 a second, twice what the page needs to look smooth.
 SNAPSHOT_SECONDS = 0.1
 # How often a paused trainer looks for commands.
@@ -70,10 +71,25 @@ HISTORY_NAMES = ("history_step", "history_d_updates", "history_d_loss", "history
                  "history_js")
 
 
+def use_one_thread() -> None:
+    """TensorFlow's thread pools cut to one thread, when this process has not run TensorFlow yet (in one that has,
+    such as a test, the pools are fixed and stay as they are).
+
+    Networks this small gain nothing from more threads, and the page showing the run (its server and the browser)
+    needs the other cores to redraw several times a second.
+    """
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(PLAYGROUND_THREADS)
+        tf.config.threading.set_inter_op_parallelism_threads(PLAYGROUND_THREADS)
+    except RuntimeError:
+        pass
+
+
 class PlaygroundTrainer(Trainer):
     """Trains a Playground run (config.playground) on the commands the page queues in its run directory."""
 
     def __init__(self, run: Run, dataset: data.Dataset | None = None) -> None:
+        use_one_thread()
         super().__init__(run, dataset=dataset)
         if not isinstance(self.training, AdversarialTraining):
             raise ValueError(f"a Playground run trains a generator against a discriminator; variant "

@@ -146,7 +146,6 @@ def test_play_converges_on_the_ring_then_single_steps_change_only_their_view(tmp
         assert cosines.mean() > 0, cosines.mean()
         screenshot(page, "playground-after-steps")
         slowest = min(rates[view] for view in ("discriminator", "generated", "gradient", "manifold", "KL"))
-        # The aim is 5 redraws a second; Chromium on two cores redraws this figure 2.4-3.7 times a second
-        # (docs/benchmarks.md), and about 1.3 while a second test suite shares them, so the test holds the page to
-        # a pace that still reads as live: every view redrawn at least once a second.
-        assert slowest >= 1.0, f"the page redrew its views only {slowest:.1f} times a second while playing"
+        # Chromium on two otherwise idle cores redraws every view 5.2 times a second (docs/benchmarks.md); the floor
+        # leaves room for a machine busy with something else, and still fails a page that stutters.
+        assert slowest >= 3.0, f"the page redrew its views only {slowest:.1f} times a second while playing"

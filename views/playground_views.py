@@ -35,6 +35,7 @@ CANVAS_CELLS = 41
 MAX_CSV_BYTES = 2_000_000
 ARROW_SHARE = 0.08  # the longest gradient arrow spans this share of the view
 FIGURE_CONFIG = {"displayModeBar": False}
+CURVE_COLOURS = {"discriminator loss": "#2166ac", "generator loss": "#5e3c99", "KL": "#b2182b", "JS": "#7f7f7f"}
 SPEED_LABELS = {0: "as fast as it goes", **{speed: f"{speed} steps/s" for speed in SPEEDS if speed}}
 
 
@@ -199,8 +200,9 @@ def playground_figure(snapshot: Snapshot) -> go.Figure:
     """One figure: the plane on the left (the discriminator's heatmap, the manifold mesh, real and generated points
     and the gradient arrows), the losses and GAN Lab's KL / JS divergences against the step on the right.
 
-    One figure rather than three, because the browser redraws the page's figure ten times a second and each chart
-    costs a redraw of its own.
+    One figure rather than three, because the browser redraws the page's figure several times a second and each
+    chart costs a redraw of its own (Streamlit draws a changed figure afresh). The curves are named by their
+    colours in the axis titles, the plane's colours by `colour_key`.
     """
     x_min, x_max, y_min, y_max = (float(value) for value in snapshot.bounds)
     field = snapshot.field
@@ -208,15 +210,16 @@ def playground_figure(snapshot: Snapshot) -> go.Figure:
     xs = x_min + (x_max - x_min) * (np.arange(resolution) + 0.5) / resolution
     ys = y_min + (y_max - y_min) * (np.arange(resolution) + 0.5) / resolution
     is_probability = str(snapshot.loss) in PROBABILITY_LOSSES
+    # No colour bar and no legend: together they took a third of the figure's drawing time in Chromium.
     heatmap = go.Heatmap(x=xs, y=ys, z=field, name="discriminator", colorscale="RdBu", zmid=None if is_probability else 0,
                          zmin=0 if is_probability else None, zmax=1 if is_probability else None, opacity=0.75,
-                         colorbar=dict(title="D(x)" if is_probability else "score", thickness=12, x=0.56, len=0.9),
-                         hovertemplate="x %{x:.2f}, y %{y:.2f}: %{z:.3f}<extra></extra>")
+                         showscale=False, hovertemplate="x %{x:.2f}, y %{y:.2f}: %{z:.3f}<extra></extra>")
     generated, arrows = snapshot.generated, snapshot.arrows
     longest = float(np.linalg.norm(arrows, axis=1).max()) if len(arrows) else 0.0
     scale = ARROW_SHARE * (x_max - x_min) / longest if longest > 0 else 0.0
     steps = snapshot.history_step
-    curves = [go.Scatter(x=steps, y=getattr(snapshot, metric), mode="lines", name=label, xaxis="x2", yaxis=axis)
+    curves = [go.Scatter(x=steps, y=getattr(snapshot, metric), mode="lines", name=label, xaxis="x2", yaxis=axis,
+                         line=dict(color=CURVE_COLOURS[label], width=1.5))
               for metric, label, axis in (("history_d_loss", "discriminator loss", "y2"),
                                           ("history_g_loss", "generator loss", "y2"),
                                           ("history_kl", "KL", "y3"), ("history_js", "JS", "y3"))]
@@ -233,15 +236,30 @@ def playground_figure(snapshot: Snapshot) -> go.Figure:
         *curves,
     ])
     figure.update_layout(
-        height=600, margin=dict(l=10, r=10, t=30, b=10), uirevision="playground", transition=dict(duration=0),
-        legend=dict(orientation="h", y=1.07),
-        xaxis=dict(range=[x_min, x_max], domain=[0.0, 0.53], constrain="domain"),
+        height=600, margin=dict(l=40, r=10, t=10, b=30), uirevision="playground", transition=dict(duration=0),
+        showlegend=False,
+        xaxis=dict(range=[x_min, x_max], domain=[0.0, 0.6], constrain="domain"),
         yaxis=dict(range=[y_min, y_max], scaleanchor="x", constrain="domain"),
-        xaxis2=dict(domain=[0.66, 1.0], anchor="y3", title="step"),
-        yaxis2=dict(domain=[0.55, 1.0], anchor="x2", title="loss"),
-        yaxis3=dict(domain=[0.0, 0.42], anchor="x2", title="KL, JS (grid)"),
+        xaxis2=dict(domain=[0.7, 1.0], anchor="y3", title="step"),
+        yaxis2=dict(domain=[0.55, 1.0], anchor="x2",
+                    title=f"loss: {coloured('discriminator loss', 'D')}, {coloured('generator loss', 'G')}"),
+        yaxis3=dict(domain=[0.0, 0.42], anchor="x2",
+                    title=f"{coloured('KL', 'KL')}, {coloured('JS', 'JS')} (grid)"),
     )
     return figure
+
+
+def coloured(curve: str, text: str) -> str:
+    """`text` in the colour of `curve`, for an axis title (Plotly's text takes this much HTML)."""
+    return f"<span style='color:{CURVE_COLOURS[curve]}'>{text}</span>"
+
+
+def colour_key(loss: str) -> str:
+    """What the plane's colours mean, in the page's own colour markup."""
+    belief = "the discriminator's probability that a point is real" if loss in PROBABILITY_LOSSES else \
+        f"the discriminator's score (the {loss} loss has no probability; positive leans real)"
+    return (f"Background: {belief}, :blue[blue] leaning real and :red[red] leaning generated. :green[Green] dots are "
+            "real points, :violet[purple] dots generated ones.")
 
 
 def polyline(coordinates: np.ndarray) -> np.ndarray:

@@ -53,11 +53,20 @@ class GAN(Variant):
                 "so; whether it is faster depends on the processor (on a 2-core EPYC with AVX512_BF16 it was not: "
                 "docs/benchmarks.md).",
                 default="float32", choices=PRECISIONS),
+        Setting("updates", str, "Updates",
+                "alternating: the discriminator learns first, then the generator plays against the updated "
+                "discriminator (Goodfellow et al. 2014). simultaneous: both learn from one pass through the networks, "
+                "each against the other's weights before the step; it spares the second run of both networks on "
+                "generated images. It needs n_critic 1.",
+                default="alternating", choices=("alternating", "simultaneous")),
     )
     # Measured for conditional runs only.
     measures = class_measures.REQUESTED_CLASS_MEASURES
 
     def check(self, config: RunConfig) -> None:
+        if config.updates == "simultaneous":
+            self.require(config.n_critic == 1, "n_critic", config.n_critic, "1 with updates='simultaneous' (both "
+                         "networks learn once per step)")
         if config.augment == "none":
             return
         self.require(not config.is_points, "augment", config.augment, "'none' for 2-D points (DiffAugment changes "
@@ -148,6 +157,7 @@ class AdversarialTraining(Training):
         self.d_loss_function, self.g_loss_function = losses.loss_functions(config.loss)
         # Only the plain GAN has the setting; the variants built on this class train without augmentation.
         self.augments = isinstance(variant, GAN) and config.augment == "diffaugment"
+        self.simultaneous = isinstance(variant, GAN) and config.updates == "simultaneous"
 
     def seen_by_discriminator(self, batch: Batch, seed_offset: int, *images: tf.Tensor) -> list[tf.Tensor]:
         """The images as the discriminator sees them: each set augmented with its own part of one seeded draw, when
@@ -168,11 +178,14 @@ class AdversarialTraining(Training):
         return [examples, labels] if self.num_classes else examples
 
     def step(self, batch: Batch, step: tf.Tensor) -> dict[str, tf.Tensor]:
-        """`n_critic` discriminator updates, then one generator update."""
-        for critic_iteration in range(self.config.n_critic):
-            d_metrics = self.discriminator_update(batch, critic_iteration)
-        g_metrics = self.generator_update(batch, batch.labels(self.config.n_critic - 1))
-        metrics = {**d_metrics, **g_metrics}
+        """`n_critic` discriminator updates, then one generator update; or both at once (`updates=simultaneous`)."""
+        if self.simultaneous:
+            metrics = self.simultaneous_update(batch)
+        else:
+            for critic_iteration in range(self.config.n_critic):
+                d_metrics = self.discriminator_update(batch, critic_iteration)
+            g_metrics = self.generator_update(batch, batch.labels(self.config.n_critic - 1))
+            metrics = {**d_metrics, **g_metrics}
         return {name: metrics[name] for name in STEP_METRICS}
 
     def discriminator_update(self, batch: Batch, critic_iteration: int,
@@ -183,29 +196,45 @@ class AdversarialTraining(Training):
         """
         import tensorflow as tf
 
-        from gan_core import losses
-
         config, replicas = self.config, batch.replicas
         real, labels = batch.real(critic_iteration), batch.labels(critic_iteration)
         if latent is None:
             latent = batch.noise(critic_iteration, [config.batch_size, config.latent_dim])
         with tf.GradientTape() as tape:
             fake = self.generator(self.generator_inputs(latent, labels), training=True)
-            real_seen, fake_seen = self.seen_by_discriminator(batch, AUGMENT_SEED_OFFSET + critic_iteration,
-                                                              real, fake)
-            real_logits = self.discriminator(self.discriminator_inputs(real_seen, labels), training=True)
-            fake_logits = self.discriminator(self.discriminator_inputs(fake_seen, labels), training=True)
-            d_loss = self.d_loss_function(real_logits, fake_logits)
-            penalty = tf.constant(0.0)
-            if config.loss == "wgan_gp":
-                weights = batch.noise(GP_SEED_OFFSET + critic_iteration, [config.batch_size], uniform=True)
-                penalty = losses.gradient_penalty(
-                    lambda points: self.discriminator(self.discriminator_inputs(points, labels), training=True),
-                    real, fake, weights,
-                )
+            d_loss, penalty, real_logits, fake_logits = self.discriminator_terms(batch, critic_iteration, real, fake,
+                                                                                 labels)
             d_total = (d_loss + config.gp_weight * penalty) / replicas
         d_gradients = tape.gradient(d_total, self.discriminator.trainable_variables)
         self.d_optimizer.apply_gradients(zip(d_gradients, self.discriminator.trainable_variables))
+        return self.discriminator_metrics(d_loss, penalty, real_logits, fake_logits, d_gradients, replicas)
+
+    def discriminator_terms(self, batch: Batch, critic_iteration: int, real: tf.Tensor, fake: tf.Tensor,
+                            labels: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor]:
+        """The discriminator's loss on `real` and `fake` as it sees them, its gradient penalty (0 but for WGAN-GP) and
+        its logits on both."""
+        import tensorflow as tf
+
+        from gan_core import losses
+
+        real_seen, fake_seen = self.seen_by_discriminator(batch, AUGMENT_SEED_OFFSET + critic_iteration, real, fake)
+        real_logits = self.discriminator(self.discriminator_inputs(real_seen, labels), training=True)
+        fake_logits = self.discriminator(self.discriminator_inputs(fake_seen, labels), training=True)
+        d_loss = self.d_loss_function(real_logits, fake_logits)
+        penalty = tf.constant(0.0)
+        if self.config.loss == "wgan_gp":
+            weights = batch.noise(GP_SEED_OFFSET + critic_iteration, [self.config.batch_size], uniform=True)
+            penalty = losses.gradient_penalty(
+                lambda points: self.discriminator(self.discriminator_inputs(points, labels), training=True),
+                real, fake, weights,
+            )
+        return d_loss, penalty, real_logits, fake_logits
+
+    @staticmethod
+    def discriminator_metrics(d_loss: tf.Tensor, penalty: tf.Tensor, real_logits: tf.Tensor, fake_logits: tf.Tensor,
+                              d_gradients: list[tf.Tensor], replicas: int) -> dict[str, tf.Tensor]:
+        import tensorflow as tf
+
         # Each value is this replica's share; the SUM over replicas gives the global mean (or, for gradient
         # norms, the mean over replicas of each replica's batch gradient norm).
         return {
@@ -215,6 +244,28 @@ class AdversarialTraining(Training):
             "d_grad_norm": tf.linalg.global_norm(d_gradients),
             "gradient_penalty": penalty / replicas,
         }
+
+    def simultaneous_update(self, batch: Batch) -> dict[str, tf.Tensor]:
+        """Both networks updated from one pass: each follows its own loss's gradient at the weights both had before
+        the step. The alternating step runs the generator and the discriminator on generated images twice (once for
+        each update); this runs them once."""
+        import tensorflow as tf
+
+        config, replicas = self.config, batch.replicas
+        real, labels = batch.real(0), batch.labels(0)
+        latent = batch.noise(0, [config.batch_size, config.latent_dim])
+        with tf.GradientTape() as d_tape, tf.GradientTape() as g_tape:
+            fake = self.generator(self.generator_inputs(latent, labels), training=True)
+            d_loss, penalty, real_logits, fake_logits = self.discriminator_terms(batch, 0, real, fake, labels)
+            g_loss = self.g_loss_function(fake_logits)
+            d_total = (d_loss + config.gp_weight * penalty) / replicas
+            g_total = g_loss / replicas
+        d_gradients = d_tape.gradient(d_total, self.discriminator.trainable_variables)
+        g_gradients = g_tape.gradient(g_total, self.generator.trainable_variables)
+        self.d_optimizer.apply_gradients(zip(d_gradients, self.discriminator.trainable_variables))
+        self.g_optimizer.apply_gradients(zip(g_gradients, self.generator.trainable_variables))
+        return {**self.discriminator_metrics(d_loss, penalty, real_logits, fake_logits, d_gradients, replicas),
+                "g_loss": g_loss / replicas, "g_grad_norm": tf.linalg.global_norm(g_gradients)}
 
     def generator_update(self, batch: Batch, labels: tf.Tensor,
                          latent: tf.Tensor | None = None) -> dict[str, tf.Tensor]:
