@@ -316,8 +316,9 @@ def validate(config: RunConfig) -> None:
 # which are the classic DCGAN recipe (Adam 2e-4, beta_1 0.5, 4x4 kernels, batch 64).
 PRESETS: dict[str, dict[str, Any]] = {
     # Tuned for the first minutes on a CPU (docs/benchmarks.md, "Time to quality"): networks half the classic
-    # width make twice the steps per second, and Adam without momentum at 1e-3 with the hinge loss learns most per
-    # step; a third of the classic recipe's Fréchet distance after one minute, about half after five.
+    # width make twice the steps per second, Adam without momentum at 1e-3 with the hinge loss learns most per step,
+    # and simultaneous updates make a fifth more steps; about a quarter of the classic recipe's Fréchet distance
+    # after one minute, under half after five.
     "fashion-dcgan": dict(
         name="Fashion-MNIST DCGAN", dataset="fashion_mnist", width=32, latent_dim=32, loss="hinge",
         g_learning_rate=1e-3, d_learning_rate=1e-3, g_beta_1=0.0, g_beta_2=0.99, d_beta_1=0.0, d_beta_2=0.99,

@@ -7,7 +7,7 @@ from views.common import PLAYGROUND_PAGE, page_frame_ui, run_picker_ui, runs_dir
 from views.playground_views import (FIGURE_CONFIG, colour_key, controls_ui, new_run_ui, playground_figure,
                                     summary_text)
 
-# The trainer writes a snapshot ten times a second while playing; reading at the same rate shows each one.
+# The trainer writes up to ten snapshots a second while playing; reading at the same rate shows each one.
 REFRESH_SECONDS = 0.1
 
 page_frame_ui(PLAYGROUND_PAGE)
@@ -41,7 +41,7 @@ def live_view() -> None:
     if snapshot is None:
         st.info("The trainer is starting (loading TensorFlow takes a few seconds); the views appear once it runs.")
         return
-    # Plotly's own look: Streamlit's theme is applied in the browser on every redraw, which cost a third of the rate.
+    # Plotly's own look: Streamlit's theme is applied in the browser to a copy of the figure on every redraw.
     st.plotly_chart(playground_figure(snapshot), key="playground_figure", config=FIGURE_CONFIG, theme=None)
     st.caption(summary_text(snapshot))
 

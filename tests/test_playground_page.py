@@ -39,6 +39,7 @@ def test_create_a_ring_run_and_step_the_discriminator_from_the_page(tmp_path, mo
         assert wait_for(lambda: playground_store.read_snapshot(run) is not None, 180), run.tail_log()
         app.run()
         assert "modes covered: " in texts(app) and "paused" in texts(app)
+        assert "the discriminator's score (the hinge loss has no probability" in texts(app)
         app.button(key="playground_step_d").click().run()
         assert wait_for(lambda: playground_store.read_snapshot(run).d_updates == 1, 60)
         snapshot = playground_store.read_snapshot(run)
