@@ -213,7 +213,8 @@ def playground_figure(snapshot: Snapshot) -> go.Figure:
     # No colour bar and no legend: each took about a quarter of the figure's drawing time in Chromium.
     heatmap = go.Heatmap(x=xs, y=ys, z=field, name="discriminator", colorscale="RdBu",
                          zmid=None if is_probability else 0, zmin=0 if is_probability else None,
-                         zmax=1 if is_probability else None, opacity=0.75, showscale=False, hovertemplate="x %{x:.2f}, y %{y:.2f}: %{z:.3f}<extra></extra>")
+                         zmax=1 if is_probability else None, opacity=0.75, showscale=False,
+                         hovertemplate="x %{x:.2f}, y %{y:.2f}: %{z:.3f}<extra></extra>")
     generated, arrows = snapshot.generated, snapshot.arrows
     longest = float(np.linalg.norm(arrows, axis=1).max()) if len(arrows) else 0.0
     scale = ARROW_SHARE * (x_max - x_min) / longest if longest > 0 else 0.0
