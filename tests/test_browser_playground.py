@@ -1,6 +1,7 @@
 """The Playground in a real browser: create a ring-of-8 run, take one discriminator step (only the heatmap changes)
 and one generator step (the points move along the arrows drawn before it), then press Play and watch every view
-change several times a second until all 8 modes are covered.
+change several times a second until all 8 modes are covered. Then a person's own points: clicked onto the canvas,
+or uploaded as a CSV (a bad row named by its line number), each become a run's data.
 
 The page's figure is read from Plotly's own data in the browser. Every wait is on the run's own files (its
 snapshot) or on what the page shows, with generous timeouts, so a loaded machine makes the test slower, not red.
@@ -9,12 +10,13 @@ snapshot) or on what the page shows, with generous timeouts, so a loaded machine
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from conftest import wait_for
-from gan_core import playground_store, runs
+from gan_core import playground_store, point_sets, runs
 from test_browser import (CHROMIUM, browser, dashboard_server, page, screenshot, wait_for_app,  # noqa: F401
                           wait_for_text)
 from test_playground import wait_for_snapshot
@@ -149,3 +151,62 @@ def test_single_steps_change_only_their_view_then_play_converges_on_the_ring(tmp
         # Chromium on two otherwise idle cores redraws every view 4.6-5.7 times a second (docs/benchmarks.md); the
         # floor leaves room for a machine busy with something else, and still fails a page that stutters.
         assert slowest >= 3.0, f"the page redrew its views only {slowest:.1f} times a second while playing"
+
+
+CANVAS_DRAWN = """() => {
+    for (const plot of document.querySelectorAll('.js-plotly-plot'))
+        for (const trace of plot._fullData || []) if (trace.name === 'drawn') return trace.x.length;
+    return -1;
+}"""
+
+
+def click_canvas(page, share_x: float, share_y: float) -> None:
+    """Click the drawing canvas at these shares of its width and height, as a person does: Plotly picks the point
+    under the pointer when it hovers, so the pointer rests there before the click."""
+    canvas = page.locator('[data-testid="stPlotlyChart"] .nsewdrag').first
+    canvas.wait_for(timeout=60_000)
+    box = canvas.bounding_box()
+    x, y = box["x"] + share_x * box["width"], box["y"] + share_y * box["height"]
+    page.mouse.move(x - 2, y - 2)
+    page.mouse.move(x, y, steps=4)
+    page.wait_for_timeout(300)
+    page.mouse.click(x, y)
+
+
+def test_points_clicked_on_the_canvas_or_uploaded_as_a_csv_become_the_runs_data(tmp_path, page):  # noqa: F811
+    bad_csv, good_csv = tmp_path / "bad.csv", tmp_path / "circle.csv"
+    bad_csv.write_text("x,y\n1,2\n3,oops\n5,6\n")
+    angles = np.linspace(0, 2 * np.pi, 50, endpoint=False)
+    circle = np.stack([2 * np.cos(angles), 2 * np.sin(angles)], axis=1)
+    good_csv.write_text("x,y\n" + "\n".join(f"{x:.4f},{y:.4f}" for x, y in circle) + "\n")
+    runs_dir = tmp_path / "runs"
+    with dashboard_server(runs_dir) as url:
+        page.goto(f"{url}/playground")
+        wait_for_app(page)
+        page.get_by_text("your own points (draw or upload)").click()
+        # Top left, top right, bottom middle of the canvas (whose y axis points up).
+        for count, (share_x, share_y) in enumerate([(0.2, 0.2), (0.8, 0.2), (0.5, 0.8)], start=1):
+            click_canvas(page, share_x, share_y)
+            page.wait_for_function(f"() => ({CANVAS_DRAWN})() === {count}", timeout=60_000)
+        wait_for_text(page, "3 points ready.")
+        press(page, "Create and start")
+        assert wait_for(lambda: len(runs.list_runs(runs_dir)) == 1, 60)
+        [drawn_run] = runs.list_runs(runs_dir)
+        drawn = point_sets.parse_points_csv(Path(drawn_run.config.data_path).read_text())
+        assert drawn_run.config.dataset == "points" and drawn.shape == (3, 2)
+        assert drawn_run.config.name == "Your own points (Playground, non_saturating)"
+        assert drawn[0, 0] < 0 < drawn[0, 1] and drawn[1, 0] > 0 < drawn[1, 1] and drawn[2, 1] < 0, drawn
+
+        page.get_by_text("New Playground run").click()
+        upload = page.locator('[data-testid="stFileUploaderDropzoneInput"]')
+        upload.set_input_files(str(bad_csv))
+        wait_for_text(page, "These points cannot be used: 1 bad row(s); nothing was saved.", timeout=60_000)
+        wait_for_text(page, "line 3 ('3,oops')")
+        upload.set_input_files(str(good_csv))
+        wait_for_text(page, "50 points ready.", timeout=60_000)
+        screenshot(page, "playground-own-points")
+        press(page, "Create and start")
+        assert wait_for(lambda: len(runs.list_runs(runs_dir)) == 2, 60)
+        [uploaded_run] = [run for run in runs.list_runs(runs_dir) if run.run_id != drawn_run.run_id]
+        uploaded = point_sets.parse_points_csv(Path(uploaded_run.config.data_path).read_text())
+        np.testing.assert_allclose(uploaded, circle, atol=1e-4)

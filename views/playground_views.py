@@ -63,7 +63,8 @@ def new_run_ui(runs_dir: Path) -> Run | None:
     try:
         if dataset == OWN_POINTS and points_path is None:
             raise ValueError("draw at least two points on the canvas, or upload a CSV of x,y, before starting")
-        name = f"{DATASET_LABELS[dataset].capitalize()} (Playground, {values['loss']})"
+        data_name = "your own points" if dataset == OWN_POINTS else DATASET_LABELS[dataset]
+        name = f"{data_name.capitalize()} (Playground, {values['loss']})"
         config = preset(PRESET, name=name, dataset=dataset, data_path=str(points_path or ""), steps=PLAYGROUND_STEPS,
                         **values)
         if demo_mode():
@@ -112,6 +113,7 @@ def own_points_ui(runs_dir: Path) -> Path | None:
         if picked and picked != st.session_state.get("playground_last_pick"):
             st.session_state["playground_last_pick"] = picked
             drawn.extend(picked)
+            st.rerun()  # The canvas above was drawn before this click: draw it again with the new point on it.
         if st.button("Clear the drawing", key="playground_clear"):
             drawn.clear()
             st.rerun()
