@@ -186,9 +186,11 @@ class PlaygroundTrainer(Trainer):
         elif command.action == "speed":
             state.speed = command.speed
         elif command.action == "step_d":
-            # Kept as the latest outputs, so that a stop right after it checkpoints the updated discriminator.
             outputs = self.single_update(self.compiled_discriminator_update)
             self.record(outputs, d_updates=1)
+            # The step does not move, so its checkpoint (if one was saved) no longer holds the discriminator: kept as
+            # the latest outputs and marked unsaved, a stop right after checkpoints the updated discriminator.
+            self.saved_steps.discard(int(self.step.numpy()))
         elif command.action == "step_g":
             outputs = self.single_update(self.compiled_generator_update)
             self.record(outputs)

@@ -215,3 +215,34 @@ def test_playground_trainer_obeys_single_updates_play_pause_and_stop(tmp_path):
     assert run.status.state == "stopped" and run.status.step == paused.step
     assert run.checkpoint_steps()[-1] == paused.step
     assert run.latest_step() >= 20  # metrics rows, as for any run
+
+
+def test_a_discriminator_step_after_the_last_checkpoint_is_saved_when_the_trainer_stops(tmp_path):
+    from gan_core.playground_trainer import PlaygroundTrainer
+
+    run = create_run(preset("ring-playground", checkpoint_every=100), tmp_path)
+
+    def session(*actions: str) -> PlaygroundTrainer:
+        """A trainer of the run (resuming it), given these commands and then stopped."""
+        trainer = PlaygroundTrainer(run)
+        thread = threading.Thread(target=trainer.train)
+        thread.start()
+        try:
+            wait_for(lambda: playground_store.read_snapshot(run) is not None, 120)
+            for applied, action in enumerate(actions, start=1):
+                playground_store.send_command(run, Command(action))
+                wait_for_snapshot(run, lambda snapshot: snapshot.commands_applied == applied)
+        finally:
+            run.stop_request_path.touch()
+            thread.join(timeout=120)
+        assert run.status.state == "stopped", run.status
+        return trainer
+
+    session("step_g")
+    assert run.checkpoint_steps() == [1]
+    stepped = session("step_d")
+    assert run.checkpoint_steps() == [1]
+    resumed = PlaygroundTrainer(run)
+    assert resumed.restore() == 1
+    for saved, after_the_step in zip(resumed.discriminator.weights, stepped.discriminator.weights):
+        np.testing.assert_array_equal(saved.numpy(), after_the_step.numpy())
