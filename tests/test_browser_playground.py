@@ -203,7 +203,8 @@ def test_points_clicked_on_the_canvas_or_uploaded_as_a_csv_become_the_runs_data(
         wait_for_text(page, "These points cannot be used: 1 bad row(s); nothing was saved.", timeout=60_000)
         wait_for_text(page, "line 3 ('3,oops')")
         upload.set_input_files(str(good_csv))
-        wait_for_text(page, "50 points ready.", timeout=60_000)
+        wait_for_text(page, "50 points ready from the uploaded file (remove it to train on the drawing).",
+                      timeout=60_000)
         screenshot(page, "playground-own-points")
         press(page, "Create and start")
         assert wait_for(lambda: len(runs.list_runs(runs_dir)) == 2, 60)

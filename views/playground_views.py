@@ -138,7 +138,8 @@ def own_points_ui(runs_dir: Path) -> Path | None:
     except ValueError as error:
         st.error(f"These points cannot be used: {error}", icon=":material/error:")
         return None
-    st.caption(f"{len(points):,} points ready.")
+    from_file = " from the uploaded file (remove it to train on the drawing)" if upload is not None and drawn else ""
+    st.caption(f"{len(points):,} points ready{from_file}.")
     return path
 
 
