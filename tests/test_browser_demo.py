@@ -12,6 +12,7 @@ import time
 
 import pytest
 
+from conftest import wait_for
 from gan_core import runs
 from test_browser import (CHROMIUM, SCREENSHOTS, assert_no_exception, browser, choose,  # noqa: F401
                           dashboard_server, wait_for_app)
@@ -115,6 +116,10 @@ def test_a_second_visitor_reaches_no_control_of_the_first_visitors_run_and_the_c
         page_a.reload()
         wait_for_app(page_a)
         page_a.get_by_role("button", name="Stop").click(timeout=60_000)
+        # Once in CI, under load, a click on Stop left no stop request (the cause is not known; the button sits in the
+        # Monitor's self-refreshing fragment): a person clicks again when nothing happens, and so does this test.
+        if not wait_for(lambda: run.stop_request_path.exists() or not run.status.is_active, 30):
+            page_a.get_by_role("button", name="Stop").click(timeout=60_000)
         # The trainer stops at its next step boundary; wait on the run's own state, then on the page that reads it.
         deadline = time.monotonic() + 180
         while run.status.state != "stopped" and time.monotonic() < deadline:
