@@ -203,8 +203,8 @@ SHARED_SETTINGS: dict[str, Setting] = {setting.name: setting for setting in (
             "costs next to nothing; on Fashion-MNIST 32 learned faster than the classic 100.",
             minimum=1, maximum=1024, step=1),
     Setting("batch_size", int, "Batch size", "Examples per update; 64 is the classic choice. On a CPU a smaller "
-            "batch makes more updates per second (the Fashion-MNIST DCGAN at width 32: about 80 steps/s at 32, 55 at "
-            "64), each from fewer examples.",
+            "batch makes more updates per second (the Fashion-MNIST DCGAN at width 32 with alternating updates: about "
+            "80 steps/s at 32, 55 at 64), each from fewer examples.",
             minimum=1, maximum=4096, step=8),
     Setting("g_learning_rate", float, "Generator learning rate", "Adam step size; 1e-4 to 1e-3 is typical.",
             step=1e-5, number_format="%.1e", **LEARNING_RATE_RULE),
