@@ -4,6 +4,7 @@ import streamlit as st
 
 from gan_core import jobs, playground_store, runs
 from views.common import PLAYGROUND_PAGE, page_frame_ui, run_picker_ui, runs_dir
+from views.live_figure import live_figure_ui
 from views.playground_views import (FIGURE_CONFIG, colour_key, controls_ui, new_run_ui, playground_figure,
                                     summary_text)
 
@@ -41,8 +42,8 @@ def live_view() -> None:
     if snapshot is None:
         st.info("The trainer is starting (loading TensorFlow takes a few seconds); the views appear once it runs.")
         return
-    # Plotly's own look: Streamlit's theme is applied in the browser to a copy of the figure on every redraw.
-    st.plotly_chart(playground_figure(snapshot), key="playground_figure", config=FIGURE_CONFIG, theme=None)
+    # Updated in place by Plotly.react: a figure drawn afresh each time could not keep up with ten snapshots a second.
+    live_figure_ui(playground_figure(snapshot), key="playground_figure", config=FIGURE_CONFIG)
     st.caption(summary_text(snapshot))
 
 

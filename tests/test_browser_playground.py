@@ -3,8 +3,9 @@ and one generator step (the points move along the arrows drawn before it), then 
 change several times a second until all 8 modes are covered. Then a person's own points: clicked onto the canvas,
 or uploaded as a CSV (a bad row named by its line number), each become a run's data.
 
-The page's figure is read from Plotly's own data in the browser. Every wait is on the run's own files (its
-snapshot) or on what the page shows, with generous timeouts, so a loaded machine makes the test slower, not red.
+The page's figure is read from Plotly's own data in the browser, inside the frame of the component that draws it
+(views/live_figure.py). Every wait is on the run's own files (its snapshot) or on what the page shows, with generous
+timeouts, so a loaded machine makes the test slower, not red.
 """
 
 from __future__ import annotations
@@ -27,7 +28,10 @@ pytestmark = [
     pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium: apt-get install chromium"),
 ]
 
-# The views' traces as the page names them, and the summary line's text.
+# The component that draws the page's figure, as its frame's address names it.
+FIGURE_COMPONENT = "live_figure"
+
+# The views' traces as the page names them (run in the figure's frame).
 READ_FIGURE = """() => {
     const traces = {};
     for (const plot of document.querySelectorAll('.js-plotly-plot')) {
@@ -37,12 +41,11 @@ READ_FIGURE = """() => {
                 traces[trace.name] = {x: Array.from(trace.x), y: Array.from(trace.y)};
         }
     }
-    const summary = [...document.querySelectorAll('[data-testid="stCaptionContainer"]')]
-        .map(element => element.innerText).find(text => text.includes('snapshot ')) || '';
-    return {traces, summary};
+    return {traces};
 }"""
 
-# Samples the figure every 20 ms for `duration` ms and counts how often each view changed on screen.
+# Samples the figure every 20 ms for `duration` ms and counts how often each view changed on screen (run in the
+# figure's frame).
 COUNT_UPDATES = """async duration => {
     const views = () => {
         const seen = {};
@@ -73,19 +76,35 @@ def playground_run(runs_dir) -> runs.Run:
     return run
 
 
-def figure_at(page, sequence: int) -> dict:
-    """The page's figure once it shows snapshot `sequence` (or a later one, which the caller rules out)."""
+def figure_frame(page):
+    """The frame of the component that draws the page's figure, once the page has one."""
+    return page.wait_for_selector(f'iframe[src*="{FIGURE_COMPONENT}"]', timeout=60_000).content_frame()
+
+
+def figure_at(page, snapshot: playground_store.Snapshot) -> dict:
+    """The page's figure once it draws `snapshot`: the caption names the snapshot, and the figure, which its frame
+    draws a moment after the page receives it, holds that snapshot's generated points and heatmap."""
     page.wait_for_function(f"""() => [...document.querySelectorAll('[data-testid="stCaptionContainer"]')]
-        .some(element => element.innerText.includes('snapshot {sequence:,}'))""", timeout=60_000)
-    return read_figure(page)
+        .some(element => element.innerText.includes('snapshot {snapshot.sequence:,}'))""", timeout=60_000)
+    drawn = []
+
+    def shows_snapshot() -> bool:
+        figure = read_figure(page)
+        drawn[:] = [figure]
+        return np.allclose(points(figure, "generated"), snapshot.generated) and \
+            np.allclose(figure["traces"]["heatmap"], snapshot.field)
+
+    assert wait_for(shows_snapshot, 60), ("the figure never drew the snapshot its caption names",
+                                          snapshot.sequence, snapshot.generated[:2], points(drawn[0], "generated")[:2])
+    return drawn[0]
 
 
 def read_figure(page) -> dict:
     """The page's figure, once Plotly has drawn it (between two redraws its data can be momentarily empty, so the
     figure is read in the same call that finds it drawn)."""
-    drawn = page.wait_for_function(f"() => {{ const figure = ({READ_FIGURE})(); "
-                                   "return figure.traces.generated && figure.traces.heatmap ? figure : null; }",
-                                   timeout=60_000)
+    drawn = figure_frame(page).wait_for_function(
+        f"() => {{ const figure = ({READ_FIGURE})(); "
+        "return figure.traces.generated && figure.traces.heatmap ? figure : null; }", timeout=60_000)
     return drawn.json_value()
 
 
@@ -107,11 +126,11 @@ def test_single_steps_change_only_their_view_then_play_converges_on_the_ring(tmp
         run = playground_run(tmp_path)
         first = wait_for_snapshot(run, lambda snapshot: True, seconds=240)
         page.locator("button").filter(has_text="Play").first.wait_for(timeout=60_000)
-        before_d = figure_at(page, first.sequence)
+        before_d = figure_at(page, first)
 
         press(page, "D step")
         after_d_snapshot = wait_for_snapshot(run, lambda snapshot: snapshot.d_updates == first.d_updates + 1)
-        after_d = figure_at(page, after_d_snapshot.sequence)
+        after_d = figure_at(page, after_d_snapshot)
         assert np.abs(np.asarray(after_d["traces"]["heatmap"]) - np.asarray(before_d["traces"]["heatmap"])).max() > 1e-4
         np.testing.assert_allclose(points(after_d, "generated"), points(before_d, "generated"))
 
@@ -119,7 +138,7 @@ def test_single_steps_change_only_their_view_then_play_converges_on_the_ring(tmp
         # move along the arrows (later steps also carry Adam's momentum from earlier ones, which may outweigh them).
         press(page, "G step")
         after_g_snapshot = wait_for_snapshot(run, lambda snapshot: snapshot.step == after_d_snapshot.step + 1)
-        after_g = figure_at(page, after_g_snapshot.sequence)
+        after_g = figure_at(page, after_g_snapshot)
         moved = points(after_g, "generated") - points(after_d, "generated")
         arrows = after_d_snapshot.arrows  # the arrows the page drew before the step (scaled there for display)
         agreement = np.sum(moved * arrows) / np.sum(np.linalg.norm(moved, axis=1) * np.linalg.norm(arrows, axis=1))
@@ -131,7 +150,7 @@ def test_single_steps_change_only_their_view_then_play_converges_on_the_ring(tmp
         playing = wait_for_snapshot(run, lambda snapshot: snapshot.playing)
         started = time.monotonic()
         page.locator("button").filter(has_text="Pause").first.wait_for(timeout=60_000)
-        changes = page.evaluate(COUNT_UPDATES, MEASURE_SECONDS * 1000)
+        changes = figure_frame(page).evaluate(COUNT_UPDATES, MEASURE_SECONDS * 1000)
         rates = {name: count / MEASURE_SECONDS for name, count in changes.items()}
         print(f"visual updates per second while playing, per view: {rates}")
         # Every view changes while playing; how often is asserted last, after the behaviour below is checked.

@@ -1,6 +1,7 @@
 """The Playground page, run by Streamlit's AppTest against a fresh run store: set up runs (a preset set, drawn
 points), drive the real trainer process with its controls, and refuse bad settings with the reason."""
 
+import json
 import os
 import subprocess
 import sys
@@ -39,6 +40,13 @@ def test_create_a_ring_run_and_step_the_discriminator_from_the_page(tmp_path, mo
         assert wait_for(lambda: playground_store.read_snapshot(run) is not None, 180), run.tail_log()
         app.run()
         assert "modes covered: " in texts(app) and "paused" in texts(app)
+        # The figure is drawn by the page's own component (views/live_figure.py), which AppTest keeps as its arguments.
+        [component] = app.get("component_instance")
+        figure = json.loads(component.proto.json_args)["figure"]
+        assert [trace["name"] for trace in figure["data"]] == \
+            ["discriminator", "manifold", "real", "gradient", "generated", "discriminator loss", "generator loss",
+             "KL", "JS"]
+        assert figure["layout"]["uirevision"] == "playground"
         assert "the discriminator's score (the hinge loss has no probability" in texts(app)
         app.button(key="playground_step_d").click().run()
         assert wait_for(lambda: playground_store.read_snapshot(run).d_updates == 1, 60)
