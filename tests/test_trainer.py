@@ -7,6 +7,7 @@ import time
 
 import numpy as np
 import pytest
+import tensorflow as tf
 from PIL import Image
 
 from conftest import requires_dataset
@@ -45,6 +46,30 @@ def test_every_loss_and_architecture_trains(tmp_path, loss, architecture):
     assert grid.size[0] > 8 * 8 and grid.mode == "L"
     assert run.status.state == "finished" and run.status.step == 6
     assert list((run.path / "tensorboard").iterdir()), "TensorBoard event files are written"
+
+
+def tensorboard_scalars(run) -> dict[tuple[str, int], float]:
+    """Every scalar in the run's TensorBoard event files, by (name, step)."""
+    values = {}
+    for events in (run.path / "tensorboard").glob("events.out.tfevents.*"):
+        for event in tf.compat.v1.train.summary_iterator(str(events)):
+            for value in event.summary.value:
+                if value.metadata.plugin_data.plugin_name == "scalars":
+                    values[value.tag, event.step] = float(tf.make_ndarray(value.tensor))
+    return values
+
+
+def test_tensorboard_holds_every_metrics_row_of_its_own_run(tmp_path):
+    # Two runs trained one after the other in one process: each row's values land in its own run's event files.
+    first, second = (create_run(quick_config(seed=seed), tmp_path) for seed in (1, 2))
+    for run in (first, second):
+        assert Trainer(run).train() == "finished"
+    for run in (first, second):
+        scalars = tensorboard_scalars(run)
+        for row in run.metrics_since():
+            for name in ("d_loss", "g_loss", "images_per_second"):
+                assert scalars[name, row["step"]] == pytest.approx(row[name], rel=1e-6), (name, row["step"])
+    assert tensorboard_scalars(first)["d_loss", 2] != tensorboard_scalars(second)["d_loss", 2]
 
 
 def test_same_seed_gives_the_same_first_steps_and_another_seed_does_not(tmp_path):
