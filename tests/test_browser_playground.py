@@ -68,6 +68,12 @@ COUNT_UPDATES = """async duration => {
     return changes;
 }"""
 
+# The step axis of the curves as drawn, and the last step the curves hold (run in the figure's frame).
+READ_STEP_AXIS = """() => {
+    const plot = document.querySelector('.js-plotly-plot');
+    return {shown: plot._fullLayout.xaxis2.range, last: Math.max(...plot._fullData.find(trace => trace.name === 'KL').x)};
+}"""
+
 MEASURE_SECONDS = 10
 
 
@@ -157,6 +163,9 @@ def test_single_steps_change_only_their_view_then_play_converges_on_the_ring(tmp
         for view in ("discriminator", "generated", "gradient", "manifold", "discriminator loss", "KL", "JS"):
             assert rates.get(view, 0) > 0, (view, rates)
         assert not np.allclose(points(read_figure(page), "generated"), points(after_g, "generated"))
+        # The figure is updated in place, and its step axis still grows with the curves.
+        step_axis = figure_frame(page).evaluate(READ_STEP_AXIS)
+        assert step_axis["last"] > 100 and step_axis["shown"][1] >= step_axis["last"], step_axis
 
         wait_for_text(page, "modes covered: 8 of 8", timeout=120_000)
         covered_after = time.monotonic() - started

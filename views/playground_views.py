@@ -204,8 +204,8 @@ def playground_figure(snapshot: Snapshot) -> go.Figure:
     and the gradient arrows), the losses and GAN Lab's KL / JS divergences against the step on the right.
 
     One figure rather than three, because the browser redraws the page's figure several times a second and each
-    chart costs a redraw of its own (Streamlit draws a changed figure afresh). The curves are named by their
-    colours in the axis titles, the plane's colours by `colour_key`.
+    chart costs a redraw of its own (the page updates the figure in place, see views/live_figure.py). The curves are
+    named by their colours in the axis titles, the plane's colours by `colour_key`.
     """
     x_min, x_max, y_min, y_max = (float(value) for value in snapshot.bounds)
     field = snapshot.field
@@ -239,9 +239,10 @@ def playground_figure(snapshot: Snapshot) -> go.Figure:
                    marker=dict(size=5, color="#5e3c99"), hoverinfo="skip"),
         *curves,
     ])
+    # No `transition`: with one, Plotly.react animates data changes, and on that path the curves' axes stop
+    # autoranging once `uirevision` (which keeps a zoom on the plane) stays the same.
     figure.update_layout(
-        height=600, margin=dict(l=40, r=10, t=10, b=30), uirevision="playground", transition=dict(duration=0),
-        showlegend=False,
+        height=600, margin=dict(l=40, r=10, t=10, b=30), uirevision="playground", showlegend=False,
         xaxis=dict(range=[x_min, x_max], domain=[0.0, 0.6], constrain="domain"),
         yaxis=dict(range=[y_min, y_max], scaleanchor="x", constrain="domain"),
         xaxis2=dict(domain=[0.7, 1.0], anchor="y3", title="step"),
@@ -269,8 +270,8 @@ def colour_key(loss: str) -> str:
 def polyline(coordinates: np.ndarray) -> np.ndarray:
     """Lines (one per row) as one array, separated by NaN gaps, so one trace draws them all.
 
-    An array (rather than a list with None) travels to the browser as compact binary, which keeps ten redraws a
-    second cheap; Plotly breaks a line at NaN as at None.
+    An array (rather than a list with None) travels to the browser as compact binary in Plotly's JSON, which keeps
+    ten redraws a second cheap; Plotly breaks a line at NaN as at None.
     """
     rows = np.concatenate([coordinates, np.full((len(coordinates), 1), np.nan)], axis=1)
     return rows.ravel().astype(np.float32)
