@@ -276,8 +276,6 @@ class Trainer:
         """
         target_step = self.config.steps if target_step is None else target_step
         start_step = self.restore()
-        summary_writer = tf.summary.create_file_writer(str(self.run.path / "tensorboard")) if self.is_chief \
-            else tf.summary.create_noop_writer()
         writer = MetricsWriter(self.run.database_path) if self.is_chief else UnwrittenMetrics()
         writer.truncate_after(start_step)
         session = TrainingSession(
@@ -285,8 +283,8 @@ class Trainer:
             max_seconds=max_seconds,
             on_log=on_log,
             writer=writer,
-            summary_writer=summary_writer,
-            tensorboard_scalars=TensorBoardScalars(summary_writer),
+            summary_writer=tf.summary.create_file_writer(str(self.run.path / "tensorboard")) if self.is_chief
+            else tf.summary.create_noop_writer(),
             stop_signal=install_stop_signal_handler(),
             trained_before=self.run.status.trained_seconds,
         )
@@ -325,7 +323,7 @@ class Trainer:
         session.writer.write([row])
         if reason := non_finite_metrics(outputs):
             return "diverged", self.divergence_message(done, reason)
-        session.tensorboard_scalars.write(row)
+        write_tensorboard_scalars(session.summary_writer, row)
         if session.on_log is not None:
             session.on_log(row)
         if now - session.status_written >= STATUS_INTERVAL_SECONDS:
@@ -466,28 +464,11 @@ def epoch_permutation(num_examples: int, seed: int, epoch: int, stream: int = 0)
     return _PERMUTATIONS[key]
 
 
-class TensorBoardScalars:
-    """Writes each metrics row's values as TensorBoard scalars, in one compiled call per row.
-
-    Written one by one, eagerly, a row of nine scalars costs about as much as a tenth of a small model's step. The
-    compiled function belongs to one writer: a summary op inside a tf.function writes to the writer that was the
-    default when it was traced.
-    """
-
-    def __init__(self, summary_writer) -> None:
-        self.summary_writer = summary_writer
-        self.compiled_write = tf.function(self.write_values)
-
-    def write(self, row: dict[str, float]) -> None:
-        values = {name: tf.constant(value, tf.float32) for name, value in row.items()
-                  if name not in ("step", "wall_time")}
-        with self.summary_writer.as_default():
-            self.compiled_write(values, tf.constant(int(row["step"]), tf.int64))
-
-    @staticmethod
-    def write_values(values: dict[str, tf.Tensor], step: tf.Tensor) -> None:
-        for name, value in values.items():
-            tf.summary.scalar(name, value, step=step)
+def write_tensorboard_scalars(summary_writer, row: dict[str, float]) -> None:
+    with summary_writer.as_default():
+        for name, value in row.items():
+            if name not in ("step", "wall_time"):
+                tf.summary.scalar(name, value, step=int(row["step"]))
 
 
 @dataclass
@@ -499,7 +480,6 @@ class TrainingSession:
     on_log: Callable[[dict[str, float]], None] | None
     writer: MetricsWriter
     summary_writer: Any
-    tensorboard_scalars: TensorBoardScalars
     stop_signal: StopSignal
     trained_before: float  # seconds the run trained in earlier processes
     started: float = field(default_factory=time.monotonic)
