@@ -116,6 +116,18 @@ def test_train_form_fills_from_a_preset_and_estimates_from_a_measured_run(store)
     assert "per 1000 steps" in estimate and "measured" in estimate and store["digits"].run_id in estimate
 
 
+def test_train_form_gives_hidden_fields_their_defaults_when_the_variant_changes(store):
+    # The default preset averages the generator's weights; Pix2Pix samples its generator itself and refuses that,
+    # but hides the field, so a person could not see or change it.
+    app = open_page("train")
+    assert app.number_input(key="field_g_ema_decay").value > 0
+    app.selectbox(key="field_variant").set_value("pix2pix").run()
+    assert not [box for box in app.number_input if box.key == "field_g_ema_decay"]
+    app.button(key="train_check").click().run()
+    assert not app.exception
+    assert not [error.value for error in app.error if "g_ema_decay" in error.value]
+
+
 def test_train_form_shows_a_validation_message_at_the_field_at_fault(store):
     app = open_page("train")
     app.number_input(key="field_image_size").set_value(30)

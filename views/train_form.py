@@ -169,6 +169,10 @@ def form_values() -> dict[str, Any]:
     # Another variant's settings, kept from a preset or past run, do not apply to this one.
     values = {name: value for name, value in template.items() if name in FIELD_TYPES or name in own}
     values.update({name: st.session_state[f"field_{name}"] for name in (*FORM_FIELDS, "dataset", "variant")})
+    # The form hides the fields this variant does not use, so they take their defaults: a value kept from another
+    # preset (the default preset's weight averaging, say) is not one the person chose, and this variant may refuse it.
+    defaults = RunConfig(variant=variant.name).to_dict()
+    values.update({name: defaults[name] for name in variant.unused_fields})
     values.update({name: st.session_state.get(f"field_{name}", setting.default)
                    for name, setting in zip(own, variant.settings)})
     values["data_path"] = st.session_state.get("train_data_path", "") if values["dataset"] == "folder" else ""
