@@ -195,7 +195,8 @@ def plot(path: Path, marks: list[float], curves: dict[str, list[float]]) -> None
         draw.line(points, fill=colours.get(name, (40, 90, 220)), width=3)
         for x, y in points:
             draw.ellipse([x - 4, y - 4, x + 4, y + 4], fill=colours.get(name, (40, 90, 220)))
-        draw.text((width - margin - 200, margin + 10 + 16 * index), f"{name}", fill=colours.get(name, "black"))
+        # The key sits in one row above the plot, where no curve can run under it.
+        draw.text((width - margin - 160 + 80 * index, margin - 16), f"{name}", fill=colours.get(name, "black"))
     # Pillow's built-in font has no accented letters.
     draw.text((margin, 20), "Frechet distance (Fashion-MNIST classifier space) against training time",
               fill="black")
