@@ -176,8 +176,9 @@ def test_single_steps_change_only_their_view_then_play_converges_on_the_ring(tmp
         press(page, "Pause")
         wait_for_snapshot(run, lambda snapshot: not snapshot.playing and snapshot.sequence > playing.sequence)
         slowest = min(rates[view] for view in ("discriminator", "generated", "gradient", "manifold", "KL"))
-        # Chromium on two otherwise idle cores redraws every view 4.6-5.7 times a second (docs/benchmarks.md); the
-        # floor leaves room for a machine busy with something else, and still fails a page that stutters.
+        # Chromium, with the figure updated in place, redrew every view 5.6-5.8 times a second on two lightly shared
+        # cores (load average about 2) and 3.1-4.6 with other work loading them (load average 6-14)
+        # (docs/benchmarks.md); the floor leaves room for such a machine, and still fails a page that stutters.
         assert slowest >= 3.0, f"the page redrew its views only {slowest:.1f} times a second while playing"
 
 
