@@ -1,7 +1,7 @@
 """How good are the default preset's samples after a given number of steps, as shipped and with a change?
 
     GAN_DATA_DIR=../shared/datasets python3 bench/bench_steps_to_quality.py --set NAME=VALUE [--set ...]
-        [--at 3400 3550 3700 3850 4000 4150] [--samples 2000]
+        [--at 3400 3550 3700 3850 4000 4150] [--samples 2000] [--batch-statistics]
 
 bench/bench_time_to_quality.py measures after so many seconds, which is what a person waits for, but the steps a
 machine makes in a minute vary from run to run and with its load, and a GAN's samples swing from one step to the
@@ -9,6 +9,8 @@ next: two runs of the same settings can differ by a unit of FD at 60 s. This one
 shipped, the baseline) and the preset with the `--set` changes, one after the other in the same run, and takes the
 Fréchet distance of each at the same step counts, in the same space as bench_time_to_quality.py. A run with
 nothing else on the machine repeats its figures; several marks close together show the swings and their mean.
+With --batch-statistics it also prints the FD of the same generator sampled with its batch-norm layers using the
+statistics of each batch of 500 instead of their moving averages (which an averaged generator averages too).
 """
 
 from __future__ import annotations
@@ -25,14 +27,18 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT_ROOT))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+
 from bench_time_to_quality import MEASURE_SEED, Judge, parse_settings  # noqa: E402
-from gan_core import sampling  # noqa: E402
+from gan_core import data, sampling  # noqa: E402
 from gan_core.config import DEFAULT_PRESET, RunConfig, preset  # noqa: E402
 from gan_core.runs import create_run  # noqa: E402
 from gan_core.trainer import Trainer  # noqa: E402
 
 
-def distances_at_steps(config: RunConfig, marks: list[int], judge: Judge, runs_dir: Path) -> list[float]:
+def distances_at_steps(config: RunConfig, marks: list[int], judge: Judge, runs_dir: Path,
+                       batch_statistics: bool) -> list[float]:
     """FD of the run's sampling generator (its weight average, if it keeps one) at each step count."""
     run = create_run(config.replace(steps=max(marks)), runs_dir)
     trainer = Trainer(run)
@@ -41,8 +47,19 @@ def distances_at_steps(config: RunConfig, marks: list[int], judge: Judge, runs_d
     for mark in marks:
         trainer.train(target_step=mark)
         distances.append(judge.frechet_distance(sampling.generate(trainer.generator_ema, latents)))
-        print(f"  step {mark:6,}  FD {distances[-1]:8.2f}", flush=True)
+        line = f"  step {mark:6,}  FD {distances[-1]:8.2f}"
+        if batch_statistics:
+            line += f"  (batch statistics: FD {batch_statistics_distance(trainer.generator_ema, latents, judge):.2f})"
+        print(line, flush=True)
     return distances
+
+
+def batch_statistics_distance(generator: keras.Model, latents: np.ndarray, judge: Judge) -> float:
+    """FD of samples drawn in training mode, on a copy (training mode moves the moving averages)."""
+    copy = keras.models.clone_model(generator)
+    copy.set_weights(generator.get_weights())
+    batches = [copy(latents[start : start + 500], training=True).numpy() for start in range(0, len(latents), 500)]
+    return judge.frechet_distance(data.to_uint8_images(np.concatenate(batches)))
 
 
 def main() -> None:
@@ -52,6 +69,8 @@ def main() -> None:
     parser.add_argument("--set", dest="settings", action="append", required=True,
                         help="a setting of the default preset to change, NAME=VALUE (repeatable)")
     parser.add_argument("--samples", type=int, default=2000)
+    parser.add_argument("--batch-statistics", action="store_true",
+                        help="also measure samples drawn with each batch's own statistics in batch norm")
     options = parser.parse_args()
     marks = sorted(options.at)
     shipped = preset(DEFAULT_PRESET)
@@ -62,7 +81,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as runs_dir:
         for label, config in (("as shipped", shipped), (", ".join(options.settings), changed)):
             print(f"{DEFAULT_PRESET} {label}:", flush=True)
-            columns[label] = distances_at_steps(config, marks, judge, Path(runs_dir))
+            columns[label] = distances_at_steps(config, marks, judge, Path(runs_dir), options.batch_statistics)
 
     (baseline_label, baseline), (changed_label, change) = columns.items()
     print(f"\nFashion-MNIST, FD of {options.samples:,} samples to as many held-out images; {DEFAULT_PRESET}")
