@@ -176,10 +176,11 @@ def test_single_steps_change_only_their_view_then_play_converges_on_the_ring(tmp
         press(page, "Pause")
         wait_for_snapshot(run, lambda snapshot: not snapshot.playing and snapshot.sequence > playing.sequence)
         slowest = min(rates[view] for view in ("discriminator", "generated", "gradient", "manifold", "KL"))
-        # Chromium, with the figure updated in place, redrew every view 5.6-5.8 times a second on two lightly shared
-        # cores (load average about 2) and 3.1-4.6 with other work loading them (load average 6-14)
-        # (docs/benchmarks.md); the floor leaves room for such a machine, and still fails a page that stutters.
-        assert slowest >= 3.0, f"the page redrew its views only {slowest:.1f} times a second while playing"
+        # Chromium, with the figure updated in place, redrew every view 7.2-7.6 times a second on two cores running
+        # nothing else, 5.6-5.8 with a little other work, and 3.1-4.6 with other sessions' work loading them
+        # (load average 6-14; docs/benchmarks.md). The floor leaves room for a busy machine, not for one that
+        # overloaded, and fails a page that stutters.
+        assert slowest >= 4.0, f"the page redrew its views only {slowest:.1f} times a second while playing"
 
 
 CANVAS_DRAWN = """() => {
