@@ -34,9 +34,6 @@ SEED_STRIDE = Variant.SEED_STRIDE
 
 # How a stretch of training ended: its state for status.json and the message beside it.
 Outcome = tuple[str, str]
-# While training, status.json is rewritten (with two fsyncs) at most this often; the metrics rows go on every
-# log_every steps. A watcher learns the step a second late at worst, and the step loses no time to the disk.
-STATUS_INTERVAL_SECONDS = 1.0
 
 
 class Trainer:
@@ -326,10 +323,8 @@ class Trainer:
         write_tensorboard_scalars(session.summary_writer, row)
         if session.on_log is not None:
             session.on_log(row)
-        if now - session.status_written >= STATUS_INTERVAL_SECONDS:
-            self.write_status("running", "", pid=os.getpid(), step=done, target_step=session.target_step,
-                              trained_seconds=session.trained_seconds())
-            session.status_written = now
+        self.write_status("running", "", pid=os.getpid(), step=done, target_step=session.target_step,
+                          trained_seconds=session.trained_seconds())
         return None
 
     def _checkpoint_or_stop(self, session: TrainingSession, done: int, outputs: dict[str, tf.Tensor]) -> Outcome | None:
@@ -486,7 +481,6 @@ class TrainingSession:
     # The start of the interval the next row's images_per_second is measured over.
     interval_start: float = 0.0
     interval_step: int = 0
-    status_written: float = 0.0  # when the last "running" status.json was written (time.monotonic)
 
     def trained_seconds(self) -> float:
         return self.trained_before + time.monotonic() - self.started
