@@ -27,11 +27,8 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT_ROOT))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
-
-from bench_time_to_quality import MEASURE_SEED, Judge, parse_settings  # noqa: E402
-from gan_core import data, sampling  # noqa: E402
+from bench_time_to_quality import MEASURE_SEED, Judge, batch_statistics_distance, parse_settings  # noqa: E402
+from gan_core import sampling  # noqa: E402
 from gan_core.config import DEFAULT_PRESET, RunConfig, preset  # noqa: E402
 from gan_core.runs import create_run  # noqa: E402
 from gan_core.trainer import Trainer  # noqa: E402
@@ -49,17 +46,10 @@ def distances_at_steps(config: RunConfig, marks: list[int], judge: Judge, runs_d
         distances.append(judge.frechet_distance(sampling.generate(trainer.generator_ema, latents)))
         line = f"  step {mark:6,}  FD {distances[-1]:8.2f}"
         if batch_statistics:
-            line += f"  (batch statistics: FD {batch_statistics_distance(trainer.generator_ema, latents, judge):.2f})"
+            distance = batch_statistics_distance(trainer.generator_ema, latents, judge, batch_size=500)
+            line += f"  (batch statistics: FD {distance:.2f})"
         print(line, flush=True)
     return distances
-
-
-def batch_statistics_distance(generator: keras.Model, latents: np.ndarray, judge: Judge) -> float:
-    """FD of samples drawn in training mode, on a copy (training mode moves the moving averages)."""
-    copy = keras.models.clone_model(generator)
-    copy.set_weights(generator.get_weights())
-    batches = [copy(latents[start : start + 500], training=True).numpy() for start in range(0, len(latents), 500)]
-    return judge.frechet_distance(data.to_uint8_images(np.concatenate(batches)))
 
 
 def main() -> None:

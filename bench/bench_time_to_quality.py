@@ -153,11 +153,20 @@ def train_default(config: RunConfig, marks: list[float], judge: Judge, runs_dir:
         distances.append(judge.frechet_distance(sampling.generate(generator, latents)))
         line = f"  default   {mark:5.0f} s  step {run.status.step:6,}  FD {distances[-1]:8.2f}"
         if batch_statistics:
-            batches = [generator(latents[start : start + config.batch_size], training=True).numpy()
-                       for start in range(0, len(latents), config.batch_size)]
-            line += f"  (batch statistics: FD {judge.frechet_distance(data.to_uint8_images(np.concatenate(batches))):.2f})"
+            distance = batch_statistics_distance(generator, latents, judge, config.batch_size)
+            line += f"  (batch statistics: FD {distance:.2f})"
         print(line, flush=True)
     return distances, run.status.step * config.batch_size / run.status.trained_seconds
+
+
+def batch_statistics_distance(generator: keras.Model, latents: np.ndarray, judge: Judge, batch_size: int) -> float:
+    """FD of samples drawn with batch norm using each batch's own statistics instead of their moving averages, on
+    a copy of the generator (drawing in training mode moves the moving averages)."""
+    copy = keras.models.clone_model(generator)
+    copy.set_weights(generator.get_weights())
+    batches = [copy(latents[start : start + batch_size], training=True).numpy()
+               for start in range(0, len(latents), batch_size)]
+    return judge.frechet_distance(data.to_uint8_images(np.concatenate(batches)))
 
 
 # ---- the report --------------------------------------------------------------------------------------------------
