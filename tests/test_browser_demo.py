@@ -74,7 +74,9 @@ def test_a_second_visitor_reaches_no_control_of_the_first_visitors_run_and_the_c
     page_a, page_b = visitor_a.new_page(), visitor_b.new_page()
     try:
         start_digits_run(page_a, url)
-        page_a.wait_for_url(re.compile(r"/monitor\?run="), timeout=60_000)
+        # The rerun after Start creates the run and starts its trainer before it opens Monitor: once, in a CI run
+        # slower than usual, no Monitor page had come after 60 s.
+        page_a.wait_for_url(re.compile(r"/monitor\?run="), timeout=180_000)
         run_id = re.search(r"run=([^&]+)", page_a.url).group(1)
         page_a.get_by_role("button", name="Stop").wait_for(timeout=60_000)
         assert "run=" in page_a.url and "owner" not in page_a.url, "the address carries the run, never its owner"
