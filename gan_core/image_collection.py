@@ -212,12 +212,18 @@ def decode_files(files: list[CollectionFile], decode: Callable[[io.BytesIO | Pat
 
 def require_enough(name: str, usable: int, files_seen: int, skipped: list[tuple[str, str]], noun: str,
                    allowed: str) -> None:
-    """Refuse a collection with fewer than MIN_IMAGES usable `noun`s, giving the first reasons and what is allowed."""
+    """Refuse a collection with fewer than MIN_IMAGES usable `noun`s, saying why: it is empty, the files that were
+    refused (the first few, with their reasons), or that every file was usable but there are too few of them."""
     if usable >= MIN_IMAGES:
         return
-    reasons = "; ".join(f"{file_name}: {reason}" for file_name, reason in skipped[:5]) or "it is empty"
-    raise ValueError(f"{name}: only {usable} usable {noun}{'s' * (usable != 1)}; at least {MIN_IMAGES} are needed "
-                     f"({files_seen} files seen). First reasons: {reasons}. {allowed}")
+    shortfall = f"{name}: only {usable} usable {noun}{'s' * (usable != 1)}; at least {MIN_IMAGES} are needed"
+    if files_seen == 0:
+        raise ValueError(f"{shortfall}, and it is empty. {allowed}")
+    seen = f"{files_seen:,} file{'s' * (files_seen != 1)} seen"
+    if not skipped:
+        raise ValueError(f"{shortfall} ({seen}, none refused); add more {noun}s. {allowed}")
+    reasons = "; ".join(f"{file_name}: {reason}" for file_name, reason in skipped[:5])
+    raise ValueError(f"{shortfall} ({seen}, {len(skipped):,} refused). First reasons: {reasons}. {allowed}")
 
 
 def _reason_to_skip(name: str, size: int) -> str:

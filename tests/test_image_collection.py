@@ -120,7 +120,7 @@ def test_unusable_collections_are_refused_clearly(tmp_path):
     (tmp_path / "texts").mkdir()
     for index in range(3):
         (tmp_path / "texts" / f"{index}.txt").write_text("words")
-    with pytest.raises(ValueError, match=r"texts: only 0 usable images; at least 8 are needed \(3 files seen\)"
+    with pytest.raises(ValueError, match=r"texts: only 0 usable images; at least 8 are needed \(3 files seen, 3 refused\)"
                                          r".*0.txt: not an image type"):
         load_image_collection(tmp_path / "texts", 32, 3)
     (tmp_path / "plain.txt").write_text("words")
@@ -142,6 +142,23 @@ def test_too_few_images_are_refused_with_the_minimum(tmp_path):
         preview_image_collection(archive, 8, 3, count=4)
     write_zip(archive, dict(hostile_uploads.good_pngs(image_collection.MIN_IMAGES)))
     assert len(load_image_collection(archive, 8, 3).images) == 8
+
+
+def test_too_few_good_images_are_refused_for_being_too_few_never_called_empty(tmp_path):
+    archive = write_zip(tmp_path / "three.zip", dict(hostile_uploads.good_pngs(3)))
+    with pytest.raises(ValueError) as refusal:
+        load_image_collection(archive, 8, 3)
+    message = str(refusal.value)
+    assert "three.zip: only 3 usable images; at least 8 are needed (3 files seen, none refused)" in message
+    assert "empty" not in message and "reasons" not in message
+    # Only the files really refused are listed, each with its reason.
+    write_zip(archive, dict(hostile_uploads.good_pngs(3)) | {"notes.txt": b"words"})
+    with pytest.raises(ValueError, match=r"\(4 files seen, 1 refused\)\. First reasons: notes.txt: not an image "
+                                         r"type: \.txt\. Allowed"):
+        load_image_collection(archive, 8, 3)
+    empty = write_zip(tmp_path / "empty.zip", {})
+    with pytest.raises(ValueError, match=r"empty.zip: only 0 usable images; at least 8 are needed, and it is empty"):
+        load_image_collection(empty, 8, 3)
 
 
 def test_a_text_file_named_zip_and_a_corrupt_zip_say_what_they_are(tmp_path):

@@ -143,7 +143,7 @@ def test_side_by_side_images_are_split_into_left_a_and_right_b(tmp_path):
 
 def test_layouts_that_are_none_of_the_allowed_ones_are_refused_naming_them(tmp_path):
     squares = write_files(tmp_path / "squares", {f"{index}.png": image_bytes((12, 12), index) for index in range(10)})
-    with pytest.raises(ValueError, match=r"squares: only 0 usable pairs; at least 8 are needed \(10 files seen\). "
+    with pytest.raises(ValueError, match=r"squares: only 0 usable pairs; at least 8 are needed \(10 files seen, 10 refused\)\. "
                                          r"First reasons: 0.png: 12x12 is not a side-by-side pair.*Allowed layouts: "
                                          r"sub-folders A/ \(inputs\) and B/ \(targets\)"):
         load_pair_collection(squares, 8, 3)
@@ -162,7 +162,7 @@ def test_layouts_that_are_none_of_the_allowed_ones_are_refused_naming_them(tmp_p
 def test_too_few_pairs_or_too_few_images_in_a_domain_are_refused_with_the_minimum(tmp_path):
     few = write_files(tmp_path / "few", a_b_files(MIN_IMAGES - 1))
     with pytest.raises(ValueError, match=rf"few: only {MIN_IMAGES - 1} usable pairs; at least {MIN_IMAGES} are "
-                                         rf"needed \(14 files seen\).*Allowed layouts"):
+                                         rf"needed \(14 files seen, .*Allowed layouts"):
         load_pair_collection(few, 8, 1)
     files = {f"A/horse{index}.png": image_bytes((10, 10), index) for index in range(9)}
     files |= {f"B/zebra{index}.png": image_bytes((10, 10), index) for index in range(3)}
