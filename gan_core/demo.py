@@ -35,7 +35,9 @@ class DemoLimits:
     max_n_critic: int = 5  # the engine allows 100
     max_upload_file_megabytes: int = 20  # one uploaded file
     max_upload_total_megabytes: int = 50  # all files of one upload together
-    max_uploads_stored_megabytes: int = 500  # every upload kept on the server together
+    # Every upload that runs use, together: only those stay (uploads.remove_unused_uploads removes the others), so
+    # counting the others would let refused or abandoned uploads fill the space for everyone.
+    max_uploads_stored_megabytes: int = 500
     max_runs: int = 30  # runs kept on disk; the oldest stopped visitor runs are deleted to make room
     max_sample_grids: int = 200  # fixed-noise grids one run saves (steps / sample_every), so disk use is bounded
     min_checkpoint_every: int = 100  # steps between checkpoints: each one writes both networks and optimizers
@@ -128,7 +130,7 @@ def check_trainer_slots(active_owners: Sequence[str | None], owner_hash: str, li
 
 def check_upload_sizes(sizes: Mapping[str, int], limits: DemoLimits, stored_bytes: int = 0) -> None:
     """Refuse an upload with a file, or a total, larger than the demo allows. `sizes` maps file name to bytes;
-    `stored_bytes` is what earlier uploads already take on the server."""
+    `stored_bytes` is what the uploads that runs use already take on the server (see `uploads.bytes_in_use`)."""
     megabyte = 1024 * 1024
     for name, size in sizes.items():
         if size > limits.max_upload_file_megabytes * megabyte:

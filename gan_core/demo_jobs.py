@@ -90,10 +90,3 @@ def prune(run_path: Path) -> None:
     except (ValueError, FileNotFoundError):
         pass
 
-
-def stored_bytes(folder: Path) -> int:
-    """The bytes the files below `folder` take (0 when it does not exist), e.g. every upload kept so far."""
-    folder = Path(folder)
-    if not folder.is_dir():
-        return 0
-    return sum(entry.stat().st_size for entry in folder.rglob("*") if entry.is_file() and not entry.is_symlink())

@@ -40,6 +40,9 @@ MAX_IMAGE_FILE_BYTES = archives.MAX_ENTRY_BYTES
 # cameras take) already needs about 160 MB to decode with alpha.
 MAX_IMAGE_PIXELS = 40_000_000
 PREVIEW_IMAGES = 16
+# The shape a new upload is checked at before it is kept: whether images are usable does not depend on the shape
+# they are fitted to, so the check uses the default one of a person's images.
+CHECK_IMAGE_SIZE, CHECK_CHANNELS = 32, 3
 REDUCING_GAP = 3.0  # images are shrunk by whole factors down to 3x the target size, then filtered (Pillow's resize)
 SYSTEM_FILE_NAMES = ("__MACOSX", "Thumbs.db", "desktop.ini")
 
@@ -85,6 +88,13 @@ def preview_image_collection(path: str | Path, image_size: int, channels: int,
                              count: int = PREVIEW_IMAGES) -> ImageCollection:
     """Like `load_image_collection`, but decodes only the first `count` usable images (the others are counted)."""
     return _read_collection(Path(path).expanduser(), image_size, channels, count)
+
+
+def store_usable_upload(files: list[tuple[str, bytes]], runs_dir: str | Path) -> Path:
+    """Store uploaded images for the runs in `runs_dir` and return the path to train on, only when they make a
+    usable collection; otherwise raise the ValueError saying why, and keep nothing."""
+    return uploads.store_upload(files, runs_dir,
+                                check=lambda path: preview_image_collection(path, CHECK_IMAGE_SIZE, CHECK_CHANNELS))
 
 
 def _read_collection(source: Path, image_size: int, channels: int, decode_at_most: int) -> ImageCollection:

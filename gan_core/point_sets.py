@@ -1,8 +1,9 @@
 """A person's own 2-D points: read from a CSV of x,y (drawn on the Playground or uploaded), checked and stored.
 
 A file is read whole or not at all: every bad row is reported by its line number with what a row may hold, and
-nothing is stored while any row is bad. Stored point files go through gan_core.uploads, like uploaded images, so
-they are kept once per content and removed with the last run that trains on them.
+nothing is stored while any row is bad. Points are stored only for a run being created (the Playground holds a
+drawing in the page until then), and go through gan_core.uploads like uploaded images: kept once per content while
+a run trains on them, and removed with the last such run.
 """
 
 from __future__ import annotations
@@ -88,13 +89,13 @@ def points_csv(points: np.ndarray) -> str:
     return "x,y\n" + "".join(f"{x:.6g},{y:.6g}\n" for x, y in np.asarray(points, dtype=np.float64))
 
 
-def save_points(points: np.ndarray, uploads_dir: Path | str) -> Path:
-    """Store the points as a CSV where runs can train on them; returns the file's absolute path."""
+def save_points(points: np.ndarray, runs_dir: Path | str) -> Path:
+    """Store the points as a CSV where the runs in `runs_dir` can train on them; returns the file's absolute path."""
     points = np.asarray(points, dtype=np.float32)
     if points.ndim != 2 or points.shape[1] != 2:
         raise ValueError(f"points must be an (N, 2) array of x, y; got shape {points.shape}")
     check_point_count(len(points))
-    folder = uploads.save_upload([(POINTS_FILE_NAME, points_csv(points).encode())], uploads_dir)
+    folder = uploads.store_upload([(POINTS_FILE_NAME, points_csv(points).encode())], runs_dir)
     return folder / POINTS_FILE_NAME
 
 

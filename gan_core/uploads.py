@@ -1,27 +1,37 @@
-"""Files a person uploads, stored where a run can train on them, and removed with the last run that uses them.
+"""Files a person uploads, stored where a run can train on them, and removed once no run uses them.
 
-    <uploads dir>/<content id>/
+    <runs dir>/uploads/<content id>/
       upload.json   what the person called the files (messages name those, never this folder)
       files/        the files themselves: one .zip, or any number of images
 
 The content id comes from the files' names and bytes, so the same upload is stored once however often a page
-reruns. An upload is written into a uniquely named `*.partial` folder and renamed into place only when complete,
-so a crash never leaves a half-written upload where a run could find it; stale partial folders are removed
-whenever a new upload is saved. Paths are returned absolute, so a run trains on them whatever the trainer's
-working directory. The Train page and the command line both go through this module.
+reruns. An upload is written into a uniquely named `*.partial` folder, checked there, and renamed into place only
+when complete and accepted: a crash never leaves a half-written upload where a run could find it, and a refused
+upload keeps nothing. Stale partial folders are removed whenever a new upload is saved.
+
+An upload is kept while a run uses it (the run's config.json names it as its data_path): it is removed with the
+last run that uses it, and one that no run uses is removed by `remove_unused_uploads` once it has not been stored
+for a grace period, which leaves the person time to create the run it is for. Paths are returned absolute, so a
+run trains on them whatever the trainer's working directory. The pages and the command line go through this
+module.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import secrets
 import shutil
 import time
 from pathlib import Path
-from typing import Iterable
+from typing import Callable, Iterable
 
+log = logging.getLogger(__name__)
+
+UPLOADS_FOLDER = "uploads"  # inside the runs folder, so that the run store and its uploads move together
+RUN_CONFIG_NAME = "config.json"  # in each run's folder (see gan_core.runs), naming the run's data_path
 RECORD_NAME = "upload.json"
 FILES_FOLDER = "files"
 RECORD_KIND = "gan_dashboard upload"  # marks a folder as ours, so that a person's own folder is never removed
@@ -29,11 +39,30 @@ PARTIAL_SUFFIX = ".partial"
 # A partial folder older than this belongs to a save that died; a live save takes seconds.
 STALE_PARTIAL_SECONDS = 600
 MAX_STORED_NAME_CHARACTERS = 200  # below the 255 bytes most file systems allow, with room for a prefix
+# How long an upload no run uses is kept after it was last stored: time for the person to finish the form and
+# create the run it is for (the Train page stores its upload again on every rerun, which restarts this period).
+UNUSED_UPLOAD_GRACE_SECONDS = 3600
+
+Check = Callable[[Path], object]  # raises ValueError saying why an upload cannot be used
 
 
-def save_upload(files: list[tuple[str, bytes]], uploads_dir: Path | str) -> Path:
+def uploads_dir_of(runs_dir: Path | str) -> Path:
+    """Where the uploads of the runs in `runs_dir` are stored."""
+    return Path(runs_dir) / UPLOADS_FOLDER
+
+
+def store_upload(files: list[tuple[str, bytes]], runs_dir: Path | str, check: Check | None = None) -> Path:
+    """Store an upload for the runs in `runs_dir` (see `save_upload`), then remove the uploads no run uses."""
+    path = save_upload(files, uploads_dir_of(runs_dir), check)
+    remove_unused_uploads(runs_dir)
+    return path
+
+
+def save_upload(files: list[tuple[str, bytes]], uploads_dir: Path | str, check: Check | None = None) -> Path:
     """Store (file name, bytes) pairs and return the absolute path to train on: the zip, or the folder of images.
 
+    A new upload is first written to a partial folder and `check` is called with the path to train on there; when
+    it raises, the partial folder is removed and its ValueError is raised, so a refused upload keeps nothing.
     Raises ValueError for an empty upload, or one that mixes a zip with other files.
     """
     if not files:
@@ -42,20 +71,31 @@ def save_upload(files: list[tuple[str, bytes]], uploads_dir: Path | str) -> Path
     if zips and len(files) > 1:
         raise ValueError("upload either one .zip file or any number of image files, not several zips or a mix")
     uploads_dir = Path(uploads_dir).resolve()
-    uploads_dir.mkdir(parents=True, exist_ok=True)
-    remove_stale_partials(uploads_dir)
     digest = hashlib.sha256()
     for name, content in files:
         digest.update(name.encode() + b"\0" + hashlib.sha256(content).digest())
     folder = uploads_dir / digest.hexdigest()[:16]
     stored_names = _stored_names([name for name, _ in files])
-    if not folder.is_dir():
-        _write_atomically(folder, files, stored_names)
-    files_folder = folder / FILES_FOLDER
-    return files_folder / stored_names[0] if zips else files_folder
+    to_train_on = Path(FILES_FOLDER, stored_names[0]) if zips else Path(FILES_FOLDER)
+    if not _store_again(folder):
+        uploads_dir.mkdir(parents=True, exist_ok=True)
+        remove_stale_partials(uploads_dir)
+        _write_atomically(folder, files, stored_names, lambda partial: check(partial / to_train_on) if check else None)
+    return folder / to_train_on
 
 
-def _write_atomically(folder: Path, files: list[tuple[str, bytes]], stored_names: list[str]) -> None:
+def _store_again(folder: Path) -> bool:
+    """Restart the grace period of an upload stored before, since someone is about to use it; False when there is
+    no such upload (yet, or any more)."""
+    try:
+        os.utime(folder / RECORD_NAME)
+    except FileNotFoundError:
+        return False
+    return True
+
+
+def _write_atomically(folder: Path, files: list[tuple[str, bytes]], stored_names: list[str],
+                      check: Callable[[Path], object]) -> None:
     partial = folder.with_name(f"{folder.name}.{secrets.token_hex(4)}{PARTIAL_SUFFIX}")
     try:
         (partial / FILES_FOLDER).mkdir(parents=True)
@@ -63,7 +103,9 @@ def _write_atomically(folder: Path, files: list[tuple[str, bytes]], stored_names
             (partial / FILES_FOLDER / stored_name).write_bytes(content)
         record = {"kind": RECORD_KIND, "created": time.time(),
                   "files": [{"name": name, "stored_as": stored} for (name, _), stored in zip(files, stored_names)]}
+        # The record comes before the check, so that the check's messages name the files as the person did.
         (partial / RECORD_NAME).write_text(json.dumps(record, indent=1))
+        check(partial)
         try:
             os.rename(partial, folder)
         except OSError:
@@ -131,6 +173,69 @@ def display_name(path: Path | str) -> str:
     if len(files) == 1:
         return str(files[0].get("name"))
     return f"your {len(files)} uploaded files"
+
+
+def folders_in_use(runs_dir: Path | str) -> set[Path] | None:
+    """The upload folders (resolved) that the runs in `runs_dir` train on; None when a run's config cannot be read,
+    since that run may use any of them.
+
+    The configs are read as plain JSON: a run whose config no longer validates still holds on to its data.
+    """
+    in_use = set()
+    for config_path in Path(runs_dir).glob(f"*/{RUN_CONFIG_NAME}"):
+        try:
+            data_path = json.loads(config_path.read_text()).get("data_path", "")
+        except FileNotFoundError:
+            continue  # The run was deleted meanwhile.
+        except (OSError, ValueError, AttributeError) as error:
+            log.warning("cannot tell which upload %s uses: %s", config_path, error)
+            return None
+        folder = upload_folder_of(data_path) if isinstance(data_path, str) else None
+        if folder is not None:
+            in_use.add(folder)
+    return in_use
+
+
+def stored_folders(runs_dir: Path | str) -> list[Path]:
+    """Every complete upload folder (resolved) stored for the runs in `runs_dir`."""
+    uploads_dir = uploads_dir_of(runs_dir).resolve()
+    if not uploads_dir.is_dir():
+        return []
+    return [folder for folder in uploads_dir.iterdir()
+            if not folder.name.endswith(PARTIAL_SUFFIX) and _read_record(folder) is not None]
+
+
+def remove_unused_uploads(runs_dir: Path | str, older_than_seconds: float = UNUSED_UPLOAD_GRACE_SECONDS) -> list[Path]:
+    """Remove the uploads no run in `runs_dir` uses that were last stored more than `older_than_seconds` ago, and
+    partial folders left by saves that died; returns the upload folders removed.
+
+    A younger upload is kept: it may be for a run the person is about to create. Nothing is removed while a run's
+    config cannot be read.
+    """
+    uploads_dir = uploads_dir_of(runs_dir).resolve()
+    if uploads_dir.is_dir():
+        remove_stale_partials(uploads_dir)
+    in_use = folders_in_use(runs_dir)
+    if in_use is None:
+        return []
+    removed = []
+    for folder in stored_folders(runs_dir):
+        try:
+            age = time.time() - (folder / RECORD_NAME).stat().st_mtime
+        except FileNotFoundError:
+            continue  # Removed by another session at the same moment.
+        if folder not in in_use and age > older_than_seconds:
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+    return removed
+
+
+def bytes_in_use(runs_dir: Path | str) -> int:
+    """The bytes the uploads that runs in `runs_dir` use take on disk (every upload's, when that cannot be told)."""
+    in_use = folders_in_use(runs_dir)
+    folders = [folder for folder in stored_folders(runs_dir) if in_use is None or folder in in_use]
+    return sum(entry.stat().st_size for folder in folders for entry in folder.rglob("*")
+               if entry.is_file() and not entry.is_symlink())
 
 
 def remove_if_unused(folder: Path, data_paths_in_use: Iterable[str]) -> bool:

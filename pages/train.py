@@ -8,7 +8,7 @@ from gan_core.settings import SettingError
 from views.common import MONITOR_PAGE, duration_text, page_frame_ui, runs_dir
 from views.demo_views import demo_limits, demo_mode, start_run_as_visitor
 from views.train_form import (dataset_picker_ui, form_fields_ui, form_values, preset_picker_ui,
-                              start_from_run_values, upload_ui, variant_picker_ui)
+                              start_from_run_values, upload_refusal, upload_ui, variant_picker_ui)
 from views.train_start import start_refusal
 
 page_frame_ui("pages/train.py")
@@ -33,7 +33,8 @@ st.header("Data")
 dataset = dataset_picker_ui()
 upload_message = st.empty()
 limits = demo_limits() if demo_mode() else None  # None: no demo caps, on one's own machine
-preview = upload_ui(runs_dir() / "uploads", limits) if dataset == "folder" else None
+preview = upload_ui(runs_dir(), limits) if dataset == "folder" else None
+refused_upload = upload_refusal() if dataset == "folder" else ""  # said beside the uploader already
 
 st.header("Model")
 variant = variant_picker_ui()
@@ -59,7 +60,8 @@ except ValueError as error:
     config, settings_error = None, str(error)
     field = getattr(error, "field", "")  # a SettingError names the setting at fault
     target = upload_message if field in ("data_path", "dataset") else placeholders.get(field, general_message)
-    target.error(str(error), icon=":material/error:")
+    if not (field == "data_path" and refused_upload):
+        target.error(str(error), icon=":material/error:")
 
 if config is not None:
     estimate = throughput.estimate(config, throughput.measured_history(runs.list_runs(runs_dir())))
@@ -69,7 +71,7 @@ if config is not None:
             f"{estimate.source}.", icon=":material/timer:")
     st.caption(f"The run will be called **{config.name}**.")
 if started:
-    refusal = start_refusal(config, settings_error)
+    refusal = start_refusal(config, settings_error, refused_upload)
     if refusal:
         start_message.error(refusal, icon=":material/block:")
     else:

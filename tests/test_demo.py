@@ -5,7 +5,7 @@ import os
 import pytest
 
 from conftest import wait_for
-from gan_core import demo, demo_jobs, jobs, ownership, runs, showcase
+from gan_core import demo, demo_jobs, jobs, ownership, runs, showcase, uploads
 from gan_core.config import PRESETS, preset
 from gan_core.demo import DemoLimits, StoredRun
 
@@ -91,12 +91,22 @@ def test_uploads_are_capped_per_file_and_in_total():
         demo.check_upload_sizes({"a.png": megabyte}, room, stored_bytes=9 * megabyte + 1)
 
 
-def test_the_space_uploads_take_is_measured_on_disk(tmp_path):
-    assert demo_jobs.stored_bytes(tmp_path / "uploads") == 0
-    (tmp_path / "uploads" / "ab12").mkdir(parents=True)
-    (tmp_path / "uploads" / "ab12" / "cats.zip").write_bytes(bytes(1000))
-    (tmp_path / "uploads" / "cd34.png").write_bytes(bytes(24))
-    assert demo_jobs.stored_bytes(tmp_path / "uploads") == 1024
+def test_the_space_for_uploads_counts_only_the_uploads_runs_use(tmp_path):
+    megabyte = 1024 * 1024
+    room = DemoLimits(max_uploads_stored_megabytes=2)
+    assert uploads.bytes_in_use(tmp_path) == 0
+    # 1.5 MB that no run uses (stored, and not yet swept): a visitor's abandoned upload must not take the space.
+    unused = uploads.store_upload([("abandoned.zip", bytes(megabyte * 3 // 2))], tmp_path)
+    assert uploads.bytes_in_use(tmp_path) == 0
+    demo.check_upload_sizes({"next.zip": megabyte}, room, stored_bytes=uploads.bytes_in_use(tmp_path))
+
+    used = uploads.store_upload([("cats.zip", bytes(megabyte + 1000))], tmp_path)
+    runs.create_run(preset("digits-mlp", dataset="folder", data_path=str(used)), tmp_path)
+    record_bytes = (used.parent.parent / uploads.RECORD_NAME).stat().st_size
+    assert uploads.bytes_in_use(tmp_path) == megabyte + 1000 + record_bytes
+    with pytest.raises(ValueError, match=r"space for uploads \(2 MB\) is full"):
+        demo.check_upload_sizes({"next.zip": megabyte}, room, stored_bytes=uploads.bytes_in_use(tmp_path))
+    assert unused.exists(), "an unused upload is kept for its grace period"
 
 
 def test_pruning_deletes_the_oldest_stopped_visitor_runs_never_a_training_or_showcase_one():

@@ -141,7 +141,7 @@ def test_points_csv_needs_between_two_and_the_limit_of_points():
 def test_saved_points_train_as_the_dataset_points(tmp_path):
     from gan_core import data
 
-    path = point_sets.save_points(np.array([[0.0, 1.0], [2.0, 3.0]]), tmp_path / "uploads")
+    path = point_sets.save_points(np.array([[0.0, 1.0], [2.0, 3.0]]), tmp_path)
     config = preset("ring-playground", dataset="points", data_path=str(path))
     np.testing.assert_allclose(data.load_dataset(config).examples, [[0, 1], [2, 3]])
 

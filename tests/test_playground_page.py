@@ -5,12 +5,13 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from conftest import wait_for
-from gan_core import jobs, playground_store, point_sets
+from gan_core import jobs, playground_store, point_sets, uploads
 from gan_core.runs import list_runs
 from test_pages import PROJECT, open_page, texts
 
@@ -142,3 +143,57 @@ def test_in_a_demo_only_the_owner_controls_a_playground_run_and_new_runs_keep_th
     finally:
         streamlit_config.set_option("client.showErrorDetails", "full")
         streamlit_config.set_option("client.toolbarMode", "auto")
+
+
+def click_canvas(app, x: float, y: float) -> None:
+    """Click the drawing canvas's marker at (x, y). AppTest cannot click a Plotly chart, so the selection such a click
+    makes is sent with the next run, as the browser sends it (the chart's id follows its figure: it is found afresh)."""
+    [canvas] = [chart for chart in app.get("plotly_chart") if chart.key == "playground_canvas"]
+    states = app._tree.get_widget_states()
+    selection = {"selection": {"points": [{"x": x, "y": y}], "point_indices": [0], "box": [], "lasso": []}}
+    states.widgets.add(id=canvas.proto.id, string_value=json.dumps(selection))
+    app._run(states)
+    assert not app.exception, [error.value for error in app.exception]
+
+
+def stored_files(runs_dir) -> list:
+    folder = uploads.uploads_dir_of(runs_dir)
+    return sorted(path for path in folder.rglob("*") if path.is_file()) if folder.exists() else []
+
+
+def test_refused_uploads_and_canvas_clicks_leave_only_the_file_the_created_run_uses(tmp_path, monkeypatch):
+    from hostile_uploads import good_pngs
+    from test_uploads import zip_of
+
+    monkeypatch.setenv("GAN_RUNS_DIR", str(tmp_path))
+    app = open_page("train")
+    app.selectbox(key="field_dataset").set_value("folder").run()
+    for name, content in (("notes.zip", b"words, not images\n"), ("empty.zip", zip_of([])),
+                          ("three.zip", zip_of(good_pngs(3)))):
+        app.file_uploader(key="train_upload").set_value((name, content, "application/zip")).run()
+        assert any(error.value.startswith(name) for error in app.error), [error.value for error in app.error]
+    assert stored_files(tmp_path) == [], "a refused upload keeps nothing"
+
+    app.switch_page("pages/playground.py").run()
+    app.radio(key="playground_dataset").set_value("points").run()
+    clicks = [[round(-3.0 + 0.6 * index, 3), round(2.0 - 0.4 * index, 3)] for index in range(12)]
+    for x, y in clicks:
+        click_canvas(app, x, y)
+    assert app.session_state["playground_drawn"] == clicks and "12 points ready." in texts(app)
+    assert stored_files(tmp_path) == [], "a drawing is stored when a run is created, not on every click"
+    n_critic = app.number_input(key="playground_n_critic").value
+    app.number_input(key="playground_n_critic").set_value(0)
+    app.button(key="playground_create").click().run()
+    assert "n_critic=0 is not allowed" in "\n".join(error.value for error in app.error)
+    assert stored_files(tmp_path) == [] and list_runs(tmp_path) == [], "refused settings store no points"
+
+    app.number_input(key="playground_n_critic").set_value(n_critic)
+    app.button(key="playground_create").click().run(timeout=60)
+    assert not app.exception, [error.value for error in app.exception]
+    [run] = list_runs(tmp_path)
+    try:
+        data_path = Path(run.config.data_path)
+        assert stored_files(tmp_path) == sorted([data_path, data_path.parent.parent / uploads.RECORD_NAME])
+        np.testing.assert_allclose(point_sets.read_points_file(data_path), clicks)
+    finally:
+        stop_and_wait(run)

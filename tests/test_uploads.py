@@ -1,11 +1,14 @@
-"""Uploads: stored atomically under their own folder with their original names, removed with their last run, and
-every hostile upload refused or cleaned within 1 GB of memory."""
+"""Uploads: stored atomically under their own folder with their original names, refused uploads keeping nothing,
+removed with their last run or, unused, after a grace period, and every hostile upload refused or cleaned within
+1 GB of memory."""
 
+import io
 import json
 import os
 import subprocess
 import sys
 import time
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -13,7 +16,7 @@ import pytest
 import hostile_uploads
 from gan_core import data, uploads
 from gan_core.config import preset
-from gan_core.image_collection import load_image_collection
+from gan_core.image_collection import load_image_collection, store_usable_upload
 from gan_core.runs import create_run, delete_run, write_status
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -111,6 +114,93 @@ def test_an_upload_is_removed_with_the_last_run_that_uses_it(tmp_path):
         uploads.remove_if_unused(own_folder, [])
 
 
+def zip_of(files: list[tuple[str, bytes]]) -> bytes:
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as writer:
+        for name, content in files:
+            writer.writestr(name, content)
+    return archive.getvalue()
+
+
+def refused_uploads() -> dict[str, tuple[list[tuple[str, bytes]], str]]:
+    """The uploads a person gets wrong most often, each with the start of the message that refuses it."""
+    return {
+        "a text file named .zip": ([("notes.zip", b"words, not images\n")], "notes.zip is not a zip archive"),
+        "an empty zip": ([("empty.zip", zip_of([]))],
+                         "empty.zip: only 0 usable images; at least 8 are needed, and it is empty"),
+        "a zip of 3 images": ([("three.zip", zip_of(hostile_uploads.good_pngs(3)))],
+                              "three.zip: only 3 usable images; at least 8 are needed"),
+        "3 image files": (hostile_uploads.good_pngs(3), "your 3 uploaded files: only 3 usable images"),
+        "nothing": ([], "the upload is empty; upload one .zip file or some image files"),
+        "a zip and an image": ([("a.zip", zip_of(hostile_uploads.good_pngs(8))), *hostile_uploads.good_pngs(1)],
+                               "upload either one .zip file or any number of image files"),
+    }
+
+
+@pytest.mark.parametrize("kind", list(refused_uploads()))
+def test_a_refused_upload_keeps_nothing(tmp_path, kind):
+    files, message = refused_uploads()[kind]
+    with pytest.raises(ValueError) as refusal:
+        store_usable_upload(files, tmp_path)
+    assert str(refusal.value).startswith(message)
+    assert str(tmp_path) not in str(refusal.value), "messages name the person's files, never the server's folders"
+    assert files_under(tmp_path) == set(), f"{kind} left {sorted(files_under(tmp_path))}"
+
+
+def test_a_usable_upload_is_kept_and_named_as_uploaded(tmp_path):
+    stored = store_usable_upload([("cats.zip", zip_of(hostile_uploads.good_pngs(8)))], tmp_path)
+    assert stored.name == "cats.zip" and stored.parent.parent.parent == uploads.uploads_dir_of(tmp_path).resolve()
+    assert load_image_collection(stored, 8, 3).name == "cats.zip"
+    assert files_under(tmp_path) == {stored, stored.parent.parent / uploads.RECORD_NAME}
+
+
+def stored_before(files: list[tuple[str, bytes]], runs_dir: Path, seconds_ago: float) -> Path:
+    """An upload stored `seconds_ago` (its record's time is what the grace period counts from)."""
+    stored = uploads.save_upload(files, uploads.uploads_dir_of(runs_dir))
+    record = uploads.upload_folder_of(stored) / uploads.RECORD_NAME
+    then = time.time() - seconds_ago
+    os.utime(record, (then, then))
+    return stored
+
+
+def test_unused_uploads_are_swept_after_the_grace_period_and_used_or_young_ones_kept(tmp_path):
+    grace = uploads.UNUSED_UPLOAD_GRACE_SECONDS
+    old = grace + 60
+    used = stored_before(hostile_uploads.good_pngs(8), tmp_path, old)
+    used_points = stored_before([("points.csv", b"x,y\n0,1\n2,3\n")], tmp_path, old) / "points.csv"
+    unused = stored_before([("old.zip", zip_of(hostile_uploads.good_pngs(8)))], tmp_path, old)
+    young = stored_before([("new.zip", zip_of(hostile_uploads.good_pngs(9)))], tmp_path, grace - 60)
+    not_ours = uploads.uploads_dir_of(tmp_path) / "someone-elses"
+    not_ours.mkdir()
+    os.utime(not_ours, (time.time() - old, time.time() - old))
+    create_run(preset("digits-mlp", dataset="folder", data_path=str(used)), tmp_path)
+    create_run(preset("ring-playground", dataset="points", data_path=str(used_points)), tmp_path)
+
+    assert uploads.remove_unused_uploads(tmp_path) == [unused.parent.parent]
+    assert not unused.exists()
+    assert used.exists() and used_points.exists(), "an upload a run uses is kept however old"
+    assert young.exists(), "an upload younger than the grace period may be for a run about to be created"
+    assert not_ours.exists(), "a folder without our record is never removed"
+    assert uploads.remove_unused_uploads(tmp_path, older_than_seconds=grace - 120) == [young.parent.parent]
+
+
+def test_storing_an_upload_again_restarts_its_grace_period_and_sweeps_the_others(tmp_path):
+    old = uploads.UNUSED_UPLOAD_GRACE_SECONDS + 60
+    again = stored_before(hostile_uploads.good_pngs(8), tmp_path, old)
+    forgotten = stored_before(hostile_uploads.good_pngs(9), tmp_path, old)
+    assert uploads.store_upload(hostile_uploads.good_pngs(8), tmp_path) == again
+    assert again.exists() and not forgotten.exists()
+    assert uploads.remove_unused_uploads(tmp_path) == []
+
+
+def test_nothing_is_swept_while_a_runs_config_cannot_be_read(tmp_path):
+    unused = stored_before(hostile_uploads.good_pngs(8), tmp_path, uploads.UNUSED_UPLOAD_GRACE_SECONDS + 60)
+    (tmp_path / "20260101-000000-damaged-0000").mkdir()
+    (tmp_path / "20260101-000000-damaged-0000" / "config.json").write_text("{ half a config")
+    assert uploads.remove_unused_uploads(tmp_path) == [] and unused.exists(), "the damaged run may use it"
+    assert uploads.bytes_in_use(tmp_path) > 0, "the space counts every upload while that cannot be told"
+
+
 def test_an_uploaded_path_trains_from_another_working_directory(tmp_path, monkeypatch):
     (tmp_path / "app").mkdir()
     (tmp_path / "elsewhere").mkdir()
@@ -156,3 +246,15 @@ def test_the_command_line_refuses_a_hostile_zip_with_the_same_message_and_makes_
     assert finished.returncode == 2
     assert f"error: {tmp_path / 'notes.zip'} is not a zip archive" in finished.stderr
     assert not (tmp_path / "runs").exists()
+
+
+def test_the_server_sweeps_unused_uploads_when_its_first_page_opens(tmp_path, monkeypatch):
+    from test_pages import open_page
+
+    monkeypatch.setenv("GAN_RUNS_DIR", str(tmp_path))
+    old = uploads.UNUSED_UPLOAD_GRACE_SECONDS + 60
+    used = stored_before(hostile_uploads.good_pngs(8), tmp_path, old)
+    left_behind = stored_before(hostile_uploads.good_pngs(9), tmp_path, old)
+    create_run(preset("digits-mlp", dataset="folder", data_path=str(used)), tmp_path)
+    open_page("runs")
+    assert used.exists() and not left_behind.exists()

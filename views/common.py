@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
-from gan_core import images, jobs, runs, variants
+from gan_core import images, jobs, runs, uploads, variants
 from gan_core.runs import Run
 from views.demo_views import demo_frame_ui, demo_mode
 
@@ -55,6 +55,7 @@ def page_frame_ui(script: str) -> None:
     """
     title, icon = next((title, icon) for page, title, icon in PAGES if page == script)
     st.set_page_config(page_title=f"{title} · GAN dashboard", page_icon=icon, layout="wide")
+    unused_uploads_removed_at_start(str(runs_dir().resolve()))
     with st.sidebar:
         for page, page_title, page_icon in PAGES:
             st.page_link(page, label=page_title, icon=page_icon)
@@ -62,6 +63,13 @@ def page_frame_ui(script: str) -> None:
             demo_frame_ui(runs_dir())
         st.divider()
         active_runs_sidebar_ui()
+
+
+@st.cache_resource(show_spinner=False)
+def unused_uploads_removed_at_start(runs_folder: str) -> tuple[str, ...]:
+    """Once per server process (and runs folder), on its first page: remove the uploads no run uses that were left
+    from before, so that they go even when nobody uploads again (every new upload sweeps them as well)."""
+    return tuple(str(folder) for folder in uploads.remove_unused_uploads(runs_folder))
 
 
 def runs_dir() -> Path:

@@ -13,7 +13,7 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from gan_core import demo, demo_jobs, jobs, playground_store, point_sets
+from gan_core import demo, jobs, playground_store, point_sets, uploads
 from gan_core.config import LOSSES, PROBABILITY_LOSSES, SHARED_SETTINGS, TOY_DATASETS, RunConfig, preset
 from gan_core.playground_store import SPEEDS, Command, Snapshot
 from gan_core.runs import Run, Status
@@ -47,7 +47,7 @@ def new_run_ui(runs_dir: Path) -> Run | None:
     defaults = preset(PRESET)
     dataset = st.radio("Data", (*TOY_DATASETS, OWN_POINTS), format_func=DATASET_LABELS.get, horizontal=True,
                        key="playground_dataset")
-    points_path = own_points_ui(runs_dir) if dataset == OWN_POINTS else None
+    points = own_points_ui() if dataset == OWN_POINTS else None
     values = {}
     columns = st.columns(len(MODEL_FIELDS))
     for column, name in zip(columns, MODEL_FIELDS):
@@ -61,12 +61,14 @@ def new_run_ui(runs_dir: Path) -> Run | None:
     if not st.button("Create and start", type="primary", icon=":material/add_circle:", key="playground_create"):
         return None
     try:
-        if dataset == OWN_POINTS and points_path is None:
+        if dataset == OWN_POINTS and points is None:
             raise ValueError("draw at least two points on the canvas, or upload a CSV of x,y, before starting")
         data_name = "your own points" if dataset == OWN_POINTS else DATASET_LABELS[dataset]
-        name = f"{data_name.capitalize()} (Playground, {values['loss']})"
-        config = preset(PRESET, name=name, dataset=dataset, data_path=str(points_path or ""), steps=PLAYGROUND_STEPS,
+        settings = dict(name=f"{data_name.capitalize()} (Playground, {values['loss']})", steps=PLAYGROUND_STEPS,
                         **values)
+        preset(PRESET, **settings)  # The settings are checked first, so that refused settings store no points.
+        data_path = store_points(points, runs_dir) if dataset == OWN_POINTS else ""
+        config = preset(PRESET, dataset=dataset, data_path=str(data_path), **settings)
         if demo_mode():
             config = within_demo_limits(config)
         return start_run_as_visitor(config, runs_dir)
@@ -98,8 +100,20 @@ def setting_input_ui(name: str, default):
                                  format=setting.number_format or "%g", key=key, help=setting.help))
 
 
-def own_points_ui(runs_dir: Path) -> Path | None:
-    """Points drawn by clicking on a canvas, or uploaded as a CSV; the stored file to train on, or None yet."""
+def store_points(points: np.ndarray, runs_dir: Path) -> Path:
+    """Store the points of the run being created (in a demo, within the space for uploads that runs use)."""
+    if demo_mode():
+        size = len(point_sets.points_csv(points))
+        demo.check_upload_sizes({point_sets.POINTS_FILE_NAME: size}, demo_limits(), uploads.bytes_in_use(runs_dir))
+    return point_sets.save_points(points, runs_dir)
+
+
+def own_points_ui() -> np.ndarray | None:
+    """Points drawn by clicking on a canvas, or uploaded as a CSV; the points to train on, or None yet.
+
+    The points stay in this tab until "Create and start" stores them for the run: a drawing changes with every
+    click, and storing each version would leave a file per click behind.
+    """
     drawn = st.session_state.setdefault("playground_drawn", [])
     draw_column, upload_column = st.columns([3, 2])
     with draw_column:
@@ -130,17 +144,12 @@ def own_points_ui(runs_dir: Path) -> Path | None:
             points = np.asarray(drawn, np.float32)
         else:
             return None
-        if demo_mode():
-            size = len(point_sets.points_csv(points))
-            demo.check_upload_sizes({point_sets.POINTS_FILE_NAME: size}, demo_limits(),
-                                    demo_jobs.stored_bytes(runs_dir / "uploads"))
-        path = point_sets.save_points(points, runs_dir / "uploads")
     except ValueError as error:
         st.error(f"These points cannot be used: {error}", icon=":material/error:")
         return None
     from_file = " from the uploaded file (remove it to train on the drawing)" if upload is not None and drawn else ""
     st.caption(f"{len(points):,} points ready{from_file}.")
-    return path
+    return points
 
 
 def canvas_figure(drawn: np.ndarray) -> go.Figure:

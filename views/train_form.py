@@ -12,7 +12,7 @@ from typing import Any
 import streamlit as st
 
 from gan_core import config as config_module
-from gan_core import demo, demo_jobs, image_collection, image_pairs, images, uploads, variants
+from gan_core import demo, image_collection, image_pairs, images, uploads, variants
 from gan_core.config import FIELD_TYPES, SHARED_SETTINGS, RunConfig
 from gan_core.settings import Setting
 from gan_core.variants.base import Variant
@@ -48,6 +48,7 @@ MORE_FIELD_ROWS = (
 FORM_FIELDS = (*MAIN_FIELDS, *TRAINING_FIELDS, *(name for row in MORE_FIELD_ROWS for name in row))
 UPLOAD_TYPES = ["zip"] + [suffix.lstrip(".") for suffix in image_collection.IMAGE_SUFFIXES]
 PREVIEW_COUNT = image_collection.PREVIEW_IMAGES
+REFUSAL_KEY = "train_upload_refusal"  # (the refused files' ids, why they were refused)
 
 
 def apply_values(values: dict[str, Any]) -> None:
@@ -195,7 +196,7 @@ def suggest_augmentation(data_path: str, image_count: int) -> None:
         st.session_state["field_augment"] = augment.suggested_policy(image_count)
 
 
-def upload_ui(uploads_dir: Path, limits: DemoLimits | None = None) -> image_collection.ImageCollection | None:
+def upload_ui(runs_dir: Path, limits: DemoLimits | None = None) -> image_collection.ImageCollection | None:
     """The uploader for a person's images, and a preview of what will be trained on; `limits` caps sizes (demo)."""
     files = st.file_uploader("Your images: one .zip, or many image files", type=UPLOAD_TYPES,
                              accept_multiple_files=True, key="train_upload",
@@ -203,20 +204,19 @@ def upload_ui(uploads_dir: Path, limits: DemoLimits | None = None) -> image_coll
                              help="For classes, upload a zip with one sub-folder per class. Images are "
                              "centre-cropped and resized to the image size below (32x32 colour unless you change it).")
     try:
-        if files and limits is not None:
-            demo.check_upload_sizes({file.name: file.size for file in files}, limits,
-                                    stored_bytes=demo_jobs.stored_bytes(uploads_dir))
         if files:
-            saved = uploads.save_upload([(file.name, file.getvalue()) for file in files], uploads_dir)
-            st.session_state["train_data_path"] = str(saved)
+            st.session_state["train_data_path"] = store_upload(files, runs_dir, limits)
+        else:
+            st.session_state.pop(REFUSAL_KEY, None)
         data_path = st.session_state.get("train_data_path", "")
         if not data_path:
             return None
         if not Path(data_path).exists():
-            # Filled in from a past run whose upload was removed with the last run that used it.
+            # Filled in from a past run, or uploaded long ago, and removed since (no run used it any more).
             st.session_state["train_data_path"] = ""
-            st.warning("The images that run trained on are no longer on this server (an upload is removed with "
-                       "the last run that uses it); upload them again.")
+            st.warning("The images are no longer on this server (an upload is removed with the last run that uses "
+                       f"it, and {uploads.UNUSED_UPLOAD_GRACE_SECONDS // 60} minutes after it was uploaded when no "
+                       "run uses it); upload them again.")
             return None
         # The preview uses the form's last submitted image size, as training will.
         image_size = st.session_state["field_image_size"] or config_module.FOLDER_IMAGE_SHAPE[0]
@@ -241,4 +241,34 @@ def upload_ui(uploads_dir: Path, limits: DemoLimits | None = None) -> image_coll
         with st.expander(f"{len(preview.skipped)} file(s) skipped"):
             st.table({"file": [name for name, _ in preview.skipped], "why": [reason for _, reason in preview.skipped]})
     return preview
+
+
+def store_upload(files: list, runs_dir: Path, limits: DemoLimits | None) -> str:
+    """Store the uploaded files (checked first: a refused upload keeps nothing) and return the path to train on.
+
+    A refusal is remembered for these very files, so that the page's reruns neither write them again nor lose the
+    reason, which Start repeats (see `upload_refusal`).
+    """
+    identity = [file.file_id for file in files]
+    refused = st.session_state.get(REFUSAL_KEY)
+    if refused is not None and refused[0] == identity:
+        raise ValueError(refused[1])
+    try:
+        if limits is not None:
+            demo.check_upload_sizes({file.name: file.size for file in files}, limits,
+                                    stored_bytes=uploads.bytes_in_use(runs_dir))
+        stored = image_collection.store_usable_upload([(file.name, file.getvalue()) for file in files], runs_dir)
+    except ValueError as error:
+        # Nothing of these files is stored, so the form must not keep training on an earlier upload.
+        st.session_state["train_data_path"] = ""
+        st.session_state[REFUSAL_KEY] = (identity, str(error))
+        raise
+    st.session_state.pop(REFUSAL_KEY, None)
+    return str(stored)
+
+
+def upload_refusal() -> str:
+    """Why the files in the uploader were refused, or "" when they were not (or there are none)."""
+    refused = st.session_state.get(REFUSAL_KEY)
+    return refused[1] if refused else ""
 

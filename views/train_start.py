@@ -10,8 +10,13 @@ from gan_core import data
 from gan_core.config import RunConfig
 
 
-def start_refusal(config: RunConfig | None, settings_error: str) -> str | None:
-    """Why Start must not create a run for `config` (None when the settings did not validate), or None to go ahead."""
+def start_refusal(config: RunConfig | None, settings_error: str, refused_upload: str = "") -> str | None:
+    """Why Start must not create a run for `config` (None when the settings did not validate), or None to go ahead.
+
+    `refused_upload` is why the person's upload was refused (it was not kept, so the form has no data to train on).
+    """
+    if refused_upload:
+        return f"The run was not started: your upload cannot be used. {refused_upload}"
     if config is None:
         # The browser does not clamp numbers (see train_form), so the person learns the allowed range here.
         return f"The run was not started: {settings_error}"
