@@ -12,7 +12,7 @@ import fcntl
 from pathlib import Path
 from typing import Any, Iterator
 
-from gan_core import demo, jobs, ownership, runs
+from gan_core import demo, demo_classifiers, feature_jobs, jobs, ownership, runs
 from gan_core.config import RunConfig
 from gan_core.demo import DemoLimits
 from gan_core.runs import Run
@@ -21,9 +21,11 @@ START_LOCK_NAME = ".demo-start.lock"
 
 
 def active_owners(runs_dir: Path) -> list[str | None]:
-    """The owner hash of every run training now (None for runs nobody owns)."""
-    return [(record.owner_hash if (record := ownership.read_owner(run.path)) else None)
-            for run in jobs.refresh_all(runs_dir)]
+    """The owner hash of every run training now and of every feature-classifier worker at work, which takes a CPU
+    as a trainer does (None for nobody's: the showcase's, runs made outside the demo)."""
+    trainers = [(record.owner_hash if (record := ownership.read_owner(run.path)) else None)
+                for run in jobs.refresh_all(runs_dir)]
+    return trainers + demo_classifiers.active_worker_owners()
 
 
 def stored_runs(runs_dir: Path) -> list[demo.StoredRun]:
@@ -81,6 +83,19 @@ def resume_owned_run(run: Run, owner_hash: str, limits: DemoLimits, extra_steps:
     with starting_lock(run.path.parent):
         demo.check_trainer_slots(active_owners(run.path.parent), owner_hash, limits)
         return jobs.resume_run(run, extra_steps=extra_steps, max_seconds=seconds_left, config_changes=config_changes)
+
+
+def start_owned_preparation(dataset_name: str, runs_dir: Path, owner_hash: str, limits: DemoLimits) -> int:
+    """Start the worker that trains `dataset_name`'s feature classifier for a visitor, under the trainer caps;
+    returns its pid. A worker already at it is joined, which costs nothing."""
+    with starting_lock(runs_dir):
+        current = feature_jobs.preparation_status(dataset_name)
+        if current.is_active and current.pid is not None:
+            return current.pid
+        demo.check_trainer_slots(active_owners(runs_dir), owner_hash, limits)
+        pid = feature_jobs.start_preparation(dataset_name)
+        demo_classifiers.record_owner(dataset_name, owner_hash)
+    return pid
 
 
 def prune(run_path: Path) -> None:

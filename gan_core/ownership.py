@@ -71,3 +71,13 @@ def why_not_controllable(record: OwnerRecord | None) -> str:
         return "This run was not started from this demo, so nobody can control it here."
     return ("Another visitor started this run: only they can stop, resume, train more, delete it or reset its "
             "answers. Start your own on the Train page.")
+
+
+def owner_label(record: OwnerRecord | None, visitor_hash: str | None) -> str:
+    """Whose a run is, as a demo's overview names it to one visitor: "showcase", "yours" or "another visitor's"
+    ("not from this demo" for runs made outside it)."""
+    if record is not None and record.showcase:
+        return "showcase"
+    if record is None or record.owner_hash is None:
+        return "not from this demo"
+    return "yours" if may_control(record, visitor_hash, demo=True) else "another visitor's"

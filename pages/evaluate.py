@@ -26,7 +26,7 @@ with count_column:
 
 st.header("Metrics")
 # A feature classifier not trained yet is offered, never trained on page open; the views below use pixels until then.
-extractor, reason = feature_space(run.config) if feature_space_ready_ui(run.config) else (None, "")
+extractor, reason = feature_space(run.config) if feature_space_ready_ui(run) else (None, "")
 if extractor is None:
     if reason:
         no_feature_space_ui(reason)

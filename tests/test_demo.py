@@ -1,6 +1,7 @@
 """Demo mode's policy: the caps read from the environment, the pure checks, ownership, pruning and the showcase."""
 
 import os
+import time
 
 import pytest
 
@@ -232,8 +233,12 @@ def test_the_showcase_is_not_started_when_a_run_has_finished_or_it_is_switched_o
 def test_the_showcase_trains_its_runs_one_after_the_other_owned_by_nobody(tmp_path, monkeypatch):
     monkeypatch.setenv("GAN_DEMO_MAX_STEPS", "30")
     monkeypatch.setenv("GAN_DEMO_SHOWCASE_SECONDS", "60")
+    monkeypatch.setenv("GAN_CACHE_DIR", str(tmp_path / "cache"))
     limits = demo.limits_from_environment(os.environ)
     assert showcase.ensure_started(tmp_path, limits)
+    first = runs.list_runs(tmp_path)
+    assert [run.config.dataset for run in first] == ["digits"], "the first run exists before the process starts"
+    assert first[0].status.is_active
     assert not showcase.ensure_started(tmp_path, limits), "a second session does not start it again"
     assert not showcase.claim(tmp_path)
 
@@ -250,6 +255,62 @@ def test_the_showcase_trains_its_runs_one_after_the_other_owned_by_nobody(tmp_pa
         assert run.status.step == 30
     # One after the other: the DCGAN's first metrics come after the MLP's last.
     assert made[1].metrics_since()[0]["wall_time"] > made[0].metrics_since()[-1]["wall_time"]
+    stop_showcase(tmp_path, tmp_path / "cache")
+
+
+def stop_showcase(runs_dir, cache_dir):
+    """End the showcase process and the classifier worker it may have started after its runs (by their pids)."""
+    import signal
+
+    from gan_core import feature_jobs
+
+    pids = [showcase.showcase_pid(runs_dir)]
+    pids += [feature_jobs.preparation_status(name, cache_dir).pid for name in ("digits", "fashion_mnist")]
+    for pid in filter(None, pids):
+        if jobs.process_alive(pid):
+            os.kill(pid, signal.SIGKILL)
+
+
+@pytest.mark.slow
+def test_a_showcase_killed_mid_way_goes_on_after_a_server_restart(tmp_path, monkeypatch):
+    import importlib
+    import signal
+
+    monkeypatch.setenv("GAN_DEMO_SHOWCASE_SECONDS", "15")
+    monkeypatch.setenv("GAN_CACHE_DIR", str(tmp_path / "cache"))
+    limits = demo.limits_from_environment(os.environ)
+    assert showcase.ensure_started(tmp_path, limits)
+    digits = runs.list_runs(tmp_path)[0]
+    assert wait_for(lambda: digits.checkpoint_steps(), 180), digits.tail_log()
+    # The machine restarts: the showcase process and its trainer die at once, mid-run.
+    first_pid, trainer_pid = showcase.showcase_pid(tmp_path), digits.status.pid
+    for pid in (first_pid, trainer_pid):
+        os.kill(pid, signal.SIGKILL)
+    killed_at = time.time()
+    assert wait_for(lambda: not jobs.process_alive(first_pid) and not jobs.process_alive(trainer_pid), 30)
+    checkpoint_step = max(digits.checkpoint_steps())
+    jobs.refresh_status(digits)
+    assert digits.status.state == "failed" and digits.status.step < digits.config.steps
+
+    restarted = importlib.reload(showcase)  # a new server: nothing remembered but the files
+    assert restarted.ensure_started(tmp_path, limits), "the server goes on with the showcase"
+    assert not restarted.ensure_started(tmp_path, limits), "once"
+    assert showcase.showcase_pid(tmp_path) != first_pid
+
+    def both_done():
+        made = runs.list_runs(tmp_path)
+        return len(made) == 2 and all(run.status.state in ("finished", "stopped") for run in made)
+
+    try:
+        assert wait_for(both_done, 300), showcase.marker_path(tmp_path).read_text()
+        assert digits.path.exists() and digits.status.state == "finished" and digits.status.step == digits.config.steps
+        assert "showcase resumed" in showcase.marker_path(tmp_path).read_text()
+        # Resumed from its checkpoint: the rows logged before it are the first trainer's, the later ones the new one's.
+        rows = digits.metrics_since()
+        assert all(row["wall_time"] < killed_at for row in rows if row["step"] <= checkpoint_step)
+        assert all(row["wall_time"] > killed_at for row in rows if row["step"] > checkpoint_step)
+    finally:
+        stop_showcase(tmp_path, tmp_path / "cache")
 
 
 @pytest.mark.slow
@@ -275,6 +336,48 @@ def test_visitors_pressing_start_at_once_never_exceed_the_trainer_cap(tmp_path):
     assert len(started) == 1 and len(runs.list_runs(tmp_path)) == 1
     assert all("at most 1 run(s) at once" in str(outcome) for outcome in outcomes if outcome not in started)
     assert wait_for(lambda: not started[0].status.is_active, 120), started[0].tail_log()
+
+
+def test_feature_classifier_workers_count_against_the_trainer_caps(tmp_path, monkeypatch):
+    import signal
+    import subprocess
+    import sys
+
+    from gan_core import demo_classifiers, feature_jobs
+
+    monkeypatch.setenv("GAN_CACHE_DIR", str(tmp_path / "cache"))
+    runs_dir = tmp_path / "runs"
+    limits = DemoLimits(max_trainers=2, max_trainers_per_owner=1)
+    # Live processes whose command line names gan_core, standing in for workers (as process_alive requires).
+    stand_ins = [subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)", "gan_core"]) for _ in range(2)]
+
+    def working(dataset, pid, owner):
+        path = feature_jobs.status_path(dataset)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        feature_jobs.write_preparation(path, feature_jobs.Preparation("training", 0.1, "training: 10%", pid))
+        demo_classifiers.record_owner(dataset, owner)
+
+    try:
+        working("mnist", stand_ins[0].pid, VISITOR_A)
+        assert demo_jobs.active_owners(runs_dir) == [VISITOR_A]
+        with pytest.raises(ValueError, match="you already have 1 run"):
+            demo_jobs.start_owned_run(preset("digits-mlp"), runs_dir, VISITOR_A, limits)
+        with pytest.raises(ValueError, match="you already have 1 run"):
+            demo_jobs.start_owned_preparation("digits", runs_dir, VISITOR_A, limits)
+        assert feature_jobs.preparation_status("digits").state == "none", "nothing was started"
+        assert runs.list_runs(runs_dir) == []
+        # Joining a worker already at it costs nothing, so it is never refused.
+        assert demo_jobs.start_owned_preparation("mnist", runs_dir, VISITOR_B, limits) == stand_ins[0].pid
+
+        working("fashion_mnist", stand_ins[1].pid, None)  # the showcase's: nobody's, but it takes a slot
+        assert sorted(demo_jobs.active_owners(runs_dir), key=str) == sorted([VISITOR_A, None], key=str)
+        with pytest.raises(ValueError, match="at most 2 run.* at once and 2 are training now"):
+            demo_jobs.start_owned_preparation("digits", runs_dir, VISITOR_B, limits)
+    finally:
+        for stand_in in stand_ins:
+            stand_in.send_signal(signal.SIGKILL)
+            stand_in.wait()
+    assert demo_jobs.active_owners(runs_dir) == [], "a worker that has gone takes no slot"
 
 
 def test_xsrf_protection_stays_on_for_the_demo():

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from gan_core import demo, demo_jobs, jobs, ownership, runs, showcase
+from gan_core import demo, demo_jobs, feature_jobs, jobs, ownership, runs, showcase
 from gan_core.config import RunConfig
 from gan_core.demo import DemoLimits
 from gan_core.runs import Run
@@ -101,6 +101,11 @@ def may_control_ui(run: Run) -> bool:
     return False
 
 
+def owner_text(run: Run) -> str:
+    """Whose `run` is, said to this visitor ("showcase", "yours", "another visitor's"); "" outside demo mode."""
+    return ownership.owner_label(ownership.read_owner(run.path), visitor_hash()) if demo_mode() else ""
+
+
 def start_run_as_visitor(config: RunConfig, runs_dir: Path) -> Run:
     """Create and start a run; in demo mode under the caps and owned by this visitor (ValueError when refused)."""
     if demo_mode():
@@ -118,6 +123,15 @@ def resume_run_as_visitor(run: Run, extra_steps: int | None = None, config_chang
                                    config_changes=config_changes)
     else:
         jobs.resume_run(run, extra_steps=extra_steps, config_changes=config_changes)
+
+
+def start_preparation_as_visitor(dataset_name: str, runs_dir: Path) -> None:
+    """Start the worker that trains a dataset's feature classifier; in demo mode under the trainer caps, which it
+    counts against (ValueError when refused)."""
+    if demo_mode():
+        demo_jobs.start_owned_preparation(dataset_name, runs_dir, visitor_hash(), demo_limits())
+    else:
+        feature_jobs.start_preparation(dataset_name)
 
 
 def status_text(message: str) -> str:

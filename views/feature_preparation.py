@@ -1,22 +1,26 @@
 """The Evaluate page's offer to train a dataset's feature classifier, and its progress while a worker trains it.
 
 Opening the page never trains anything: a classifier that is not cached yet is trained on request, by a worker
-process (gan_core.feature_jobs), so the server stays responsive for every visitor while it takes its minute.
+process (gan_core.feature_jobs), so the server stays responsive for every visitor while it takes its minute. In a
+demo the worker counts against the trainer caps, and the showcase trains its own runs' classifiers by itself.
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
-from gan_core import feature_jobs, features
-from gan_core.config import DATASET_TITLES, RunConfig
+from gan_core import feature_jobs, features, ownership, showcase
+from gan_core.config import DATASET_TITLES
+from gan_core.runs import Run
+from views.common import runs_dir
+from views.demo_views import demo_mode, start_preparation_as_visitor, status_text
 
 POLL_SECONDS = 1.0
 
 
-def feature_space_ready_ui(config: RunConfig) -> bool:
+def feature_space_ready_ui(run: Run) -> bool:
     """True when the run's feature space can be loaded at once; otherwise shows the button, or the progress."""
-    dataset = features.classifier_pending(config)
+    dataset = features.classifier_pending(run.config)
     if dataset is None:
         return True
     title = DATASET_TITLES.get(dataset, dataset)
@@ -24,16 +28,32 @@ def feature_space_ready_ui(config: RunConfig) -> bool:
     if status.is_active:
         progress_ui(dataset)
         return False
+    # A public demo does not tell its visitors where on the server it keeps its files.
+    kept = "" if demo_mode() else f" (in {features.default_cache_dir()})"
     st.info(f"The measures are computed on the features of a small {title} classifier that the project trains "
-            f"once for this dataset and keeps (in {features.default_cache_dir()}). It is not trained yet. Training "
-            "runs in the background: this page stays usable, and so does every other.", icon=":material/info:")
+            f"once for this dataset and keeps{kept}. It is not trained yet. Training runs in the background: this "
+            "page stays usable, and so does every other.", icon=":material/info:")
     if status.state == "failed":
-        st.error(f"The last attempt to train the {title} classifier failed: {status.message}")
-    if st.button("Train the feature classifier (about a minute)", type="primary", icon=":material/model_training:",
-                 key="evaluate_prepare_features"):
-        feature_jobs.start_preparation(dataset)
+        st.error(f"The last attempt to train the {title} classifier failed: {status_text(status.message)}")
+    if demo_mode() and showcase_prepares(run):
+        st.caption(f"The demo's showcase trains the {title} classifier itself once its runs have trained: come back "
+                   "in a few minutes.")
+        return False
+    if st.button("Train the feature classifier (one to a few minutes)", type="primary",
+                 icon=":material/model_training:", key="evaluate_prepare_features"):
+        try:
+            start_preparation_as_visitor(dataset, runs_dir())
+        except ValueError as error:  # a demo's trainer caps, which classifier workers count against
+            st.error(str(error))
+            return False
         st.rerun()
     return False
+
+
+def showcase_prepares(run: Run) -> bool:
+    """Whether the demo's showcase, still at work, will train this showcase run's classifier by itself."""
+    record = ownership.read_owner(run.path)
+    return record is not None and record.showcase and showcase.in_progress(run.path.parent)
 
 
 @st.fragment(run_every=POLL_SECONDS)
