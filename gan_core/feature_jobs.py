@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 import time
 import uuid
@@ -18,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gan_core.features import default_cache_dir
-from gan_core.jobs import PROJECT_ROOT, process_alive
+from gan_core.jobs import process_alive, reap_finished_processes, start_background_process
 
 STATES = ("none", "starting", "training", "done", "failed")
 
@@ -44,7 +43,9 @@ def status_path(dataset_name: str, cache_dir: Path | str | None = None) -> Path:
 
 
 def preparation_status(dataset_name: str, cache_dir: Path | str | None = None) -> Preparation:
-    """The worker's last report; an active state whose process has gone is reported as failed."""
+    """The worker's last report; an active state whose process has gone is reported as failed. Collects the ends
+    of this process's finished background processes on the way."""
+    reap_finished_processes()
     path = status_path(dataset_name, cache_dir)
     try:
         report = json.loads(path.read_text())
@@ -70,15 +71,11 @@ def start_preparation(dataset_name: str, cache_dir: Path | str | None = None) ->
     command = [sys.executable, "-m", "gan_core", "prepare-features", dataset_name]
     if cache_dir is not None:
         command += ["--cache-dir", str(cache_dir)]
-    environment = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(PROJECT_ROOT),
-                                                                             os.environ.get("PYTHONPATH")]))}
-    with open(path.with_suffix(".log"), "ab") as log:
-        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                   cwd=PROJECT_ROOT, env=environment, start_new_session=True)
+    pid = start_background_process(command, path.with_suffix(".log"))
     # The worker reports "training" itself once TensorFlow is imported; until then this says it is on its way.
     if not preparation_status(dataset_name, cache_dir).state == "training":
-        write_preparation(path, Preparation("starting", 0.0, "the worker process is starting", process.pid))
-    return process.pid
+        write_preparation(path, Preparation("starting", 0.0, "the worker process is starting", pid))
+    return pid
 
 
 def prepare_features(dataset_name: str, cache_dir: Path | str | None = None) -> None:

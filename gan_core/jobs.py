@@ -11,6 +11,7 @@ import logging
 import os
 import subprocess
 import sys
+import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -24,6 +25,10 @@ logger = logging.getLogger(__name__)
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 # Every trainer records its pid within moments of starting; an active run without one for this long has none.
 NEVER_STARTED_SECONDS = 120
+
+# The background processes this process started and has not yet seen end, kept so that their ends can be collected.
+_started_processes: dict[int, subprocess.Popen] = {}
+_started_processes_lock = threading.Lock()
 
 
 @contextmanager
@@ -66,28 +71,44 @@ def launch_trainer(run: Run, extra_steps: int | None, max_seconds: float | None)
         command += ["--steps", str(extra_steps)]
     if max_seconds is not None:
         command += ["--max-seconds", str(max_seconds)]
-    environment = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(PROJECT_ROOT), os.environ.get("PYTHONPATH")]))}
     target_step = resume_target(run, extra_steps)
     try:
         write_status(run.path, "queued", "trainer process starting", pid=None, step=status.step, target_step=target_step)
     except OSError as error:
         # A full disk or a read-only folder: say so before a trainer starts that could not save anything.
         raise ValueError(f"cannot start run {run.run_id} in {run.path}: {describe_os_error(error)}") from error
-    with open(run.log_path, "ab") as log:
-        process = subprocess.Popen(
-            command,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            cwd=PROJECT_ROOT,
-            env=environment,
-            start_new_session=True,
-        )
+    pid = start_background_process(command, run.log_path)
     # The trainer needs seconds to import TensorFlow before it reports "running" itself, so recording the pid
     # here does not overwrite its own status.
     if run.status.state == "queued":
-        write_status(run.path, "queued", "trainer process starting", pid=process.pid, step=status.step)
+        write_status(run.path, "queued", "trainer process starting", pid=pid, step=status.step)
+    return pid
+
+
+def start_background_process(command: list[str], log_path: Path) -> int:
+    """Start `command` (a gan_core module) in a session of its own, so that it outlives whoever started it, with
+    its output appended to `log_path`; returns its pid. Its end is collected by `reap_finished_processes`."""
+    environment = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(PROJECT_ROOT),
+                                                                             os.environ.get("PYTHONPATH")]))}
+    with open(log_path, "ab") as log:
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                   cwd=PROJECT_ROOT, env=environment, start_new_session=True)
+    with _started_processes_lock:
+        _started_processes[process.pid] = process
     return process.pid
+
+
+def reap_finished_processes() -> None:
+    """Collect the exit of every background process this process started that has ended, without waiting.
+
+    A child that has ended stays a zombie until its parent collects it, and the web server never blocks on its
+    trainers. A SIGCHLD handler cannot do it there: Streamlit runs pages in threads, and Python lets only the main
+    thread set signal handlers. So every status refresh polls the children it started instead.
+    """
+    with _started_processes_lock:
+        for pid, process in list(_started_processes.items()):
+            if process.poll() is not None:
+                del _started_processes[pid]
 
 
 def resume_run(
@@ -154,11 +175,13 @@ def process_alive(pid: int | None) -> bool:
 
 
 def refresh_status(run: Run) -> None:
-    """Mark an active run whose process has gone, or never came, as failed, quoting the end of its log.
+    """Mark an active run whose process has gone, or never came, as failed, quoting the end of its log; collect the
+    ends of this process's finished background processes on the way.
 
     A run folder that has become read-only (or full) cannot take the note; pages go on showing the old status
     rather than failing, and the server's log says why.
     """
+    reap_finished_processes()
     try:
         mark_failed_if_abandoned(run)
     except OSError as error:

@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from gan_core import jobs
+from gan_core import feature_jobs, jobs
 from gan_core.config import lower_learning_rates, preset
 from gan_core.runs import create_run, write_status
 
@@ -90,6 +90,45 @@ def test_a_crash_in_the_trainer_is_recorded_as_failed(tmp_path):
     jobs.start_run(run)
     wait_for(lambda: run.status.state == "failed", 120, f"the failure was not recorded; log:\n{run.tail_log()}")
     assert "no usable images" in run.status.message.lower() or "image" in run.status.message
+
+
+def process_state(pid):
+    """The State letter of /proc/<pid>/status ("Z" for a zombie), or None once the process is gone entirely."""
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            return next(line.split()[1] for line in status if line.startswith("State:"))
+    except FileNotFoundError:
+        return None
+
+
+def has_ended_unreaped(pid):
+    """Whether our child `pid` has ended and waits to be reaped, asked without reaping it (WNOWAIT).
+
+    /proc says "Z" a little earlier, as soon as the main thread is gone while the others are still being torn
+    down; only once all are gone can the end be collected.
+    """
+    return os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
+
+
+def test_a_trainer_that_ended_by_itself_is_reaped_when_its_status_is_refreshed(tmp_path):
+    image_folder = tmp_path / "images"
+    image_folder.mkdir()
+    run = create_run(preset("digits-mlp", dataset="folder", data_path=str(image_folder)), tmp_path / "runs")
+    pid = jobs.start_run(run)
+    # The trainer records its own failure and exits; nothing has collected its end yet, so it lingers as a zombie.
+    wait_for(lambda: has_ended_unreaped(pid), 120, f"the trainer did not end; log:\n{run.tail_log()}")
+    assert run.status.state == "failed" and process_state(pid) == "Z"
+    jobs.refresh_status(run)
+    assert process_state(pid) is None, "the finished trainer is still a zombie child after a refresh"
+
+
+def test_a_feature_worker_that_ended_is_reaped_when_its_status_is_read(tmp_path):
+    pid = feature_jobs.start_preparation("digits", tmp_path)
+    wait_for(lambda: has_ended_unreaped(pid), 240,
+             f"the worker did not end; log:\n{feature_jobs.status_path('digits', tmp_path).with_suffix('.log')}")
+    assert process_state(pid) == "Z"
+    assert feature_jobs.preparation_status("digits", tmp_path).state == "done"
+    assert process_state(pid) is None, "the finished worker is still a zombie child after its status was read"
 
 
 def test_an_active_run_that_no_process_took_on_is_marked_failed(tmp_path):
