@@ -21,6 +21,8 @@ if run is None:
     st.stop()
 jobs.refresh_status(run)
 was_active = run.status.is_active
+# Outside the live view below: a view that redraws every second must never redraw a button under a click.
+controls_ui(run, run.status)
 
 
 @st.fragment(run_every=REFRESH_SECONDS if was_active else None)
@@ -35,7 +37,6 @@ def live_view() -> None:
     progress_column, grid_column = st.columns([3, 2])
     with progress_column:
         status_ui(run, status, rows)
-        controls_ui(run, status)
         loss = variants.of(run.config).adversarial_loss(run.config)
         findings_ui(health.diagnose(rows, loss, status.state, samples, sample_step or 0))
     with grid_column:

@@ -28,6 +28,8 @@ if run is None:
     st.stop()
 jobs.refresh_status(run)
 was_active = run.status.is_active
+# Outside the live view below: a view that redraws ten times a second must never redraw a button under a click.
+controls_ui(run, run.status, playground_store.read_snapshot(run))
 
 
 @st.fragment(run_every=REFRESH_SECONDS if was_active else None)
@@ -37,8 +39,6 @@ def live_view() -> None:
     if was_active and not status.is_active:
         st.rerun()  # The whole page, so that polling stops.
     snapshot = playground_store.read_snapshot(run)
-    # The controls are redrawn with the views, so that Play turns into Pause as soon as the trainer plays.
-    controls_ui(run, status, snapshot)
     if snapshot is None:
         st.info("The trainer is starting (loading TensorFlow takes a few seconds); the views appear once it runs.")
         return

@@ -70,6 +70,11 @@ def write_kaggle_cifar(folder: Path, classes: list[str] = KAGGLE_CLASSES) -> Pat
     return root
 
 
+def widget_name(key: str) -> str:
+    """A widget's key without the run (and checkpoint) it belongs to: "runs_delete:20260101-..." -> "runs_delete"."""
+    return key.split(":", 1)[0]
+
+
 def wait_for(condition, seconds: float) -> bool:
     """Poll `condition` until it holds or `seconds` pass; returns whether it held."""
     deadline = time.monotonic() + seconds

@@ -10,8 +10,10 @@ import pytest
 from streamlit import config as streamlit_config
 from streamlit.testing.v1 import AppTest
 
+from conftest import widget_name
 from gan_core import ownership, runs
 from test_pages import open_page
+from views.common import subject_key
 
 PROJECT = Path(__file__).resolve().parents[1]
 APP = PROJECT / "app.py"
@@ -49,7 +51,7 @@ def open_page_as(page: str, token: str, run=None, timeout: float = 30, secrets: 
 
 
 def button_keys(app: AppTest) -> set[str]:
-    return {button.key for button in app.button}
+    return {widget_name(button.key) for button in app.button}
 
 
 def captions(app: AppTest) -> str:
@@ -74,7 +76,7 @@ def test_only_the_owner_may_delete_a_run(trained_run, monkeypatch):
     assert "runs_delete" in button_keys(open_page_as("runs", OWNER_TOKEN, trained_run))
     other = open_page_as("runs", OTHER_TOKEN, trained_run)
     assert "runs_delete" not in button_keys(other)
-    assert not [box for box in other.checkbox if box.key == "runs_delete_confirm"]
+    assert not [box for box in other.checkbox if widget_name(box.key) == "runs_delete_confirm"]
     assert "Another visitor started this run" in captions(other)
 
 
@@ -108,8 +110,8 @@ def test_train_more_stops_at_the_demos_steps_with_the_reason(trained_run, monkey
     monkeypatch.setenv("GAN_RUNS_DIR", str(trained_run.path.parent))
     monkeypatch.setenv("GAN_DEMO_MAX_STEPS", "1000")
     owner = open_page_as("monitor", OWNER_TOKEN, trained_run)
-    owner.number_input(key="monitor_extra_steps").set_value(5000)
-    owner.button(key="monitor_train_more").click().run()
+    owner.number_input(key=subject_key("monitor_extra_steps", trained_run)).set_value(5000)
+    owner.button(key=subject_key("monitor_train_more", trained_run)).click().run()
     assert not owner.exception
     assert [error.value for error in owner.error] == [
         "a run may train at most 1,000 steps in this demo; this one is at step 40, so at most 960 more"]

@@ -18,12 +18,13 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from conftest import write_png_folder
+from conftest import widget_name, write_png_folder
 from gan_core import feature_jobs, features, judging
 from gan_core.config import RunConfig, preset
 from gan_core.runs import create_run
 from gan_core.trainer import Trainer
 from views.evaluate_data import sample_count_options
+from views.common import subject_key
 from views.evaluate_views import measure_rows
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -132,7 +133,7 @@ def test_evaluate_offers_to_train_a_missing_classifier_in_a_worker_and_shows_its
     # Opening the page trained nothing: it offers the button, and the views below fall back on pixels.
     assert not list(cache_dir.glob("classifiers/*.keras"))
     assert "It is not trained yet" in app.info[0].value
-    assert not [button for button in app.button if button.key == "evaluate_compute"]
+    assert not [button for button in app.button if widget_name(button.key) == "evaluate_compute"]
     app.button(key="evaluate_prepare_features").click().run()
     assert_clean(app)
     status = feature_jobs.preparation_status("digits", cache_dir)
@@ -145,7 +146,9 @@ def test_evaluate_offers_to_train_a_missing_classifier_in_a_worker_and_shows_its
     assert len(list(cache_dir.glob("classifiers/digits-*.keras"))) == 1
     app.run()
     assert_clean(app)
-    assert app.button(key="evaluate_compute"), "the metrics can be computed once the classifier is there"
+    step = runs["digits"].checkpoint_steps()[-1]
+    assert app.button(key=subject_key("evaluate_compute", runs["digits"], step)), \
+        "the metrics can be computed once the classifier is there"
 
 
 def test_sample_counts_offered_fit_the_held_out_data():
@@ -165,9 +168,10 @@ def test_evaluate_computes_once_then_shows_the_stored_metrics(page_runs, monkeyp
     run = runs["digits"]
     app = open_page(EVALUATE_PAGE, runs_dir, run, monkeypatch)
     assert_clean(app)
-    assert not app.table and app.button(key="evaluate_compute").label == "Compute"
+    compute = subject_key("evaluate_compute", run, run.checkpoint_steps()[-1])
+    assert not app.table and app.button(key=compute).label == "Compute"
 
-    app.button(key="evaluate_compute").click().run()
+    app.button(key=compute).click().run()
     assert_clean(app)
     rows = table_rows(app)
     fd = rows["FD (Digits classifier)"]
@@ -181,7 +185,7 @@ def test_evaluate_computes_once_then_shows_the_stored_metrics(page_runs, monkeyp
     again = open_page(EVALUATE_PAGE, runs_dir, run, monkeypatch)
     assert_clean(again)
     assert table_rows(again) == rows
-    assert not [button for button in again.button if button.key == "evaluate_compute"]
+    assert not [button for button in again.button if widget_name(button.key) == "evaluate_compute"]
     assert len(run.evaluations()) == 1
 
 
@@ -190,10 +194,10 @@ def test_evaluate_all_checkpoints_stores_each_and_charts_them(page_runs, monkeyp
     runs_dir, runs = page_runs
     run = runs["conditional"]
     app = open_page(EVALUATE_PAGE, runs_dir, run, monkeypatch)
-    app.button(key="evaluate_all").click().run()
+    app.button(key=subject_key("evaluate_all", run)).click().run()
     assert_clean(app)
     assert sorted({entry["step"] for entry in run.evaluations()}) == run.checkpoint_steps() == [50, 100]
-    assert not [button for button in app.button if button.key == "evaluate_all"]
+    assert not [button for button in app.button if widget_name(button.key) == "evaluate_all"]
     (figure,) = [spec for spec in chart_specs(app) if any(trace.get("name") == "KID" for trace in spec["data"])]
     lines = {trace["name"]: trace for trace in figure["data"]}
     assert decoded(lines["FD (Digits classifier)"]["x"]) == [50, 100]
@@ -233,7 +237,7 @@ def test_a_ring_run_shows_modes_and_grid_divergences(page_runs, monkeypatch):
     titles = chart_titles(app)
     assert any(title.startswith("Real (grey) and generated (orange) points") for title in titles)
     assert "Generated points near each mode" in titles
-    app.button(key="evaluate_compute").click().run()
+    app.button(key=subject_key("evaluate_compute", runs["ring"], runs["ring"].checkpoint_steps()[-1])).click().run()
     assert_clean(app)
     rows = table_rows(app)
     assert rows["Modes covered"]["Real vs real"] == "8 of 8"
@@ -252,7 +256,7 @@ def test_own_images_without_a_feature_space_say_so_and_show_what_still_holds(pag
     (info,) = app.info
     assert info.value.startswith("No feature space is available to judge this run (your own images")
     assert "Measures that still hold" in info.value
-    assert not app.table and not [button for button in app.button if button.key == "evaluate_compute"]
+    assert not app.table and not [button for button in app.button if widget_name(button.key) == "evaluate_compute"]
     assert "Pixel intensities" in chart_titles(app)
     open_view(app, IMAGE_VIEWS, "Feature projection")
     assert "Principal components of the pixel features" in chart_titles(app)
@@ -288,7 +292,7 @@ def test_answers_are_stored_scored_listed_and_reset(page_runs, monkeypatch, name
     assert any(info.value.startswith("No answers yet") for info in app.info)
 
     for button in ("human_answer_real", "human_answer_generated", "human_answer_generated"):
-        app.button(key=button).click().run()
+        app.button(key=subject_key(button, run, step)).click().run()
         assert_clean(app)
     answers = run.judgements()
     assert [answer["answered_real"] for answer in answers] == [True, False, False]
@@ -305,7 +309,7 @@ def test_answers_are_stored_scored_listed_and_reset(page_runs, monkeypatch, name
     assert list(table.value["You said"]) == ["generated", "generated", "real"]
     assert list(table.value["Right"]) == [not answer["is_real"] for answer in reversed(answers[1:])] + [answers[0]["is_real"]]
 
-    app.button(key="human_reset").click().run()
+    app.button(key=subject_key("human_reset", run)).click().run()
     assert_clean(app)
     assert run.judgements() == []
     assert any(info.value.startswith("No answers yet") for info in app.info)

@@ -20,6 +20,7 @@ from streamlit.testing.v1 import AppTest
 from conftest import wait_for, write_png_folder
 from gan_core import jobs
 from gan_core.runs import Run, list_runs, open_run, write_status
+from views.common import subject_key
 
 PROJECT = Path(__file__).resolve().parents[1]
 APP = PROJECT / "app.py"
@@ -209,7 +210,7 @@ def test_monitor_shows_a_finished_run_with_charts_grid_and_train_more(store):
                                                             "D gradient", "G gradient"]
     assert figure["layout"]["yaxis2"]["range"] == [0.0, 1.0]
     assert app.image[0].captions == ["Fixed noise at step 60"]
-    assert app.button(key="monitor_train_more") and not app.warning
+    assert app.button(key=subject_key("monitor_train_more", run)) and not app.warning
 
 
 def test_monitor_labels_raw_discriminator_scores_for_scores_losses(store, tmp_path, monkeypatch):
@@ -306,7 +307,7 @@ def test_progress_after_train_more_reads_against_the_new_target(store, tmp_path,
     assert [bar.proto.text for bar in home.get("progress")] == ["step 90 / 100"]
     monitor = open_page("monitor", run)
     assert monitor.get("progress")[0].proto.text.startswith("step 90 of 100")
-    assert monitor.button(key="monitor_resume"), "the run has 10 steps to go"
+    assert monitor.button(key=subject_key("monitor_resume", run)), "the run has 10 steps to go"
 
 
 def test_a_diverged_run_offers_a_resume_with_lower_learning_rates(store, tmp_path, monkeypatch):
@@ -314,7 +315,7 @@ def test_a_diverged_run_offers_a_resume_with_lower_learning_rates(store, tmp_pat
     write_status(run.path, "diverged", "losses or weights became non-finite at step 60", step=60)
     monkeypatch.setenv("GAN_RUNS_DIR", str(tmp_path))
     app = open_page("monitor", run)
-    button = app.button(key="monitor_resume_lower")
+    button = app.button(key=subject_key("monitor_resume_lower", run))
     assert button.label == "Resume with learning rates halved"
     assert f"g_learning_rate {run.config.g_learning_rate / 2:g}" in button.help
 
@@ -357,12 +358,12 @@ def test_start_from_the_train_form_then_stop_and_resume_from_monitor(tmp_path, m
         # AppTest reruns the page it last switched to, so follow the app's own switch to Monitor.
         app.switch_page("pages/monitor.py").run()
         assert "running" in texts(app)
-        app.button(key="monitor_stop").click().run()
+        app.button(key=subject_key("monitor_stop", run)).click().run()
         assert run.stop_request_path.exists() or run.status.state == "stopped"
         assert wait_for(lambda: run.status.state == "stopped", 60), run.status
         app.run()
-        assert run.status.step < 20000 and app.button(key="monitor_resume")
-        app.button(key="monitor_resume").click().run()
+        assert run.status.step < 20000 and app.button(key=subject_key("monitor_resume", run))
+        app.button(key=subject_key("monitor_resume", run)).click().run()
         assert run.status.is_active
         assert wait_for(lambda: run.status.state == "running" and run.status.step > 0, 60), run.status
     finally:
@@ -435,17 +436,35 @@ def test_runs_overlays_curves_and_deletes_only_after_confirmation(store, tmp_pat
     for name in ("digits", "ring"):
         shutil.copytree(store[name].path, tmp_path / store[name].run_id)
     monkeypatch.setenv("GAN_RUNS_DIR", str(tmp_path))
-    victim = store["ring"].run_id
-    app = open_page("runs", open_run(tmp_path / victim))
+    victim = open_run(tmp_path / store["ring"].run_id)
+    app = open_page("runs", victim)
     assert [title.value for title in app.title] == ["Runs"]
     overlay = json.loads(app.get("plotly_chart")[0].proto.spec)
     assert len(overlay["data"]) == 2
-    assert app.button(key="runs_delete").disabled
-    app.checkbox(key="runs_delete_confirm").check().run()
-    app.button(key="runs_delete").click().run()
+    assert app.button(key=subject_key("runs_delete", victim)).disabled
+    app.checkbox(key=subject_key("runs_delete_confirm", victim)).check().run()
+    app.button(key=subject_key("runs_delete", victim)).click().run()
     assert not app.exception
     assert [run.run_id for run in list_runs(tmp_path)] == [store["digits"].run_id]
     assert app.selectbox(key="run").value == store["digits"].run_id
+    survivor = open_run(tmp_path / store["digits"].run_id)
+    assert app.checkbox(key=subject_key("runs_delete_confirm", survivor)).value is False, \
+        "the tick given for the deleted run does not carry over to the next one"
+
+
+def test_runs_delete_confirmation_belongs_to_the_run_it_was_given_for(store, tmp_path, monkeypatch):
+    for name in ("digits", "ring"):
+        shutil.copytree(store[name].path, tmp_path / store[name].run_id)
+    monkeypatch.setenv("GAN_RUNS_DIR", str(tmp_path))
+    first, second = (open_run(tmp_path / store[name].run_id) for name in ("digits", "ring"))
+    app = open_page("runs", first)
+    app.checkbox(key=subject_key("runs_delete_confirm", first)).check().run()
+    assert not app.button(key=subject_key("runs_delete", first)).disabled
+    app.selectbox(key="run").set_value(second.run_id).run()
+    assert app.checkbox(key=subject_key("runs_delete_confirm", second)).value is False
+    assert app.button(key=subject_key("runs_delete", second)).disabled
+    assert not [box for box in app.checkbox if box.key == subject_key("runs_delete_confirm", first)]
+    assert {run.run_id for run in list_runs(tmp_path)} == {first.run_id, second.run_id}
 
 
 def test_runs_opens_a_run_as_the_starting_point_of_a_new_one(store):
@@ -469,7 +488,7 @@ def test_runs_opens_a_run_as_the_starting_point_of_a_new_one(store):
 @pytest.mark.slow
 def test_runs_exports_a_generator_that_keras_loads(store, tmp_path):
     app = open_page("runs", store["digits"], timeout=90)
-    app.button(key="runs_export").click().run()
+    app.button(key=subject_key("runs_export", store["digits"], store["digits"].checkpoint_steps()[-1])).click().run()
     assert not app.exception
     assert app.get("download_button")[0].proto.label.startswith("Download generator.keras")
     saved = tmp_path / "generator.keras"

@@ -14,6 +14,7 @@ from conftest import wait_for
 from gan_core import jobs, playground_store, point_sets, uploads
 from gan_core.runs import list_runs
 from test_pages import PROJECT, open_page, texts
+from views.common import subject_key
 
 pytestmark = pytest.mark.slow
 
@@ -49,16 +50,16 @@ def test_create_a_ring_run_and_step_the_discriminator_from_the_page(tmp_path, mo
              "KL", "JS"]
         assert figure["layout"]["uirevision"] == "playground"
         assert "the discriminator's score (the hinge loss has no probability" in texts(app)
-        app.button(key="playground_step_d").click().run()
+        app.button(key=subject_key("playground_step_d", run)).click().run()
         assert wait_for(lambda: playground_store.read_snapshot(run).d_updates == 1, 60)
         snapshot = playground_store.read_snapshot(run)
         assert (snapshot.step, snapshot.loss) == (0, "hinge")
         app.run()
         assert "1 D updates" in texts(app)
-        app.button(key="playground_stop").click().run()
+        app.button(key=subject_key("playground_stop", run)).click().run()
         assert wait_for(lambda: run.status.state == "stopped", 120), run.status
         app.run()
-        assert app.button(key="playground_resume")
+        assert app.button(key=subject_key("playground_resume", run))
     finally:
         stop_and_wait(run)
 
@@ -125,10 +126,10 @@ def test_in_a_demo_only_the_owner_controls_a_playground_run_and_new_runs_keep_th
         ownership.record_owner(stopped, ownership.OwnerRecord(ownership.owner_hash(owner_token)))
 
         other = open_page("playground", stopped, session_state={"demo_owner_token": other_token})
-        assert "playground_resume" not in {button.key for button in other.button}
+        assert subject_key("playground_resume", stopped) not in {button.key for button in other.button}
         assert "Another visitor started this run" in texts(other)
         owner = open_page("playground", stopped, session_state={"demo_owner_token": owner_token})
-        assert "playground_resume" in {button.key for button in owner.button}
+        assert subject_key("playground_resume", stopped) in {button.key for button in owner.button}
 
         owner.button(key="playground_create").click().run(timeout=60)
         assert not owner.exception, [error.value for error in owner.exception]

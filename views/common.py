@@ -97,6 +97,31 @@ def state_badge(state: str) -> str:
     return f":{STATE_COLOURS.get(state, 'gray')}-badge[{state}]"
 
 
+def subject_key(name: str, run: Run, step: int | None = None) -> str:
+    """A widget key that belongs to one run (and checkpoint): its state never carries over to another subject.
+
+    A widget whose meaning depends on the selection (a delete confirmation, a checkpoint choice, a control) keyed
+    by its name alone would keep a tick given for one run when the picker moves to another.
+    """
+    return f"{name}:{run.run_id}" if step is None else f"{name}:{run.run_id}@{step}"
+
+
+def act_on_run(run: Run, action, **options) -> None:
+    """Button callback that stops or resumes `run` at once, before the page reruns; a refusal (another tab resumed
+    it first, a demo's cap) is kept for `refusal_ui` to show when the page is drawn again."""
+    try:
+        action(run, **options)
+    except ValueError as error:
+        st.session_state[subject_key("refused", run)] = str(error)
+
+
+def refusal_ui(run: Run) -> None:
+    """Why the last action on `run` from this tab was refused, once."""
+    refusal = st.session_state.pop(subject_key("refused", run), None)
+    if refusal:
+        st.error(refusal, icon=":material/error:")
+
+
 def run_picker_ui(all_runs: list[Run], label: str = "Run", key: str = "run") -> Run | None:
     """A run chooser kept in the address as `?run=<run id>`, so a reload or a shared link shows the same run.
 
@@ -261,5 +286,6 @@ def checkpoint_picker_ui(run: Run, key: str) -> int | None:
         st.info("This run has no checkpoint yet. A checkpoint is written every "
                 f"{run.config.checkpoint_every:,} steps and whenever the run stops.")
         return None
-    return st.selectbox("Checkpoint (step)", steps[::-1], key=key, format_func=lambda step: f"{step:,}",
+    return st.selectbox("Checkpoint (step)", steps[::-1], key=subject_key(key, run),
+                        format_func=lambda step: f"{step:,}",
                         help="Older checkpoints show what the generator made earlier in training.")

@@ -8,7 +8,7 @@ import streamlit as st
 from gan_core import comparison, data, demo, images, variants
 from gan_core.runs import Run
 from views.charts import scatter_figure
-from views.common import generated_samples, grid_picture, interpolated_samples
+from views.common import generated_samples, grid_picture, interpolated_samples, subject_key
 from views.demo_views import demo_limits, demo_mode
 
 MAX_SEED = 2**31 - 1
@@ -25,7 +25,8 @@ def timeline_ui(run: Run) -> None:
     if not steps:
         st.info(f"No sample grid yet: one is saved at the start and every {run.config.sample_every:,} steps.")
         return
-    step = st.select_slider("Training step", options=steps, value=steps[-1], key="gallery_timeline_step",
+    step = st.select_slider("Training step", options=steps, value=steps[-1],
+                            key=subject_key("gallery_timeline_step", run),
                             format_func=lambda value: f"{value:,}",
                             help="The same fixed noise at each saved step: watch the samples take shape.")
     path = run.sample_path(step)
@@ -74,7 +75,7 @@ def interpolation_ui(run: Run, step: int) -> None:
     frames = frames_column.number_input("Frames", 2, 16, 8, key="gallery_frames")
     label = None
     if names:
-        label = names.index(st.selectbox("Class", names, key="gallery_class"))
+        label = names.index(st.selectbox("Class", names, key=subject_key("gallery_class", run)))
     samples = interpolated_samples(str(run.path), step, seed_a, seed_b, frames, label)
     picture = grid_picture(samples, 1, frames)
     st.image(picture, caption=f"From the noise of seed {seed_a} to that of seed {seed_b}, along the sphere (slerp)",

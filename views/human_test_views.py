@@ -15,7 +15,7 @@ import streamlit as st
 
 from gan_core import comparison, data, images, judging
 from gan_core.runs import Run
-from views.common import generated_samples, real_examples
+from views.common import generated_samples, real_examples, subject_key
 from views.demo_views import may_control_ui
 
 POOL_SIZE = 100
@@ -55,19 +55,25 @@ def question_ui(run: Run, step: int, pool: tuple[np.ndarray, np.ndarray]) -> Non
     else:
         st.markdown("Is this image **real** or **generated**?")
     st.image(enlarged(pool[0 if is_real else 1][index], DISPLAY_SIDE), caption=f"Image {position + 1}")
-    arguments = (run, step, is_real, index, position_key)
+    arguments = (run, step, is_real, index, position_key, position)
     real_column, generated_column = st.columns(2)
-    real_column.button("Real", key="human_answer_real", on_click=record_answer, args=(*arguments, True),
-                       shortcut="Left", width="stretch", icon=":material/photo_camera:")
-    generated_column.button("Generated", key="human_answer_generated", on_click=record_answer,
+    real_column.button("Real", key=subject_key("human_answer_real", run, step), on_click=record_answer,
+                       args=(*arguments, True), shortcut="Left", width="stretch", icon=":material/photo_camera:")
+    generated_column.button("Generated", key=subject_key("human_answer_generated", run, step), on_click=record_answer,
                             args=(*arguments, False), shortcut="Right", width="stretch", icon=":material/memory:")
 
 
-def record_answer(run: Run, step: int, is_real: bool, index: int, position_key: str, answered_real: bool) -> None:
-    """Button callback: store the answer with the run, then move on to the next image."""
-    run.add_judgement(judging.image_key(step, is_real, index), is_real, answered_real)
+def record_answer(run: Run, step: int, is_real: bool, index: int, position_key: str, position: int,
+                  answered_real: bool) -> None:
+    """Button callback: store the answer with the run, then move on to the next image.
+
+    A second click that arrives before the next image was drawn carries the same question: it is not counted again.
+    """
     positions = st.session_state.setdefault("human_test_positions", {})
-    positions[position_key] = positions.get(position_key, 0) + 1
+    if positions.get(position_key, 0) != position:
+        return
+    run.add_judgement(judging.image_key(step, is_real, index), is_real, answered_real)
+    positions[position_key] = position + 1
     st.session_state["human_test_last"] = {"position_key": position_key, "is_real": is_real,
                                            "correct": is_real == answered_real}
 
@@ -118,7 +124,8 @@ def reset_ui(run: Run) -> None:
     count = len(run.judgements())
     with st.popover("Reset answers", icon=":material/restart_alt:", disabled=count == 0):
         st.markdown(f"Forget all {count} answers given for this run, at every checkpoint? This cannot be undone.")
-        st.button("Forget them", type="primary", key="human_reset", on_click=forget_answers, args=(run,))
+        st.button("Forget them", type="primary", key=subject_key("human_reset", run), on_click=forget_answers,
+                  args=(run,))
 
 
 def forget_answers(run: Run) -> None:

@@ -13,7 +13,7 @@ from gan_core.config import lower_learning_rates
 from gan_core.variants.base import Series
 from gan_core.runs import Run, Status
 from views.charts import Panel, panels_figure
-from views.common import duration_text, state_badge
+from views.common import act_on_run, duration_text, refusal_ui, state_badge, subject_key
 from views.demo_views import may_control_ui, resume_run_as_visitor, status_text
 
 
@@ -23,41 +23,40 @@ IDLE_REFRESH_SECONDS = 4.0
 
 def controls_ui(run: Run, status: Status) -> None:
     """Stop for an active run; Resume (or Train more, once the run reached its steps) for a stopped one, and for
-    a diverged one a resume with lower learning rates first.
+    a diverged one a resume with lower learning rates first. In demo mode only the run's owner gets them.
 
-    Every action ends in a rerun of the whole page, so that polling starts or stops with the run. In demo mode only
-    the run's owner gets them; other visitors read why.
+    Drawn outside the page's self-refreshing view, so that a redraw never swallows a click. Each button acts in its
+    callback, before the page reruns, and the page then shows what was done (or why it was refused). Keys carry the
+    run, so a click meant for one run can never reach another.
     """
     if not may_control_ui(run):
         return
     config = run.config
-    try:
-        if status.is_active:
-            if st.button("Stop", key="monitor_stop", icon=":material/stop_circle:", disabled=status.state == "stopping",
-                         help="The trainer writes a checkpoint and exits at its next step."):
-                jobs.stop_run(run)
-                st.rerun()
-        elif status.state == "diverged":
-            changes = lower_learning_rates(config)
-            if st.button("Resume with learning rates halved", key="monitor_resume_lower", icon=":material/play_circle:",
-                         type="primary", help="Continue from the last good checkpoint with g_learning_rate "
-                         f"{changes['g_learning_rate']:g} and d_learning_rate {changes['d_learning_rate']:g}."):
-                resume_run_as_visitor(run, config_changes=changes)
-                st.rerun()
-        elif status.step < run.progress_target(status):
-            if st.button("Resume", key="monitor_resume", icon=":material/play_circle:", type="primary",
-                         help="Continue from the latest checkpoint up to the run's total steps."):
-                resume_run_as_visitor(run)
-                st.rerun()
-        else:
-            extra, button = st.columns([2, 1], vertical_alignment="bottom")
-            extra_steps = extra.number_input("Extra steps", min_value=1, max_value=1_000_000,
-                                             value=max(config.steps // 2, 1), step=100, key="monitor_extra_steps")
-            if button.button("Train more", key="monitor_train_more", icon=":material/play_circle:"):
-                resume_run_as_visitor(run, extra_steps=int(extra_steps))
-                st.rerun()
-    except ValueError as error:
-        st.error(str(error))
+    if status.is_active:
+        stopping = status.state == "stopping"
+        st.button("Stopping…" if stopping else "Stop", key=subject_key("monitor_stop", run),
+                  icon=":material/stop_circle:", disabled=stopping, on_click=act_on_run, args=(run, jobs.stop_run),
+                  help="The trainer writes a checkpoint and exits at its next step.")
+    elif status.state == "diverged":
+        changes = lower_learning_rates(config)
+        st.button("Resume with learning rates halved", key=subject_key("monitor_resume_lower", run),
+                  icon=":material/play_circle:", type="primary", on_click=act_on_run,
+                  args=(run, resume_run_as_visitor), kwargs={"config_changes": changes},
+                  help=f"Continue from the last good checkpoint with g_learning_rate {changes['g_learning_rate']:g} "
+                       f"and d_learning_rate {changes['d_learning_rate']:g}.")
+    elif status.step < run.progress_target(status):
+        st.button("Resume", key=subject_key("monitor_resume", run), icon=":material/play_circle:", type="primary",
+                  on_click=act_on_run, args=(run, resume_run_as_visitor),
+                  help="Continue from the latest checkpoint up to the run's total steps.")
+    else:
+        extra, button = st.columns([2, 1], vertical_alignment="bottom")
+        extra_key = subject_key("monitor_extra_steps", run)
+        extra.number_input("Extra steps", min_value=1, max_value=1_000_000, value=max(config.steps // 2, 1),
+                           step=100, key=extra_key)
+        button.button("Train more", key=subject_key("monitor_train_more", run), icon=":material/play_circle:",
+                      on_click=lambda: act_on_run(run, resume_run_as_visitor,
+                                                  extra_steps=int(st.session_state[extra_key])))
+    refusal_ui(run)
 
 
 def status_ui(run: Run, status: Status, rows: list[dict[str, Any]]) -> None:

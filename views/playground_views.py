@@ -17,6 +17,7 @@ from gan_core import demo, jobs, playground_store, point_sets, uploads
 from gan_core.config import LOSSES, PROBABILITY_LOSSES, SHARED_SETTINGS, TOY_DATASETS, RunConfig, preset
 from gan_core.playground_store import SPEEDS, Command, Snapshot
 from gan_core.runs import Run, Status
+from views.common import act_on_run, refusal_ui, subject_key
 from views.demo_views import demo_limits, demo_mode, may_control_ui, resume_run_as_visitor, start_run_as_visitor
 
 PRESET = "ring-playground"
@@ -172,37 +173,57 @@ def canvas_figure(drawn: np.ndarray) -> go.Figure:
 
 
 def controls_ui(run: Run, status: Status, snapshot: Snapshot | None) -> None:
-    """Play / pause, single updates and the speed for an active run; Resume for a stopped one."""
+    """Play / pause, single updates, the speed and Stop for an active run; Resume for a stopped one.
+
+    Drawn outside the page's view that redraws ten times a second, so that no redraw lands under a click. Every
+    button writes its command in its callback, before the page reruns; the page then labels Play / Pause by the last
+    command this tab sent to this trainer (the trainer applies it within a few hundredths of a second) and the
+    views below show the step it made. Keys carry the run, so a click never reaches another run.
+    """
     if not may_control_ui(run):
         return
     if not status.is_active:
-        if st.button("Resume (starts paused)", type="primary", icon=":material/play_circle:", key="playground_resume"):
-            try:
-                resume_run_as_visitor(run)
-            except ValueError as error:
-                st.error(str(error))
-            else:
-                st.rerun()
+        st.button("Resume (starts paused)", type="primary", icon=":material/play_circle:",
+                  key=subject_key("playground_resume", run), on_click=act_on_run, args=(run, resume_run_as_visitor))
+        refusal_ui(run)
         return
-    playing = bool(snapshot.playing) if snapshot is not None else False
-    send = lambda action, speed=0: playground_store.send_command(run, Command(action, speed))  # noqa: E731
+    playing = sent_playing(run, status, snapshot)
     columns = st.columns([1, 1, 1, 1, 2, 1], vertical_alignment="bottom")
-    columns[0].button("Pause" if playing else "Play", type="primary", key="playground_play",
+    columns[0].button("Pause" if playing else "Play", type="primary", key=subject_key("playground_play", run),
                       icon=":material/pause:" if playing else ":material/play_arrow:",
-                      on_click=send, args=("pause" if playing else "play",))
-    columns[1].button("D step", key="playground_step_d", on_click=send, args=("step_d",),
+                      on_click=send, args=(run, status, Command("pause" if playing else "play")))
+    columns[1].button("D step", key=subject_key("playground_step_d", run), on_click=send,
+                      args=(run, status, Command("step_d")),
                       help="One discriminator update on the samples shown; the points stay where they are.")
-    columns[2].button("G step", key="playground_step_g", on_click=send, args=("step_g",),
+    columns[2].button("G step", key=subject_key("playground_step_g", run), on_click=send,
+                      args=(run, status, Command("step_g")),
                       help="One generator update on the samples shown: they move along the arrows.")
-    columns[3].button("Step both", key="playground_step_both", on_click=send, args=("step_both",),
+    columns[3].button("Step both", key=subject_key("playground_step_both", run), on_click=send,
+                      args=(run, status, Command("step_both")),
                       help=f"One training step: {run.config.n_critic} discriminator update(s), then the generator's.")
+    speed_key = subject_key("playground_speed", run)
     columns[4].select_slider("Speed", SPEEDS[1:] + SPEEDS[:1], value=int(snapshot.speed) if snapshot else 0,
-                             format_func=SPEED_LABELS.get, key="playground_speed",
-                             on_change=lambda: send("speed", st.session_state["playground_speed"]))
-    if columns[5].button("Stop", key="playground_stop", icon=":material/stop_circle:",
-                         help="Checkpoint and end the trainer process; Resume continues from here."):
-        jobs.stop_run(run)
-        st.rerun()
+                             format_func=SPEED_LABELS.get, key=speed_key,
+                             on_change=lambda: send(run, status, Command("speed", st.session_state[speed_key])))
+    columns[5].button("Stop", key=subject_key("playground_stop", run), icon=":material/stop_circle:",
+                      disabled=status.state == "stopping", on_click=act_on_run, args=(run, jobs.stop_run),
+                      help="Checkpoint and end the trainer process; Resume continues from here.")
+    refusal_ui(run)
+
+
+def send(run: Run, status: Status, command: Command) -> None:
+    """Button callback: queue the command for the trainer at once, and remember a play or pause sent to it."""
+    playground_store.send_command(run, command)
+    if command.action in ("play", "pause"):
+        st.session_state[subject_key("playground_playing", run)] = (status.pid, command.action == "play")
+
+
+def sent_playing(run: Run, status: Status, snapshot: Snapshot | None) -> bool:
+    """Whether the trainer plays: as this tab last told this trainer process, else as its latest snapshot says."""
+    sent = st.session_state.get(subject_key("playground_playing", run))
+    if sent is not None and sent[0] == status.pid:
+        return sent[1]
+    return bool(snapshot.playing) if snapshot is not None else False
 
 
 # ---- the figures ------------------------------------------------------------------------------------------------

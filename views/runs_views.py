@@ -10,9 +10,10 @@ import streamlit as st
 from gan_core import health, runs, variants
 from gan_core.runs import METRIC_COLUMNS, Run
 from views.charts import line_figure
-from views.common import checkpoint_picker_ui, run_title
+from views.common import checkpoint_picker_ui, run_title, subject_key
 from views.demo_views import may_control_ui
 
+DELETED_KEY = "runs_deleted_note"
 CURVE_NAMES = {
     "d_loss": "discriminator loss", "g_loss": "generator loss", "d_real": "discriminator output on real (raw)",
     "d_fake": "discriminator output on generated (raw)", "d_grad_norm": "discriminator gradient norm",
@@ -56,7 +57,7 @@ def export_ui(run: Run) -> None:
     step = checkpoint_picker_ui(run, key="runs_export_checkpoint")
     if step is None:
         return
-    if st.button("Prepare the generator file (.keras)", key="runs_export", icon=":material/deployed_code:",
+    if st.button("Prepare the generator file (.keras)", key=subject_key("runs_export", run, step), icon=":material/deployed_code:",
                  help="Saves the generator so that keras.models.load_model opens it without this project."):
         from gan_core import sampling  # Imported here: it loads TensorFlow, which this page otherwise does not need.
 
@@ -71,7 +72,7 @@ def export_ui(run: Run) -> None:
     if export and export["run_id"] == run.run_id and export["step"] == step:
         st.download_button(f"Download generator.keras ({len(export['data']) / 1024:,.0f} KiB)", data=export["data"],
                            file_name=f"{run.run_id}-step-{step}-generator.keras", mime="application/octet-stream",
-                           key="runs_export_download", on_click="ignore", icon=":material/download:")
+                           key=subject_key("runs_export_download", run, step), on_click="ignore", icon=":material/download:")
 
 
 def delete_ui(run: Run) -> None:
@@ -81,14 +82,25 @@ def delete_ui(run: Run) -> None:
     active = run.status.is_active
     if active:
         st.caption("This run is training: stop it on the Monitor page before deleting it.")
-    confirmed = st.checkbox(f"Yes, delete {run_title(run)} and all its files", key="runs_delete_confirm",
-                            disabled=active)
-    if st.button("Delete run", key="runs_delete", icon=":material/delete:", disabled=active or not confirmed):
+    # Keyed by the run: a tick given for one run must not carry over when the picker moves to another.
+    confirm_key = subject_key("runs_delete_confirm", run)
+    confirmed = st.checkbox(f"Yes, delete {run_title(run)} and all its files", key=confirm_key, disabled=active)
+    clicked = st.button("Delete run", key=subject_key("runs_delete", run), icon=":material/delete:",
+                        disabled=active or not confirmed)
+    if clicked and confirmed and not active:
+        title = run_title(run)  # read before the run's config.json is gone
         try:
             runs.delete_run(run)
         except ValueError as error:
             st.error(str(error))
             return
-        st.session_state.pop("runs_delete_confirm", None)
-        st.toast(f"Deleted {run.run_id}.")
+        st.session_state.pop(confirm_key, None)
+        st.session_state[DELETED_KEY] = f"Deleted {title} and all its files."
         st.rerun()
+
+
+def deleted_note_ui() -> None:
+    """What the last delete did, shown once on the page drawn after it (a toast would be lost to the rerun)."""
+    note = st.session_state.pop(DELETED_KEY, None)
+    if note:
+        st.success(note, icon=":material/delete:")
