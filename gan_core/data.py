@@ -198,8 +198,19 @@ def check_available(config: RunConfig) -> None:
         return  # generated, or bundled with scikit-learn
     if config.dataset in ("folder", "points"):
         load_dataset(config)
-    elif find_builtin(config.dataset, "train") is None:
-        _download_with_keras(config.dataset, "train")
+    for name in datasets_not_here(config):
+        _download_with_keras(name, "train")
+
+
+def datasets_not_here(config: RunConfig) -> tuple[str, ...]:
+    """The built-in datasets `config` trains on that are not on this machine, which its first run would download.
+
+    Only file names are looked at (`find_builtin`): nothing is downloaded or loaded and TensorFlow is not imported,
+    so a page can ask this of every preset on every rerun. Besides the run's own dataset, a variant may train on a
+    second one (CycleGAN's built-in domain B), which is the one its judge reads.
+    """
+    needed = {config.dataset, variants.of(config).judged_dataset(config)}
+    return tuple(name for name in BUILTIN_DATASETS if name in needed and find_builtin(name, "train") is None)
 
 
 def load_builtin(name: str, split: str = "train") -> Dataset:

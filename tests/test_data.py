@@ -1,6 +1,10 @@
 """The dataset registry, on the real data found the way the app finds it and on small image collections built here."""
 
+import os
 import pickle
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -10,6 +14,7 @@ from conftest import KAGGLE_CLASSES, requires_dataset, write_kaggle_cifar
 from gan_core import data
 from gan_core.config import RunConfig
 
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
 MNIST_TRAIN_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
 
 
@@ -260,3 +265,28 @@ def test_a_dataset_with_inputs_keeps_its_pairs_together():
         data.Dataset("pairs", examples, None, (), inputs=inputs.astype(np.float32))
     with pytest.raises(ValueError, match="only a dataset with inputs"):
         data.Dataset("pairs", examples, None, (), paired=True)
+
+
+def test_the_built_in_datasets_a_run_needs_are_told_apart_from_those_here_without_loading_anything(tmp_path):
+    # A fresh interpreter, so that TensorFlow is seen to stay out; the data folder holds Fashion-MNIST's file names
+    # only (empty files), which shows that nothing is read.
+    fashion = tmp_path / "data" / "fashion-mnist"
+    fashion.mkdir(parents=True)
+    for stem in ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"):
+        (fashion / f"{stem}.gz").write_bytes(b"")
+    script = (
+        "import sys\n"
+        "from gan_core import data\n"
+        "from gan_core.config import preset\n"
+        "data.SYSTEM_DATA_DIR = data.Path(sys.argv[1])\n"
+        "print([data.datasets_not_here(preset(name)) for name in sys.argv[2:]])\n"
+        "print('tensorflow' in sys.modules)\n"
+    )
+    environment = {**os.environ, "GAN_DATA_DIR": str(tmp_path / "data"), "KERAS_HOME": str(tmp_path / "keras"),
+                   "PYTHONPATH": str(PROJECT_ROOT)}
+    answer = subprocess.run([sys.executable, "-c", script, str(tmp_path / "no-system-data"), "mnist-dcgan",
+                             "fashion-dcgan", "digits-mlp", "ring-mlp", "mnist2fashion-cyclegan"],
+                            capture_output=True, text=True, env=environment, cwd=PROJECT_ROOT, check=True)
+    needed, tensorflow_imported = answer.stdout.splitlines()
+    assert needed == "[('mnist',), (), (), (), ('mnist',)]"
+    assert tensorflow_imported == "False"

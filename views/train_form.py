@@ -12,7 +12,7 @@ from typing import Any
 import streamlit as st
 
 from gan_core import config as config_module
-from gan_core import demo, image_collection, image_pairs, images, uploads, variants
+from gan_core import data, demo, image_collection, image_pairs, images, uploads, variants
 from gan_core.config import FIELD_TYPES, SHARED_SETTINGS, RunConfig
 from gan_core.settings import Setting
 from gan_core.variants.base import Variant
@@ -49,6 +49,9 @@ FORM_FIELDS = (*MAIN_FIELDS, *TRAINING_FIELDS, *(name for row in MORE_FIELD_ROWS
 UPLOAD_TYPES = ["zip"] + [suffix.lstrip(".") for suffix in image_collection.IMAGE_SUFFIXES]
 PREVIEW_COUNT = image_collection.PREVIEW_IMAGES
 REFUSAL_KEY = "train_upload_refusal"  # (the refused files' ids, why they were refused)
+MISSING_DATA_ADVICE = ("Data marked \"not on this machine\" is downloaded when you start a run that needs it, if this "
+                       "machine is online; offline, set the environment variable GAN_DATA_DIR to a folder holding it "
+                       "before starting the app.")
 
 
 def apply_values(values: dict[str, Any]) -> None:
@@ -85,17 +88,34 @@ def preset_picker_ui() -> None:
         apply_values(config_module.PRESETS[config_module.DEFAULT_PRESET])
         st.session_state["train_preset"] = config_module.DEFAULT_PRESET
     started_from = st.session_state.get("train_started_from")
+    missing = {name: data.datasets_not_here(config_module.preset(name)) for name in config_module.PRESETS}
     st.selectbox("Preset", list(config_module.PRESETS), key="train_preset", on_change=apply_chosen_preset,
                  persist_state="session",
                  placeholder=f"— from run {started_from} —" if started_from else "Choose a preset",
-                 format_func=lambda name: f"{config_module.PRESETS[name]['name']} ({name})",
+                 format_func=lambda name: f"{config_module.PRESETS[name]['name']} ({name})"
+                                          f"{not_here_note(missing[name])}",
                  help="Choosing a preset fills in the whole form; change anything afterwards.")
+    if any(missing.values()):
+        st.caption(MISSING_DATA_ADVICE)
+
+
+def not_here_note(dataset_names: tuple[str, ...]) -> str:
+    """A note like " — MNIST not on this machine" for built-in datasets a run would first download; "" for none."""
+    if not dataset_names:
+        return ""
+    return f" — {' and '.join(config_module.DATASET_TITLES[name] for name in dataset_names)} not on this machine"
 
 
 def dataset_picker_ui() -> str:
     setting = SHARED_SETTINGS["dataset"]
-    return st.selectbox(setting.label, setting.choices, key="field_dataset", format_func=DATASET_DESCRIPTIONS.get,
-                        persist_state="session", help=setting.help)
+    missing = {name for name in setting.choices if name in data.BUILTIN_DATASETS and data.find_builtin(name) is None}
+    dataset = st.selectbox(setting.label, setting.choices, key="field_dataset", persist_state="session",
+                           format_func=lambda name: DATASET_DESCRIPTIONS[name] + not_here_note(
+                               (name,) if name in missing else ()),
+                           help=setting.help)
+    if dataset in missing:
+        st.caption(MISSING_DATA_ADVICE)
+    return dataset
 
 
 def variant_picker_ui() -> Variant:
