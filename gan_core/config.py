@@ -279,6 +279,26 @@ def coerce_field(name: str, value: Any) -> Any:
     return setting_of(name).coerce(value)
 
 
+# The losses that read gp_weight: variants/gan.py adds a gradient penalty for wgan_gp only.
+GRADIENT_PENALTY_LOSSES = ("wgan_gp",)
+
+
+def unused_fields(values: dict[str, Any]) -> tuple[str, ...]:
+    """The shared fields that the other settings in `values` leave unused: the variant's own `unused_fields`,
+    gp_weight for a loss without a gradient penalty, and image_size and channels for 2-D points.
+
+    The Train form hides these and gives them their defaults, so a run never records a value nobody chose. n_critic
+    is not among them: every loss of the plain GAN makes that many discriminator updates per step.
+    """
+    variant = variants.get(values.get("variant", variants.DEFAULT_VARIANT))
+    unused = list(variant.unused_fields)
+    if "loss" in unused or values.get("loss") not in GRADIENT_PENALTY_LOSSES:
+        unused.append("gp_weight")
+    if values.get("dataset") in POINT_DATASETS:
+        unused += ["image_size", "channels"]
+    return tuple(dict.fromkeys(unused))
+
+
 def _require(condition: bool, field: str, value: Any, allowed: str) -> None:
     if not condition:
         fail(field, value, allowed)

@@ -7,7 +7,7 @@ from gan_core.config import RunConfig
 from gan_core.settings import SettingError
 from views.common import MONITOR_PAGE, duration_text, page_frame_ui, runs_dir
 from views.demo_views import demo_limits, demo_mode, start_run_as_visitor
-from views.train_form import (dataset_picker_ui, form_fields_ui, form_values, preset_picker_ui,
+from views.train_form import (dataset_picker_ui, form_fields_ui, form_values, loss_picker_ui, preset_picker_ui,
                               start_from_run_values, upload_refusal, upload_ui, variant_picker_ui)
 from views.train_start import start_refusal
 
@@ -38,9 +38,10 @@ refused_upload = upload_refusal() if dataset == "folder" else ""  # said beside 
 
 st.header("Model")
 variant = variant_picker_ui()
+loss_placeholder = loss_picker_ui(variant)
 
 with st.form("train_form", border=True):
-    placeholders = form_fields_ui(variant)
+    placeholders = {**loss_placeholder, **form_fields_ui(variant)}
     general_message = st.empty()
     check_column, start_column = st.columns([1, 3])
     check_column.form_submit_button("Check settings and estimate time", key="train_check")

@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from gan_core.config import PRESETS, RunConfig, coerce_field, parse_assignment, preset
+from gan_core.config import PRESETS, RunConfig, coerce_field, parse_assignment, preset, unused_fields
 
 
 def test_defaults_are_the_classic_dcgan_recipe():
@@ -106,3 +106,14 @@ def test_preset_overrides_are_validated_and_unknown_presets_listed():
         preset("nope")
     with pytest.raises(ValueError, match="loss='wasserstein'"):
         preset("digits-mlp", loss="wasserstein")
+
+
+def test_fields_are_unused_where_a_setting_ignores_them():
+    assert "gp_weight" in unused_fields({"variant": "gan", "loss": "hinge", "dataset": "mnist"})
+    assert "gp_weight" not in unused_fields({"variant": "gan", "loss": "wgan_gp", "dataset": "mnist"})
+    assert "n_critic" not in unused_fields({"variant": "gan", "loss": "hinge", "dataset": "mnist"})
+    # A variant without the loss setting has no penalty either, whatever loss the values still hold.
+    began = unused_fields({"variant": "began", "loss": "wgan_gp", "dataset": "mnist"})
+    assert {"loss", "gp_weight"} <= set(began) and len(began) == len(set(began))
+    assert {"image_size", "channels"} <= set(unused_fields({"variant": "gan", "loss": "hinge", "dataset": "ring"}))
+    assert "image_size" not in unused_fields({"variant": "gan", "loss": "hinge", "dataset": "cifar10"})

@@ -5,8 +5,10 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from conftest import wait_for
 from gan_core import data
-from gan_core.config import PRESETS
+from gan_core.config import PRESETS, RunConfig
+from gan_core.runs import list_runs
 
 APP = Path(__file__).resolve().parents[1] / "app.py"
 
@@ -62,3 +64,35 @@ def test_presets_are_not_marked_when_their_data_is_here(tmp_path, monkeypatch):
     app = open_train_page()
     assert not [label for label in preset_labels(app).values() if "not on this machine" in label]
     assert not [caption for caption in app.caption if "GAN_DATA_DIR" in caption.value]
+
+
+def number_fields(app: AppTest) -> set[str]:
+    return {field.key for field in app.number_input}
+
+
+def test_fields_a_setting_leaves_unused_are_hidden_and_keep_their_defaults(tmp_path, monkeypatch):
+    monkeypatch.setenv("GAN_RUNS_DIR", str(tmp_path))
+    app = open_train_page()
+    # The default preset's hinge loss has no gradient penalty; every loss makes n_critic discriminator updates.
+    assert app.selectbox(key="field_loss").value == "hinge"
+    assert "field_gp_weight" not in number_fields(app) and "field_n_critic" in number_fields(app)
+    # Choosing WGAN-GP shows the weight at once, before the form is submitted.
+    app.selectbox(key="train_preset").set_value("ring-mlp").run()
+    app.selectbox(key="field_loss").set_value("wgan_gp").run()
+    assert "field_gp_weight" in number_fields(app)
+    app.number_input(key="field_gp_weight").set_value(3.0)
+    app.number_input(key="field_steps").set_value(1)
+    app.button(key="train_check").click().run()
+    # Back to a loss without a penalty: the weight typed for WGAN-GP is hidden and the run gets the default.
+    app.selectbox(key="field_loss").set_value("lsgan").run()
+    assert "field_gp_weight" not in number_fields(app)
+    # 2-D points have no image size or channels.
+    assert not {"field_image_size", "field_channels"} & number_fields(app)
+    app.button(key="train_start").click().run(timeout=60)
+    assert not app.exception, [error.value for error in app.exception]
+    [run] = list_runs(tmp_path)
+    try:
+        assert run.config.loss == "lsgan" and run.config.gp_weight == RunConfig().gp_weight
+        assert run.config.image_size == RunConfig().image_size
+    finally:
+        assert wait_for(lambda: not run.status.is_active, 120), run.status

@@ -35,7 +35,7 @@ DATASET_DESCRIPTIONS = {
 # (config.SHARED_SETTINGS and each variant's own). The allowed ranges live in validation only: a browser-side min /
 # max would clamp silently (the field turns red, Start does nothing), whereas the validation message says what is
 # allowed, at the field and next to Start.
-MAIN_FIELDS = ("architecture", "loss", "conditional", "width", "latent_dim")
+MAIN_FIELDS = ("architecture", "conditional", "width", "latent_dim")
 TRAINING_FIELDS = ("steps", "batch_size", "g_learning_rate", "d_learning_rate", "n_critic", "gp_weight")
 # The "More settings" fields, row by row.
 MORE_FIELD_ROWS = (
@@ -45,7 +45,8 @@ MORE_FIELD_ROWS = (
     ("g_beta_1", "g_beta_2", "d_beta_1", "d_beta_2"),
     ("g_ema_decay",),
 )
-FORM_FIELDS = (*MAIN_FIELDS, *TRAINING_FIELDS, *(name for row in MORE_FIELD_ROWS for name in row))
+# The loss is chosen outside the form, beside the variant, since the fields shown depend on it (gp_weight).
+FORM_FIELDS = ("loss", *MAIN_FIELDS, *TRAINING_FIELDS, *(name for row in MORE_FIELD_ROWS for name in row))
 UPLOAD_TYPES = ["zip"] + [suffix.lstrip(".") for suffix in image_collection.IMAGE_SUFFIXES]
 PREVIEW_COUNT = image_collection.PREVIEW_IMAGES
 REFUSAL_KEY = "train_upload_refusal"  # (the refused files' ids, why they were refused)
@@ -128,6 +129,20 @@ def variant_picker_ui() -> Variant:
     return variant
 
 
+def loss_picker_ui(variant: Variant) -> dict[str, st.delta_generator.DeltaGenerator]:
+    """The loss, unless the variant has none; outside the form, so that the fields it decides on show at once.
+    Returns {"loss": the placeholder for its message}, or {}."""
+    if "loss" in variant.unused_fields:
+        return {}
+    return {"loss": field_ui(SHARED_SETTINGS["loss"])}
+
+
+def unused_form_fields(variant: Variant) -> tuple[str, ...]:
+    """The shared fields the current choices leave unused (config.unused_fields), which the form hides."""
+    return config_module.unused_fields({"variant": variant.name, "loss": st.session_state.get("field_loss"),
+                                        "dataset": st.session_state.get("field_dataset")})
+
+
 def field_ui(setting: Setting) -> st.delta_generator.DeltaGenerator:
     """One form field; returns the placeholder under it where a validation message goes."""
     key = f"field_{setting.name}"
@@ -149,10 +164,13 @@ def field_ui(setting: Setting) -> st.delta_generator.DeltaGenerator:
 def form_fields_ui(variant: Variant) -> dict[str, st.delta_generator.DeltaGenerator]:
     """The form's fields for `variant`, in groups; returns field name -> placeholder for its message.
 
-    Shared fields the variant does not use are left out; its own settings get a group of their own.
+    Shared fields the current choices leave unused are left out; the variant's own settings get a group of their
+    own.
     """
+    unused = unused_form_fields(variant)
+
     def shown(names: tuple[str, ...]) -> list[Setting]:
-        return [SHARED_SETTINGS[name] for name in names if name not in variant.unused_fields]
+        return [SHARED_SETTINGS[name] for name in names if name not in unused]
 
     placeholders = {}
     networks, training = st.columns(2)
@@ -190,10 +208,10 @@ def form_values() -> dict[str, Any]:
     # Another variant's settings, kept from a preset or past run, do not apply to this one.
     values = {name: value for name, value in template.items() if name in FIELD_TYPES or name in own}
     values.update({name: st.session_state[f"field_{name}"] for name in (*FORM_FIELDS, "dataset", "variant")})
-    # The form hides the fields this variant does not use, so they take their defaults: a value kept from another
+    # The form hides the fields the choices leave unused, so they take their defaults: a value kept from another
     # preset (the default preset's weight averaging, say) is not one the person chose, and this variant may refuse it.
     defaults = RunConfig(variant=variant.name).to_dict()
-    values.update({name: defaults[name] for name in variant.unused_fields})
+    values.update({name: defaults[name] for name in unused_form_fields(variant)})
     values.update({name: st.session_state.get(f"field_{name}", setting.default)
                    for name, setting in zip(own, variant.settings)})
     values["data_path"] = st.session_state.get("train_data_path", "") if values["dataset"] == "folder" else ""
