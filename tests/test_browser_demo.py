@@ -8,12 +8,14 @@ uncaught error shows the generic message, not a traceback.
 from __future__ import annotations
 
 import re
+import shutil
 import time
 
 import pytest
 
 from conftest import wait_for
 from gan_core import runs
+from test_demo import stop_showcase
 from test_browser import (CHROMIUM, SCREENSHOTS, assert_no_exception, browser, choose,  # noqa: F401
                           dashboard_server, wait_for_app)
 
@@ -43,12 +45,18 @@ def open_page(page, url: str) -> None:
     wait_for_app(page)
 
 
+def main_area(page):
+    """The page's main area: the header's status widget has a Stop button of its own (for the script) while the
+    script runs."""
+    return page.locator('[data-testid="stMain"]')
+
+
 def controls(page) -> list[str]:
     """The names of the run controls the page offers (buttons and pop-overs alike).
 
     Only the page's main area counts: the header's status widget has a Stop button of its own (for the script).
     """
-    buttons = page.locator('[data-testid="stMain"]').get_by_role("button")
+    buttons = main_area(page).get_by_role("button")
     return [name.strip() for name in buttons.all_inner_texts() if CONTROL_NAMES.match(name.strip())]
 
 
@@ -78,7 +86,7 @@ def test_a_second_visitor_reaches_no_control_of_the_first_visitors_run_and_the_c
         # slower than usual, no Monitor page had come after 60 s.
         page_a.wait_for_url(re.compile(r"/monitor\?run="), timeout=180_000)
         run_id = re.search(r"run=([^&]+)", page_a.url).group(1)
-        page_a.get_by_role("button", name="Stop").wait_for(timeout=60_000)
+        main_area(page_a).get_by_role("button", name="Stop").wait_for(timeout=60_000)
         assert "run=" in page_a.url and "owner" not in page_a.url, "the address carries the run, never its owner"
 
         # A second run of A's own: the per-visitor cap, with its message, and no run created.
@@ -117,11 +125,8 @@ def test_a_second_visitor_reaches_no_control_of_the_first_visitors_run_and_the_c
         wait_for_app(page_a)
         page_a.reload()
         wait_for_app(page_a)
-        page_a.get_by_role("button", name="Stop").click(timeout=60_000)
-        # Once in CI, under load, a click on Stop left no stop request (the cause is not known; the button sits in the
-        # Monitor's self-refreshing fragment): a person clicks again when nothing happens, and so does this test.
-        if not wait_for(lambda: run.stop_request_path.exists() or not run.status.is_active, 30):
-            page_a.get_by_role("button", name="Stop").click(timeout=60_000)
+        main_area(page_a).get_by_role("button", name="Stop").click(timeout=60_000)
+        assert wait_for(lambda: run.stop_request_path.exists() or not run.status.is_active, 30), "the click was lost"
         # The trainer stops at its next step boundary; wait on the run's own state, then on the page that reads it.
         deadline = time.monotonic() + 180
         while run.status.state != "stopped" and time.monotonic() < deadline:
@@ -129,22 +134,96 @@ def test_a_second_visitor_reaches_no_control_of_the_first_visitors_run_and_the_c
         assert run.status.message.startswith("stopped on request at step"), run.status
         wait_for_app(page_a)
         page_a.get_by_text(re.compile(r"stopped on request at step \d+")).wait_for(timeout=60_000)
-        page_a.get_by_role("button", name="Resume").wait_for(timeout=60_000)
+        main_area(page_a).get_by_role("button", name="Resume").wait_for(timeout=60_000)
 
-        # An uncaught error shows the generic message only. A damaged database (the right header, then garbage)
-        # is one: the run is listed, and the overview's read of its metrics fails.
+        # A damaged database (the right header, then garbage): the run is listed, its metrics cannot be read. The
+        # overview shows its card as damaged and every other card as usual.
         broken = runs_dir / "00000000-000000-broken"
         broken.mkdir()
         (broken / "config.json").write_text(run.config.to_json())
         (broken / "metrics.sqlite").write_bytes(b"SQLite format 3\x00" + b"\xff" * 4096)
         open_page(page_b, url)
+        page_b.locator(f'[class*="st-key-run_card_{broken.name}"]').get_by_text("damaged").wait_for(timeout=30_000)
+        page_b.locator(f'[class*="st-key-run_card_{run_id}"]').get_by_text("step").first.wait_for(timeout=30_000)
+        assert_no_exception(page_b, "the overview with a damaged run")
+        screenshot(page_b, "05-damaged-card")
+
+        # An uncaught error shows the generic message only: the Monitor page's read of that run's metrics is one.
+        open_page(page_b, f"{url}/monitor?run={broken.name}")
         exception = page_b.locator('[data-testid="stException"]')
         exception.first.wait_for(timeout=30_000)
         shown = exception.first.inner_text()
         assert "This app has encountered an error" in shown
         assert "Traceback" not in shown and "JSON" not in shown
         assert str(runs_dir) not in page_b.content(), "a demo never shows where the server keeps its files"
-        screenshot(page_b, "05-error-without-details")
+        screenshot(page_b, "06-error-without-details")
+    finally:
+        visitor_a.close()
+        visitor_b.close()
+
+
+@pytest.fixture
+def fresh_demo(tmp_path):
+    """A fresh demo (an empty store) whose showcase starts with the first page view, allowing one trainer in all, so
+    that the showcase's holds the only slot; yields (url, runs dir, classifier cache)."""
+    runs_dir, cache_dir = tmp_path / "runs", tmp_path / "cache"
+    with dashboard_server(runs_dir, GAN_DASHBOARD_DEMO="1", GAN_DEMO_MAX_TRAINERS="1", GAN_DEMO_MAX_STEPS="1000",
+                          GAN_DEMO_SHOWCASE_SECONDS="240", GAN_CACHE_DIR=str(cache_dir)) as url:
+        try:
+            yield url, runs_dir, cache_dir
+        finally:
+            stop_showcase(runs_dir, cache_dir)
+
+
+def showcase_run_of(runs_dir, dataset: str):
+    return next((run for run in runs.list_runs(runs_dir) if run.config.dataset == dataset), None)
+
+
+def assert_no_server_path(page, *folders) -> None:
+    content = page.content()
+    for folder in folders:
+        assert str(folder) not in content, f"a demo never shows where the server keeps its files ({folder})"
+
+
+def test_a_fresh_demo_shows_its_showcase_from_the_first_page_view_and_offers_no_uncapped_job(fresh_demo, browser):
+    url, runs_dir, cache_dir = fresh_demo
+    visitor_a = browser.new_context(viewport={"width": 1400, "height": 1000})
+    visitor_b = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page_a, page_b = visitor_a.new_page(), visitor_b.new_page()
+    try:
+        # The demo's very first page view: the showcase's run is on the overview at once, queued or running.
+        open_page(page_a, url)
+        cards = page_a.locator('[class*="st-key-run_card_"]')
+        assert cards.count() == 1 and page_a.get_by_text("There are no runs yet").count() == 0
+        first_card = cards.first.inner_text()
+        assert "Digits MLP GAN" in first_card and "showcase" in first_card, first_card
+        assert re.search(r"\b(queued|running)\b", first_card), first_card
+        # Live, without a reload: its first sample grid within 30 s.
+        cards.first.locator("img").wait_for(timeout=30_000)
+        screenshot(page_a, "07-fresh-demo-showcase")
+
+        # The digits run finishes, then the DCGAN trains and holds the demo's only trainer slot.
+        digits = showcase_run_of(runs_dir, "digits")
+        assert wait_for(lambda: digits.status.state == "finished", 300), digits.status
+        assert wait_for(lambda: (fashion := showcase_run_of(runs_dir, "fashion_mnist")) is not None
+                        and fashion.status.state == "running", 240), runs.list_runs(runs_dir)
+
+        # A second visitor's Evaluate on the showcase's run: the showcase prepares the classifier, nobody else.
+        open_page(page_b, f"{url}/evaluate?run={digits.run_id}")
+        page_b.get_by_text(re.compile("showcase trains the .* classifier itself")).wait_for(timeout=120_000)
+        assert page_b.get_by_role("button", name=re.compile("Train the feature classifier")).count() == 0
+        assert_no_server_path(page_b, runs_dir, cache_dir)
+        assert_no_exception(page_b, "Evaluate")
+
+        # On a run that is not the showcase's, the classifier is offered, and its worker counts against the caps.
+        copied = runs_dir / "00000000-000000-copied"
+        shutil.copytree(digits.path, copied, ignore=shutil.ignore_patterns("owner.json"))
+        open_page(page_b, f"{url}/evaluate?run={copied.name}")
+        page_b.get_by_role("button", name=re.compile("Train the feature classifier")).click(timeout=120_000)
+        page_b.get_by_text("this demo trains at most 1 run(s) at once").wait_for(timeout=60_000)
+        assert not (cache_dir / "classifiers" / "digits.preparing.json").exists(), "no uncapped job started"
+        assert_no_server_path(page_b, runs_dir, cache_dir)
+        screenshot(page_b, "08-classifier-capped")
     finally:
         visitor_a.close()
         visitor_b.close()

@@ -134,6 +134,11 @@ def start_preparation_as_visitor(dataset_name: str, runs_dir: Path) -> None:
         feature_jobs.start_preparation(dataset_name)
 
 
+def start_evaluation_as_visitor(run: Run, steps: list[int], sample_count: int, seed: int) -> None:
+    """Start a worker process measuring `steps` of `run` under the demo's trainer caps (ValueError when refused)."""
+    demo_jobs.start_owned_evaluation(run, steps, sample_count, seed, visitor_hash(), demo_limits())
+
+
 def status_text(message: str) -> str:
     """A run's status message as this visitor may read it: in demo mode without log lines or server paths."""
     return demo.public_text(message) if demo_mode() else message

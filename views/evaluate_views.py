@@ -2,7 +2,8 @@
 over training.
 
 Every result comes from gan_core.evaluation, which stores it in the run store: a checkpoint is measured once per
-feature space, sample count and seed, and shown from the store afterwards without any computation.
+feature space, sample count and seed, and shown from the store afterwards without any computation. A demo measures
+in a worker process under its trainer caps (views.evaluation_job_views), never in the web server.
 """
 
 from __future__ import annotations
@@ -16,8 +17,10 @@ from gan_core import demo, evaluation, features
 from gan_core.config import RunConfig
 from gan_core.runs import Run
 from views.charts import Panel, panels_figure
-from views.common import EVALUATE_PAGE, duration_text
+from views.common import EVALUATE_PAGE, duration_text, subject_key
 from views.demo_views import demo_limits, demo_mode
+from views.evaluation_job_views import (being_measured, in_worker, last_failure_ui, measuring_progress_ui,
+                                        start_measuring_ui)
 from views.variant_views import variant_measure_rows
 from views.evaluate_data import (DEFAULT_SAMPLE_COUNT, SEED, largest_sample_count, reference_scores,
                                      sample_count_options)
@@ -107,7 +110,7 @@ def sample_count_ui(config: RunConfig) -> int:
     """The number of generated and real samples to compare, among the counts the held-out data allows."""
     largest = largest_sample_count(config.to_json())
     options = sample_count_options(largest)
-    if demo_mode():  # Evaluations run in the web server: a demo keeps them short for everyone else's sake.
+    if demo_mode():  # An evaluation holds a CPU for as long as it runs: a demo keeps them short for everyone's sake.
         options = demo.allowed_sample_counts(options, demo_limits())
     default = DEFAULT_SAMPLE_COUNT if DEFAULT_SAMPLE_COUNT in options else options[-1]
     return st.selectbox("Samples per side", options, index=options.index(default), format_func=lambda n: f"{n:,}",
@@ -125,10 +128,19 @@ def no_feature_space_ui(reason: str) -> None:
 def metrics_ui(run: Run, step: int, sample_count: int, extractor: features.FeatureExtractor) -> dict | None:
     """The stored results of this checkpoint, or a Compute button; then the table. Returns real-vs-real, if shown."""
     results = evaluation.cached_evaluation(run, step, extractor, sample_count, SEED)
+    measuring = being_measured(run)
+    if measuring:
+        measuring_progress_ui(run)
+    else:
+        last_failure_ui(run)
     if results is None:
         st.caption(f"Not measured yet at step {step:,} with {sample_count:,} samples per side. Each checkpoint is "
                    "measured once and the results are kept with the run.")
-        if not st.button("Compute", type="primary", icon=":material/calculate:", key="evaluate_compute"):
+        if measuring or not st.button("Compute", type="primary", icon=":material/calculate:",
+                                      key=subject_key("evaluate_compute", run, step)):
+            return None
+        if in_worker():
+            start_measuring_ui(run, [step], sample_count, SEED)
             return None
         with st.status(f"Comparing {sample_count:,} generated with {sample_count:,} real samples in the "
                        f"{extractor.name} feature space…") as status:
@@ -207,10 +219,14 @@ def training_ui(run: Run, sample_count: int, extractor: features.FeatureExtracto
     missing = [step for step in run.checkpoint_steps() if step not in measured]
     label = f"Evaluate all checkpoints ({len(missing)} not measured yet)"
     if demo_mode() and len(missing) > demo_limits().max_checkpoints_per_evaluation:
-        # Each checkpoint takes seconds of the web server's CPU: a demo measures a few, spread out, per click.
+        # Each checkpoint takes seconds of a worker's CPU: a demo measures a few, spread out, per click.
         missing = demo.evenly_chosen(missing, demo_limits().max_checkpoints_per_evaluation)
         label = f"Evaluate {len(missing)} more checkpoints (this demo measures at most {len(missing)} per click)"
-    if missing and st.button(label, icon=":material/playlist_play:", key="evaluate_all"):
+    if missing and not being_measured(run) and st.button(label, icon=":material/playlist_play:",
+                                                         key=subject_key("evaluate_all", run)):
+        if in_worker():
+            start_measuring_ui(run, missing, sample_count, SEED)
+            return
         with st.status(f"Measuring {len(missing)} checkpoints…") as status:
             progress = st.progress(0.0)
             for done, step in enumerate(missing):

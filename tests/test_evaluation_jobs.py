@@ -1,0 +1,87 @@
+"""Measuring checkpoints in a worker process, as a demo does: the worker stores its results in the run store, counts
+against the trainer caps, and the demo's Evaluate page starts it instead of computing in the web server."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from streamlit import config as streamlit_config
+
+from conftest import wait_for
+from gan_core import demo_jobs, evaluation, evaluation_jobs, ownership, runs
+from gan_core.demo import DemoLimits
+from test_pages import open_page
+
+PROJECT = Path(__file__).resolve().parents[1]
+VISITOR_A = ownership.owner_hash("a" * 43)
+VISITOR_B = ownership.owner_hash("b" * 43)
+VISITOR_TOKEN = "visitor-" + "c" * 40
+
+
+@pytest.fixture(scope="module")
+def ring_run(tmp_path_factory):
+    """A ring-mlp run of 40 steps with its checkpoint, trained by the command line (2-D points: no classifier)."""
+    runs_dir = tmp_path_factory.mktemp("evaluation-job-runs")
+    output = subprocess.run(
+        [sys.executable, "-m", "gan_core", "train", "--preset", "ring-mlp", "--steps", "40", "--runs-dir", str(runs_dir)],
+        cwd=PROJECT, capture_output=True, text=True, timeout=300, check=True,
+    ).stdout
+    return runs.open_run(output.strip().splitlines()[-1])
+
+
+def finished(run: runs.Run) -> bool:
+    return not evaluation_jobs.job_status(run).is_active
+
+
+@pytest.mark.slow
+def test_a_worker_measures_checkpoints_into_the_run_store_and_counts_against_the_caps(ring_run):
+    limits = DemoLimits(max_trainers=1)
+    demo_jobs.start_owned_evaluation(ring_run, [40], 200, 0, VISITOR_A, limits)
+    job = evaluation_jobs.job_status(ring_run)
+    assert job.is_active and job.steps == (40,) and job.owner_hash == VISITOR_A
+    assert demo_jobs.active_owners(ring_run.path.parent) == [VISITOR_A]
+    with pytest.raises(ValueError, match="at most 1 run"):
+        demo_jobs.start_owned_evaluation(ring_run, [40], 100, 0, VISITOR_B, limits)
+    with pytest.raises(ValueError, match="being measured already"):
+        evaluation_jobs.start_evaluation(ring_run, [40], 100, 0)
+
+    assert wait_for(lambda: finished(ring_run), 180), (ring_run.path / evaluation_jobs.LOG_FILE).read_text()
+    job = evaluation_jobs.job_status(ring_run)
+    assert (job.state, job.done, job.message) == ("done", 1, "measured 1 checkpoint(s)")
+    assert evaluation.stored_evaluation(ring_run, 40)["sample_count"] == 200
+    assert demo_jobs.active_owners(ring_run.path.parent) == [], "a finished worker takes no slot"
+
+
+def test_a_worker_that_died_is_reported_as_failed(ring_run, tmp_path):
+    copy = runs.Run(tmp_path / ring_run.run_id)
+    copy.path.mkdir()
+    finished_process = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                                      text=True, check=True)
+    evaluation_jobs.write_job(copy, evaluation_jobs.EvaluationJob("measuring", (40,), 0, "measuring step 40",
+                                                                  int(finished_process.stdout)))
+    job = evaluation_jobs.job_status(copy)
+    assert job.state == "failed" and "ended unexpectedly" in job.message
+
+
+@pytest.mark.slow
+def test_the_demos_evaluate_page_measures_in_a_worker_not_in_the_web_server(ring_run, monkeypatch):
+    monkeypatch.setenv("GAN_RUNS_DIR", str(ring_run.path.parent))
+    monkeypatch.setenv("GAN_DASHBOARD_DEMO", "1")
+    monkeypatch.setenv("GAN_DEMO_SHOWCASE_SECONDS", "0")
+    assert wait_for(lambda: finished(ring_run), 180)
+    try:
+        app = open_page("evaluate", ring_run, timeout=60, session_state={"demo_owner_token": VISITOR_TOKEN})
+        app.selectbox(key=next(box.key for box in app.selectbox if box.key.startswith("evaluate_sample_count")))\
+            .set_value(500).run()
+        compute = next(button for button in app.button if "evaluate_compute" in button.key)
+        compute.click().run()
+        assert not app.exception, [error.value for error in app.exception]
+        job = evaluation_jobs.job_status(ring_run)
+        assert job.owner_hash == ownership.owner_hash(VISITOR_TOKEN) and job.steps == (40,)
+        assert wait_for(lambda: finished(ring_run), 180), (ring_run.path / evaluation_jobs.LOG_FILE).read_text()
+        assert evaluation_jobs.job_status(ring_run).state == "done"
+        assert {row["sample_count"] for row in ring_run.evaluations()} >= {500}
+    finally:
+        streamlit_config.set_option("client.showErrorDetails", "full")
+        streamlit_config.set_option("client.toolbarMode", "auto")
