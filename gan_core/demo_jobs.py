@@ -12,7 +12,7 @@ import fcntl
 from pathlib import Path
 from typing import Any, Iterator
 
-from gan_core import demo, demo_classifiers, evaluation_jobs, feature_jobs, jobs, ownership, runs
+from gan_core import demo, demo_classifiers, feature_jobs, jobs, ownership, run_jobs, runs
 from gan_core.config import RunConfig
 from gan_core.demo import DemoLimits
 from gan_core.runs import Run
@@ -21,11 +21,11 @@ START_LOCK_NAME = ".demo-start.lock"
 
 
 def active_owners(runs_dir: Path) -> list[str | None]:
-    """The owner hash of every run training now, and of every feature-classifier or evaluation worker at work, which
-    takes a CPU as a trainer does (None for nobody's: the showcase's, runs made outside the demo)."""
+    """The owner hash of every run training now, and of every feature-classifier, evaluation or GIF worker at work,
+    which takes a CPU as a trainer does (None for nobody's: the showcase's, runs made outside the demo)."""
     trainers = [(record.owner_hash if (record := ownership.read_owner(run.path)) else None)
                 for run in jobs.refresh_all(runs_dir)]
-    return trainers + demo_classifiers.active_worker_owners() + evaluation_jobs.active_job_owners(runs_dir)
+    return trainers + demo_classifiers.active_worker_owners() + run_jobs.active_job_owners(runs_dir)
 
 
 def stored_runs(runs_dir: Path) -> list[demo.StoredRun]:
@@ -98,12 +98,13 @@ def start_owned_preparation(dataset_name: str, runs_dir: Path, owner_hash: str, 
     return pid
 
 
-def start_owned_evaluation(run: Run, steps: list[int], sample_count: int, seed: int, owner_hash: str,
-                           limits: DemoLimits) -> int:
-    """Start a worker that measures `steps` of `run` for a visitor, under the trainer caps; returns its pid."""
+def start_owned_run_job(run: Run, kind: str, steps: list[int], owner_hash: str, limits: DemoLimits,
+                        options: tuple[str, ...] = ()) -> int:
+    """Start a worker doing `kind` (run_jobs.KINDS) on `steps` of `run` for a visitor, under the trainer caps;
+    returns its pid."""
     with starting_lock(run.path.parent):
         demo.check_trainer_slots(active_owners(run.path.parent), owner_hash, limits)
-        return evaluation_jobs.start_evaluation(run, steps, sample_count, seed, owner_hash)
+        return run_jobs.start_job(run, kind, steps, owner_hash, options)
 
 
 def prune(run_path: Path) -> None:

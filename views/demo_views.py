@@ -134,9 +134,10 @@ def start_preparation_as_visitor(dataset_name: str, runs_dir: Path) -> None:
         feature_jobs.start_preparation(dataset_name)
 
 
-def start_evaluation_as_visitor(run: Run, steps: list[int], sample_count: int, seed: int) -> None:
-    """Start a worker process measuring `steps` of `run` under the demo's trainer caps (ValueError when refused)."""
-    demo_jobs.start_owned_evaluation(run, steps, sample_count, seed, visitor_hash(), demo_limits())
+def start_run_job_as_visitor(run: Run, kind: str, steps: list[int], options: tuple[str, ...] = ()) -> None:
+    """Start a worker doing `kind` (gan_core.run_jobs.KINDS) on `steps` of `run` under the demo's trainer caps
+    (ValueError when refused)."""
+    demo_jobs.start_owned_run_job(run, kind, steps, visitor_hash(), demo_limits(), options)
 
 
 def status_text(message: str) -> str:

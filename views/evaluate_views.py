@@ -3,7 +3,7 @@ over training.
 
 Every result comes from gan_core.evaluation, which stores it in the run store: a checkpoint is measured once per
 feature space, sample count and seed, and shown from the store afterwards without any computation. A demo measures
-in a worker process under its trainer caps (views.evaluation_job_views), never in the web server.
+in a worker process under its trainer caps (views.run_job_views), never in the web server.
 """
 
 from __future__ import annotations
@@ -13,14 +13,13 @@ from typing import Any
 
 import streamlit as st
 
-from gan_core import demo, evaluation, features
+from gan_core import demo, evaluation, features, run_jobs
 from gan_core.config import RunConfig
 from gan_core.runs import Run
 from views.charts import Panel, panels_figure
 from views.common import EVALUATE_PAGE, duration_text, subject_key
 from views.demo_views import demo_limits, demo_mode
-from views.evaluation_job_views import (being_measured, in_worker, last_failure_ui, measuring_progress_ui,
-                                        start_measuring_ui)
+from views.run_job_views import in_worker, job_at_work, job_progress_ui, last_failure_ui, start_job_ui
 from views.variant_views import variant_measure_rows
 from views.evaluate_data import (DEFAULT_SAMPLE_COUNT, SEED, largest_sample_count, reference_scores,
                                      sample_count_options)
@@ -128,11 +127,11 @@ def no_feature_space_ui(reason: str) -> None:
 def metrics_ui(run: Run, step: int, sample_count: int, extractor: features.FeatureExtractor) -> dict | None:
     """The stored results of this checkpoint, or a Compute button; then the table. Returns real-vs-real, if shown."""
     results = evaluation.cached_evaluation(run, step, extractor, sample_count, SEED)
-    measuring = being_measured(run)
+    measuring = job_at_work(run, "evaluation")
     if measuring:
-        measuring_progress_ui(run)
+        job_progress_ui(run, "evaluation")
     else:
-        last_failure_ui(run)
+        last_failure_ui(run, "evaluation")
     if results is None:
         st.caption(f"Not measured yet at step {step:,} with {sample_count:,} samples per side. Each checkpoint is "
                    "measured once and the results are kept with the run.")
@@ -140,7 +139,7 @@ def metrics_ui(run: Run, step: int, sample_count: int, extractor: features.Featu
                                       key=subject_key("evaluate_compute", run, step)):
             return None
         if in_worker():
-            start_measuring_ui(run, [step], sample_count, SEED)
+            start_job_ui(run, "evaluation", [step], run_jobs.evaluation_options(sample_count, SEED))
             return None
         with st.status(f"Comparing {sample_count:,} generated with {sample_count:,} real samples in the "
                        f"{extractor.name} feature space…") as status:
@@ -222,10 +221,10 @@ def training_ui(run: Run, sample_count: int, extractor: features.FeatureExtracto
         # Each checkpoint takes seconds of a worker's CPU: a demo measures a few, spread out, per click.
         missing = demo.evenly_chosen(missing, demo_limits().max_checkpoints_per_evaluation)
         label = f"Evaluate {len(missing)} more checkpoints (this demo measures at most {len(missing)} per click)"
-    if missing and not being_measured(run) and st.button(label, icon=":material/playlist_play:",
-                                                         key=subject_key("evaluate_all", run)):
+    if missing and not job_at_work(run, "evaluation") and st.button(label, icon=":material/playlist_play:",
+                                                                    key=subject_key("evaluate_all", run)):
         if in_worker():
-            start_measuring_ui(run, missing, sample_count, SEED)
+            start_job_ui(run, "evaluation", missing, run_jobs.evaluation_options(sample_count, SEED))
             return
         with st.status(f"Measuring {len(missing)} checkpoints…") as status:
             progress = st.progress(0.0)

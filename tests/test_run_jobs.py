@@ -1,5 +1,6 @@
-"""Measuring checkpoints in a worker process, as a demo does: the worker stores its results in the run store, counts
-against the trainer caps, and the demo's Evaluate page starts it instead of computing in the web server."""
+"""Heavy work in a worker process, as a demo does it: measuring checkpoints (the results go to the run store) and
+drawing the timeline GIF; the workers count against the trainer caps, and the demo's Evaluate page starts one
+instead of computing in the web server."""
 
 import subprocess
 import sys
@@ -9,7 +10,7 @@ import pytest
 from streamlit import config as streamlit_config
 
 from conftest import wait_for
-from gan_core import demo_jobs, evaluation, evaluation_jobs, ownership, runs
+from gan_core import demo_jobs, evaluation, ownership, run_jobs, runs
 from gan_core.demo import DemoLimits
 from test_pages import open_page
 
@@ -22,7 +23,7 @@ VISITOR_TOKEN = "visitor-" + "c" * 40
 @pytest.fixture(scope="module")
 def ring_run(tmp_path_factory):
     """A ring-mlp run of 40 steps with its checkpoint, trained by the command line (2-D points: no classifier)."""
-    runs_dir = tmp_path_factory.mktemp("evaluation-job-runs")
+    runs_dir = tmp_path_factory.mktemp("run-job-runs")
     output = subprocess.run(
         [sys.executable, "-m", "gan_core", "train", "--preset", "ring-mlp", "--steps", "40", "--runs-dir", str(runs_dir)],
         cwd=PROJECT, capture_output=True, text=True, timeout=300, check=True,
@@ -30,24 +31,28 @@ def ring_run(tmp_path_factory):
     return runs.open_run(output.strip().splitlines()[-1])
 
 
-def finished(run: runs.Run) -> bool:
-    return not evaluation_jobs.job_status(run).is_active
+def finished(run: runs.Run, kind: str = "evaluation") -> bool:
+    return not run_jobs.job_status(run, kind).is_active
+
+
+def worker_log(run: runs.Run, kind: str = "evaluation") -> str:
+    return run_jobs.job_path(run, kind).with_suffix(".log").read_text()
 
 
 @pytest.mark.slow
 def test_a_worker_measures_checkpoints_into_the_run_store_and_counts_against_the_caps(ring_run):
     limits = DemoLimits(max_trainers=1)
-    demo_jobs.start_owned_evaluation(ring_run, [40], 200, 0, VISITOR_A, limits)
-    job = evaluation_jobs.job_status(ring_run)
+    demo_jobs.start_owned_run_job(ring_run, "evaluation", [40], VISITOR_A, limits, run_jobs.evaluation_options(200, 0))
+    job = run_jobs.job_status(ring_run, "evaluation")
     assert job.is_active and job.steps == (40,) and job.owner_hash == VISITOR_A
     assert demo_jobs.active_owners(ring_run.path.parent) == [VISITOR_A]
     with pytest.raises(ValueError, match="at most 1 run"):
-        demo_jobs.start_owned_evaluation(ring_run, [40], 100, 0, VISITOR_B, limits)
-    with pytest.raises(ValueError, match="being measured already"):
-        evaluation_jobs.start_evaluation(ring_run, [40], 100, 0)
+        demo_jobs.start_owned_run_job(ring_run, "timeline_gif", [0, 40], VISITOR_B, limits)
+    with pytest.raises(ValueError, match="being worked on already"):
+        run_jobs.start_job(ring_run, "evaluation", [40], options=run_jobs.evaluation_options(100, 0))
 
-    assert wait_for(lambda: finished(ring_run), 180), (ring_run.path / evaluation_jobs.LOG_FILE).read_text()
-    job = evaluation_jobs.job_status(ring_run)
+    assert wait_for(lambda: finished(ring_run), 180), worker_log(ring_run)
+    job = run_jobs.job_status(ring_run, "evaluation")
     assert (job.state, job.done, job.message) == ("done", 1, "measured 1 checkpoint(s)")
     assert evaluation.stored_evaluation(ring_run, 40)["sample_count"] == 200
     assert demo_jobs.active_owners(ring_run.path.parent) == [], "a finished worker takes no slot"
@@ -58,9 +63,9 @@ def test_a_worker_that_died_is_reported_as_failed(ring_run, tmp_path):
     copy.path.mkdir()
     finished_process = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
                                       text=True, check=True)
-    evaluation_jobs.write_job(copy, evaluation_jobs.EvaluationJob("measuring", (40,), 0, "measuring step 40",
-                                                                  int(finished_process.stdout)))
-    job = evaluation_jobs.job_status(copy)
+    run_jobs.write_job(copy, "evaluation", run_jobs.RunJob("working", (40,), 0, "measuring step 40",
+                                                           int(finished_process.stdout)))
+    job = run_jobs.job_status(copy, "evaluation")
     assert job.state == "failed" and "ended unexpectedly" in job.message
 
 
@@ -77,11 +82,24 @@ def test_the_demos_evaluate_page_measures_in_a_worker_not_in_the_web_server(ring
         compute = next(button for button in app.button if "evaluate_compute" in button.key)
         compute.click().run()
         assert not app.exception, [error.value for error in app.exception]
-        job = evaluation_jobs.job_status(ring_run)
+        job = run_jobs.job_status(ring_run, "evaluation")
         assert job.owner_hash == ownership.owner_hash(VISITOR_TOKEN) and job.steps == (40,)
-        assert wait_for(lambda: finished(ring_run), 180), (ring_run.path / evaluation_jobs.LOG_FILE).read_text()
-        assert evaluation_jobs.job_status(ring_run).state == "done"
+        assert wait_for(lambda: finished(ring_run), 180), worker_log(ring_run)
+        assert run_jobs.job_status(ring_run, "evaluation").state == "done"
         assert {row["sample_count"] for row in ring_run.evaluations()} >= {500}
     finally:
         streamlit_config.set_option("client.showErrorDetails", "full")
         streamlit_config.set_option("client.toolbarMode", "auto")
+
+
+@pytest.mark.slow
+def test_a_worker_draws_the_timeline_gif_beside_the_run(ring_run):
+    from PIL import Image
+
+    steps = ring_run.sample_steps()
+    run_jobs.start_job(ring_run, "timeline_gif", steps, VISITOR_A)
+    assert wait_for(lambda: finished(ring_run, "timeline_gif"), 120), worker_log(ring_run, "timeline_gif")
+    job = run_jobs.job_status(ring_run, "timeline_gif")
+    assert (job.state, job.steps, job.done) == ("done", tuple(steps), len(steps))
+    with Image.open(run_jobs.timeline_gif_path(ring_run)) as picture:
+        assert picture.format == "GIF" and picture.n_frames == len(steps)
