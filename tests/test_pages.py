@@ -377,22 +377,26 @@ def test_gallery_shows_the_timeline_fresh_samples_and_a_walk(store):
     run = store["digits"]
     app = open_page("gallery", run, timeout=90)
     assert [title.value for title in app.title] == ["Gallery"]
-    assert app.select_slider(key="gallery_timeline_step").options == ["0", "20", "40", "60"]
+    assert app.select_slider(key=subject_key("gallery_timeline_step", run)).options == ["0", "20", "40", "60"]
     captions = [caption for image in app.image for caption in image.captions]
-    assert captions[0] == "Fixed noise at step 60" and captions[1] == "64 samples, seed 0"
-    assert "From the noise of seed 1 to that of seed 2" in captions[2]
+    assert captions[0] == "Fixed noise at step 60" and captions[2] == "64 samples, seed 0"
+    # The timeline plays on the page beside the chosen step, as an animated GIF, and can still be downloaded.
+    assert captions[1] == "The timeline, playing: steps 0 to 60 (4 frames)"
+    assert app.image[1].value[0].endswith(".gif")
+    assert "From the noise of seed 1 to that of seed 2" in captions[3]
     downloads = {button.proto.label for button in app.get("download_button")}
     assert {"Download this grid as PNG", "Download the timeline as a GIF (4 frames)", "Download as PNG"} <= downloads
-    first = app.image[1].value
+    first = app.image[2].value
     app.number_input(key="gallery_seed").set_value(7).run()
-    assert not app.exception and app.image[1].value != first
+    assert not app.exception and app.image[2].value != first
 
 
 @pytest.mark.slow
 def test_gallery_shows_one_row_per_class_for_a_conditional_run(store):
     app = open_page("gallery", store["conditional"], timeout=90)
-    assert "Rows, top to bottom: 0, 1, 2, 3, 4, 5, 6, 7, 8, 9" in app.image[1].captions
-    assert app.selectbox(key="gallery_class").options == [str(digit) for digit in range(10)]
+    assert "Rows, top to bottom: 0, 1, 2, 3, 4, 5, 6, 7, 8, 9" in app.image[2].captions
+    class_picker = app.selectbox(key=subject_key("gallery_class", store["conditional"]))
+    assert class_picker.options == [str(digit) for digit in range(10)]
 
 
 @pytest.mark.slow

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import streamlit as st
 
@@ -20,7 +22,8 @@ def png_download_ui(picture: np.ndarray, file_name: str, key: str) -> None:
 
 
 def timeline_ui(run: Run) -> None:
-    """The grid of the same noise at every saved step, with a slider, a PNG and an animated GIF to download."""
+    """The grid of the same noise at a saved step chosen with a slider, beside the whole timeline playing as an
+    animated GIF; both can be downloaded."""
     steps = run.sample_steps()
     if not steps:
         st.info(f"No sample grid yet: one is saved at the start and every {run.config.sample_every:,} steps.")
@@ -30,19 +33,31 @@ def timeline_ui(run: Run) -> None:
                             format_func=lambda value: f"{value:,}",
                             help="The same fixed noise at each saved step: watch the samples take shape.")
     path = run.sample_path(step)
-    st.image(str(path), caption=f"{variants.of(run.config).grid_caption} at step {step:,}", output_format="PNG")
+    # The GIF is built in the web server (once per set of grids, then cached); a demo caps its frames so that one
+    # visitor cannot stall the server.
+    frames = demo.evenly_chosen(steps, demo_limits().max_gif_frames) if demo_mode() else steps
+    shown = f"{len(frames):,} frames" if len(frames) == len(steps) else \
+        f"{len(frames):,} of {len(steps):,} frames, the demo's limit"
+    gif = timeline_gif(tuple((str(run.sample_path(each)), run.sample_path(each).stat().st_mtime_ns)
+                             for each in frames))
+    still_column, animation_column = st.columns(2)
+    still_column.image(str(path), caption=f"{variants.of(run.config).grid_caption} at step {step:,}",
+                       output_format="PNG")
+    animation_column.image(gif, caption=f"The timeline, playing: steps {frames[0]:,} to {frames[-1]:,} ({shown})")
     png_column, gif_column = st.columns(2)
     png_column.download_button("Download this grid as PNG", data=path.read_bytes(), mime="image/png",
                                file_name=f"{run.run_id}-step-{step}.png", key="gallery_timeline_png",
                                on_click="ignore", icon=":material/download:")
-    # The GIF is built in the web server when clicked; a demo caps its frames so one visitor cannot stall it.
-    frames = demo.evenly_chosen(steps, demo_limits().max_gif_frames) if demo_mode() else steps
-    shown = f"{len(frames)} frames" if len(frames) == len(steps) else \
-        f"{len(frames)} of {len(steps)} frames, the demo's limit"
-    gif_column.download_button(f"Download the timeline as a GIF ({shown})", mime="image/gif",
-                               data=lambda: images.gif_bytes([run.sample_path(each) for each in frames]),
+    gif_column.download_button(f"Download the timeline as a GIF ({shown})", mime="image/gif", data=gif,
                                file_name=f"{run.run_id}-timeline.gif", key="gallery_timeline_gif",
                                on_click="ignore", icon=":material/animation:")
+
+
+@st.cache_data(max_entries=4, show_spinner="Making the timeline's animation…")
+def timeline_gif(frames: tuple[tuple[str, int], ...]) -> bytes:
+    """The animated GIF of these sample grids ((path, modification time) each: a grid rewritten after a resume from
+    an earlier checkpoint makes a new GIF)."""
+    return images.gif_bytes([Path(path) for path, _ in frames])
 
 
 def fresh_samples_ui(run: Run, step: int) -> None:
