@@ -4,7 +4,8 @@ import streamlit as st
 
 from gan_core import judging, runs
 from views.common import checkpoint_picker_ui, generator_ready_ui, no_runs_ui, page_frame_ui, run_picker_ui, runs_dir
-from views.human_test_views import answers_ui, judgement_pool, question_ui, reset_ui, score_ui
+from views.human_test_views import (answered_in_session, answers_ui, judgement_pool, question_ui, reset_ui,
+                                    score_ui)
 
 page_frame_ui("pages/human_test.py")
 st.title("Real or fake?")
@@ -36,7 +37,7 @@ def test_view() -> None:
         question_ui(run, step, pool)
     answers = judging.checkpoint_judgements(run.judgements(), step)
     with score_column:
-        score_ui(answers)
+        score_ui(answers, answered_in_session(run, step))
         reset_ui(run)
     answers_ui(answers, pool)
 

@@ -316,6 +316,34 @@ def test_answers_are_stored_scored_listed_and_reset(page_runs, monkeypatch, name
 
 
 @pytest.mark.slow
+def test_the_image_number_and_the_answer_count_agree_and_say_what_they_count(page_runs, monkeypatch):
+    runs_dir, runs = page_runs
+    run = runs["digits"]
+    step = run.checkpoint_steps()[-1]
+    run.clear_judgements()
+    try:
+        # Two answers given earlier, in another session.
+        for index in range(2):
+            run.add_judgement(judging.image_key(step, True, index), True, False)
+        app = open_page(HUMAN_TEST_PAGE, runs_dir, run, monkeypatch)
+        assert_clean(app)
+        assert app.image[0].captions == ["Image 1 in this session"]
+        assert any("from 2 answers for this checkpoint, 0 of them in this session" in caption.value
+                   for caption in app.caption)
+        app.button(key=subject_key("human_answer_real", run, step)).click().run()
+        assert_clean(app)
+        assert app.image[0].captions == ["Image 2 in this session"]
+        assert any("from 3 answers for this checkpoint, 1 of them in this session" in caption.value
+                   for caption in app.caption)
+        # After a reset the session counts from the start again, as the store does.
+        app.button(key=subject_key("human_reset", run)).click().run()
+        assert_clean(app)
+        assert app.image[0].captions == ["Image 1 in this session"]
+    finally:
+        run.clear_judgements()
+
+
+@pytest.mark.slow
 def test_the_human_test_explains_why_points_cannot_be_judged(page_runs, monkeypatch):
     runs_dir, runs = page_runs
     app = open_page(HUMAN_TEST_PAGE, runs_dir, runs["ring"], monkeypatch)
@@ -377,7 +405,7 @@ def test_evaluate_and_judge_a_trained_run_in_a_browser(browser_app):
             for number, answer in enumerate(("Real", "Generated", "Real"), start=2):
                 # Anchored, because the score's help buttons also name "real" and "generated".
                 page.get_by_role("button", name=re.compile(f"^{answer}")).click()
-                page.get_by_text(f"Image {number}", exact=True).wait_for(timeout=30_000)
+                page.get_by_text(f"Image {number} in this session", exact=True).wait_for(timeout=30_000)
             page.get_by_text("from 3 answers").wait_for(timeout=30_000)
             page.get_by_text("Human error rate").wait_for()
             # The answers table is drawn on a canvas; its accessible copy says when the three rows have arrived,

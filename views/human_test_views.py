@@ -46,7 +46,7 @@ def question_ui(run: Run, step: int, pool: tuple[np.ndarray, np.ndarray]) -> Non
     seed = st.session_state.setdefault("human_test_seed", secrets.randbelow(2**32))
     order = judging.question_order(seed, POOL_SIZE)
     position_key = f"{run.run_id}@{step}"
-    position = st.session_state.setdefault("human_test_positions", {}).get(position_key, 0)
+    position = answered_in_session(run, step)
     is_real, index = order[position % len(order)]
     last = st.session_state.get("human_test_last")
     if last is not None and last["position_key"] == position_key:
@@ -54,13 +54,19 @@ def question_ui(run: Run, step: int, pool: tuple[np.ndarray, np.ndarray]) -> Non
         st.markdown(f"{verdict} The last image was {ANSWER_TEXT[last['is_real']]}.")
     else:
         st.markdown("Is this image **real** or **generated**?")
-    st.image(enlarged(pool[0 if is_real else 1][index], DISPLAY_SIDE), caption=f"Image {position + 1}")
+    st.image(enlarged(pool[0 if is_real else 1][index], DISPLAY_SIDE),
+             caption=f"Image {position + 1:,} in this session")
     arguments = (run, step, is_real, index, position_key, position)
     real_column, generated_column = st.columns(2)
     real_column.button("Real", key=subject_key("human_answer_real", run, step), on_click=record_answer,
                        args=(*arguments, True), shortcut="Left", width="stretch", icon=":material/photo_camera:")
     generated_column.button("Generated", key=subject_key("human_answer_generated", run, step), on_click=record_answer,
                             args=(*arguments, False), shortcut="Right", width="stretch", icon=":material/memory:")
+
+
+def answered_in_session(run: Run, step: int) -> int:
+    """How many answers this browser session has given about the checkpoint (others' are counted in the store only)."""
+    return st.session_state.get("human_test_positions", {}).get(f"{run.run_id}@{step}", 0)
 
 
 def record_answer(run: Run, step: int, is_real: bool, index: int, position_key: str, position: int,
@@ -78,8 +84,9 @@ def record_answer(run: Run, step: int, is_real: bool, index: int, position_key: 
                                            "correct": is_real == answered_real}
 
 
-def score_ui(answers: list[dict]) -> None:
-    """The human error rate with its 95% interval, and the error on each kind of image."""
+def score_ui(answers: list[dict], answered_here: int) -> None:
+    """The human error rate with its 95% interval, and the error on each kind of image; `answered_here` of the
+    answers were given in this session (the others in earlier or other sessions)."""
     summary = judging.judgement_summary(answers)
     if summary is None:
         st.info("No answers yet for this checkpoint. Your error rate appears after the first one.")
@@ -87,8 +94,9 @@ def score_ui(answers: list[dict]) -> None:
     st.metric("Human error rate", f"{summary['error_rate']:.0%}", border=True,
               help="The share of wrong answers (HYPE∞). 50% means people cannot tell the generated images from "
                    "real ones; 0% that they always can.")
-    st.caption(f"95% confidence interval {summary['low']:.0%} to {summary['high']:.0%}, from {summary['count']} "
-               "answers. 50% error means indistinguishable from real.")
+    st.caption(f"95% confidence interval {summary['low']:.0%} to {summary['high']:.0%}, from {summary['count']:,} "
+               f"answers for this checkpoint, {answered_here:,} of them in this session. 50% error means "
+               "indistinguishable from real.")
     generated_column, real_column = st.columns(2)
     for column, kind, label in ((generated_column, "generated", "Generated taken for real"),
                                 (real_column, "real", "Real taken for generated")):
@@ -131,3 +139,7 @@ def reset_ui(run: Run) -> None:
 def forget_answers(run: Run) -> None:
     run.clear_judgements()
     st.session_state.pop("human_test_last", None)
+    # The session's count starts again with the store's, which now holds no answer for this run.
+    positions = st.session_state.get("human_test_positions", {})
+    for position_key in [key for key in positions if key.startswith(f"{run.run_id}@")]:
+        del positions[position_key]
