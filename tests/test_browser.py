@@ -113,6 +113,11 @@ def wait_for_app(page) -> None:
     )
 
 
+def main_area(page):
+    """The page's main area: while a script runs, the header's status widget has a Stop button of its own."""
+    return page.locator('[data-testid="stMain"]')
+
+
 def wait_for_text(page, text: str, timeout: float = 30_000) -> None:
     """Wait until the page shows `text` anywhere, including as a selectbox's chosen value (an input's value)."""
     page.wait_for_function(
@@ -172,7 +177,7 @@ def test_a_new_user_trains_watches_stops_and_browses(app_url, page):
     wait_for_app(page)
     wait_for_text(page, run_id)
     page.get_by_text("running").first.wait_for(timeout=30_000)
-    page.get_by_role("button", name=re.compile("Stop")).click()
+    main_area(page).get_by_role("button", name="Stop").click()
     page.get_by_text(re.compile(r"stopped on request at step \d+")).wait_for(timeout=60_000)
     assert_no_exception(page, "monitor after stop")
     screenshot(page, "04-monitor-stopped")

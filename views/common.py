@@ -6,7 +6,9 @@ generator cache imports `gan_core.sampling` inside the function that needs it.
 
 from __future__ import annotations
 
+import collections
 import os
+import secrets
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +44,8 @@ STATE_COLOURS = {
     "queued": "blue", "running": "green", "stopping": "orange", "stopped": "gray",
     "finished": "violet", "failed": "red", "diverged": "red",
 }
+# Click tokens remembered per tab: far more than the buttons of one page.
+DELIVERED_TOKENS = 200
 # Evaluation results where a lower number is better, in order of preference for the overview's "best metric",
 # with how each is named when the evaluation does not name it itself.
 LOWER_IS_BETTER = {"frechet_distance": "FD", "kid_mean": "KID"}
@@ -106,9 +110,30 @@ def subject_key(name: str, run: Run, step: int | None = None) -> str:
     return f"{name}:{run.run_id}" if step is None else f"{name}:{run.run_id}@{step}"
 
 
-def act_on_run(run: Run, action, **options) -> None:
+def click_token(name: str) -> str:
+    """A token for one button as drawn in this page run, for its callback to pass to `first_delivery`."""
+    return f"{name}:{secrets.token_hex(8)}"
+
+
+def first_delivery(token: str) -> bool:
+    """True the first time a callback brings `token`, False after.
+
+    Streamlit 1.67 was seen to run a button's callback twice for one click (1 ms apart) when the click's rerun met
+    the rerun of a view that refreshes itself ten times a second; the token drawn with the button makes the second
+    run a no-op. A click on the button as drawn afresh after the first carries a new token and counts.
+    """
+    delivered = st.session_state.setdefault("delivered_click_tokens", collections.deque(maxlen=DELIVERED_TOKENS))
+    if token in delivered:
+        return False
+    delivered.append(token)
+    return True
+
+
+def act_on_run(run: Run, action, token: str, **options) -> None:
     """Button callback that stops or resumes `run` at once, before the page reruns; a refusal (another tab resumed
     it first, a demo's cap) is kept for `refusal_ui` to show when the page is drawn again."""
+    if not first_delivery(token):
+        return
     try:
         action(run, **options)
     except ValueError as error:

@@ -13,7 +13,7 @@ from gan_core.config import lower_learning_rates
 from gan_core.variants.base import Series
 from gan_core.runs import Run, Status
 from views.charts import Panel, panels_figure
-from views.common import act_on_run, duration_text, refusal_ui, state_badge, subject_key
+from views.common import act_on_run, click_token, duration_text, refusal_ui, state_badge, subject_key
 from views.demo_views import may_control_ui, resume_run_as_visitor, status_text
 
 
@@ -35,26 +35,28 @@ def controls_ui(run: Run, status: Status) -> None:
     if status.is_active:
         stopping = status.state == "stopping"
         st.button("Stopping…" if stopping else "Stop", key=subject_key("monitor_stop", run),
-                  icon=":material/stop_circle:", disabled=stopping, on_click=act_on_run, args=(run, jobs.stop_run),
+                  icon=":material/stop_circle:", disabled=stopping, on_click=act_on_run,
+                  args=(run, jobs.stop_run, click_token("stop")),
                   help="The trainer writes a checkpoint and exits at its next step.")
     elif status.state == "diverged":
         changes = lower_learning_rates(config)
         st.button("Resume with learning rates halved", key=subject_key("monitor_resume_lower", run),
                   icon=":material/play_circle:", type="primary", on_click=act_on_run,
-                  args=(run, resume_run_as_visitor), kwargs={"config_changes": changes},
+                  args=(run, resume_run_as_visitor, click_token("resume")), kwargs={"config_changes": changes},
                   help=f"Continue from the last good checkpoint with g_learning_rate {changes['g_learning_rate']:g} "
                        f"and d_learning_rate {changes['d_learning_rate']:g}.")
     elif status.step < run.progress_target(status):
         st.button("Resume", key=subject_key("monitor_resume", run), icon=":material/play_circle:", type="primary",
-                  on_click=act_on_run, args=(run, resume_run_as_visitor),
+                  on_click=act_on_run, args=(run, resume_run_as_visitor, click_token("resume")),
                   help="Continue from the latest checkpoint up to the run's total steps.")
     else:
         extra, button = st.columns([2, 1], vertical_alignment="bottom")
         extra_key = subject_key("monitor_extra_steps", run)
         extra.number_input("Extra steps", min_value=1, max_value=1_000_000, value=max(config.steps // 2, 1),
                            step=100, key=extra_key)
+        token = click_token("train_more")
         button.button("Train more", key=subject_key("monitor_train_more", run), icon=":material/play_circle:",
-                      on_click=lambda: act_on_run(run, resume_run_as_visitor,
+                      on_click=lambda: act_on_run(run, resume_run_as_visitor, token,
                                                   extra_steps=int(st.session_state[extra_key])))
     refusal_ui(run)
 

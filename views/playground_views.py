@@ -17,7 +17,7 @@ from gan_core import demo, jobs, playground_store, point_sets, uploads
 from gan_core.config import LOSSES, PROBABILITY_LOSSES, SHARED_SETTINGS, TOY_DATASETS, RunConfig, preset
 from gan_core.playground_store import SPEEDS, Command, Snapshot
 from gan_core.runs import Run, Status
-from views.common import act_on_run, refusal_ui, subject_key
+from views.common import act_on_run, click_token, first_delivery, refusal_ui, subject_key
 from views.demo_views import demo_limits, demo_mode, may_control_ui, resume_run_as_visitor, start_run_as_visitor
 
 PRESET = "ring-playground"
@@ -184,35 +184,41 @@ def controls_ui(run: Run, status: Status, snapshot: Snapshot | None) -> None:
         return
     if not status.is_active:
         st.button("Resume (starts paused)", type="primary", icon=":material/play_circle:",
-                  key=subject_key("playground_resume", run), on_click=act_on_run, args=(run, resume_run_as_visitor))
+                  key=subject_key("playground_resume", run), on_click=act_on_run,
+                  args=(run, resume_run_as_visitor, click_token("resume")))
         refusal_ui(run)
         return
     playing = sent_playing(run, status, snapshot)
     columns = st.columns([1, 1, 1, 1, 2, 1], vertical_alignment="bottom")
     columns[0].button("Pause" if playing else "Play", type="primary", key=subject_key("playground_play", run),
                       icon=":material/pause:" if playing else ":material/play_arrow:",
-                      on_click=send, args=(run, status, Command("pause" if playing else "play")))
+                      on_click=send,
+                      args=(run, status, Command("pause" if playing else "play"), click_token("play")))
     columns[1].button("D step", key=subject_key("playground_step_d", run), on_click=send,
-                      args=(run, status, Command("step_d")),
+                      args=(run, status, Command("step_d"), click_token("step_d")),
                       help="One discriminator update on the samples shown; the points stay where they are.")
     columns[2].button("G step", key=subject_key("playground_step_g", run), on_click=send,
-                      args=(run, status, Command("step_g")),
+                      args=(run, status, Command("step_g"), click_token("step_g")),
                       help="One generator update on the samples shown: they move along the arrows.")
     columns[3].button("Step both", key=subject_key("playground_step_both", run), on_click=send,
-                      args=(run, status, Command("step_both")),
+                      args=(run, status, Command("step_both"), click_token("step_both")),
                       help=f"One training step: {run.config.n_critic} discriminator update(s), then the generator's.")
-    speed_key = subject_key("playground_speed", run)
+    speed_key, speed_token = subject_key("playground_speed", run), click_token("speed")
     columns[4].select_slider("Speed", SPEEDS[1:] + SPEEDS[:1], value=int(snapshot.speed) if snapshot else 0,
                              format_func=SPEED_LABELS.get, key=speed_key,
-                             on_change=lambda: send(run, status, Command("speed", st.session_state[speed_key])))
+                             on_change=lambda: send(run, status, Command("speed", st.session_state[speed_key]),
+                                                    speed_token))
     columns[5].button("Stop", key=subject_key("playground_stop", run), icon=":material/stop_circle:",
-                      disabled=status.state == "stopping", on_click=act_on_run, args=(run, jobs.stop_run),
+                      disabled=status.state == "stopping", on_click=act_on_run,
+                      args=(run, jobs.stop_run, click_token("stop")),
                       help="Checkpoint and end the trainer process; Resume continues from here.")
     refusal_ui(run)
 
 
-def send(run: Run, status: Status, command: Command) -> None:
+def send(run: Run, status: Status, command: Command, token: str) -> None:
     """Button callback: queue the command for the trainer at once, and remember a play or pause sent to it."""
+    if not first_delivery(token):
+        return
     playground_store.send_command(run, command)
     if command.action in ("play", "pause"):
         st.session_state[subject_key("playground_playing", run)] = (status.pid, command.action == "play")

@@ -57,7 +57,8 @@ def export_ui(run: Run) -> None:
     step = checkpoint_picker_ui(run, key="runs_export_checkpoint")
     if step is None:
         return
-    if st.button("Prepare the generator file (.keras)", key=subject_key("runs_export", run, step), icon=":material/deployed_code:",
+    if st.button("Prepare the generator file (.keras)", key=subject_key("runs_export", run, step),
+                 icon=":material/deployed_code:",
                  help="Saves the generator so that keras.models.load_model opens it without this project."):
         from gan_core import sampling  # Imported here: it loads TensorFlow, which this page otherwise does not need.
 
@@ -72,7 +73,8 @@ def export_ui(run: Run) -> None:
     if export and export["run_id"] == run.run_id and export["step"] == step:
         st.download_button(f"Download generator.keras ({len(export['data']) / 1024:,.0f} KiB)", data=export["data"],
                            file_name=f"{run.run_id}-step-{step}-generator.keras", mime="application/octet-stream",
-                           key=subject_key("runs_export_download", run, step), on_click="ignore", icon=":material/download:")
+                           key=subject_key("runs_export_download", run, step), on_click="ignore",
+                           icon=":material/download:")
 
 
 def delete_ui(run: Run) -> None:
