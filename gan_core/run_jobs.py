@@ -21,7 +21,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from gan_core import runs
+from gan_core import evaluation, images, runs
 from gan_core.files import write_text_atomically
 from gan_core.jobs import process_alive, start_background_process
 from gan_core.runs import Run
@@ -121,8 +121,6 @@ def timeline_gif_path(run: Run) -> Path:
 
 def measure(run: Run, steps: list[int], sample_count: int, seed: int) -> None:
     """The evaluation worker's body: measure each checkpoint in turn; the results go to the run store."""
-    from gan_core import evaluation  # Imported here: the web server imports this module only to start and watch jobs.
-
     report = progress_reporter(run, "evaluation", steps)
     for done, step in enumerate(steps):
         report("working", done, f"measuring step {step:,}")
@@ -136,8 +134,6 @@ def measure(run: Run, steps: list[int], sample_count: int, seed: int) -> None:
 
 def draw_timeline_gif(run: Run, steps: list[int]) -> None:
     """The GIF worker's body: the sample grids of `steps`, in order, as a looping GIF beside them."""
-    from gan_core import images
-
     report = progress_reporter(run, "timeline_gif", steps)
     report("working", 0, f"drawing {len(steps)} frames")
     try:

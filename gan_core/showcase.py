@@ -25,7 +25,7 @@ import sys
 import time
 from pathlib import Path
 
-from gan_core import demo, demo_classifiers, feature_jobs, jobs, ownership, runs
+from gan_core import demo, demo_classifiers, feature_jobs, features, jobs, ownership, runs
 from gan_core.config import RunConfig, preset
 from gan_core.demo import DemoLimits
 
@@ -230,8 +230,6 @@ def train_until_stopped(run: runs.Run, budget: float) -> None:
 def prepare_classifiers(configs: list[RunConfig]) -> None:
     """Train the feature classifiers that evaluating these runs needs, one at a time, each in its worker process,
     so that no visitor has to start one for the showcase's runs."""
-    from gan_core import features  # reads the datasets to find the classifiers' cached files
-
     for config in configs:
         try:
             dataset = features.classifier_pending(config)
