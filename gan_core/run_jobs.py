@@ -120,7 +120,8 @@ def timeline_gif_path(run: Run) -> Path:
 
 
 def measure(run: Run, steps: list[int], sample_count: int, seed: int) -> None:
-    """The evaluation worker's body: measure each checkpoint in turn; the results go to the run store."""
+    """The evaluation worker's body: measure each checkpoint in turn (the results go to the run store), then real
+    against real at this count (kept in the feature cache), which the page shows beside them."""
     report = progress_reporter(run, "evaluation", steps)
     for done, step in enumerate(steps):
         report("working", done, f"measuring step {step:,}")
@@ -129,6 +130,12 @@ def measure(run: Run, steps: list[int], sample_count: int, seed: int) -> None:
         except ValueError as error:
             report("failed", done, f"step {step:,} could not be measured: {error}")
             raise
+    report("working", len(steps), "measuring real against real")
+    try:
+        evaluation.reference_scores(run.config, sample_count, seed=seed)
+    except ValueError as error:
+        report("failed", len(steps), f"real against real could not be measured: {error}")
+        raise
     report("done", len(steps), f"measured {len(steps)} checkpoint(s)")
 
 

@@ -40,7 +40,9 @@ def worker_log(run: runs.Run, kind: str = "evaluation") -> str:
 
 
 @pytest.mark.slow
-def test_a_worker_measures_checkpoints_into_the_run_store_and_counts_against_the_caps(ring_run):
+def test_a_worker_measures_checkpoints_into_the_run_store_and_counts_against_the_caps(ring_run, tmp_path,
+                                                                                      monkeypatch):
+    monkeypatch.setenv("GAN_CACHE_DIR", str(tmp_path / "cache"))
     limits = DemoLimits(max_trainers=1)
     demo_jobs.start_owned_run_job(ring_run, "evaluation", [40], VISITOR_A, limits, run_jobs.evaluation_options(200, 0))
     job = run_jobs.job_status(ring_run, "evaluation")
@@ -55,6 +57,8 @@ def test_a_worker_measures_checkpoints_into_the_run_store_and_counts_against_the
     job = run_jobs.job_status(ring_run, "evaluation")
     assert (job.state, job.done, job.message) == ("done", 1, "measured 1 checkpoint(s)")
     assert evaluation.stored_evaluation(ring_run, 40)["sample_count"] == 200
+    # Real against real at that count, which the page shows beside the results, is measured by the worker too.
+    assert list((tmp_path / "cache" / "reference").glob("ring-*-200-*.json"))
     assert demo_jobs.active_owners(ring_run.path.parent) == [], "a finished worker takes no slot"
 
 
