@@ -42,10 +42,10 @@ if step is not None and generator_ready_ui(run, step):
                                  key="compare_fake_chart")
     else:
         real_column.subheader("Real")
-        real_column.image(grid_picture(real, rows, columns), caption=f"{count} training examples", width="stretch",
+        real_column.image(grid_picture(real, rows, columns), caption=f"{count:,} training examples", width="stretch",
                           output_format="PNG")
         fake_column.subheader("Generated")
-        fake_column.image(grid_picture(fake, rows, columns), caption=f"{count} samples at step {step:,}",
+        fake_column.image(grid_picture(fake, rows, columns), caption=f"{count:,} samples at step {step:,}",
                           width="stretch", output_format="PNG")
 
 if step is not None:

@@ -67,7 +67,7 @@ except ValueError as error:
 if config is not None:
     estimate = throughput.estimate(config, throughput.measured_history(runs.list_runs(runs_dir())))
     total = estimate.seconds_per_1000_steps * config.steps / 1000
-    st.info(f"**About {duration_text(estimate.seconds_per_1000_steps)} per 1000 steps**, so about "
+    st.info(f"**About {duration_text(estimate.seconds_per_1000_steps)} per 1,000 steps**, so about "
             f"{duration_text(total)} for all {config.steps:,} steps on this machine.  \nHow this is estimated: "
             f"{estimate.source}.", icon=":material/timer:")
     st.caption(f"The run will be called **{config.name}**.")

@@ -156,7 +156,7 @@ def test_a_new_user_trains_watches_stops_and_browses(app_url, page):
     wait_for_app(page)
     choose(page, "Preset", "digits-mlp")
     assert_no_exception(page, "train")
-    page.get_by_text("per 1000 steps").wait_for()
+    page.get_by_text("per 1,000 steps").wait_for()
     screenshot(page, "02-train")
     page.get_by_role("button", name=re.compile("Start training")).click()
 

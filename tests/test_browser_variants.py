@@ -42,7 +42,7 @@ def test_a_variant_preset_trains_from_the_form_and_shows_its_views(app_url, page
     wait_for_text(page, variant.title)
     wait_for_text(page, f"{variant.title} settings" if variant.settings else variant.summary)
     set_number(page, "Steps", STEPS)
-    page.get_by_text("per 1000 steps").wait_for()
+    page.get_by_text("per 1,000 steps").wait_for()
     assert_no_exception(page, f"train {preset_name}")
     page.get_by_role("button", name=re.compile("Start training")).click()
 

@@ -114,7 +114,7 @@ def test_train_form_fills_from_a_preset_and_estimates_from_a_measured_run(store)
     assert app.number_input(key="field_steps").value == 3000
     assert app.selectbox(key="field_architecture").value == "mlp"
     estimate = app.info[-1].value
-    assert "per 1000 steps" in estimate and "measured" in estimate and store["digits"].run_id in estimate
+    assert "per 1,000 steps" in estimate and "measured" in estimate and store["digits"].run_id in estimate
 
 
 def test_train_form_gives_hidden_fields_their_defaults_when_the_variant_changes(store):
@@ -137,7 +137,7 @@ def test_train_form_shows_a_validation_message_at_the_field_at_fault(store):
     # The message sits in the "More settings" expander, where the image size field is.
     messages = [error.value for error in app.expander[0].error]
     assert len(messages) == 1 and messages[0].startswith("image_size=30 is not allowed")
-    assert not app.info or "per 1000 steps" not in app.info[-1].value
+    assert not app.info or "per 1,000 steps" not in app.info[-1].value
 
     # The dataset is chosen outside the form, so its consequence shows at once, under the architecture.
     app = open_page("train")

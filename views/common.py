@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
+from gan_core import config as config_module
 from gan_core import images, jobs, runs, uploads, variants
 from gan_core.runs import Run
 from views.demo_views import demo_frame_ui, demo_mode
@@ -181,8 +182,9 @@ def copy_run_to_address(key: str) -> None:
 
 def no_runs_ui(what: str) -> None:
     """The message a page shows when the store holds no run yet, with a way to the Train page."""
-    st.info(f"There are no runs yet, so there is nothing to {what}. Set one up on the Train page: a digits or "
-            "2-D ring preset trains in about a minute on a laptop.")
+    default = config_module.DEFAULT_PRESET
+    st.info(f"There are no runs yet, so there is nothing to {what}. Set one up on the Train page, which starts from "
+            f"the default preset, {config_module.PRESETS[default]['name']} ({default}).")
     st.page_link(TRAIN_PAGE, label="Set up a run", icon=":material/model_training:")
 
 

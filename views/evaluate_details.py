@@ -102,7 +102,7 @@ def nearest_ui(run: Run, step: int, count: int, extractor: features.FeatureExtra
         column.image(grid_picture(pair, 2, 1), caption=f"distance {generated_distances[index]:.3g}", width="stretch")
     space = f"the {extractor.name} feature space" if extractor is not None else "pixel space"
     searched = f"all {training_total:,}" if len(training) == training_total else f"{len(training):,} of the {training_total:,}"
-    text = (f"Top: the {len(closest)} of {count:,} generated samples closest to a training image; bottom: that "
+    text = (f"Top: the {len(closest):,} of {count:,} generated samples closest to a training image; bottom: that "
             f"training image. Distances in {space}, searched among {searched} training images.")
     if held_out:
         real_distances, _ = metrics.nearest_neighbour_distances(feature_rows(config_json, real)[0], training_features)

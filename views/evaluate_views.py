@@ -216,17 +216,17 @@ def training_ui(run: Run, sample_count: int, extractor: features.FeatureExtracto
     """A button that measures every checkpoint not measured yet, and the measures over training as a chart."""
     measured = {results["step"] for results in stored_curve(run, extractor, sample_count)}
     missing = [step for step in run.checkpoint_steps() if step not in measured]
-    label = f"Evaluate all checkpoints ({len(missing)} not measured yet)"
+    label = f"Evaluate all checkpoints ({len(missing):,} not measured yet)"
     if demo_mode() and len(missing) > demo_limits().max_checkpoints_per_evaluation:
         # Each checkpoint takes seconds of a worker's CPU: a demo measures a few, spread out, per click.
         missing = demo.evenly_chosen(missing, demo_limits().max_checkpoints_per_evaluation)
-        label = f"Evaluate {len(missing)} more checkpoints (this demo measures at most {len(missing)} per click)"
+        label = f"Evaluate {len(missing):,} more checkpoints (this demo measures at most {len(missing):,} per click)"
     if missing and not job_at_work(run, "evaluation") and st.button(label, icon=":material/playlist_play:",
                                                                     key=subject_key("evaluate_all", run)):
         if in_worker():
             start_job_ui(run, "evaluation", missing, run_jobs.evaluation_options(sample_count, SEED))
             return
-        with st.status(f"Measuring {len(missing)} checkpoints…") as status:
+        with st.status(f"Measuring {len(missing):,} checkpoints…") as status:
             progress = st.progress(0.0)
             for done, step in enumerate(missing):
                 progress.progress(done / len(missing), text=f"step {step:,}")
@@ -239,7 +239,7 @@ def training_ui(run: Run, sample_count: int, extractor: features.FeatureExtracto
         st.rerun()
     curve = stored_curve(run, extractor, sample_count)
     if len(curve) < 2:
-        st.caption(f"Measured with {sample_count:,} samples per side so far: {len(curve)} checkpoint(s). The chart "
+        st.caption(f"Measured with {sample_count:,} samples per side so far: {len(curve):,} checkpoint(s). The chart "
                    "appears once two are.")
         return
     st.plotly_chart(training_figure(curve, reference), key="evaluate_training_chart")

@@ -76,7 +76,7 @@ def fresh_samples_ui(run: Run, step: int) -> None:
     samples = generated_samples(str(run.path), step, len(labels) if names else count, seed,
                                 None if labels is None else tuple(labels.tolist()))
     picture = grid_picture(samples, rows, columns)
-    caption = f"Rows, top to bottom: {', '.join(names)}" if names else f"{len(samples)} samples, seed {seed}"
+    caption = f"Rows, top to bottom: {', '.join(names)}" if names else f"{len(samples):,} samples, seed {seed}"
     st.image(picture, caption=caption, output_format="PNG")
     png_download_ui(picture, f"{run.run_id}-step-{step}-seed-{seed}.png", "gallery_samples_png")
 

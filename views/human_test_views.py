@@ -131,7 +131,7 @@ def reset_ui(run: Run) -> None:
         return
     count = len(run.judgements())
     with st.popover("Reset answers", icon=":material/restart_alt:", disabled=count == 0):
-        st.markdown(f"Forget all {count} answers given for this run, at every checkpoint? This cannot be undone.")
+        st.markdown(f"Forget all {count:,} answers given for this run, at every checkpoint? This cannot be undone.")
         st.button("Forget them", type="primary", key=subject_key("human_reset", run), on_click=forget_answers,
                   args=(run,))
 

@@ -65,7 +65,7 @@ def overview_ui() -> None:
             return
         st.page_link(TRAIN_PAGE, label="Set up a new run", icon=":material/add_circle:")
         # A public demo does not tell its visitors where on the server it keeps its files.
-        st.caption(f"{len(all_runs)} run(s){'' if demo_mode() else f' in `{folder}`'}, newest first.")
+        st.caption(f"{len(all_runs):,} run(s){'' if demo_mode() else f' in `{folder}`'}, newest first.")
         for run in all_runs:
             run_card_ui(run)
 

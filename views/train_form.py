@@ -263,7 +263,7 @@ def upload_ui(runs_dir: Path, limits: DemoLimits | None = None) -> image_collect
     except ValueError as error:
         st.error(str(error))
         return None
-    classes = f"{len(preview.class_names)} classes: {', '.join(preview.class_names)}" if preview.class_names \
+    classes = f"{len(preview.class_names):,} classes: {', '.join(preview.class_names)}" if preview.class_names \
         else "no classes (put images in one sub-folder per class to get them)"
     if preview.class_names == image_pairs.DOMAIN_FOLDERS:
         classes = ("folders A/ and B/: inputs and targets for the image-to-image variants (Pix2Pix pairs files with "
@@ -276,7 +276,7 @@ def upload_ui(runs_dir: Path, limits: DemoLimits | None = None) -> image_collect
     tiles = images.image_grid(preview.images, 2, PREVIEW_COUNT // 2, scale=images.grid_scale(image_size, 64))
     st.image(tiles, caption="The first images, as the networks will see them", output_format="PNG")
     if preview.skipped:
-        with st.expander(f"{len(preview.skipped)} file(s) skipped"):
+        with st.expander(f"{len(preview.skipped):,} file(s) skipped"):
             st.table({"file": [name for name, _ in preview.skipped], "why": [reason for _, reason in preview.skipped]})
     return preview
 
