@@ -2,8 +2,10 @@
 
 An estimate comes from the store when it can: a finished or stopped run with the same networks (architecture,
 data shape, width, and whether a gradient penalty is computed) was measured on this very machine. Otherwise a
-rough model counts the multiply-accumulates of both networks per example and divides by a speed measured once
-on a two-core CPU, which is right to within a factor of about two. Nothing here imports TensorFlow.
+model counts the multiply-accumulates of both networks per example and divides by a speed: the speed the runs
+measured on this machine reached against the same count, or, with none measured yet, one measured once on a
+two-core CPU, which is right to within a factor of about two. The Train form's estimate and Monitor's time left
+come from here, so they agree. Nothing here imports TensorFlow.
 """
 
 from __future__ import annotations
@@ -55,13 +57,18 @@ def seconds_per_1000_steps(config: RunConfig, images_per_second: float) -> float
     return 1000 * images_per_step(config) / images_per_second
 
 
-def seconds_left(rows: Sequence[dict[str, Any]], target_step: int) -> float | None:
-    """Time to reach `target_step` at the pace of the last RECENT_ROWS rows (None until two rows exist)."""
-    recent = [row for row in rows[-RECENT_ROWS:] if row.get("wall_time") is not None]
-    if len(recent) < 2 or recent[-1]["step"] <= recent[0]["step"]:
-        return None
-    seconds_per_step = (recent[-1]["wall_time"] - recent[0]["wall_time"]) / (recent[-1]["step"] - recent[0]["step"])
-    return max(0.0, (target_step - recent[-1]["step"]) * seconds_per_step)
+def seconds_left(config: RunConfig, rows: Sequence[dict[str, Any]], step: int, target_step: int,
+                 history: Sequence[tuple[Run, RunConfig, float]] = ()) -> float:
+    """Time to go from `step` to `target_step`: at the median speed of the last RECENT_ROWS rows once there are
+    enough of them, else at the speed `estimate` expects for these networks (the Train form's figure).
+
+    The median of the rows' own speeds, each measured over its own stretch of training, is untouched by the
+    time a run spent stopped before a resume, and by the slow first row of every start.
+    """
+    speed = measured_images_per_second(rows[-RECENT_ROWS:])
+    seconds_per_step = images_per_step(config) / speed if speed else \
+        estimate(config, history).seconds_per_1000_steps / 1000
+    return max(0, target_step - step) * seconds_per_step
 
 
 def network_key(config: RunConfig) -> tuple:
@@ -96,9 +103,20 @@ def multiply_accumulates_per_example(config: RunConfig) -> int:
     return 2 * convolutions + dense + latent * dense
 
 
+def modelled_cost(config: RunConfig) -> float:
+    """Multiply-accumulates a training step spends per example, as the model counts them."""
+    return multiply_accumulates_per_example(config) * (GRADIENT_PENALTY_COST if config.loss == "wgan_gp" else 1.0)
+
+
 def rough_images_per_second(config: RunConfig) -> float:
-    cost = multiply_accumulates_per_example(config) * (GRADIENT_PENALTY_COST if config.loss == "wgan_gp" else 1.0)
-    return ROUGH_MACS_PER_SECOND / cost
+    return ROUGH_MACS_PER_SECOND / modelled_cost(config)
+
+
+def machine_speed(history: Sequence[tuple[Run, RunConfig, float]]) -> float | None:
+    """Multiply-accumulates per second that the measured runs reached on this machine by the model's count (their
+    median), or None when nothing was measured."""
+    speeds = [speed * modelled_cost(config) for _, config, speed in history]
+    return float(np.median(speeds)) if speeds else None
 
 
 def measured_history(runs: Iterable[Run]) -> list[tuple[Run, RunConfig, float]]:
@@ -133,8 +151,15 @@ def estimate(config: RunConfig, history: Sequence[tuple[Run, RunConfig, float]] 
             f"measured: run '{name}' ({run.run_id}) trained the same networks at {speed:,.0f} images/s "
             f"with batch size {measured_config.batch_size}",
         )
+    speed = machine_speed(history)
+    if speed is not None:
+        return Estimate(
+            seconds_per_1000_steps(config, speed / modelled_cost(config)),
+            f"model: no finished run with these networks yet, so this counts the networks' arithmetic at the pace "
+            f"{len(history)} measured run(s) reached on this machine; expect it to be off by up to a half",
+        )
     return Estimate(
         seconds_per_1000_steps(config, rough_images_per_second(config)),
-        "rough model: no finished run with these networks yet, so this counts the networks' arithmetic "
-        "against a typical two-core CPU; expect it to be off by up to a factor of two",
+        "rough model: no finished run on this machine yet, so this counts the networks' arithmetic against a "
+        "typical two-core CPU; expect it to be off by up to a factor of two",
     )

@@ -121,11 +121,14 @@ def test_diagnose_flags_nearly_identical_samples_once_training_is_under_way():
 def test_time_left_and_measured_speed_come_from_the_rows():
     rows = [{"step": step, "wall_time": 100.0 + step / 10, "images_per_second": speed}
             for step, speed in zip(range(10, 110, 10), [50.0] + [640.0] * 9)]
-    assert throughput.seconds_left(rows, target_step=1100) == pytest.approx(100.0)
-    assert throughput.seconds_left(rows[:1], target_step=1100) is None
+    config = preset("digits-mlp", batch_size=64)  # 64 images a step: 10 steps a second at 640 images/s
+    assert throughput.seconds_left(config, rows, step=100, target_step=1100) == pytest.approx(100.0)
     assert throughput.measured_images_per_second(rows) == 640.0
     assert throughput.measured_images_per_second(rows[:3]) is None
-    config = preset("digits-mlp", batch_size=64)
+    # With too few rows to measure, the time left is the Train form's estimate for the rest.
+    expected = throughput.estimate(config).seconds_per_1000_steps
+    assert throughput.seconds_left(config, rows[:3], step=30, target_step=1030) == pytest.approx(expected)
+    assert throughput.seconds_left(config, rows, step=1200, target_step=1100) == 0
     assert throughput.seconds_per_1000_steps(config, 640.0) == pytest.approx(100.0)
     with pytest.raises(ValueError, match="images_per_second=0"):
         throughput.seconds_per_1000_steps(config, 0)
@@ -155,8 +158,13 @@ def test_estimate_prefers_a_measured_run_with_the_same_networks(tmp_path):
     assert found.seconds_per_1000_steps == pytest.approx(1000 * 64 / 3200)
     assert found.source.startswith("measured") and measured.run_id in found.source
 
+    # Other networks: the model's count at the pace this machine reached, not the typical CPU's.
     other_networks = throughput.estimate(preset("digits-mlp", width=64), history)
-    assert other_networks.source.startswith("rough model")
+    assert other_networks.source.startswith("model:")
+    modelled_speed = 3200.0 * throughput.modelled_cost(preset("digits-mlp")) / \
+        throughput.modelled_cost(preset("digits-mlp", width=64))
+    assert other_networks.seconds_per_1000_steps == pytest.approx(1000 * 64 / modelled_speed)
+    assert throughput.estimate(preset("digits-mlp", width=64)).source.startswith("rough model")
     rough = preset("fashion-wgan-gp")  # n_critic 5 and a gradient penalty: about ten times the plain DCGAN's time
     plain = rough.replace(loss="non_saturating", n_critic=1)
     ratio = throughput.estimate(rough).seconds_per_1000_steps / throughput.estimate(plain).seconds_per_1000_steps

@@ -19,8 +19,9 @@ from streamlit.testing.v1 import AppTest
 
 from conftest import wait_for, write_png_folder
 from gan_core import jobs
-from gan_core.runs import Run, list_runs, open_run, write_status
-from views.common import subject_key
+from gan_core import throughput
+from gan_core.runs import Run, Status, list_runs, open_run, write_status
+from views.common import duration_text, subject_key
 
 PROJECT = Path(__file__).resolve().parents[1]
 APP = PROJECT / "app.py"
@@ -211,6 +212,19 @@ def test_monitor_shows_a_finished_run_with_charts_grid_and_train_more(store):
     assert figure["layout"]["yaxis2"]["range"] == [0.0, 1.0]
     assert app.image[0].captions == ["Fixed noise at step 60"]
     assert app.button(key=subject_key("monitor_train_more", run)) and not app.warning
+
+
+def test_monitor_time_left_says_starting_then_follows_the_rows_and_never_zero(store):
+    from views.monitor_views import time_left_text
+
+    run = store["digits"]
+    rows = run.metrics_since(-1)
+    assert time_left_text(run, Status("queued", step=60), rows, 120) == "the trainer is starting"
+    assert time_left_text(run, Status("running"), [], 120) == "the trainer is starting"
+    speed = np.median([row["images_per_second"] for row in rows[-throughput.RECENT_ROWS:]])
+    seconds = 1000 * throughput.images_per_step(run.config) / speed
+    assert time_left_text(run, Status("running", step=60), rows, 1060) == f"about {duration_text(seconds)} left"
+    assert time_left_text(run, Status("running", step=60), rows, 60) == "finishing"
 
 
 def test_monitor_labels_raw_discriminator_scores_for_scores_losses(store, tmp_path, monkeypatch):

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
-from gan_core import health, jobs, throughput, variants
+from gan_core import health, jobs, runs, throughput, variants
 from gan_core.config import lower_learning_rates
 from gan_core.variants.base import Series
 from gan_core.runs import Run, Status
@@ -66,11 +66,22 @@ def status_ui(run: Run, status: Status, rows: list[dict[str, Any]]) -> None:
     total = run.progress_target(status)
     st.markdown(f"**Status:** {state_badge(status.state)} {status_text(status.message)}")
     speed = rows[-1]["images_per_second"] if rows else None
-    left = throughput.seconds_left(rows, total) if status.is_active else None
     parts = [f"step {status.step:,} of {total:,}"]
     parts += [f"{speed:,.0f} images/s"] if speed else []
-    parts += [f"about {duration_text(left)} left"] if left is not None else []
+    parts += [time_left_text(run, status, rows, total)] if status.is_active else []
     st.progress(min(status.step / total, 1.0), text=" · ".join(parts))
+
+
+def time_left_text(run: Run, status: Status, rows: list[dict[str, Any]], total: int) -> str:
+    """"about 4 min left", from the same model as the Train form's estimate; while the trainer starts (it loads
+    TensorFlow and compiles its step first), only that."""
+    if status.state == "queued" or not rows:
+        return "the trainer is starting"
+    config = run.config
+    history = () if throughput.measured_images_per_second(rows[-throughput.RECENT_ROWS:]) else \
+        throughput.measured_history(runs.list_runs(run.path.parent))
+    left = throughput.seconds_left(config, rows, status.step, total, history)
+    return "finishing" if left < 1 else f"about {duration_text(left)} left"
 
 
 @st.fragment(run_every=IDLE_REFRESH_SECONDS)
