@@ -286,11 +286,29 @@ def test_the_gallery_shows_translations_and_translates_an_uploaded_image(trained
     assert headers == ["Timeline", "Translations"], "noise-only sections (fresh samples, interpolation) are left out"
     assert "Held-out translations at step 30" in [caption for image in app.image for caption in image.captions]
 
+    # The upload box says what this edges model translates before anything is uploaded.
+    assert "This run translates a white-on-black edge drawing" in shown
+    assert app.file_uploader(key="gallery_translate_upload").proto.label.endswith("a white-on-black edge drawing "
+                                                                                   "(the Sobel edges of an image)")
     path = tmp_path / "mine.png"
-    Image.fromarray(np.zeros((20, 20), np.uint8), "L").save(path)
+    Image.fromarray(np.full((20, 30, 3), (200, 40, 40), np.uint8), "RGB").save(path)
     app.file_uploader(key="gallery_translate_upload").set_value(("mine.png", path.read_bytes(), "image/png")).run()
     assert not app.exception and not app.error
+    # A colour photo is shown as the model sees it, fitted to the 8x8 grey inputs, beside the output.
     captions = [caption for image in app.image for caption in image.captions]
-    assert "Your image, as the model sees it" in captions and "Translated" in captions
+    assert "Your image, as the model sees it (8x8, grey)" in captions and "Translated" in captions
     app.file_uploader(key="gallery_translate_upload").set_value(("fake.png", b"not a picture", "image/png")).run()
     assert [error.value for error in app.error] and app.error[0].value.startswith("fake.png cannot be translated")
+
+
+@pytest.mark.parametrize("preset_name, expected", [
+    ("fashion-edges2img", "a white-on-black edge drawing"),
+    ("mnist-inpaint", "an image with a black square over part of it"),
+    ("fashion-superres", "a blocky image at a quarter (or half) of its resolution"),
+    ("mnist2inverted-cyclegan", "an image like those of MNIST (domain A)"),
+])
+def test_each_translation_preset_says_what_image_it_translates(preset_name, expected):
+    config = preset(preset_name)
+    assert variants.of(config).expected_input(config).startswith(expected)
+    own = preset("fashion-edges2img", dataset="folder", data_path="pairs.zip", pix2pix_pairs="own")
+    assert "your A/ folder" in variants.of(own).expected_input(own)

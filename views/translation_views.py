@@ -19,13 +19,17 @@ def translated(run_path: str, step: int, image_bytes: bytes) -> list[Picture]:
 
 
 def own_image_translation_ui(run: Run, step: int) -> None:
-    """An upload box for one image, shown as the model sees it beside what the checkpoint makes of it."""
+    """An upload box for one image, saying what kind of image the run translates, and the image as the model sees it
+    beside what the checkpoint makes of it."""
     st.subheader("Translate your own image")
-    size = run.config.data_shape[0]
+    size, _, channels = variants.of(run.config).input_shape(run.config)
+    expected = variants.of(run.config).expected_input(run.config)
+    st.caption(f"This run translates {expected}. Upload such an image: any image is centre-cropped, resized to "
+               f"{size}x{size}{' and turned grey' if channels == 1 else ''} like the run's inputs, but one of another "
+               "kind (a photo for an edge drawing, say) gives a meaningless result.")
     file = st.file_uploader(
-        "An image to translate", type=IMAGE_TYPES, key="gallery_translate_upload",
-        max_upload_size=MAX_IMAGE_MEGABYTES,
-        help=f"Centre-cropped and resized to {size}x{size} like the run's inputs; it is not stored.")
+        f"An image to translate: {expected}", type=IMAGE_TYPES, key="gallery_translate_upload",
+        max_upload_size=MAX_IMAGE_MEGABYTES, help="It is not stored.")
     if file is None:
         return
     try:

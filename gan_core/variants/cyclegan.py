@@ -265,6 +265,13 @@ class CycleGAN(ImageTranslation):
     def judged_dataset(self, config: RunConfig) -> str:
         return config.cyclegan_target if config.cyclegan_target in BUILTIN_TARGETS else config.dataset
 
+    def expected_input(self, config: RunConfig) -> str:
+        from gan_core.config import DATASET_TITLES
+
+        if config.cyclegan_target == OWN_COLLECTION:
+            return "an image like those in your A/ folder"
+        return f"an image like those of {DATASET_TITLES.get(config.dataset, config.dataset)} (domain A)"
+
     def translation_dataset(self, config: RunConfig, split: str, load_base: Callable[[], Dataset]) -> Dataset:
         import dataclasses
 

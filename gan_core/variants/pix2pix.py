@@ -33,6 +33,15 @@ if TYPE_CHECKING:
     from gan_core.runs import Run
 
 OWN_PAIRS = "own"
+# What the generator's input looks like for each choice of pairs (image_pairs.derive_inputs makes them): the Pairs
+# setting's help and the Gallery's upload box both say it from here.
+PAIR_INPUTS = {
+    "edges": "a white-on-black edge drawing (the Sobel edges of an image)",
+    "masked": "an image with a black square over part of it, to be filled in (inpainting)",
+    "lowres": "a blocky image at a quarter (or half) of its resolution, to be sharpened (super-resolution)",
+    "grey": "a grey image, to be coloured (colourisation, colour datasets only)",
+    OWN_PAIRS: "an image like those in your A/ folder, or the left halves of your side-by-side A|B images",
+}
 # A fixed seed for the masks of the inpainting pairs, one per split, so that every load gives the same pairs.
 MASK_SEEDS = {"train": 0, "test": 1}
 VIEW_EXAMPLES = 16
@@ -73,11 +82,9 @@ class Pix2Pix(ImageTranslation):
                "and a PatchGAN discriminator that judges (input, output) pairs patch by patch.")
     settings = (
         Setting("pix2pix_pairs", str, "Pairs",
-                "What the inputs are: edges of each image, the image with a square masked out (inpainting), the "
-                "image at a quarter of its resolution (super-resolution), the image in grey (colourisation, colour "
-                "datasets only), or 'own' for your own images' A/ and B/ sub-folders (same file names are pairs) "
-                "or side-by-side A|B images.", default="edges",
-                choices=("edges", "masked", "lowres", "grey", OWN_PAIRS)),
+                "What the inputs are. " + " ".join(f"{kind}: {looks}." for kind, looks in PAIR_INPUTS.items())
+                + f" With '{OWN_PAIRS}', files of the same name in A/ and B/ are pairs.", default="edges",
+                choices=tuple(PAIR_INPUTS)),
         Setting("pix2pix_l1_weight", float, "L1 weight (lambda)",
                 "Weight of the L1 distance to the target beside the adversarial loss; the paper uses 100.",
                 default=100.0, minimum=0.0, maximum=1000.0, step=10.0),
@@ -130,6 +137,9 @@ class Pix2Pix(ImageTranslation):
 
     def judged_dataset(self, config: RunConfig) -> str:
         return config.dataset
+
+    def expected_input(self, config: RunConfig) -> str:
+        return PAIR_INPUTS[config.pix2pix_pairs]
 
     def translation_dataset(self, config: RunConfig, split: str, load_base: Callable[[], Dataset]) -> Dataset:
         import dataclasses

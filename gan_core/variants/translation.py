@@ -65,6 +65,14 @@ class ImageTranslation(Variant):
         size = config.data_shape[0]
         return size, size, self.input_channels(config)
 
+    def expected_input(self, config: "RunConfig") -> str:
+        """What an image to translate should look like, for a person choosing one: "a white-on-black edge drawing".
+
+        Any image is fitted to `input_shape`, but one of another kind (a colour photo for an edges model, say)
+        gives a meaningless translation.
+        """
+        return "an image like the run's inputs"
+
     def load_dataset(self, config: "RunConfig", split: str, load_base: Callable[[], "Dataset"]) -> "Dataset":
         return self.translation_dataset(config, split, load_base)
 
@@ -108,7 +116,8 @@ class ImageTranslation(Variant):
         image = image_collection.decode_image(io.BytesIO(image_bytes), size, channels)
         generator = sampling.load_generator(run, step)
         output = translate_images(generator, image[np.newaxis])
-        return [Picture(display(image), "Your image, as the model sees it"),
+        seen = f"{size}x{size}, {'grey' if channels == 1 else 'colour'}"
+        return [Picture(display(image), f"Your image, as the model sees it ({seen})"),
                 Picture(display(output[0]), "Translated")]
 
 
