@@ -200,6 +200,11 @@ CANVAS_DRAWN = """() => {
 }"""
 
 
+# Whether Plotly has picked a canvas marker under the pointer (the canvas' markers answer hover, silently).
+CANVAS_HOVERED = """() => [...document.querySelectorAll('.js-plotly-plot')].some(plot =>
+    (plot._fullData || []).some(trace => trace.name === 'canvas') && (plot._hoverdata || []).length > 0)"""
+
+
 def click_canvas(page, share_x: float, share_y: float) -> None:
     """Click the drawing canvas at these shares of its width and height, as a person does: Plotly picks the point
     under the pointer when it hovers, so the pointer rests there before the click."""
@@ -208,8 +213,10 @@ def click_canvas(page, share_x: float, share_y: float) -> None:
     box = canvas.bounding_box()
     x, y = box["x"] + share_x * box["width"], box["y"] + share_y * box["height"]
     page.mouse.move(x - 2, y - 2)
+    # Forget the marker picked for an earlier click, so that the wait below is for the one under this click.
+    page.evaluate("() => document.querySelectorAll('.js-plotly-plot').forEach(plot => { plot._hoverdata = []; })")
     page.mouse.move(x, y, steps=4)
-    page.wait_for_timeout(300)
+    page.wait_for_function(CANVAS_HOVERED, timeout=30_000)
     page.mouse.click(x, y)
 
 
