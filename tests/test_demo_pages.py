@@ -2,6 +2,7 @@
 caps are refused with their messages. Visitors are told apart by the owner token in their session.
 """
 
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -148,10 +149,26 @@ def test_a_failed_run_shows_visitors_no_log_lines_or_server_paths(trained_run, t
         assert str(tmp_path) not in shown and "secret.py" not in shown
 
 
-def test_the_timeline_gif_keeps_to_the_demos_frames(trained_run, monkeypatch):
-    monkeypatch.setenv("GAN_RUNS_DIR", str(trained_run.path.parent))
+def test_the_timeline_gif_is_drawn_by_a_worker_and_keeps_to_the_demos_frames(trained_run, tmp_path, monkeypatch):
+    from conftest import wait_for
+    from gan_core import run_jobs
+
+    copy = runs.open_run(shutil.copytree(trained_run.path, tmp_path / trained_run.run_id))
+    monkeypatch.setenv("GAN_RUNS_DIR", str(tmp_path))
     monkeypatch.setenv("GAN_DEMO_MAX_GIF_FRAMES", "1")
-    assert len(trained_run.sample_steps()) >= 2
-    app = open_page_as("gallery", OTHER_TOKEN, trained_run, timeout=90)
+    steps = copy.sample_steps()
+    assert len(steps) >= 2
+    app = open_page_as("gallery", OTHER_TOKEN, copy, timeout=90)
+    limit = f"1 of {len(steps)} frames, the demo's limit"
+    assert not app.get("download_button") or "Download the timeline" not in \
+        " ".join(button.proto.label for button in app.get("download_button")), "nothing drawn in the web server"
+    make = next(button for button in app.button if "gallery_make_timeline_gif" in button.key)
+    assert make.label == f"Make the timeline's animation ({limit})"
+    make.click().run()
+    assert not app.exception
+    job = run_jobs.job_status(copy, "timeline_gif")
+    assert job.steps == (steps[-1],) and job.owner_hash == ownership.owner_hash(OTHER_TOKEN)
+    assert wait_for(lambda: not run_jobs.job_status(copy, "timeline_gif").is_active, 60)
+    app.run()
     labels = [button.proto.label for button in app.get("download_button")]
-    assert f"Download the timeline as a GIF (1 of {len(trained_run.sample_steps())} frames, the demo's limit)" in labels
+    assert f"Download the timeline as a GIF ({limit})" in labels

@@ -7,11 +7,12 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
-from gan_core import comparison, data, demo, images, variants
+from gan_core import comparison, data, demo, images, run_jobs, variants
 from gan_core.runs import Run
 from views.charts import scatter_figure
 from views.common import generated_samples, grid_picture, interpolated_samples, subject_key
 from views.demo_views import demo_limits, demo_mode
+from views.run_job_views import in_worker, job_progress_ui, last_failure_ui, start_job_ui
 
 MAX_SEED = 2**31 - 1
 
@@ -33,24 +34,54 @@ def timeline_ui(run: Run) -> None:
                             format_func=lambda value: f"{value:,}",
                             help="The same fixed noise at each saved step: watch the samples take shape.")
     path = run.sample_path(step)
-    # The GIF is built in the web server (once per set of grids, then cached); a demo caps its frames so that one
-    # visitor cannot stall the server.
+    # The GIF is built in the web server (once per set of grids, then cached) on one's own machine; a demo has a
+    # worker process draw it on request, under its caps, with fewer frames.
     frames = demo.evenly_chosen(steps, demo_limits().max_gif_frames) if demo_mode() else steps
     shown = f"{len(frames):,} frames" if len(frames) == len(steps) else \
         f"{len(frames):,} of {len(steps):,} frames, the demo's limit"
-    gif = timeline_gif(tuple((str(run.sample_path(each)), run.sample_path(each).stat().st_mtime_ns)
-                             for each in frames))
     still_column, animation_column = st.columns(2)
     still_column.image(str(path), caption=f"{variants.of(run.config).grid_caption} at step {step:,}",
                        output_format="PNG")
-    animation_column.image(gif, caption=f"The timeline, playing: steps {frames[0]:,} to {frames[-1]:,} ({shown})")
     png_column, gif_column = st.columns(2)
     png_column.download_button("Download this grid as PNG", data=path.read_bytes(), mime="image/png",
                                file_name=f"{run.run_id}-step-{step}.png", key="gallery_timeline_png",
                                on_click="ignore", icon=":material/download:")
-    gif_column.download_button(f"Download the timeline as a GIF ({shown})", mime="image/gif", data=gif,
-                               file_name=f"{run.run_id}-timeline.gif", key="gallery_timeline_gif",
-                               on_click="ignore", icon=":material/animation:")
+    if in_worker():
+        worker_timeline_ui(run, frames, shown, animation_column, gif_column)
+        return
+    gif = timeline_gif(tuple((str(run.sample_path(each)), run.sample_path(each).stat().st_mtime_ns)
+                             for each in frames))
+    timeline_gif_ui(run, gif, frames, shown, animation_column, gif_column)
+
+
+def timeline_gif_ui(run: Run, gif: bytes, frames: list[int], shown: str, animation_column, download_column) -> None:
+    """The timeline playing, and its download."""
+    animation_column.image(gif, caption=f"The timeline, playing: steps {frames[0]:,} to {frames[-1]:,} ({shown})")
+    download_column.download_button(f"Download the timeline as a GIF ({shown})", mime="image/gif", data=gif,
+                                    file_name=f"{run.run_id}-timeline.gif", key="gallery_timeline_gif",
+                                    on_click="ignore", icon=":material/animation:")
+
+
+def worker_timeline_ui(run: Run, frames: list[int], shown: str, animation_column, download_column) -> None:
+    """The timeline GIF a worker process draws (in a demo): its progress, the last one drawn, and a button that asks
+    for one holding the latest grids."""
+    job = run_jobs.job_status(run, "timeline_gif")
+    path = run_jobs.timeline_gif_path(run)
+    drawn = list(job.steps)
+    with animation_column:
+        if job.is_active:
+            job_progress_ui(run, "timeline_gif")
+            return
+        if job.state == "done" and path.exists():
+            described = shown if drawn == frames else f"{len(drawn):,} frames, before the latest grids"
+            timeline_gif_ui(run, path.read_bytes(), drawn, described, animation_column, download_column)
+        else:
+            last_failure_ui(run, "timeline_gif")
+        if drawn != frames or job.state != "done":
+            label = "Update the animation" if job.state == "done" else "Make the timeline's animation"
+            if st.button(f"{label} ({shown})", icon=":material/animation:",
+                         key=subject_key("gallery_make_timeline_gif", run)):
+                start_job_ui(run, "timeline_gif", frames)
 
 
 @st.cache_data(max_entries=4, show_spinner="Making the timeline's animation…")
