@@ -335,6 +335,9 @@ def test_the_image_number_and_the_answer_count_agree_and_say_what_they_count(pag
         assert app.image[0].captions == ["Image 2 in this session"]
         assert any("from 3 answers for this checkpoint, 1 of them in this session" in caption.value
                    for caption in app.caption)
+        # The table lists the answers the score counts, from every session.
+        assert "Answers for this checkpoint (3)" in [subheader.value for subheader in app.main.subheader]
+        assert len(app.dataframe[0].value) == 3
         # After a reset the session counts from the start again, as the store does.
         app.button(key=subject_key("human_reset", run)).click().run()
         assert_clean(app)

@@ -109,7 +109,8 @@ def answers_ui(answers: list[dict], pool: tuple[np.ndarray, np.ndarray]) -> None
     """Every answer for this checkpoint, newest first, with the image it was about."""
     if not answers:
         return
-    st.subheader("Your answers")
+    # Every answer stored for the checkpoint, from any session: the same ones the score counts.
+    st.subheader(f"Answers for this checkpoint ({len(answers):,})")
     rows = []
     for answer in reversed(answers):
         _, is_real, index = judging.parse_image_key(answer["image_key"])
