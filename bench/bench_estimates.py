@@ -10,7 +10,10 @@ measured before it, as on a person's machine):
 3. the measured time runs from the moment the trainer reports running (TensorFlow loaded, data read) to the wall
    time of its last step.
 
-Prints a table of predicted against measured seconds with their ratios; a prediction within 25% is marked ok.
+Then the feature classifiers Evaluate needs (`--classifiers`), trained one after the other in a fresh cache, each
+predicted from the ones trained before it (gan_core.features.expected_classifier_seconds).
+
+Prints tables of predicted against measured seconds with their ratios; a prediction within 25% is marked ok.
 Run it on a quiet machine:
 
     python3 bench/bench_estimates.py [--seconds 60] [--check-at 20] [--presets fashion-dcgan digits-mlp ...]
@@ -20,7 +23,9 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import json
 import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -31,7 +36,7 @@ sys.path.insert(0, str(PROJECT))
 
 from bench_clicks import cpu_name  # noqa: E402
 from gan_core import config as config_module  # noqa: E402
-from gan_core import jobs, runs, throughput  # noqa: E402
+from gan_core import features, jobs, runs, throughput  # noqa: E402
 
 TOLERANCE = 0.25
 STARTUP_SECONDS = 300  # loading TensorFlow and the data on a busy machine
@@ -79,6 +84,20 @@ def measure(preset_name: str, runs_dir: Path, seconds: float, check_at: float) -
             "form": seconds_per_step * steps, "monitor": monitor_prediction, "measured": measured}
 
 
+def classifier_times(names: list[str], cache_dir: Path) -> list[dict]:
+    """Train each dataset's feature classifier in a fresh cache, in order, each predicted from those before it."""
+    rows = []
+    for name in names:
+        predicted = features.expected_classifier_seconds(name, cache_dir)
+        command = [sys.executable, "-m", "gan_core", "prepare-features", name, "--cache-dir", str(cache_dir)]
+        subprocess.run(command, cwd=PROJECT, check=True, capture_output=True, timeout=3600)
+        [record] = [json.loads(path.read_text()) for path in (cache_dir / "classifiers").glob(f"{name}-*.json")]
+        rows.append({"dataset": name, "predicted": predicted, "measured": record["training_seconds"]})
+        print(f"{name} classifier: predicted {predicted or float('nan'):.0f} s, measured "
+              f"{record['training_seconds']:.0f} s", flush=True)
+    return rows
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=60.0, help="how long each preset should train (default 60)")
@@ -87,6 +106,9 @@ def main() -> int:
     parser.add_argument("--presets", nargs="+", default=list(config_module.PRESETS),
                         choices=list(config_module.PRESETS), metavar="PRESET",
                         help="the presets to measure, in order (default: all)")
+    parser.add_argument("--classifiers", nargs="*", default=["mnist", "fashion_mnist"], metavar="DATASET",
+                        help="feature classifiers to train, in order, each predicted from those before it "
+                             "(default: mnist fashion_mnist)")
     arguments = parser.parse_args()
     rows = []
     with tempfile.TemporaryDirectory() as folder:
@@ -95,6 +117,7 @@ def main() -> int:
             rows.append(row)
             print(f"{name}: form {row['form']:.0f} s, monitor {row['monitor'] or float('nan'):.0f} s, "
                   f"measured {row['measured']:.0f} s", flush=True)
+        classifier_rows = classifier_times(arguments.classifiers, Path(folder) / "cache")
 
     def verdict(predicted: float | None, measured: float) -> str:
         if predicted is None:
@@ -111,6 +134,11 @@ def main() -> int:
     for row in rows:
         print(f"| {row['preset']} | {row['steps']:,} | {verdict(row['form'], row['measured'])} ({row['source']}) | "
               f"{verdict(row['monitor'], row['measured'])} | {row['measured']:.0f} s |")
+    if classifier_rows:
+        print("\n| feature classifier | predicted from the ones before it | measured training time |")
+        print("|---|---|---|")
+        for row in classifier_rows:
+            print(f"| {row['dataset']} | {verdict(row['predicted'], row['measured'])} | {row['measured']:.0f} s |")
     within = [row for row in rows
               if row["monitor"] is not None and abs(row["monitor"] / row["measured"] - 1) <= TOLERANCE]
     print(f"\nMonitor's prediction within {TOLERANCE:.0%}: {len(within)} of {len(rows)} presets")

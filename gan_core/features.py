@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Callable
 import numpy as np
 
 from gan_core import data, uploads, variants
-from gan_core.config import DATASET_TITLES, RunConfig
+from gan_core.config import DATASET_TITLES, NATIVE_IMAGE_SHAPES, RunConfig
 
 if TYPE_CHECKING:
     import keras
@@ -249,6 +249,43 @@ def classifier_pending(config: RunConfig, cache_dir: Path | str | None = None) -
     if memo_key not in _classifier_paths:
         _classifier_paths[memo_key] = classifier_path(data.load_builtin(judged, "train"), cache_dir)
     return None if _classifier_paths[memo_key].is_file() else judged
+
+
+def classifier_training_work(dataset_name: str) -> float:
+    """Multiply-accumulates of the forward passes that training a built-in set's classifier makes: the network's
+    count per example, times the examples of its full training split, times the epochs the recipe gives it."""
+    side, _, channels = NATIVE_IMAGE_SHAPES[dataset_name]
+    recipe = CLASSIFIER_RECIPE
+    per_example, filters_in = 0, channels
+    for filters_out in recipe["filters"]:  # a 3x3 convolution at this side, then a halving max-pool
+        per_example += side * side * 9 * filters_in * filters_out
+        side, filters_in = side // 2, filters_out
+    per_example += side * side * filters_in * recipe["feature_units"] + recipe["feature_units"] * 10
+    examples = FULL_TRAINING_SIZES[dataset_name]
+    batches_per_epoch = math.ceil(examples / recipe["batch_size"])
+    epochs = max(recipe["epochs"], math.ceil(recipe["min_updates"] / batches_per_epoch))
+    return float(per_example) * examples * epochs
+
+
+def expected_classifier_seconds(dataset_name: str, cache_dir: Path | str | None = None) -> float | None:
+    """How long training `dataset_name`'s classifier should take here: the seconds the classifiers of images of the
+    same size already trained in this cache took (recorded beside each), scaled by the work; None when none was.
+
+    Only the same image size counts: with small images (digits' 8x8) the time goes into the steps themselves, not
+    into arithmetic, so their pace says little about larger ones."""
+    cache_dir = Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir()
+    paces = []
+    for record in sorted((cache_dir / "classifiers").glob("*.json")):
+        try:
+            details = json.loads(record.read_text())
+            if NATIVE_IMAGE_SHAPES[details["dataset"]] != NATIVE_IMAGE_SHAPES.get(dataset_name):
+                continue
+            paces.append(float(details["training_seconds"]) / classifier_training_work(details["dataset"]))
+        except (OSError, ValueError, KeyError, TypeError):
+            continue  # a progress file, or a record from another version: no pace to learn from
+    if not paces:
+        return None
+    return float(np.median(paces)) * classifier_training_work(dataset_name)
 
 
 def classifier_key(train: data.Dataset) -> str:

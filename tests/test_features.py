@@ -232,3 +232,18 @@ def test_a_preparation_whose_worker_died_reads_as_failed(tmp_path):
     feature_jobs.write_preparation(path, feature_jobs.Preparation("training", 0.4, "training: 40%", no_such_pid))
     status = feature_jobs.preparation_status("mnist", tmp_path)
     assert status.state == "failed" and "ended unexpectedly" in status.message and not status.is_active
+
+
+def test_a_classifiers_time_is_predicted_from_those_trained_before_on_images_of_its_size(tmp_path):
+    folder = tmp_path / "classifiers"
+    folder.mkdir()
+    assert features.expected_classifier_seconds("fashion_mnist", tmp_path) is None
+    (folder / "mnist-0123456789abcdef.json").write_text(json.dumps({"dataset": "mnist", "training_seconds": 90.0}))
+    (folder / "mnist.preparing.json").write_text(json.dumps({"state": "done"}))  # a progress file: no pace
+    # Fashion-MNIST's classifier does the same work as MNIST's (the same image size and number of examples).
+    assert features.expected_classifier_seconds("fashion_mnist", tmp_path) == pytest.approx(90.0)
+    # Digits' 8x8 images and CIFAR-10's colour ones are not judged by a 28x28 classifier's pace.
+    assert features.expected_classifier_seconds("digits", tmp_path) is None
+    assert features.expected_classifier_seconds("cifar10", tmp_path) is None
+    assert features.classifier_training_work("cifar10") > features.classifier_training_work("mnist") > \
+        features.classifier_training_work("digits")
