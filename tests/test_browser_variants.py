@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from conftest import requires_dataset
 from gan_core import variants
@@ -27,6 +28,8 @@ STEPS = 40
 
 def set_number(page, label: str, value: int) -> None:
     field = page.get_by_label(label, exact=True)
+    # While the page reruns after a choice, the form drawn before it can still be on screen beside the new one.
+    expect(field).to_have_count(1, timeout=60_000)
     field.fill(str(value))
     field.press("Enter")
     wait_for_app(page)
