@@ -1,7 +1,7 @@
 """The Evaluate page's offer to train a dataset's feature classifier, and its progress while a worker trains it.
 
 Opening the page never trains anything: a classifier that is not cached yet is trained on request, by a worker
-process (gan_core.feature_jobs), so the server stays responsive for every visitor while it takes its minute. In a
+process (gan_core.feature_jobs), so the server stays responsive for every visitor while it trains. In a
 demo the worker counts against the trainer caps, and the showcase trains its own runs' classifiers by itself.
 """
 
@@ -12,7 +12,7 @@ import streamlit as st
 from gan_core import feature_jobs, features, ownership, showcase
 from gan_core.config import DATASET_TITLES
 from gan_core.runs import Run
-from views.common import runs_dir
+from views.common import duration_text, runs_dir
 from views.demo_views import demo_mode, start_preparation_as_visitor, status_text
 
 POLL_SECONDS = 1.0
@@ -39,7 +39,7 @@ def feature_space_ready_ui(run: Run) -> bool:
         st.caption(f"The demo's showcase trains the {title} classifier itself once its runs have trained: come back "
                    "in a few minutes.")
         return False
-    if st.button("Train the feature classifier (one to a few minutes)", type="primary",
+    if st.button(f"Train the feature classifier ({classifier_time_text(dataset)})", type="primary",
                  icon=":material/model_training:", key="evaluate_prepare_features"):
         try:
             start_preparation_as_visitor(dataset, runs_dir())
@@ -48,6 +48,12 @@ def feature_space_ready_ui(run: Run) -> bool:
             return False
         st.rerun()
     return False
+
+
+def classifier_time_text(dataset: str) -> str:
+    """How long the classifier should take here: from those already trained on this machine when there are any."""
+    seconds = features.expected_classifier_seconds(dataset)
+    return "one to a few minutes" if seconds is None else f"about {duration_text(seconds)} on this machine"
 
 
 def showcase_prepares(run: Run) -> bool:
