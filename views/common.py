@@ -117,11 +117,12 @@ def click_token(name: str) -> str:
 
 
 def first_delivery(token: str) -> bool:
-    """True the first time a callback brings `token`, False after.
+    """True the first time a callback brings `token`, False after: the same click delivered again.
 
-    Streamlit 1.67 was seen to run a button's callback twice for one click (1 ms apart) when the click's rerun met
-    the rerun of a view that refreshes itself ten times a second; the token drawn with the button makes the second
-    run a no-op. A click on the button as drawn afresh after the first carries a new token and counts.
+    Streamlit 1.67 was seen to run a button's callback twice for one click, 1 to 120 ms apart, when the click's rerun
+    met the rerun of a view that refreshes itself ten times a second. Every click reruns the page, which draws the
+    button afresh with a new token, so each click a person makes on the page they see counts once; a second click
+    landing before the page has drawn the button again (a few tenths of a second) is taken for the same click.
     """
     delivered = st.session_state.setdefault("delivered_click_tokens", collections.deque(maxlen=DELIVERED_TOKENS))
     if token in delivered:

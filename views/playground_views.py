@@ -176,9 +176,10 @@ def controls_ui(run: Run, status: Status, snapshot: Snapshot | None) -> None:
     """Play / pause, single updates, the speed and Stop for an active run; Resume for a stopped one.
 
     Drawn outside the page's view that redraws ten times a second, so that no redraw lands under a click. Every
-    button writes its command in its callback, before the page reruns; the page then labels Play / Pause by the last
-    command this tab sent to this trainer (the trainer applies it within a few hundredths of a second) and the
-    views below show the step it made. Keys carry the run, so a click never reaches another run.
+    button writes its command in its callback, before the page reruns, and the views below show what the trainer
+    made of it (within a few hundredths of a second). Play and Pause are two buttons, each meaning one thing
+    whatever the page showed when it was clicked; the one in force is highlighted, as this tab last asked this
+    trainer or else as its latest snapshot says. Keys carry the run, so a click never reaches another run.
     """
     if not may_control_ui(run):
         return
@@ -189,26 +190,28 @@ def controls_ui(run: Run, status: Status, snapshot: Snapshot | None) -> None:
         refusal_ui(run)
         return
     playing = sent_playing(run, status, snapshot)
-    columns = st.columns([1, 1, 1, 1, 2, 1], vertical_alignment="bottom")
-    columns[0].button("Pause" if playing else "Play", type="primary", key=subject_key("playground_play", run),
-                      icon=":material/pause:" if playing else ":material/play_arrow:",
-                      on_click=send,
-                      args=(run, status, Command("pause" if playing else "play"), click_token("play")))
-    columns[1].button("D step", key=subject_key("playground_step_d", run), on_click=send,
+    columns = st.columns([1, 1, 1, 1, 1, 2, 1], vertical_alignment="bottom")
+    columns[0].button("Play", type="primary" if playing else "secondary", key=subject_key("playground_play", run),
+                      icon=":material/play_arrow:", on_click=send, args=(run, status, Command("play"),
+                                                                          click_token("play")))
+    columns[1].button("Pause", type="secondary" if playing else "primary", key=subject_key("playground_pause", run),
+                      icon=":material/pause:", on_click=send, args=(run, status, Command("pause"),
+                                                                     click_token("pause")))
+    columns[2].button("D step", key=subject_key("playground_step_d", run), on_click=send,
                       args=(run, status, Command("step_d"), click_token("step_d")),
                       help="One discriminator update on the samples shown; the points stay where they are.")
-    columns[2].button("G step", key=subject_key("playground_step_g", run), on_click=send,
+    columns[3].button("G step", key=subject_key("playground_step_g", run), on_click=send,
                       args=(run, status, Command("step_g"), click_token("step_g")),
                       help="One generator update on the samples shown: they move along the arrows.")
-    columns[3].button("Step both", key=subject_key("playground_step_both", run), on_click=send,
+    columns[4].button("Step both", key=subject_key("playground_step_both", run), on_click=send,
                       args=(run, status, Command("step_both"), click_token("step_both")),
                       help=f"One training step: {run.config.n_critic} discriminator update(s), then the generator's.")
     speed_key, speed_token = subject_key("playground_speed", run), click_token("speed")
-    columns[4].select_slider("Speed", SPEEDS[1:] + SPEEDS[:1], value=int(snapshot.speed) if snapshot else 0,
+    columns[5].select_slider("Speed", SPEEDS[1:] + SPEEDS[:1], value=int(snapshot.speed) if snapshot else 0,
                              format_func=SPEED_LABELS.get, key=speed_key,
                              on_change=lambda: send(run, status, Command("speed", st.session_state[speed_key]),
                                                     speed_token))
-    columns[5].button("Stop", key=subject_key("playground_stop", run), icon=":material/stop_circle:",
+    columns[6].button("Stop", key=subject_key("playground_stop", run), icon=":material/stop_circle:",
                       disabled=status.state == "stopping", on_click=act_on_run,
                       args=(run, jobs.stop_run, click_token("stop")),
                       help="Checkpoint and end the trainer process; Resume continues from here.")
