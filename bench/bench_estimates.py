@@ -103,9 +103,11 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=60.0, help="how long each preset should train (default 60)")
     parser.add_argument("--check-at", type=float, default=20.0,
                         help="seconds into training at which Monitor's time left is read (default 20)")
-    parser.add_argument("--presets", nargs="+", default=list(config_module.PRESETS),
+    # A Playground preset plays until paused: it has no last step to reach.
+    timed = [name for name in config_module.PRESETS if not config_module.preset(name).playground]
+    parser.add_argument("--presets", nargs="+", default=timed,
                         choices=list(config_module.PRESETS), metavar="PRESET",
-                        help="the presets to measure, in order (default: all)")
+                        help="the presets to measure, in order (default: all but the Playground's)")
     parser.add_argument("--classifiers", nargs="*", default=["mnist", "fashion_mnist"], metavar="DATASET",
                         help="feature classifiers to train, in order, each predicted from those before it "
                              "(default: mnist fashion_mnist)")
