@@ -259,13 +259,21 @@ def test_the_showcase_trains_its_runs_one_after_the_other_owned_by_nobody(tmp_pa
 
 
 def stop_showcase(runs_dir, cache_dir):
-    """End the showcase process and the classifier worker it may have started after its runs (by their pids)."""
+    """End the showcase process, then the classifier workers and trainers it started (by their pids).
+
+    The showcase goes first, so that it cannot start another worker after the workers' pids were read: one started
+    that way would train on through the next tests, loading the cores they time their waits on.
+    """
     import signal
 
     from gan_core import feature_jobs
 
-    pids = [showcase.showcase_pid(runs_dir)]
-    pids += [feature_jobs.preparation_status(name, cache_dir).pid for name in ("digits", "fashion_mnist")]
+    showcase_pid = showcase.showcase_pid(runs_dir)
+    if showcase_pid and jobs.process_alive(showcase_pid):
+        os.kill(showcase_pid, signal.SIGKILL)
+        assert wait_for(lambda: not jobs.process_alive(showcase_pid), 30)
+    pids = [feature_jobs.preparation_status(name, cache_dir).pid for name in ("digits", "fashion_mnist")]
+    pids += [run.status.pid for run in runs.list_runs(runs_dir) if run.status.is_active]
     for pid in filter(None, pids):
         if jobs.process_alive(pid):
             os.kill(pid, signal.SIGKILL)
@@ -302,7 +310,7 @@ def test_a_showcase_killed_mid_way_goes_on_after_a_server_restart(tmp_path, monk
         return len(made) == 2 and all(run.status.state in ("finished", "stopped") for run in made)
 
     try:
-        assert wait_for(both_done, 300), showcase.marker_path(tmp_path).read_text()
+        assert wait_for(both_done, 480), showcase.marker_path(tmp_path).read_text()
         assert digits.path.exists() and digits.status.state == "finished" and digits.status.step == digits.config.steps
         assert "showcase resumed" in showcase.marker_path(tmp_path).read_text()
         # Resumed from its checkpoint: the rows logged before it are the first trainer's, the later ones the new one's.
