@@ -45,7 +45,7 @@ def question_ui(run: Run, step: int, pool: tuple[np.ndarray, np.ndarray]) -> Non
     # The order is fixed per browser session, so a person does not see the images in the same order twice.
     seed = st.session_state.setdefault("human_test_seed", secrets.randbelow(2**32))
     order = judging.question_order(seed, POOL_SIZE)
-    position_key = f"{run.run_id}@{step}"
+    position_key = session_position_key(run, step)
     position = answered_in_session(run, step)
     is_real, index = order[position % len(order)]
     last = st.session_state.get("human_test_last")
@@ -64,9 +64,14 @@ def question_ui(run: Run, step: int, pool: tuple[np.ndarray, np.ndarray]) -> Non
                             args=(*arguments, False), shortcut="Right", width="stretch", icon=":material/memory:")
 
 
+def session_position_key(run: Run, step: int) -> str:
+    """Where this browser session counts its answers about one checkpoint of a run."""
+    return f"{run.run_id}@{step}"
+
+
 def answered_in_session(run: Run, step: int) -> int:
     """How many answers this browser session has given about the checkpoint (others' are counted in the store only)."""
-    return st.session_state.get("human_test_positions", {}).get(f"{run.run_id}@{step}", 0)
+    return st.session_state.get("human_test_positions", {}).get(session_position_key(run, step), 0)
 
 
 def record_answer(run: Run, step: int, is_real: bool, index: int, position_key: str, position: int,

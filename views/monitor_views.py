@@ -19,6 +19,8 @@ from views.demo_views import may_control_ui, resume_run_as_visitor, status_text
 
 # A Monitor tab on a stopped run checks this often whether someone resumed it elsewhere (another tab, the CLI).
 IDLE_REFRESH_SECONDS = 4.0
+# How long the store's measured speeds (the estimate before a run has measured its own) are reused.
+HISTORY_SECONDS = 30.0
 
 
 def controls_ui(run: Run, status: Status) -> None:
@@ -77,11 +79,15 @@ def time_left_text(run: Run, status: Status, rows: list[dict[str, Any]], total: 
     TensorFlow and compiles its step first), only that."""
     if status.state == "queued" or not rows:
         return "the trainer is starting"
-    config = run.config
-    history = () if throughput.measured_images_per_second(rows[-throughput.RECENT_ROWS:]) else \
-        throughput.measured_history(runs.list_runs(run.path.parent))
-    left = throughput.seconds_left(config, rows, status.step, total, history)
+    left = throughput.seconds_left(run.config, rows, status.step, total, measured_history(str(run.path.parent)))
     return "finishing" if left < 1 else f"about {duration_text(left)} left"
+
+
+@st.cache_data(ttl=HISTORY_SECONDS, show_spinner=False)
+def measured_history(runs_folder: str) -> list:
+    """The speeds the store's stopped and finished runs reached, read at most every HISTORY_SECONDS: the live view
+    asks every second, and reading every run's metrics that often would cost the server more than it tells."""
+    return throughput.measured_history(runs.list_runs(runs_folder))
 
 
 @st.fragment(run_every=IDLE_REFRESH_SECONDS)

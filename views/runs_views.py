@@ -86,11 +86,11 @@ def delete_ui(run: Run) -> None:
         st.caption("This run is training: stop it on the Monitor page before deleting it.")
     # Keyed by the run: a tick given for one run must not carry over when the picker moves to another.
     confirm_key = subject_key("runs_delete_confirm", run)
-    confirmed = st.checkbox(f"Yes, delete {run_title(run)} and all its files", key=confirm_key, disabled=active)
+    title = run_title(run)  # read now: the note after a delete names the run whose config.json is then gone
+    confirmed = st.checkbox(f"Yes, delete {title} and all its files", key=confirm_key, disabled=active)
     clicked = st.button("Delete run", key=subject_key("runs_delete", run), icon=":material/delete:",
                         disabled=active or not confirmed)
     if clicked and confirmed and not active:
-        title = run_title(run)  # read before the run's config.json is gone
         try:
             runs.delete_run(run)
         except ValueError as error:
