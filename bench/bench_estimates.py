@@ -13,7 +13,9 @@ measured before it, as on a person's machine):
 Then the feature classifiers Evaluate needs (`--classifiers`), trained one after the other in a fresh cache, each
 predicted from the ones trained before it (gan_core.features.expected_classifier_seconds).
 
-Prints tables of predicted against measured seconds with their ratios; a prediction within 25% is marked ok.
+Prints tables of predicted against measured seconds with their ratios (a prediction within 25% is marked ok), then
+each preset's images/s over its measured time and each classifier's seconds: the reference figures gan_core keeps
+for the CPU they were measured on (`throughput.REFERENCE_IMAGES_PER_SECOND`, `features.REFERENCE_CLASSIFIER_SECONDS`).
 Run it on a quiet machine:
 
     python3 bench/bench_estimates.py [--seconds 60] [--check-at 20] [--presets fashion-dcgan digits-mlp ...]
@@ -81,7 +83,8 @@ def measure(preset_name: str, runs_dir: Path, seconds: float, check_at: float) -
         if run.status.is_active:
             jobs.stop_run(run)
     return {"preset": preset_name, "steps": steps, "source": estimate.source.split(":")[0],
-            "form": seconds_per_step * steps, "monitor": monitor_prediction, "measured": measured}
+            "form": seconds_per_step * steps, "monitor": monitor_prediction, "measured": measured,
+            "images_per_second": steps * throughput.images_per_step(config) / measured}
 
 
 def classifier_times(names: list[str], cache_dir: Path) -> list[dict]:
@@ -89,10 +92,14 @@ def classifier_times(names: list[str], cache_dir: Path) -> list[dict]:
     rows = []
     for name in names:
         predicted = features.expected_classifier_seconds(name, cache_dir)
+        source = "the ones before it"
+        if predicted is None:
+            predicted, source = features.REFERENCE_CLASSIFIER_SECONDS.get(name), "reference"
         command = [sys.executable, "-m", "gan_core", "prepare-features", name, "--cache-dir", str(cache_dir)]
         subprocess.run(command, cwd=PROJECT, check=True, capture_output=True, timeout=3600)
         [record] = [json.loads(path.read_text()) for path in (cache_dir / "classifiers").glob(f"{name}-*.json")]
-        rows.append({"dataset": name, "predicted": predicted, "measured": record["training_seconds"]})
+        rows.append({"dataset": name, "predicted": predicted, "source": source,
+                     "measured": record["training_seconds"]})
         print(f"{name} classifier: predicted {predicted or float('nan'):.0f} s, measured "
               f"{record['training_seconds']:.0f} s", flush=True)
     return rows
@@ -131,19 +138,26 @@ def main() -> int:
           f"{' / '.join(f'{value:.1f}' for value in os.getloadavg())} at the end; --seconds {arguments.seconds:g} "
           f"--check-at {arguments.check_at:g}")
     print("| preset | steps | Train form's estimate (source) | Monitor's at "
-          f"{arguments.check_at:g} s | measured |")
-    print("|---|---|---|---|---|")
+          f"{arguments.check_at:g} s | measured | images/s to the last step |")
+    print("|---|---|---|---|---|---|")
     for row in rows:
         print(f"| {row['preset']} | {row['steps']:,} | {verdict(row['form'], row['measured'])} ({row['source']}) | "
-              f"{verdict(row['monitor'], row['measured'])} | {row['measured']:.0f} s |")
+              f"{verdict(row['monitor'], row['measured'])} | {row['measured']:.0f} s | "
+              f"{row['images_per_second']:,.0f} |")
     if classifier_rows:
-        print("\n| feature classifier | predicted from the ones before it | measured training time |")
+        print("\n| feature classifier | predicted (source) | measured training time |")
         print("|---|---|---|")
         for row in classifier_rows:
-            print(f"| {row['dataset']} | {verdict(row['predicted'], row['measured'])} | {row['measured']:.0f} s |")
-    within = [row for row in rows
-              if row["monitor"] is not None and abs(row["monitor"] / row["measured"] - 1) <= TOLERANCE]
-    print(f"\nMonitor's prediction within {TOLERANCE:.0%}: {len(within)} of {len(rows)} presets")
+            print(f"| {row['dataset']} | {verdict(row['predicted'], row['measured'])} ({row['source']}) | "
+                  f"{row['measured']:.0f} s |")
+    # The figures gan_core/throughput.py and gan_core/features.py keep for the CPU this ran on.
+    print("\nREFERENCE_IMAGES_PER_SECOND = {" + ", ".join(f'"{row["preset"]}": {row["images_per_second"]:.0f}'
+                                                        for row in rows) + "}")
+    print("REFERENCE_CLASSIFIER_SECONDS = {" + ", ".join(f'"{row["dataset"]}": {row["measured"]:.0f}'
+                                                          for row in classifier_rows) + "}")
+    for name, key in (("Train form's", "form"), ("Monitor's", "monitor")):
+        within = [row for row in rows if row[key] is not None and abs(row[key] / row["measured"] - 1) <= TOLERANCE]
+        print(f"{name} prediction within {TOLERANCE:.0%}: {len(within)} of {len(rows)} presets")
     return 0
 
 

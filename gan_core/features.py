@@ -267,6 +267,11 @@ def classifier_training_work(dataset_name: str) -> float:
     return float(per_example) * examples * epochs
 
 
+# Seconds each built-in set's classifier took to train by the recipe above on throughput.REFERENCE_CPU, nothing else
+# running (bench/bench_estimates.py): what Evaluate says before any classifier has been trained on this machine.
+REFERENCE_CLASSIFIER_SECONDS: dict[str, float] = {}
+
+
 def expected_classifier_seconds(dataset_name: str, cache_dir: Path | str | None = None) -> float | None:
     """How long training `dataset_name`'s classifier should take here: the seconds the classifiers of images of the
     same size already trained in this cache took (recorded beside each), scaled by the work; None when none was.

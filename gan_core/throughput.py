@@ -1,15 +1,16 @@
 """How fast a run trains: measured images per second, time left, and an estimate for a run not yet started.
 
-An estimate comes from the store when it can: a finished or stopped run with the same networks (architecture,
-data shape, width, and whether a gradient penalty is computed) was measured on this very machine. Otherwise a
-model counts the multiply-accumulates of both networks per example and divides by a speed: the speed the runs
-measured on this machine reached against the same count, or, with none measured yet, one measured once on a
-two-core CPU, which is right to within a factor of about two. The Train form's estimate and Monitor's time left
-come from here, so they agree. Nothing here imports TensorFlow.
+An estimate comes from the store when it can: a finished or stopped run with the same networks (see network_key)
+was measured on this very machine. Otherwise it starts
+from what such networks cost elsewhere: the pace a preset with the same networks kept on the reference CPU
+(measured by bench/bench_estimates.py), or for networks no preset has, a model counting their multiply-accumulates.
+That figure is then scaled by this machine's pace against the same reference, learned from the runs it has measured.
+The Train form's estimate and Monitor's time left come from here, so they agree. Nothing here imports TensorFlow.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from typing import Any, Iterable, Sequence
@@ -17,14 +18,25 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 
 from gan_core import variants
-from gan_core.config import RunConfig
+from gan_core.config import PRESETS, RunConfig, preset
 from gan_core.runs import Run
 
-# Multiply-accumulates per second that a training step sustains per example, measured on a two-core CPU with
-# TensorFlow 2.21: digits MLP about 5.7e9, 2-D ring MLP about 5.3e9, Fashion-MNIST DCGAN about 3.9e9.
-ROUGH_MACS_PER_SECOND = 4.5e9
+# Multiply-accumulates per second (by multiply_accumulates_per_example's count) that the presets' training reached
+# on REFERENCE_CPU, their median: from 1.5e8 (CycleGAN, four small networks) through 6e9 (digits MLP) to 2.4e10
+# (WGAN-GP); used only for networks no preset has.
+ROUGH_MACS_PER_SECOND = 6e9
 # The gradient penalty runs the critic forwards and backwards once more on interpolated examples.
 GRADIENT_PENALTY_COST = 2.0
+# Images per second each preset trained at on REFERENCE_CPU, from the trainer reporting "running" to its last step
+# (bench/bench_estimates.py, 2026-12-06, nothing else running; mnist2inverted-cyclegan's from its logged rows). A run
+# of the same networks is expected to keep the same pace there whatever its batch size.
+REFERENCE_CPU = "a 2-core AMD EPYC with AVX-512"
+REFERENCE_IMAGES_PER_SECOND = {
+    "fashion-dcgan": 2560, "mnist-dcgan": 937, "mnist-cgan": 824, "fashion-wgan-gp": 865, "digits-mlp": 4218,
+    "ring-mlp": 71369, "mnist-infogan": 820, "mnist-acgan": 869, "mnist-began": 486, "fashion-vae": 1754,
+    "fashion-vaegan": 1121, "fashion-edges2img": 671, "mnist-inpaint": 635, "fashion-superres": 640,
+    "mnist2inverted-cyclegan": 139,
+}
 # Rows needed before a run's speed counts as measured; the first rows include compiling the step.
 MIN_MEASURED_ROWS = 5
 RECENT_ROWS = 20
@@ -71,9 +83,19 @@ def seconds_left(config: RunConfig, rows: Sequence[dict[str, Any]], step: int, t
     return max(0, target_step - step) * seconds_per_step
 
 
+# The variant's own settings that change what a step computes: how the updates are ordered, the number format, and
+# whether the batches are augmented.
+COST_OPTIONS = ("updates", "precision", "augment")
+
+
 def network_key(config: RunConfig) -> tuple:
-    """What decides the cost per example: two runs with the same key train at about the same images/s."""
-    return (config.variant, config.architecture, config.data_shape, config.width, config.loss == "wgan_gp")
+    """What decides the cost per example: two runs with the same key train at about the same images/s.
+
+    A conditional run feeds the labels through both networks (mnist-cgan trains about a fifth slower than
+    mnist-dcgan), and the noise's size sets the generator's first layer."""
+    options = dict(config.options)
+    return (config.variant, config.architecture, config.data_shape, config.width, config.latent_dim,
+            config.loss == "wgan_gp", config.conditional, *(options.get(name) for name in COST_OPTIONS))
 
 
 def multiply_accumulates_per_example(config: RunConfig) -> int:
@@ -112,11 +134,28 @@ def rough_images_per_second(config: RunConfig) -> float:
     return ROUGH_MACS_PER_SECOND / modelled_cost(config)
 
 
-def machine_speed(history: Sequence[tuple[Run, RunConfig, float]]) -> float | None:
-    """Multiply-accumulates per second that the measured runs reached on this machine by the model's count (their
-    median), or None when nothing was measured."""
-    speeds = [speed * modelled_cost(config) for _, config, speed in history]
-    return float(np.median(speeds)) if speeds else None
+@functools.cache
+def reference_networks() -> dict[tuple, str]:
+    """The network key of every preset whose pace on the reference CPU is known, and that preset's name."""
+    return {network_key(preset(name)): name for name in REFERENCE_IMAGES_PER_SECOND if name in PRESETS}
+
+
+def reference_preset(config: RunConfig) -> str | None:
+    """The preset with the same networks as `config` whose pace on the reference CPU is known, if there is one."""
+    return reference_networks().get(network_key(config))
+
+
+def reference_images_per_second(config: RunConfig) -> float:
+    """Images/s `config` should train at on the reference CPU: its preset's measured pace, else the model's."""
+    name = reference_preset(config)
+    return REFERENCE_IMAGES_PER_SECOND[name] if name else rough_images_per_second(config)
+
+
+def machine_pace(history: Sequence[tuple[Run, RunConfig, float]]) -> float | None:
+    """How fast this machine trains against the reference CPU (2.0: twice as fast): the median, over the measured
+    runs, of each run's images/s over what the reference expects for its networks; None when nothing was measured."""
+    paces = [speed / reference_images_per_second(config) for _, config, speed in history]
+    return float(np.median(paces)) if paces else None
 
 
 def measured_history(runs: Iterable[Run]) -> list[tuple[Run, RunConfig, float]]:
@@ -137,7 +176,8 @@ def measured_history(runs: Iterable[Run]) -> list[tuple[Run, RunConfig, float]]:
 
 
 def estimate(config: RunConfig, history: Sequence[tuple[Run, RunConfig, float]] = ()) -> Estimate:
-    """Seconds per 1000 steps for `config`: from the most similar measured run, else from the rough model.
+    """Seconds per 1000 steps for `config`: from the most similar run measured here, else from the reference CPU's
+    pace for these networks (a preset's, or the model's) times this machine's pace against that CPU.
 
     Among measured runs with the same network key, the one whose batch size is closest (by ratio) is used,
     since images/s changes little with batch size once batches are a few dozen examples.
@@ -151,15 +191,17 @@ def estimate(config: RunConfig, history: Sequence[tuple[Run, RunConfig, float]] 
             f"measured: run '{name}' ({run.run_id}) trained the same networks at {speed:,.0f} images/s "
             f"with batch size {measured_config.batch_size}",
         )
-    speed = machine_speed(history)
-    if speed is not None:
-        return Estimate(
-            seconds_per_1000_steps(config, speed / modelled_cost(config)),
-            f"model: no finished run with these networks yet, so this counts the networks' arithmetic at the pace "
-            f"{len(history)} measured run(s) reached on this machine; expect it to be off by up to a half",
-        )
-    return Estimate(
-        seconds_per_1000_steps(config, rough_images_per_second(config)),
-        "rough model: no finished run on this machine yet, so this counts the networks' arithmetic against a "
-        "typical two-core CPU; expect it to be off by up to a factor of two",
-    )
+    name = reference_preset(config)
+    kind = "reference" if name else "model"
+    basis = (f"preset {name}, with the same networks, trains at {REFERENCE_IMAGES_PER_SECOND[name]:,.0f} images/s on "
+             f"{REFERENCE_CPU}" if name else
+             f"no preset has these networks, so this counts their arithmetic at the presets' median pace on "
+             f"{REFERENCE_CPU} (networks of other shapes can be several times slower or faster)")
+    pace = machine_pace(history)
+    if pace is None:
+        return Estimate(seconds_per_1000_steps(config, reference_images_per_second(config)),
+                        f"{kind}: no run has finished on this machine yet; {basis} (other CPUs can be several times "
+                        "slower or faster; once a run has finished, estimates follow this machine's pace)")
+    return Estimate(seconds_per_1000_steps(config, pace * reference_images_per_second(config)),
+                    f"{kind}: {basis}, and the {len(history)} run(s) measured on this machine trained at {pace:.2f} "
+                    "times that CPU's pace")

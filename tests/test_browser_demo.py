@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import shutil
 import time
+from pathlib import Path
 
 import pytest
 
@@ -18,6 +19,7 @@ from gan_core import runs
 from test_demo import stop_showcase
 from test_browser import (CHROMIUM, SCREENSHOTS, assert_no_exception, browser, choose,  # noqa: F401
                           dashboard_server, wait_for_app)
+from views.common import HOME_PAGE, PAGES
 
 pytestmark = [
     pytest.mark.slow,
@@ -214,6 +216,11 @@ def test_a_fresh_demo_shows_its_showcase_from_the_first_page_view_and_offers_no_
         assert page_b.get_by_role("button", name=re.compile("Train the feature classifier")).count() == 0
         assert_no_server_path(page_b, runs_dir, cache_dir)
         assert_no_exception(page_b, "Evaluate")
+        # Nor does any other page show where the server keeps its files.
+        for script, title, _ in PAGES:
+            open_page(page_b, f"{url}/{'' if script == HOME_PAGE else Path(script).stem}?run={digits.run_id}")
+            assert_no_server_path(page_b, runs_dir, cache_dir)
+            assert_no_exception(page_b, title)
 
         # On a run that is not the showcase's, the classifier is offered, and its worker counts against the caps.
         copied = runs_dir / "00000000-000000-copied"

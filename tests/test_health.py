@@ -158,14 +158,25 @@ def test_estimate_prefers_a_measured_run_with_the_same_networks(tmp_path):
     assert found.seconds_per_1000_steps == pytest.approx(1000 * 64 / 3200)
     assert found.source.startswith("measured") and measured.run_id in found.source
 
-    # Other networks: the model's count at the pace this machine reached, not the typical CPU's.
-    other_networks = throughput.estimate(preset("digits-mlp", width=64), history)
-    assert other_networks.source.startswith("model:")
-    modelled_speed = 3200.0 * throughput.modelled_cost(preset("digits-mlp")) / \
-        throughput.modelled_cost(preset("digits-mlp", width=64))
-    assert other_networks.seconds_per_1000_steps == pytest.approx(1000 * 64 / modelled_speed)
-    assert throughput.estimate(preset("digits-mlp", width=64)).source.startswith("rough model")
-    rough = preset("fashion-wgan-gp")  # n_critic 5 and a gradient penalty: about ten times the plain DCGAN's time
+    # Networks no preset has: the model's count, at this machine's pace against the reference CPU.
+    pace = 3200.0 / throughput.reference_images_per_second(preset("digits-mlp"))
+    wider = preset("digits-mlp", width=64)
+    other_networks = throughput.estimate(wider, history)
+    assert other_networks.source.startswith("model:") and f"{pace:.2f} times that CPU's pace" in other_networks.source
+    assert other_networks.seconds_per_1000_steps == pytest.approx(
+        1000 * 64 / (pace * throughput.rough_images_per_second(wider)))
+    assert throughput.estimate(wider).source.startswith("model: no run has finished on this machine yet")
+    # A preset's networks, nothing like them measured here: that preset's pace on the reference CPU, scaled likewise.
+    dcgan = preset("fashion-dcgan")
+    fresh = throughput.estimate(dcgan)
+    assert fresh.source.startswith("reference:") and "fashion-dcgan" in fresh.source
+    assert fresh.seconds_per_1000_steps == pytest.approx(
+        1000 * dcgan.batch_size / throughput.REFERENCE_IMAGES_PER_SECOND["fashion-dcgan"])
+    assert throughput.estimate(dcgan, history).seconds_per_1000_steps == pytest.approx(
+        fresh.seconds_per_1000_steps / pace)
+    # Conditioning changes the networks' cost, so an unconditioned run's pace is not taken for a conditional one.
+    assert throughput.network_key(preset("mnist-cgan")) != throughput.network_key(preset("mnist-dcgan"))
+    rough = preset("fashion-wgan-gp", width=48)  # n_critic 5 and a gradient penalty: about ten times the plain DCGAN's
     plain = rough.replace(loss="non_saturating", n_critic=1)
     ratio = throughput.estimate(rough).seconds_per_1000_steps / throughput.estimate(plain).seconds_per_1000_steps
     assert ratio == pytest.approx(5 * throughput.GRADIENT_PENALTY_COST)

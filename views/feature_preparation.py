@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from gan_core import feature_jobs, features, ownership, showcase
+from gan_core import feature_jobs, features, ownership, showcase, throughput
 from gan_core.config import DATASET_TITLES
 from gan_core.runs import Run
 from views.common import duration_text, runs_dir
@@ -51,9 +51,15 @@ def feature_space_ready_ui(run: Run) -> bool:
 
 
 def classifier_time_text(dataset: str) -> str:
-    """How long the classifier should take here: from those already trained on this machine when there are any."""
+    """How long the classifier should take: from those already trained on this machine when there are any, else as
+    measured on the reference CPU."""
     seconds = features.expected_classifier_seconds(dataset)
-    return "one to a few minutes" if seconds is None else f"about {duration_text(seconds)} on this machine"
+    if seconds is not None:
+        return f"about {duration_text(seconds)} on this machine"
+    reference = features.REFERENCE_CLASSIFIER_SECONDS.get(dataset)
+    if reference is not None:
+        return f"about {duration_text(reference)} on {throughput.REFERENCE_CPU}"
+    return "one to a few minutes"
 
 
 def showcase_prepares(run: Run) -> bool:
