@@ -247,3 +247,15 @@ def test_a_classifiers_time_is_predicted_from_those_trained_before_on_images_of_
     assert features.expected_classifier_seconds("cifar10", tmp_path) is None
     assert features.classifier_training_work("cifar10") > features.classifier_training_work("mnist") > \
         features.classifier_training_work("digits")
+
+
+def test_the_classifier_button_gives_this_machines_time_else_the_reference_cpus(tmp_path, monkeypatch):
+    from views.feature_preparation import classifier_time_text
+
+    monkeypatch.setenv("GAN_CACHE_DIR", str(tmp_path))
+    assert classifier_time_text("mnist") == "about 44 s on a 2-core AMD EPYC with AVX-512"
+    assert classifier_time_text("cifar10") == "one to a few minutes"  # never measured anywhere
+    (tmp_path / "classifiers").mkdir()
+    (tmp_path / "classifiers" / "mnist-0123456789abcdef.json").write_text(
+        json.dumps({"dataset": "mnist", "training_seconds": 150.0}))
+    assert classifier_time_text("fashion_mnist") == "about 2 min on this machine"
