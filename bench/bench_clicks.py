@@ -10,9 +10,9 @@ Starts `streamlit run app.py` over a fresh run store and drives Debian's chromiu
   lost or counted twice shows as a count off by one.
 
 Clicks on the Playground start once its page has drawn the figure (loading plotly.js into the figure's frame holds
-the whole page up for about a second). A click is acknowledged when the page shows its effect: Monitor's state badge and button ("stopping", then Resume;
-"queued" or "running", then Stop), the Playground's caption naming the snapshot the trainer wrote after applying
-the command (and "playing" or "paused" after Play or Pause). The table gives the median, the 95th percentile and
+the whole page up for about a second). A click is acknowledged when the page shows its effect: Monitor's state badge
+and button ("stopping", then Resume; "queued" or "running", then Stop), the Playground's caption naming the snapshot
+the trainer wrote after applying the command (and "playing" or "paused" after Play or Pause). The table gives the median, the 95th percentile and
 the slowest acknowledgement per kind of click, each as a ratio of the 1.5 s goal. Run it on a quiet machine:
 
     python3 bench/bench_clicks.py [--cycles 20] [--clicks 100] [--seed 0]
