@@ -17,8 +17,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
 
-from gan_core.runs import (DEFAULT_RUNS_DIR, Run, describe_os_error, list_runs, resume_target, update_config,
-                           write_status)
+from gan_core.runs import (DEFAULT_RUNS_DIR, Run, Status, describe_os_error, list_runs, replace_status, resume_target,
+                           status_lock, update_config, write_status)
 
 logger = logging.getLogger(__name__)
 
@@ -78,10 +78,11 @@ def launch_trainer(run: Run, extra_steps: int | None, max_seconds: float | None)
         # A full disk or a read-only folder: say so before a trainer starts that could not save anything.
         raise ValueError(f"cannot start run {run.run_id} in {run.path}: {describe_os_error(error)}") from error
     pid = start_background_process(command, run.log_path)
-    # The trainer needs seconds to import TensorFlow before it reports "running" itself, so recording the pid
-    # here does not overwrite its own status.
-    if run.status.state == "queued":
-        write_status(run.path, "queued", "trainer process starting", pid=pid, step=status.step)
+    # Recorded only while the status is still the one written above: once the trainer reports for itself, its
+    # own status stands.
+    with status_lock(run.path) as current:
+        if current.state == "queued":
+            replace_status(run.path, current, "queued", "trainer process starting", pid=pid, step=status.step)
     return pid
 
 
@@ -137,11 +138,14 @@ def resume_run(
 
 def stop_run(run: Run) -> None:
     """Ask the trainer to checkpoint and exit at its next step boundary (a file it checks every step)."""
-    status = run.status
-    if not status.is_active:
-        raise ValueError(f"run {run.run_id} is {status.state}, not running")
-    run.stop_request_path.touch()
-    write_status(run.path, "stopping", "stop requested; the trainer checkpoints and exits", pid=status.pid, step=status.step)
+    # Under the status lock from the read to the write: a trainer that sees the request at once waits for the lock
+    # to write its final status, which therefore comes after "stopping" and is never overwritten by it.
+    with status_lock(run.path) as status:
+        if not status.is_active:
+            raise ValueError(f"run {run.run_id} is {status.state}, not running")
+        run.stop_request_path.touch()
+        replace_status(run.path, status, "stopping", "stop requested; the trainer checkpoints and exits",
+                       pid=status.pid, step=status.step)
 
 
 def process_alive(pid: int | None) -> bool:
@@ -189,22 +193,27 @@ def refresh_status(run: Run) -> None:
 
 
 def mark_failed_if_abandoned(run: Run) -> None:
-    status = run.status
-    if status.is_active and not status.pid and time.time() - status.updated > NEVER_STARTED_SECONDS:
-        write_status(run.path, "failed", "no trainer process ever took this run on; resume it to try again",
-                     pid=None, step=status.step)
-    elif status.is_active and status.pid and not process_alive(status.pid):
-        # The process may have written its final status between our two reads.
-        if not run.status.is_active:
+    if not looks_abandoned(run.status):
+        return  # the common case, decided without taking the lock
+    # Decided again under the lock: the trainer may have written its final status since the first read.
+    with status_lock(run.path) as status:
+        if not looks_abandoned(status):
             return
-        last_lines = run.tail_log(5).strip() or "the log is empty"
-        write_status(
-            run.path,
-            "failed",
-            f"the trainer process (pid {status.pid}) ended without finishing. Last log lines:\n{last_lines}",
-            pid=None,
-            step=status.step,
-        )
+        if not status.pid:
+            message = "no trainer process ever took this run on; resume it to try again"
+        else:
+            last_lines = run.tail_log(5).strip() or "the log is empty"
+            message = f"the trainer process (pid {status.pid}) ended without finishing. Last log lines:\n{last_lines}"
+        replace_status(run.path, status, "failed", message, pid=None, step=status.step)
+
+
+def looks_abandoned(status: Status) -> bool:
+    """Whether an active status has no trainer behind it: its process has gone, or none came in time."""
+    if not status.is_active:
+        return False
+    if not status.pid:
+        return time.time() - status.updated > NEVER_STARTED_SECONDS
+    return not process_alive(status.pid)
 
 
 def refresh_all(runs_dir: Path | str = DEFAULT_RUNS_DIR) -> list[Run]:

@@ -2,7 +2,7 @@
 
     runs/<run_id>/
       config.json     the RunConfig, written once
-      status.json     state + message, replaced atomically
+      status.json     state + message, replaced atomically under status.lock
       metrics.sqlite  per-step scalars (WAL mode: one writer, many readers), evaluations, human judgements
       samples/        step_00000200.png ... fixed-noise grids
       checkpoints/    tf.train.CheckpointManager files
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime
 import errno
+import fcntl
 import json
 import logging
 import os
@@ -22,6 +23,7 @@ import secrets
 import shutil
 import sqlite3
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
@@ -436,24 +438,50 @@ def delete_run(run: Run) -> None:
         uploads.remove_if_unused(upload_folder, (other.config.data_path for other in list_runs(run.path.parent)))
 
 
+STATUS_LOCK_NAME = "status.lock"
+
+
+@contextmanager
+def status_lock(path: Path) -> Iterator[Status]:
+    """Hold the run's status lock and yield its status as it stands.
+
+    Every status write takes it. A writer that decides what to write from what it read (a stop request, a note that
+    the trainer died) holds it from the read to the write, so that a final status the trainer writes in between is
+    never overwritten with an active one. It is an flock: it works between processes and goes with a holder that dies.
+    """
+    with open(path / STATUS_LOCK_NAME, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield read_status(path)
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def write_status(
     path: Path, state: str, message: str = "", pid: int | None = None, step: int = 0, target_step: int | None = None,
     trained_seconds: float | None = None,
 ) -> None:
-    """Replace status.json atomically, so a reader never sees half a file.
+    """Replace status.json atomically, so a reader never sees half a file, under the status lock.
 
     Without a `target_step` or `trained_seconds` the ones already recorded are kept: writers that do not know them
     (a stop request, a notice that the trainer died) must not erase them.
     """
+    with status_lock(path) as recorded:
+        replace_status(path, recorded, state, message, pid, step, target_step, trained_seconds)
+
+
+def replace_status(
+    path: Path, recorded: Status, state: str, message: str = "", pid: int | None = None, step: int = 0,
+    target_step: int | None = None, trained_seconds: float | None = None,
+) -> None:
+    """`write_status` for a caller inside `status_lock(path)`, which yielded `recorded`."""
     if state not in STATES:
         raise ValueError(f"status {state!r} is not one of {', '.join(STATES)}")
-    if target_step is None or trained_seconds is None:
-        recorded = read_status(path)
-        target_step = recorded.target_step if target_step is None else target_step
-        trained_seconds = recorded.trained_seconds if trained_seconds is None else trained_seconds
     payload = {
-        "state": state, "message": message, "pid": pid, "step": step, "target_step": target_step,
-        "trained_seconds": trained_seconds, "updated": time.time(),
+        "state": state, "message": message, "pid": pid, "step": step,
+        "target_step": recorded.target_step if target_step is None else target_step,
+        "trained_seconds": recorded.trained_seconds if trained_seconds is None else trained_seconds,
+        "updated": time.time(),
     }
     write_text_atomically(path / "status.json", json.dumps(payload))
 

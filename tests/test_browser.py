@@ -41,11 +41,12 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def wait_until_healthy(url: str, process: subprocess.Popen, timeout: float = 60) -> None:
+def wait_until_healthy(url: str, process: subprocess.Popen, log_path: Path | None = None, timeout: float = 60) -> None:
+    """Wait until the server at `url` answers its health check; `log_path`, if given, holds its output."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise AssertionError(f"streamlit exited early:\n{process.stdout.read()}")
+            raise AssertionError("streamlit exited early" + (f":\n{log_path.read_text()}" if log_path else ""))
         try:
             with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
                 if response.status == 200:
@@ -55,20 +56,29 @@ def wait_until_healthy(url: str, process: subprocess.Popen, timeout: float = 60)
     raise AssertionError("streamlit did not become healthy")
 
 
+def server_log_path(runs_dir: Path) -> Path:
+    """Where `dashboard_server(runs_dir)` writes the server's output."""
+    return runs_dir.parent / f"{runs_dir.name}-server.log"
+
+
 @contextlib.contextmanager
 def dashboard_server(runs_dir: Path, **environment_variables: str):
     """`streamlit run app.py` on a free port over `runs_dir`, with these extra environment variables; yields its
     address, then stops it and any run still training."""
     port = free_port()
     environment = {**os.environ, "GAN_RUNS_DIR": str(runs_dir), "PYTHONPATH": str(PROJECT_ROOT), **environment_variables}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true"],
-        cwd=PROJECT_ROOT, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )
+    # The server's output goes to a file beside the run store, never to a pipe: a pipe nobody reads fills up
+    # (64 KiB) and then blocks the server in the middle of a page. The file is there to read when a test fails.
+    log_path = server_log_path(runs_dir)
+    with open(log_path, "w") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+             "--server.address", "127.0.0.1", "--server.headless", "true"],
+            cwd=PROJECT_ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT,
+        )
     url = f"http://127.0.0.1:{port}"
     try:
-        wait_until_healthy(url, process)
+        wait_until_healthy(url, process, log_path)
         yield url
     finally:
         process.terminate()

@@ -18,7 +18,7 @@ from conftest import wait_for
 from gan_core import runs
 from test_demo import stop_showcase
 from test_browser import (CHROMIUM, SCREENSHOTS, assert_no_exception, browser, choose,  # noqa: F401
-                          dashboard_server, wait_for_app)
+                          dashboard_server, server_log_path, wait_for_app)
 from views.common import HOME_PAGE, PAGES
 
 pytestmark = [
@@ -77,6 +77,21 @@ def screenshot(page, name: str) -> None:
     page.screenshot(path=str(SCREENSHOTS / f"demo-{name}.png"), full_page=True)
 
 
+def wait_for_refusal(page, text: str, runs_dir: Path, name: str) -> None:
+    """Wait until the page says `text`; when it does not, keep a screenshot and say what the page, the store and the
+    server showed instead."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        page.get_by_text(text).wait_for(timeout=60_000)
+    except PlaywrightTimeout:
+        screenshot(page, f"failed-{name}")
+        stored = [(run.run_id, run.status.state, run.status.message) for run in runs.list_runs(runs_dir)]
+        server_log = server_log_path(runs_dir).read_text()[-3000:]
+        raise AssertionError(f"no {text!r} after 60 s at {page.url}\npage: {main_area(page).inner_text()[:3000]}\n"
+                             f"runs: {stored}\nserver log (end): {server_log}") from None
+
+
 def test_a_second_visitor_reaches_no_control_of_the_first_visitors_run_and_the_caps_hold(demo_server, browser):
     url, runs_dir = demo_server
     visitor_a = browser.new_context(viewport={"width": 1400, "height": 1000})
@@ -93,7 +108,7 @@ def test_a_second_visitor_reaches_no_control_of_the_first_visitors_run_and_the_c
 
         # A second run of A's own: the per-visitor cap, with its message, and no run created.
         start_digits_run(page_a, url)
-        page_a.get_by_text("you already have 1 run(s) training").wait_for(timeout=60_000)
+        wait_for_refusal(page_a, "you already have 1 run(s) training", runs_dir, "owner-cap")
         screenshot(page_a, "01-owner-cap")
 
         # B, with a link to A's run: every page shows the run, none offers its controls.
@@ -108,7 +123,7 @@ def test_a_second_visitor_reaches_no_control_of_the_first_visitors_run_and_the_c
 
         # B's own run: the demo's total cap (one trainer), with its message.
         start_digits_run(page_b, url)
-        page_b.get_by_text("this demo trains at most 1 run(s) at once").wait_for(timeout=60_000)
+        wait_for_refusal(page_b, "this demo trains at most 1 run(s) at once", runs_dir, "total-cap")
         assert [each.run_id for each in runs.list_runs(runs_dir)] == [run_id]
         screenshot(page_b, "03-total-cap")
 
@@ -227,7 +242,7 @@ def test_a_fresh_demo_shows_its_showcase_from_the_first_page_view_and_offers_no_
         shutil.copytree(digits.path, copied, ignore=shutil.ignore_patterns("owner.json"))
         open_page(page_b, f"{url}/evaluate?run={copied.name}")
         page_b.get_by_role("button", name=re.compile("Train the feature classifier")).click(timeout=120_000)
-        page_b.get_by_text("this demo trains at most 1 run(s) at once").wait_for(timeout=60_000)
+        wait_for_refusal(page_b, "this demo trains at most 1 run(s) at once", runs_dir, "total-cap")
         assert not (cache_dir / "classifiers" / "digits.preparing.json").exists(), "no uncapped job started"
         assert_no_server_path(page_b, runs_dir, cache_dir)
         screenshot(page_b, "08-classifier-capped")

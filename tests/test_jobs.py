@@ -143,6 +143,50 @@ def test_an_active_run_that_no_process_took_on_is_marked_failed(tmp_path):
     assert run.status.state == "failed" and "no trainer process" in run.status.message
 
 
+# The page's side of Stop: it says where it runs (so that the trainer below can pause it), then asks for the stop.
+PAGE_PRESSING_STOP = """
+import os, sys
+from pathlib import Path
+from gan_core import jobs, runs
+Path(sys.argv[2]).write_text(str(os.getpid()))
+jobs.stop_run(runs.open_run(sys.argv[1]))
+"""
+
+# A trainer at its step boundary that answers the request at once, while the page's process is paused right after
+# making it: the moment a busy web server is descheduled. Its final status goes in a thread, so that a status lock
+# held by the paused page cannot hold this process up for ever; the page is let go after a moment either way.
+TRAINER_ANSWERING_AT_ONCE = """
+import os, signal, sys, threading
+from pathlib import Path
+from gan_core.runs import write_status
+run_path, page_pid_path = Path(sys.argv[1]), Path(sys.argv[2])
+while not (run_path / "stop_requested").exists():
+    pass
+page_pid = int(page_pid_path.read_text())
+os.kill(page_pid, signal.SIGSTOP)
+final = threading.Thread(target=write_status, args=(run_path, "stopped", "stopped on request at step 7"),
+                         kwargs={"step": 7})
+final.start()
+final.join(timeout=1)
+os.kill(page_pid, signal.SIGCONT)
+final.join()
+"""
+
+
+def test_a_trainer_that_stops_at_once_keeps_its_final_status_over_the_pages_stopping(tmp_path):
+    run = create_run(preset("digits-mlp"), tmp_path)
+    page_pid_path = tmp_path / "page.pid"
+    environment = {**os.environ, "PYTHONPATH": str(jobs.PROJECT_ROOT)}
+    trainer = subprocess.Popen([sys.executable, "-c", TRAINER_ANSWERING_AT_ONCE, str(run.path), str(page_pid_path)],
+                               env=environment)
+    write_status(run.path, "running", "", pid=trainer.pid, step=7)
+    page = subprocess.run([sys.executable, "-c", PAGE_PRESSING_STOP, str(run.path), str(page_pid_path)],
+                          env=environment, capture_output=True, text=True, timeout=60)
+    assert trainer.wait(timeout=60) == 0 and page.returncode == 0, page.stderr
+    assert (run.status.state, run.status.message) == ("stopped", "stopped on request at step 7"), (
+        "the page's 'stopping' was written over the trainer's final status, so the run would be marked failed")
+
+
 def test_two_tabs_pressing_resume_at_once_start_exactly_one_trainer(tmp_path):
     run = long_digits_run(tmp_path)
     write_status(run.path, "stopped", "stopped on request at step 0")
