@@ -12,8 +12,9 @@ Starts `streamlit run app.py` over a fresh run store and drives Debian's chromiu
 Clicks on the Playground start once its page has drawn the figure (loading plotly.js into the figure's frame holds
 the whole page up for about a second). A click is acknowledged when the page shows its effect: Monitor's state badge
 and button ("stopping", then Resume; "queued" or "running", then Stop), the Playground's caption naming the snapshot
-the trainer wrote after applying the command (and "playing" or "paused" after Play or Pause). The table gives the median, the 95th percentile and
-the slowest acknowledgement per kind of click, each as a ratio of the 1.5 s goal. Run it on a quiet machine:
+the trainer wrote after applying the command (and "playing" or "paused" after Play or Pause). The table gives the
+median, the 95th percentile and the slowest acknowledgement per kind of click, each as a ratio of the 1.5 s goal.
+Run it on a quiet machine:
 
     python3 bench/bench_clicks.py [--cycles 20] [--clicks 100] [--seed 0]
 """
@@ -39,7 +40,7 @@ sys.path.insert(0, str(PROJECT / "tests"))
 
 from gan_core import jobs, playground_store, runs  # noqa: E402
 from gan_core.config import preset  # noqa: E402
-from test_browser import CHROMIUM, CHROMIUM_ARGS, dashboard_server, main_area, wait_for_app  # noqa: E402
+from support.browser import CHROMIUM, CHROMIUM_ARGS, dashboard_server, main_area, wait_for_app  # noqa: E402
 
 GOAL_SECONDS = 1.5
 STARTUP_SECONDS = 180  # a trainer loading TensorFlow on a busy machine
@@ -175,15 +176,17 @@ def playground_clicks(page, url: str, runs_dir: Path, clicks: int,
             applied_before = watch.latest_applied
             started = time.monotonic()
             main_area(page).get_by_role("button", name=label, exact=True).click()
-            applied = wait_until(lambda: watch.latest_applied > applied_before, 60, f"the trainer applying {label}")
+            # The waits below call their conditions within this iteration, so the loop's variables are current.
+            applied = wait_until(lambda: watch.latest_applied > applied_before, 60,  # noqa: B023
+                                 f"the trainer applying {label}")
             sequence = watch.applied_at[applied_before + 1] if applied_before + 1 in watch.applied_at else \
                 watch.applied_at[watch.latest_applied]
             word = {"Play": "playing", "Pause": "paused"}.get(label)
 
             def acknowledged() -> bool:
-                if page.evaluate(SHOWN_SNAPSHOT) < sequence:
+                if page.evaluate(SHOWN_SNAPSHOT) < sequence:  # noqa: B023
                     return False
-                return word is None or main_area(page).get_by_text(re.compile(rf"· {word} ·")).count() > 0
+                return word is None or main_area(page).get_by_text(re.compile(rf"· {word} ·")).count() > 0  # noqa: B023
 
             shown = wait_until(acknowledged, 60, f"the page showing {label}", interval=0.02)
             times.setdefault(f"Playground {label}", []).append(max(shown, applied) - started)

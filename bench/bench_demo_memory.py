@@ -21,7 +21,7 @@ sys.path[:0] = [str(PROJECT), str(PROJECT / "tests")]
 
 from gan_core import jobs, runs  # noqa: E402
 from gan_core.config import preset  # noqa: E402
-from test_browser import CHROMIUM, CHROMIUM_ARGS, free_port, wait_for_app, wait_until_healthy  # noqa: E402
+from support.browser import CHROMIUM, CHROMIUM_ARGS, free_port, wait_for_app, wait_until_healthy  # noqa: E402
 
 
 def memory_megabytes(pid: int) -> tuple[float, float]:
@@ -82,7 +82,8 @@ def main() -> None:
             page.goto(f"{url}/monitor?run={digits.run_id}")
             wait_for_app(page)
             time.sleep(10)
-            report("one run training (digits-mlp), Monitor open", {"server": server.pid, "digits-mlp": digits.status.pid})
+            report("one run training (digits-mlp), Monitor open", {"server": server.pid,
+                                                                     "digits-mlp": digits.status.pid})
 
             fashion = runs.create_run(preset("fashion-dcgan", steps=100_000), runs_dir)
             started.append(fashion)

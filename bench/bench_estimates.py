@@ -38,7 +38,7 @@ sys.path.insert(0, str(PROJECT))
 
 from bench_clicks import cpu_name  # noqa: E402
 from gan_core import config as config_module  # noqa: E402
-from gan_core import features, jobs, runs, throughput  # noqa: E402
+from gan_core import features, jobs, registry, runs, throughput  # noqa: E402
 
 TOLERANCE = 0.25
 STARTUP_SECONDS = 300  # loading TensorFlow and the data on a busy machine
@@ -111,9 +111,9 @@ def main() -> int:
     parser.add_argument("--check-at", type=float, default=20.0,
                         help="seconds into training at which Monitor's time left is read (default 20)")
     # A Playground preset plays until paused: it has no last step to reach.
-    timed = [name for name in config_module.PRESETS if not config_module.preset(name).playground]
+    timed = [name for name in registry.presets() if not config_module.preset(name).playground]
     parser.add_argument("--presets", nargs="+", default=timed,
-                        choices=list(config_module.PRESETS), metavar="PRESET",
+                        choices=list(registry.presets()), metavar="PRESET",
                         help="the presets to measure, in order (default: all but the Playground's)")
     parser.add_argument("--classifiers", nargs="*", default=["mnist", "fashion_mnist"], metavar="DATASET",
                         help="feature classifiers to train, in order, each predicted from those before it "

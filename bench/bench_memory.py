@@ -27,8 +27,8 @@ PROJECT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(PROJECT), str(PROJECT / "tests")]
 
 from bench_demo_memory import memory_megabytes  # noqa: E402
-from gan_core.config import PRESETS  # noqa: E402
-from test_browser import CHROMIUM, CHROMIUM_ARGS, free_port, wait_for_app, wait_until_healthy  # noqa: E402
+from gan_core import registry  # noqa: E402
+from support.browser import CHROMIUM, CHROMIUM_ARGS, free_port, wait_for_app, wait_until_healthy  # noqa: E402
 
 PAGES = ("", "runs", "monitor", "gallery", "compare", "evaluate", "human_test", "train")
 
@@ -85,7 +85,7 @@ def server_rows(environment: dict[str, str], run_id: str) -> list[str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=20, help="steps each preset's trainer runs")
-    parser.add_argument("--presets", nargs="+", default=list(PRESETS), choices=list(PRESETS))
+    parser.add_argument("--presets", nargs="+", default=list(registry.presets()), choices=list(registry.presets()))
     options = parser.parse_args()
     runs_dir = Path(tempfile.mkdtemp(prefix="bench-memory-"))
     environment = {**os.environ, "GAN_RUNS_DIR": str(runs_dir), "PYTHONPATH": str(PROJECT),

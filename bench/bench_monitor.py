@@ -36,7 +36,8 @@ def images_per_second(run, seconds: float) -> float:
     first = run.metrics_since(run.latest_step() - 1)[-1]
     time.sleep(seconds)
     last = run.metrics_since(first["step"])[-1]
-    return (last["step"] - first["step"]) * throughput.images_per_step(run.config) / (last["wall_time"] - first["wall_time"])
+    return ((last["step"] - first["step"]) * throughput.images_per_step(run.config)
+            / (last["wall_time"] - first["wall_time"]))
 
 
 def start_streamlit(runs_dir: str) -> tuple[subprocess.Popen, str]:

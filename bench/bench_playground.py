@@ -28,8 +28,8 @@ from gan_core import jobs, playground_store, runs  # noqa: E402
 from gan_core.config import preset  # noqa: E402
 from gan_core.playground_store import Command  # noqa: E402
 
-STARTUP_SECONDS = 120
-TRAJECTORY_SECONDS = 5  # how often the modes covered are recorded  # importing TensorFlow and building the networks on a loaded machine
+STARTUP_SECONDS = 120  # importing TensorFlow and building the networks on a loaded machine
+TRAJECTORY_SECONDS = 5  # how often the modes covered are recorded
 
 
 def wait_for_snapshot(run: runs.Run, seconds: float) -> playground_store.Snapshot:
@@ -92,7 +92,7 @@ def main() -> None:
         with tempfile.TemporaryDirectory(prefix="bench-playground-") as runs_dir:
             results = measure(Path(runs_dir), options.seconds)
     print(json.dumps({
-        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "cpu_cores": os.cpu_count(), "load_average_before": [round(value, 2) for value in load_before],
         "load_average_after": [round(value, 2) for value in os.getloadavg()], "preset": "ring-playground",
         **results,

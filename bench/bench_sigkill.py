@@ -125,7 +125,8 @@ def run_trials(trials: int, steps: int, work_dir: Path, report=print) -> tuple[l
     runs_dir = work_dir / "runs"
     reference_dir = work_dir / "reference"
     log_path = work_dir / "trials.log"
-    reference = start(gan_core_command("train", *TRAIN_SETTINGS, "--steps", str(steps), "--runs-dir", str(reference_dir)),
+    reference = start(gan_core_command("train", *TRAIN_SETTINGS, "--steps", str(steps),
+                                       "--runs-dir", str(reference_dir)),
                       work_dir / "reference.log")
     process = start(gan_core_command("train", *TRAIN_SETTINGS, "--steps", str(steps), "--runs-dir", str(runs_dir)),
                     log_path)
@@ -153,8 +154,9 @@ def run_trials(trials: int, steps: int, work_dir: Path, report=print) -> tuple[l
             trial.problem = str(error)
         trial.expected_resume_step = max(run.checkpoint_steps(), default=0)
         results.append(trial)
+        moment = "during a checkpoint write" if trial.killed_during_checkpoint_write else "between checkpoint writes"
         report(f"trial {number:2d}: killed at step {trial.killed_at_step:4d} "
-               f"{'during a checkpoint write' if trial.killed_during_checkpoint_write else 'between checkpoint writes':<26}"
+               f"{moment:<26}"
                f" resumed from {trial.resumed_from}, integrity {trial.integrity or '-'}, "
                f"metrics {'continuous' if trial.continuous else 'NOT continuous'}"
                f"{'  PROBLEM: ' + trial.problem if trial.problem else ''}")

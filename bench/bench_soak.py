@@ -111,7 +111,7 @@ async def watch_monitor(base_url: str, run_id: str, seconds: float, tally: Viewe
             while time.monotonic() < deadline:
                 try:
                     data = await asyncio.wait_for(connection.recv(), timeout=max(0.1, deadline - time.monotonic()))
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     break
                 message = ForwardMsg()
                 message.ParseFromString(data)
@@ -225,10 +225,10 @@ def main() -> None:
     print(f"\npage updates received: {updates:,} ({updates / watched.seconds / max(1, options.viewers):.2f} per viewer "
           f"per second); images downloaded: {sum(tally.images_fetched for tally in watched.tallies):,}")
     print(f"session errors: {len(errors)}" + "".join(f"\n  {error}" for error in errors[:10]))
-    print(f"server memory growth while watched: {watched.server_megabytes_end - windows[0].server_megabytes_start:+.0f} MB "
-          f"(target: under 200 MB)")
-    print(f"server CPU while watched: {watched.server_cores:.3f} cores, {watched.server_cores / max(1, options.viewers):.4f} "
-          f"per viewer (target: under 0.5)")
+    print(f"server memory growth while watched: {watched.server_megabytes_end - windows[0].server_megabytes_start:+.0f}"
+          f" MB (target: under 200 MB)")
+    print(f"server CPU while watched: {watched.server_cores:.3f} cores, "
+          f"{watched.server_cores / max(1, options.viewers):.4f} per viewer (target: under 0.5)")
     print(f"ratio trainer throughput watched / not watched: {watched.images_per_second / baseline:.3f} "
           f"(the viewers' own clients used {watched.viewer_cores:.3f} cores of the same machine)")
 

@@ -123,8 +123,8 @@ def main() -> None:
 
     limit = "for the whole time" if options.whole_time else "at most (a preset stops at its own step count)"
     print(f"\nGAN variants, {options.seconds:g} s each {limit} (mnist-infogan {options.infogan_seconds:g} s), "
-          f"{options.samples:,} samples per side; {os.cpu_count()} cores, {platform.processor() or platform.machine()}, "
-          f"load average {os.getloadavg()[0]:.1f} at the end\n")
+          f"{options.samples:,} samples per side; {os.cpu_count()} cores, "
+          f"{platform.processor() or platform.machine()}, load average {os.getloadavg()[0]:.1f} at the end\n")
     widths = [max(len(row[column]) for row in table) for column in range(4)]
     for row in table:
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())

@@ -7,13 +7,25 @@ on it. The run directory is the last line `train` prints.
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import sys
+import traceback
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from gan_core import config as config_module, variants
-from gan_core.runs import DEFAULT_RUNS_DIR, list_runs, open_run
+import numpy as np
+
+from gan_core import augment, data, distribution, evaluation, feature_jobs, jobs, registry
+from gan_core import config as config_module
+from gan_core.data import Dataset
+from gan_core.runs import (DEFAULT_RUNS_DIR, Run, create_run, describe_os_error, list_runs, open_run, resume_target,
+                           update_config, write_status)
+
+if TYPE_CHECKING:
+    import tensorflow as tf
 
 USAGE_ERROR = 2
 
@@ -83,7 +95,7 @@ def build_parser() -> ArgumentParser:
 
     def add_run_settings(command: argparse.ArgumentParser) -> None:
         command.add_argument("--preset", default=config_module.DEFAULT_PRESET,
-                             help=f"one of {', '.join(config_module.PRESETS)}")
+                             help=f"one of {', '.join(registry.presets())}")
         command.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a config field")
         command.add_argument("--data", help="a folder or .zip of your own images (sets dataset=folder)")
         command.add_argument("--runs-dir", default=str(DEFAULT_RUNS_DIR), help="where run directories are created")
@@ -165,7 +177,7 @@ def build_config(options: argparse.Namespace) -> config_module.RunConfig:
 
 def print_progress(total_steps: int, run_config: config_module.RunConfig):
     """A callback printing each logged row: its step, the variant's progress metrics and the images per second."""
-    metric_names = variants.of(run_config).progress_metrics
+    metric_names = registry.of(run_config).progress_metrics
 
     def report(row: dict[str, float]) -> None:
         metrics = "".join(f"  {name} {row[name]:.4f}" for name in metric_names if name in row)
@@ -177,10 +189,9 @@ def print_progress(total_steps: int, run_config: config_module.RunConfig):
 def with_suggested_augmentation(run_config: config_module.RunConfig, options: argparse.Namespace,
                                 image_count: int) -> config_module.RunConfig:
     """A person's small collection trains with DiffAugment unless `--set augment=...` says otherwise."""
-    from gan_core import augment
 
     explicit = {config_module.parse_assignment(text)[0] for text in options.set}
-    has_setting = any(setting.name == "augment" for setting in variants.of(run_config).settings)
+    has_setting = any(setting.name == "augment" for setting in registry.of(run_config).settings)
     if not options.data or "augment" in explicit or not has_setting:
         return run_config
     policy = augment.suggested_policy(image_count)
@@ -192,7 +203,7 @@ def with_suggested_augmentation(run_config: config_module.RunConfig, options: ar
 
 def describe(run_config: config_module.RunConfig) -> str:
     """What a run trains, in the config's words: the dataset and the variant, with only the fields it reads."""
-    variant = variants.of(run_config)
+    variant = registry.of(run_config)
     parts = [run_config.dataset, variant.name]
     parts += [getattr(run_config, name) for name in ("architecture", "loss") if name not in variant.unused_fields]
     return ", ".join(str(part) for part in parts)
@@ -203,7 +214,6 @@ def checked_config(options: argparse.Namespace):
 
     Checking and loading the data before creating the run means bad data leaves no half-made run behind.
     """
-    from gan_core import data
 
     run_config = build_config(options)
     dataset = data.load_dataset(run_config)
@@ -213,7 +223,6 @@ def checked_config(options: argparse.Namespace):
 
 
 def command_create(options: argparse.Namespace) -> int:
-    from gan_core.runs import create_run
 
     run_config, _ = checked_config(options)
     print(create_run(run_config, options.runs_dir).path)
@@ -221,8 +230,6 @@ def command_create(options: argparse.Namespace) -> int:
 
 
 def command_train(options: argparse.Namespace) -> int:
-    from gan_core import distribution, trainer
-    from gan_core.runs import create_run, write_status
 
     run_config, dataset = checked_config(options)
     # Checking the config and reading the data run no TensorFlow operation: the strategy still comes first.
@@ -230,7 +237,7 @@ def command_train(options: argparse.Namespace) -> int:
     run = create_run(run_config, options.runs_dir)
     write_status(run.path, "queued", "loading data and building the networks", pid=os.getpid())
     print(f"training {run.run_id}: {describe(run_config)}", flush=True)
-    state = trainer.train_run(
+    state = train_run(
         run, max_seconds=options.max_seconds, dataset=dataset, on_log=print_progress(run_config.steps, run_config),
         strategy=strategy,
     )
@@ -241,8 +248,6 @@ def command_train(options: argparse.Namespace) -> int:
 
 def command_resume(options: argparse.Namespace) -> int:
     run = open_run(options.run_dir)
-    from gan_core import distribution, jobs
-    from gan_core.runs import resume_target, update_config, write_status
 
     strategy = distribution.choose_strategy()  # before TensorFlow runs any operation
     if not distribution.is_chief(strategy):
@@ -268,19 +273,46 @@ def command_resume(options: argparse.Namespace) -> int:
             # Claim the run before the networks are built, so that the dashboard sees it taken.
             write_status(run.path, "queued", "resuming from the command line", pid=os.getpid(), step=status.step,
                          target_step=target)
-    from gan_core import trainer
-
-    state = trainer.train_run(run, target_step=target, max_seconds=options.max_seconds,
-                              on_log=print_progress(target, run.config), strategy=strategy)
+    state = train_run(run, target_step=target, max_seconds=options.max_seconds,
+                      on_log=print_progress(target, run.config), strategy=strategy)
     print(f"{state}: {run.status.message}", flush=True)
     print(run.path)
     return 0 if state in ("finished", "stopped") else 1
 
 
+def train_run(
+    run: Run,
+    target_step: int | None = None,
+    max_seconds: float | None = None,
+    dataset: Dataset | None = None,
+    on_log: Callable[[dict[str, float]], None] | None = None,
+    strategy: tf.distribute.Strategy | None = None,
+) -> str:
+    """Train a run in this process and record any crash in its status, with the error's last line."""
+    from gan_core.playground_trainer import PlaygroundTrainer
+    from gan_core.trainer import Trainer
+
+    try:
+        if run.config.playground:
+            trainer = PlaygroundTrainer(run, dataset=dataset)
+        else:
+            trainer = Trainer(run, strategy=strategy, dataset=dataset)
+        return trainer.train(target_step=target_step, max_seconds=max_seconds, on_log=on_log)
+    except Exception as error:
+        traceback.print_exc()
+        reason = describe_os_error(error) if isinstance(error, OSError) else str(error)
+        try:
+            write_status(run.path, "failed", f"{type(error).__name__}: {reason}", pid=None, step=run.status.step)
+        except OSError:
+            # A full or read-only disk can refuse even this small file; the log above still says what happened,
+            # and the dashboard marks the run failed once it sees the process gone.
+            print(f"could not record the failure in {run.path / 'status.json'}", flush=True)
+        raise
+
+
 def train_as_worker(run, strategy, options: argparse.Namespace) -> int:
     """A non-chief worker of a cluster: it trains beside the chief, which alone claims and writes the run."""
     from gan_core import trainer
-    from gan_core.runs import resume_target
 
     target = resume_target(run, options.steps)
     state = trainer.Trainer(run, strategy=strategy).train(target_step=target, max_seconds=options.max_seconds)
@@ -296,14 +328,12 @@ def command_sample(options: argparse.Namespace) -> int:
     if not out.parent.is_dir():
         raise ValueError(f"--out {options.out}: folder {out.parent} does not exist")
     from gan_core import sampling
-    import numpy as np
 
     samples = sampling.sample(run, options.n, seed=options.seed)
     np.save(out, samples)
     print(f"wrote {samples.shape[0]} samples {samples.dtype} {tuple(samples.shape[1:])} to {out}")
-    if not variants.of(run.config).draws_from_noise:
+    if not registry.of(run.config).draws_from_noise:
         # An image-to-image run's samples are translations of held-out inputs: those go beside them, in order.
-        from gan_core import data
 
         inputs = data.to_uint8_images(sampling.latent_vectors(run.config, options.n, options.seed))
         inputs_path = out.with_name(f"{out.stem}_inputs.npy")
@@ -314,8 +344,6 @@ def command_sample(options: argparse.Namespace) -> int:
 
 def command_evaluate(options: argparse.Namespace) -> int:
     run = open_run(options.run_dir)
-    from gan_core import evaluation
-    import json
 
     results = evaluation.evaluate_run(
         run, options.n, kind=options.features, step=options.step, seed=options.seed, download=options.download_weights
@@ -325,7 +353,6 @@ def command_evaluate(options: argparse.Namespace) -> int:
 
 
 def command_prepare_features(options: argparse.Namespace) -> int:
-    from gan_core import feature_jobs
 
     feature_jobs.prepare_features(options.dataset, options.cache_dir)
     print(f"{options.dataset}: {feature_jobs.preparation_status(options.dataset, options.cache_dir).message}")
@@ -333,7 +360,6 @@ def command_prepare_features(options: argparse.Namespace) -> int:
 
 
 def command_list(options: argparse.Namespace) -> int:
-    from gan_core import jobs
 
     runs = list_runs(options.runs_dir)
     if not runs:

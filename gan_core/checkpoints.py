@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import logging
 import shutil
-from typing import TYPE_CHECKING, Sequence
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from gan_core.runs import CHECKPOINT_STEM, Run
 

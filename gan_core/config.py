@@ -10,7 +10,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from gan_core import variants
+from gan_core import registry
 from gan_core.settings import Setting, SettingError, fail
 
 IMAGE_DATASETS = ("mnist", "fashion_mnist", "cifar10", "digits", "folder")
@@ -78,16 +78,16 @@ class RunConfig:
     checkpoint_every: int = 1000  # steps between checkpoints (one is also written at every stop)
     log_every: int = 10  # steps between rows written to metrics.sqlite
     sample_grid: int = 8  # the fixed-noise grid is sample_grid x sample_grid
-    variant: str = variants.DEFAULT_VARIANT  # the kind of GAN: one of variants.names()
+    variant: str = registry.DEFAULT_VARIANT  # the kind of GAN: one of registry.names()
     # Trained step by step from the Playground page (play, pause, single updates), not straight to `steps`.
     playground: bool = False
     # The variant's own settings as sorted (name, value) pairs; a mapping is accepted and missing ones get defaults.
     options: tuple[tuple[str, Any], ...] = ()
 
     def __post_init__(self) -> None:
-        if isinstance(self.variant, str) and self.variant in variants.names():
+        if isinstance(self.variant, str) and self.variant in registry.names():
             given = dict(self.options)
-            own = {setting.name: setting for setting in variants.get(self.variant).settings}
+            own = {setting.name: setting for setting in registry.get(self.variant).settings}
             unknown = sorted(set(given) - set(own))
             if unknown:
                 raise SettingError(unknown[0], unknown_fields_message(unknown, self.variant))
@@ -116,7 +116,7 @@ class RunConfig:
         native_size, _, native_channels = NATIVE_IMAGE_SHAPES.get(self.dataset, FOLDER_IMAGE_SHAPE)
         return (self.image_size or native_size, self.image_size or native_size, self.channels or native_channels)
 
-    def replace(self, **changes: Any) -> "RunConfig":
+    def replace(self, **changes: Any) -> RunConfig:
         """A copy with some fields (shared or the variant's own) changed, validated again."""
         return RunConfig.from_dict({**self.to_dict(), **changes}, coerce=False)
 
@@ -130,13 +130,13 @@ class RunConfig:
         return json.dumps(self.to_dict(), indent=2, sort_keys=True)
 
     @classmethod
-    def from_dict(cls, values: dict[str, Any], coerce: bool = True) -> "RunConfig":
+    def from_dict(cls, values: dict[str, Any], coerce: bool = True) -> RunConfig:
         """Build from flat field: value pairs, rejecting keys that are not settings and values of the wrong type.
 
         Values are converted from the text forms a command line gives unless `coerce` is False.
         """
-        variant_name = values.get("variant", variants.DEFAULT_VARIANT)
-        own = {setting.name: setting for setting in variants.get(str(variant_name)).settings}
+        variant_name = values.get("variant", registry.DEFAULT_VARIANT)
+        own = {setting.name: setting for setting in registry.get(str(variant_name)).settings}
         unknown = sorted(set(values) - set(FIELD_TYPES) - set(own))
         if unknown:
             raise SettingError(unknown[0], unknown_fields_message(unknown, variant_name))
@@ -146,7 +146,7 @@ class RunConfig:
         return cls(**shared, options=tuple(sorted(options.items())))
 
     @classmethod
-    def from_json(cls, text: str) -> "RunConfig":
+    def from_json(cls, text: str) -> RunConfig:
         try:
             values = json.loads(text)
         except json.JSONDecodeError as error:
@@ -239,7 +239,7 @@ SHARED_SETTINGS: dict[str, Setting] = {setting.name: setting for setting in (
     Setting("log_every", int, "Log metrics every (steps)", "Rows of the live charts.", step=1, **AT_LEAST_ONE_STEP),
     Setting("sample_grid", int, "Sample grid side", "The fixed-noise grid is this many samples wide.",
             minimum=1, maximum=16, step=1),
-    # Any registered variant's name; the registry checks it (see variants.get), since variants can be added.
+    # Any registered variant's name; the registry checks it (see registry.get), since variants can be added.
     Setting("variant", str, "Variant", "The kind of GAN to train."),
     Setting("playground", bool, "Playground run", "Trained step by step from the Playground page: play, pause and "
             "single discriminator or generator updates, with live views of both networks on 2-D points."),
@@ -250,7 +250,7 @@ def setting_of(name: str) -> Setting:
     """The setting called `name`, shared or any variant's own; SettingError listing the known ones otherwise."""
     if name in SHARED_SETTINGS:
         return SHARED_SETTINGS[name]
-    for variant in variants.REGISTRY.variants.values():
+    for variant in registry.all_variants():
         for setting in variant.settings:
             if setting.name == name:
                 return setting
@@ -258,19 +258,19 @@ def setting_of(name: str) -> Setting:
 
 
 def all_setting_names() -> list[str]:
-    own = [setting.name for variant in variants.REGISTRY.variants.values() for setting in variant.settings]
+    own = [setting.name for variant in registry.all_variants() for setting in variant.settings]
     return [*FIELD_TYPES, *own]
 
 
 def unknown_fields_message(unknown: list[str], variant_name: str) -> str:
     """Which fields are unknown and what is allowed; a setting of another variant is named as such."""
-    owners = {setting.name: variant.name for variant in variants.REGISTRY.variants.values()
+    owners = {setting.name: variant.name for variant in registry.all_variants()
               for setting in variant.settings}
     elsewhere = [f"{name} (a setting of variant {owners[name]!r})" for name in unknown if name in owners]
     if elsewhere:
         return (f"{', '.join(elsewhere)} cannot be used with variant {variant_name!r}; set variant="
                 f"{owners[unknown[0]] if unknown[0] in owners else '...'} or remove it")
-    allowed = [*FIELD_TYPES, *(setting.name for setting in variants.get(str(variant_name)).settings)]
+    allowed = [*FIELD_TYPES, *(setting.name for setting in registry.get(str(variant_name)).settings)]
     return f"unknown config field(s) {', '.join(unknown)}; allowed: {', '.join(allowed)}"
 
 
@@ -290,7 +290,7 @@ def unused_fields(values: dict[str, Any]) -> tuple[str, ...]:
     The Train form hides these and gives them their defaults, so a run never records a value nobody chose. n_critic
     is not among them: every loss of the plain GAN makes that many discriminator updates per step.
     """
-    variant = variants.get(values.get("variant", variants.DEFAULT_VARIANT))
+    variant = registry.get(values.get("variant", registry.DEFAULT_VARIANT))
     unused = list(variant.unused_fields)
     if "loss" in unused or values.get("loss") not in GRADIENT_PENALTY_LOSSES:
         unused.append("gp_weight")
@@ -308,7 +308,7 @@ def validate(config: RunConfig) -> None:
     """Raise SettingError (a ValueError) naming the first field whose value is not allowed, and what is allowed."""
     for name in FIELD_TYPES:
         SHARED_SETTINGS[name].validate(getattr(config, name))
-    variant = variants.get(config.variant)
+    variant = registry.get(config.variant)
     for setting in variant.settings:
         setting.validate(getattr(config, setting.name))
     if config.dataset == "folder":
@@ -327,52 +327,12 @@ def validate(config: RunConfig) -> None:
     if config.playground:
         _require(config.is_points, "dataset", config.dataset,
                  f"one of the 2-D point sets ({', '.join(POINT_DATASETS)}) for a Playground run")
-        _require(config.variant == variants.DEFAULT_VARIANT, "variant", config.variant,
-                 f"{variants.DEFAULT_VARIANT!r} for a Playground run (it trains one generator against one "
+        _require(config.variant == registry.DEFAULT_VARIANT, "variant", config.variant,
+                 f"{registry.DEFAULT_VARIANT!r} for a Playground run (it trains one generator against one "
                  "discriminator)")
     variant.check(config)
 
 
-# Presets that train well on a two-core CPU. Each lists only what differs from the RunConfig defaults,
-# which are the classic DCGAN recipe (Adam 2e-4, beta_1 0.5, 4x4 kernels, batch 64).
-PRESETS: dict[str, dict[str, Any]] = {
-    # Tuned for the first minutes on a CPU (docs/benchmarks.md, "Time to quality"): networks half the classic
-    # width make twice the steps per second, Adam without momentum at 1e-3 with the hinge loss learns most per step,
-    # and simultaneous updates make a fifth more steps; samples come from an average of the generator's last hundred
-    # or so steps, which at this learning rate swing from step to step; under a quarter of the classic recipe's
-    # Fréchet distance after one minute, under half after five.
-    "fashion-dcgan": dict(
-        name="Fashion-MNIST DCGAN", dataset="fashion_mnist", width=32, latent_dim=32, loss="hinge",
-        g_learning_rate=1e-3, d_learning_rate=1e-3, g_beta_1=0.0, g_beta_2=0.99, d_beta_1=0.0, d_beta_2=0.99,
-        g_ema_decay=0.99, updates="simultaneous", steps=6000,
-    ),
-    "mnist-dcgan": dict(name="MNIST DCGAN", dataset="mnist", steps=5000),
-    "mnist-cgan": dict(name="MNIST conditional DCGAN", dataset="mnist", conditional=True, steps=5000),
-    "fashion-wgan-gp": dict(
-        name="Fashion-MNIST WGAN-GP", dataset="fashion_mnist", loss="wgan_gp", n_critic=5,
-        g_learning_rate=1e-4, d_learning_rate=1e-4, g_beta_1=0.0, g_beta_2=0.9, d_beta_1=0.0, d_beta_2=0.9,
-        steps=4000,
-    ),
-    "digits-mlp": dict(
-        name="Digits MLP GAN", dataset="digits", architecture="mlp", width=128, latent_dim=32,
-        batch_size=64, g_learning_rate=1e-3, d_learning_rate=1e-3, steps=3000, sample_every=100,
-        checkpoint_every=500,
-    ),
-    "ring-mlp": dict(
-        name="Ring of 8 Gaussians", dataset="ring", architecture="mlp", width=128, latent_dim=16, batch_size=256,
-        g_learning_rate=1e-3, d_learning_rate=1e-3, steps=2000, sample_every=100, checkpoint_every=500,
-    ),
-    # The ring on the Playground: a 2-D latent, so that the manifold is GAN Lab's warped mesh. Its steps fit a demo;
-    # the Playground page asks for more on one's own machine.
-    "ring-playground": dict(
-        name="Ring of 8 Gaussians (Playground)", dataset="ring", architecture="mlp", width=128, latent_dim=2,
-        batch_size=256, g_learning_rate=1e-3, d_learning_rate=1e-3, steps=6000, sample_every=500,
-        checkpoint_every=1000, log_every=20, playground=True,
-    ),
-}
-# Each variant brings presets of its own.
-PRESETS.update({name: values for variant in variants.REGISTRY.variants.values()
-                for name, values in variant.presets.items()})
 DEFAULT_PRESET = "fashion-dcgan"
 
 
@@ -382,11 +342,11 @@ def descriptive_name(values: dict[str, Any]) -> str:
     # A zip keeps the person's file name; an uploaded folder's name is only an id, so it is not shown.
     data = data_path.replace("\\", "/").rsplit("/", 1)[-1] if data_path.lower().endswith(".zip") \
         else DATASET_TITLES.get(values["dataset"], values["dataset"])
-    variant_name = values.get("variant", variants.DEFAULT_VARIANT)
-    unused = variants.get(variant_name).unused_fields if variant_name in variants.names() else ()
+    variant_name = values.get("variant", registry.DEFAULT_VARIANT)
+    unused = registry.get(variant_name).unused_fields if variant_name in registry.names() else ()
     conditional = " conditional" if values.get("conditional") and "conditional" not in unused else ""
     # A variant with a fixed architecture of its own (Pix2Pix's U-Net) is named by its title instead.
-    model = variants.get(variant_name).title if "architecture" in unused else \
+    model = registry.get(variant_name).title if "architecture" in unused else \
         str(values.get("architecture", "dcgan")).upper()
     loss = values.get("loss", "non_saturating")
     loss_part = "" if loss == "non_saturating" or "loss" in unused else f", {loss} loss"
@@ -409,9 +369,10 @@ def name_following_data(values: dict[str, Any], template: dict[str, Any]) -> str
 
 def preset(preset_name: str, /, **overrides: Any) -> RunConfig:
     """The named preset as a RunConfig, with `overrides` applied (validated like any other value)."""
-    if preset_name not in PRESETS:
-        raise ValueError(f"preset {preset_name!r} does not exist; choose one of {', '.join(PRESETS)}")
-    return RunConfig.from_dict({**PRESETS[preset_name], **overrides})
+    presets = registry.presets()
+    if preset_name not in presets:
+        raise ValueError(f"preset {preset_name!r} does not exist; choose one of {', '.join(presets)}")
+    return RunConfig.from_dict({**presets[preset_name], **overrides})
 
 
 def parse_assignment(text: str) -> tuple[str, Any]:

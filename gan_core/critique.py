@@ -14,7 +14,7 @@ import numpy as np
 import scipy.special
 import keras
 
-from gan_core import variants
+from gan_core import registry
 from gan_core.config import LOSSES, PROBABILITY_LOSSES
 from gan_core.runs import Run
 from gan_core.sampling import num_classes, restore_network
@@ -25,9 +25,9 @@ def load_discriminator(run: Run, step: int | None = None) -> keras.Model:
 
     ValueError when the run's variant has no discriminator that scores examples (a VAE, say).
     """
-    discriminator = variants.of(run.config).build_discriminator(run.config, num_classes(run))
+    discriminator = registry.of(run.config).build_discriminator(run.config, num_classes(run))
     if discriminator is None:
-        raise ValueError(f"a {variants.of(run.config).title} run has no discriminator that scores examples")
+        raise ValueError(f"a {registry.of(run.config).title} run has no discriminator that scores examples")
     restore_network(run, step, discriminator=discriminator)
     return discriminator
 

@@ -36,12 +36,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 from PIL import Image
 
-from gan_core import image_collection, point_sets, variants
+from gan_core import image_collection, point_sets, registry
 from gan_core.config import NATIVE_IMAGE_SHAPES, POINT_DATASETS, TOY_DATASETS, RunConfig
 
 if TYPE_CHECKING:
-    import tensorflow as tf
-
     from gan_core.runs import Run
 
 BUILTIN_DATASETS = tuple(NATIVE_IMAGE_SHAPES)  # mnist, fashion_mnist, cifar10, digits
@@ -66,7 +64,7 @@ def class_names(run: Run) -> list[str]:
     A built-in set's names are fixed above; a person's own images take theirs from their sub-folders, which only
     the trainer reads, so they come from the summary it records beside the run (dataset.json).
     """
-    if not variants.of(run.config).uses_labels(run.config):
+    if not registry.of(run.config).uses_labels(run.config):
         return []
     if run.config.dataset in CLASS_NAMES:
         return list(CLASS_NAMES[run.config.dataset])
@@ -135,12 +133,12 @@ class Dataset:
         """True for the 2-D toy sets, whose examples are points rather than images."""
         return self.examples.ndim == 2
 
-    def first(self, count: int) -> "Dataset":
+    def first(self, count: int) -> Dataset:
         """The first `count` examples (and inputs; all of them when there are fewer)."""
         return self.select(np.arange(min(count, len(self.examples))),
                            None if self.inputs is None else np.arange(min(count, len(self.inputs))))
 
-    def select(self, example_indices: np.ndarray, input_indices: np.ndarray | None = None) -> "Dataset":
+    def select(self, example_indices: np.ndarray, input_indices: np.ndarray | None = None) -> Dataset:
         """The examples at `example_indices` and the inputs at `input_indices` (the same ones when paired)."""
         if self.paired:
             input_indices = example_indices
@@ -159,7 +157,7 @@ def load_dataset(config: RunConfig, split: str = "train") -> Dataset:
     read a person's collection their own way).
     """
     _check_split(split)
-    return variants.of(config).load_dataset(config, split, lambda: load_images_or_points(config, split))
+    return registry.of(config).load_dataset(config, split, lambda: load_images_or_points(config, split))
 
 
 def load_images_or_points(config: RunConfig, split: str = "train") -> Dataset:
@@ -209,7 +207,7 @@ def datasets_not_here(config: RunConfig) -> tuple[str, ...]:
     so a page can ask this of every preset on every rerun. Besides the run's own dataset, a variant may train on a
     second one (CycleGAN's built-in domain B), which is the one its judge reads.
     """
-    needed = {config.dataset, variants.of(config).judged_dataset(config)}
+    needed = {config.dataset, registry.of(config).judged_dataset(config)}
     return tuple(name for name in BUILTIN_DATASETS if name in needed and find_builtin(name, "train") is None)
 
 

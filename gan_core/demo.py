@@ -13,7 +13,7 @@ import hmac
 import math
 import re
 from dataclasses import dataclass
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 from gan_core.config import RunConfig
 from gan_core.settings import SettingError
@@ -82,18 +82,20 @@ def check_config(config: RunConfig, limits: DemoLimits) -> None:
         value = getattr(config, name)
         if value > largest:
             raise SettingError(name, f"{name}={value} is above this demo's limit of {largest:,} "
-                             f"(set by {ENVIRONMENT_NAMES['max_' + name]}); "
-                             f"run the dashboard on your own machine for bigger runs")
+                                     f"(set by {ENVIRONMENT_NAMES['max_' + name]}); "
+                                     f"run the dashboard on your own machine for bigger runs")
     grids = math.ceil(config.steps / config.sample_every)
     if grids > limits.max_sample_grids:
         needed = math.ceil(config.steps / limits.max_sample_grids)
-        raise SettingError("sample_every", f"sample_every={config.sample_every} would save {grids:,} sample grids; this demo keeps at "
-                         f"most {limits.max_sample_grids} per run (set by {ENVIRONMENT_NAMES['max_sample_grids']}), "
-                         f"so sample every {needed:,} steps or more")
+        raise SettingError("sample_every", f"sample_every={config.sample_every} would save {grids:,} sample grids; "
+                                           f"this demo keeps at most {limits.max_sample_grids} per run "
+                                           f"(set by {ENVIRONMENT_NAMES['max_sample_grids']}), "
+                                           f"so sample every {needed:,} steps or more")
     if config.checkpoint_every < limits.min_checkpoint_every:
-        raise SettingError("checkpoint_every", f"checkpoint_every={config.checkpoint_every} is below this demo's minimum of "
-                         f"{limits.min_checkpoint_every} steps (set by {ENVIRONMENT_NAMES['min_checkpoint_every']}); "
-                         "a checkpoint is written whenever the run stops anyway")
+        raise SettingError("checkpoint_every", f"checkpoint_every={config.checkpoint_every} is below this demo's "
+                                               f"minimum of {limits.min_checkpoint_every} steps "
+                                               f"(set by {ENVIRONMENT_NAMES['min_checkpoint_every']}); "
+                                               "a checkpoint is written whenever the run stops anyway")
 
 
 def seconds_left(trained_seconds: float, limits: DemoLimits) -> float:

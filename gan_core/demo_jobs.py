@@ -10,7 +10,8 @@ from __future__ import annotations
 import contextlib
 import fcntl
 from pathlib import Path
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from gan_core import demo, demo_classifiers, feature_jobs, jobs, ownership, run_jobs, runs
 from gan_core.config import RunConfig

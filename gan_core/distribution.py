@@ -42,7 +42,7 @@ def is_multi_worker() -> bool:
     return len(cluster.get("worker", [])) + len(cluster.get("chief", [])) > 1
 
 
-def choose_strategy() -> "tf.distribute.Strategy | None":
+def choose_strategy() -> tf.distribute.Strategy | None:
     """The strategy this process trains under; None for one device (TensorFlow's default strategy)."""
     import tensorflow as tf
 
@@ -53,7 +53,7 @@ def choose_strategy() -> "tf.distribute.Strategy | None":
     return None
 
 
-def is_chief(strategy: "tf.distribute.Strategy | None") -> bool:
+def is_chief(strategy: tf.distribute.Strategy | None) -> bool:
     """Whether this worker writes the run: always, except the non-chief workers of a multi-worker cluster."""
     resolver = getattr(strategy, "cluster_resolver", None)
     if resolver is None or not resolver.task_type:

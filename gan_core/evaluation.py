@@ -24,11 +24,12 @@ import os
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 
-from gan_core import checkpoints, data, features, metrics, variants
+from gan_core import checkpoints, data, features, metrics, registry
 from gan_core.config import RunConfig
 from gan_core.runs import Run
 
@@ -88,7 +89,7 @@ def evaluate_run(
     with clock("memorisation"):
         results.update(_memorisation(training_features, real_features, generated_features))
     with clock("variant_measures"):
-        results.update(variants.of(config).evaluate(run, step, sample_count, seed))
+        results.update(registry.of(config).evaluate(run, step, sample_count, seed))
     results.update(clock.seconds)
     results["seconds"] = round(time.perf_counter() - started, 3)
     run.save_evaluation(step, extractor.feature_space, sample_count, results)
@@ -193,7 +194,7 @@ def _header(extractor: features.FeatureExtractor, sample_count: int, seed: int, 
 def _compare(
     config: RunConfig,
     extractor: features.FeatureExtractor,
-    clock: "PhaseClock",
+    clock: PhaseClock,
     real: np.ndarray,
     generated: np.ndarray,
     real_features: np.ndarray,
@@ -362,7 +363,7 @@ def _two_real_sets(config: RunConfig, count: int, seed: int) -> tuple[np.ndarray
 
 def _collection_without_held_out(config: RunConfig) -> bool:
     """A person's collection, which has no held-out part unless the run's variant splits one off."""
-    return config.dataset == "folder" and not variants.of(config).holds_out_own_images
+    return config.dataset == "folder" and not registry.of(config).holds_out_own_images
 
 
 def _draw(dataset: data.Dataset, count: int, seed: int, split: str) -> np.ndarray:

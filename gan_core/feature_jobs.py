@@ -16,6 +16,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+from gan_core import features
 from gan_core.features import default_cache_dir
 from gan_core.jobs import process_alive, reap_finished_processes, start_background_process
 
@@ -80,7 +81,6 @@ def start_preparation(dataset_name: str, cache_dir: Path | str | None = None) ->
 
 def prepare_features(dataset_name: str, cache_dir: Path | str | None = None) -> None:
     """The worker's body: train (or load) the classifier, reporting progress; raises ValueError if it cannot."""
-    from gan_core import features
 
     path = status_path(dataset_name, cache_dir)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -24,11 +24,12 @@ import math
 import os
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from gan_core import data, uploads, variants
+from gan_core import data, registry, uploads
 from gan_core.config import DATASET_TITLES, NATIVE_IMAGE_SHAPES, RunConfig
 
 if TYPE_CHECKING:
@@ -138,7 +139,7 @@ def choose_extractor(config: RunConfig, kind: str = "auto", download: bool = Fal
             raise ValueError(f"the 2-D point set {config.dataset!r} is compared on the points themselves; "
                              f"use features 'auto' instead of {kind!r}")
         return point_extractor()
-    judged = variants.of(config).judged_dataset(config)
+    judged = registry.of(config).judged_dataset(config)
     if kind == "classifier":
         return classifier_extractor(judged)
     if kind == "inception":
@@ -153,8 +154,8 @@ def choose_extractor(config: RunConfig, kind: str = "auto", download: bool = Fal
         f"InceptionV3's ImageNet weights (for FID) are not on this machine ({inception_weights_path()}). "
         f"So the feature-space measures (FD / FID, KID, precision, recall, density, coverage) cannot be computed. "
         f"Measures that still hold: {MEASURES_WITHOUT_FEATURES}. To get FID, download the weights once with "
-        f"internet access (`python -m gan_core evaluate RUN_DIR --n N --features inception --download-weights`), or copy "
-        f"{INCEPTION_WEIGHTS_FILE} into {inception_weights_path().parent}."
+        f"internet access (`python -m gan_core evaluate RUN_DIR --n N --features inception --download-weights`), "
+        f"or copy {INCEPTION_WEIGHTS_FILE} into {inception_weights_path().parent}."
     )
 
 
@@ -239,7 +240,7 @@ _classifier_paths: dict[tuple[str, Path], Path] = {}
 def classifier_pending(config: RunConfig, cache_dir: Path | str | None = None) -> str | None:
     """The dataset whose classifier `choose_extractor(config)` would have to train first (a minute or two), or None
     when it would not train anything (the classifier is cached, or the run is judged in another space)."""
-    judged = variants.of(config).judged_dataset(config)
+    judged = registry.of(config).judged_dataset(config)
     if config.is_points or classifier_unavailable_reason(judged) is not None:
         return None
     cache_dir = Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir()
@@ -366,7 +367,7 @@ def _train_and_save(train: data.Dataset, test: data.Dataset, path: Path,
     os.replace(temporary_model, path)
 
 
-def build_classifier(input_shape: tuple[int, int, int], num_classes: int, name: str = "classifier") -> "keras.Model":
+def build_classifier(input_shape: tuple[int, int, int], num_classes: int, name: str = "classifier") -> keras.Model:
     """The classifier network: uint8 pixels in, class probabilities out; its layer "features" is the feature layer."""
     import keras
 
@@ -383,7 +384,7 @@ def build_classifier(input_shape: tuple[int, int, int], num_classes: int, name: 
     return keras.Model(pixels, probabilities, name=name)
 
 
-def train_classifier(train: data.Dataset, on_progress: Callable[[float], None] | None = None) -> "keras.Model":
+def train_classifier(train: data.Dataset, on_progress: Callable[[float], None] | None = None) -> keras.Model:
     """A freshly trained classifier for `train` (seeded, so the same data gives nearly the same network).
 
     `on_progress` hears the fraction of the batches done, about a hundred times over the training.
@@ -487,8 +488,9 @@ def inception_extractor(download: bool = False) -> FeatureExtractor:
     if not path.is_file() and not download:
         raise FeaturesUnavailable(
             f"InceptionV3's ImageNet weights are not on this machine (looked for {path}), and downloading them was "
-            f"not asked for, so FID cannot be computed. Allow the download (about 84 MB, once; the command line's --download-weights) or copy "
-            f"{INCEPTION_WEIGHTS_FILE} there. Without them, these measures still hold: {MEASURES_WITHOUT_FEATURES}."
+            f"not asked for, so FID cannot be computed. Allow the download (about 84 MB, once; the command line's "
+            f"--download-weights) or copy {INCEPTION_WEIGHTS_FILE} there. Without them, these measures still hold: "
+            f"{MEASURES_WITHOUT_FEATURES}."
         )
     import keras
 
@@ -516,7 +518,7 @@ def inception_extractor(download: bool = False) -> FeatureExtractor:
     return extractor
 
 
-def _inception_batch(network: "keras.Model", images: np.ndarray) -> np.ndarray:
+def _inception_batch(network: keras.Model, images: np.ndarray) -> np.ndarray:
     import tensorflow as tf
     from keras.applications import inception_v3
 

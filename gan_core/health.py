@@ -8,10 +8,10 @@ tests can feed it hand-made curves.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
-import scipy.signal
 
 from gan_core.config import LOSSES, PROBABILITY_LOSSES
 from gan_core.images import GRID_PADDING
@@ -46,6 +46,8 @@ def exponential_moving_average(values: Sequence[float], smoothing: float) -> np.
     """
     if not 0 <= smoothing < 1:
         raise ValueError(f"smoothing={smoothing!r} is not allowed; use a number from 0 up to (not including) 1")
+    import scipy.signal  # where it is used: SciPy adds tens of MB to the light processes that import this module
+
     values = np.asarray(values, dtype=np.float64)
     finite = np.isfinite(values)
     # The recursion average[n] = smoothing * average[n-1] + (1 - smoothing) * value[n], run by scipy in C over

@@ -20,10 +20,9 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
-from scipy import ndimage
 
 from gan_core import image_collection, uploads
 from gan_core.image_collection import CollectionFile, ImageRefused
@@ -52,6 +51,8 @@ def edges(images: np.ndarray) -> np.ndarray:
 
 
 def _edges_of(images: np.ndarray) -> np.ndarray:
+    from scipy import ndimage  # where it is used: SciPy adds tens of MB to the light processes
+
     luma = _luma(images)
     # Sobel: a central difference along one axis, smoothed with [1, 2, 1] along the other (not along the batch).
     # Reflecting at the border keeps the image's frame from looking like an edge.

@@ -15,7 +15,8 @@ import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from gan_core.runs import (DEFAULT_RUNS_DIR, Run, Status, describe_os_error, list_runs, replace_status, resume_target,
                            status_lock, update_config, write_status)
@@ -73,7 +74,8 @@ def launch_trainer(run: Run, extra_steps: int | None, max_seconds: float | None)
         command += ["--max-seconds", str(max_seconds)]
     target_step = resume_target(run, extra_steps)
     try:
-        write_status(run.path, "queued", "trainer process starting", pid=None, step=status.step, target_step=target_step)
+        write_status(run.path, "queued", "trainer process starting", pid=None, step=status.step,
+                     target_step=target_step)
     except OSError as error:
         # A full disk or a read-only folder: say so before a trainer starts that could not save anything.
         raise ValueError(f"cannot start run {run.run_id} in {run.path}: {describe_os_error(error)}") from error
@@ -130,7 +132,8 @@ def resume_run(
             raise ValueError(f"run {run.run_id} is {status.state}; it can be resumed once it has stopped")
         target_step = run.progress_target(status)
         if extra_steps is None and status.step >= target_step:
-            raise ValueError(f"run {run.run_id} already reached its {target_step:,} steps; give a number of extra steps")
+            raise ValueError(f"run {run.run_id} already reached its {target_step:,} steps; "
+                             f"give a number of extra steps")
         if config_changes:
             update_config(run, **config_changes)
         return launch_trainer(run, extra_steps, max_seconds)

@@ -10,7 +10,8 @@ tell the generator's images from real ones, 0% that they always can.
 from __future__ import annotations
 
 import re
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 

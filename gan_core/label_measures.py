@@ -18,9 +18,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import scipy.optimize
-import scipy.spatial.distance
 
+from gan_core.features import CLASSIFIER_RECIPE, build_classifier
 from gan_core.metrics import _labels, _matrix, _same_width, _whole_number
 
 # Classification Accuracy Score training budget: passes over the training set, at the project classifier's batch
@@ -58,6 +57,8 @@ def _code_confusion(codes, classes, num_codes: int, num_classes: int,
 
 def _assignment(counts: np.ndarray) -> np.ndarray:
     """mapping[code] = class maximising the samples on matched pairs, one class per code; -1 for codes left over."""
+    import scipy.optimize  # where it is used: SciPy adds tens of MB to the light processes that import this module
+
     code_indices, class_indices = scipy.optimize.linear_sum_assignment(counts, maximize=True)
     mapping = np.full(counts.shape[0], -1, dtype=np.int64)
     mapping[code_indices] = class_indices
@@ -176,6 +177,8 @@ def diversity_ratio(generated_features, generated_labels, real_features, real_la
 def _class_diversities(features: np.ndarray, labels: np.ndarray, num_classes: int, max_per_class: int,
                        seed: int) -> list:
     """per_class_diversity on inputs already checked."""
+    import scipy.spatial.distance  # where it is used, as above
+
     rng = np.random.default_rng(seed)
     diversities = []
     for class_index in range(num_classes):
@@ -223,7 +226,6 @@ def _same_image_shape(name_a: str, a: np.ndarray, name_b: str, b: np.ndarray) ->
 
 def _updates_for(count: int, epochs: int) -> int:
     """Training updates for `epochs` passes over `count` images, at least CAS_MIN_UPDATES."""
-    from gan_core.features import CLASSIFIER_RECIPE
 
     return max(CAS_MIN_UPDATES, epochs * math.ceil(count / CLASSIFIER_RECIPE["batch_size"]))
 
@@ -237,7 +239,6 @@ def _train_and_test(train_images: np.ndarray, train_labels: np.ndarray, test_ima
     """
     import keras
 
-    from gan_core.features import CLASSIFIER_RECIPE, build_classifier
 
     batch_size = CLASSIFIER_RECIPE["batch_size"]
     # This seeds Python, numpy and TensorFlow process-wide, so the weights and dropout repeat run to run.

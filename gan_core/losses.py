@@ -18,7 +18,7 @@ is real, so with D(x) = sigmoid(logit):
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import tensorflow as tf
 

@@ -3,7 +3,8 @@
 Feature-space measures (Fréchet distance, kernel distance, precision / recall / density / coverage, nearest
 neighbours) take activations from any feature extractor; class-based measures take classifier outputs; the
 toy-set measures take 2-D points; the human-judgement measure takes right / wrong answers.
-Everything here is numpy and scipy only, so the module imports quickly and never loads TensorFlow.
+Everything here is numpy and scipy only and never loads TensorFlow; SciPy is imported inside the functions that
+use it, so that the light processes which import this module (through the variants) do not carry it.
 """
 
 from __future__ import annotations
@@ -12,8 +13,6 @@ import math
 import warnings
 
 import numpy as np
-import scipy.linalg
-import scipy.special
 
 # Pairwise-distance blocks hold at most this many entries (32 MB in float64), so 10,000 x 10,000 comparisons
 # never materialise the full matrix.
@@ -109,6 +108,8 @@ def frechet_distance_from_statistics(mean_a, covariance_a, mean_b, covariance_b,
             )
         if not (np.isfinite(mean).all() and np.isfinite(covariance).all()):
             raise ValueError(f"statistics {name} contain NaN or infinite values")
+
+    import scipy.linalg
 
     # Feature covariances are often singular (dead ReLU units, collapsed samples). sqrtm then warns, but its
     # result is still usable while finite; only a non-finite one needs the epsilon offset below.
@@ -291,6 +292,8 @@ def classifier_score(probabilities, num_splits: int = 1) -> tuple[float, float]:
     num_splits = _whole_number("num_splits", num_splits, 1)
     if num_splits > p.shape[0]:
         raise ValueError(f"num_splits must be at most the number of rows ({p.shape[0]}); got {num_splits}")
+    import scipy.special
+
     scores = []
     for part in np.array_split(p, num_splits):
         marginal = part.mean(axis=0, keepdims=True)
@@ -389,6 +392,8 @@ def grid_divergences(real_points, fake_points, bins: int = 30, extent=None, epsi
         counts, _, _ = np.histogram2d(points[:, 0], points[:, 1], bins=bins, range=edges)
         shares = np.append(counts.ravel(), points.shape[0] - counts.sum()) / points.shape[0] + epsilon
         return shares / shares.sum()
+
+    import scipy.special
 
     p, q = smoothed_histogram(real), smoothed_histogram(fake)
     middle = 0.5 * (p + q)

@@ -8,7 +8,8 @@ run networks, as the rest of gan_core does, so that importing this module stays 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 

@@ -25,7 +25,7 @@ from gan_core import data, metrics, playground, playground_store
 from gan_core.playground_store import Command
 from gan_core.runs import Run
 from gan_core.trainer import SEED_STRIDE, Outcome, Trainer, TrainingSession, example_indices_for_step
-from gan_core.variants.base import Batch, fixed_seed
+from gan_core.variants.base import Batch
 from gan_core.variants.gan import AdversarialTraining
 
 PLAYGROUND_NICENESS = 10  # added to the trainer's scheduling niceness

@@ -95,7 +95,8 @@ def start_job(run: Run, kind: str, steps: list[int], owner_hash: str | None = No
     try:
         pid = start_background_process(command, job_path(run, kind).with_suffix(".log"))
     except OSError as error:
-        write_job(run, kind, dataclasses.replace(starting, state="failed", message=f"the worker could not start: {error}"))
+        write_job(run, kind, dataclasses.replace(starting, state="failed",
+                                                 message=f"the worker could not start: {error}"))
         raise ValueError(f"cannot start a worker for run {run.run_id}: {error}") from error
     # The worker reports "working" itself once its imports are done; until then the pid says who is on its way.
     if job_status(run, kind).state == "starting":

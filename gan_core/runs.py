@@ -26,7 +26,8 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from gan_core import uploads
 from gan_core.config import RunConfig
@@ -238,7 +239,7 @@ def steps_named_in(folder: Path, pattern: re.Pattern) -> list[int]:
     return sorted(int(match.group(1)) for entry in folder.iterdir() if (match := pattern.match(entry.name)))
 
 
-def connect(database_path: Path, readonly: bool = False) -> "ClosingConnection":
+def connect(database_path: Path, readonly: bool = False) -> ClosingConnection:
     """Open the run's SQLite database. WAL mode lets the UI read while the trainer writes."""
     return ClosingConnection(database_path, readonly)
 
@@ -380,7 +381,8 @@ def update_config(run: Run, **changes: Any) -> RunConfig:
     try:
         write_text_atomically(run.path / "config.json", config.to_json())
     except OSError as error:
-        raise ValueError(f"cannot save the config of run {run.run_id} in {run.path}: {describe_os_error(error)}") from error
+        raise ValueError(f"cannot save the config of run {run.run_id} in {run.path}: "
+                         f"{describe_os_error(error)}") from error
     return config
 
 

@@ -8,7 +8,7 @@ import numpy as np
 import tensorflow as tf
 import keras
 
-from gan_core import checkpoints, comparison, data, variants
+from gan_core import checkpoints, comparison, data, registry
 from gan_core.config import RunConfig
 from gan_core.runs import Run
 
@@ -19,14 +19,14 @@ def load_generator(run: Run, step: int | None = None) -> keras.Model:
     That is the moving average of the generator's weights the trainer keeps (the generator itself when the
     run's g_ema_decay is 0).
     """
-    generator = variants.of(run.config).build_generator(run.config, num_classes(run))
+    generator = registry.of(run.config).build_generator(run.config, num_classes(run))
     restore_network(run, step, generator_ema=generator)
     return generator
 
 
 def newest_readable_step(run: Run) -> int:
     """The step of the newest checkpoint whose sampling generator reads cleanly."""
-    generator = variants.of(run.config).build_generator(run.config, num_classes(run))
+    generator = registry.of(run.config).build_generator(run.config, num_classes(run))
     return restore_network(run, None, generator_ema=generator)
 
 
@@ -53,7 +53,7 @@ def num_classes(run: Run) -> int:
 
 def latent_vectors(config: RunConfig, count: int, seed: int) -> np.ndarray:
     """`count` generator inputs of a run's kind, drawn as its training draws them (noise, and codes if any)."""
-    return variants.of(config).draw_latents(config, count, seed)
+    return registry.of(config).draw_latents(config, count, seed)
 
 
 def generate(
@@ -77,7 +77,8 @@ def generate(
     return data.to_uint8_images(generated)
 
 
-def sample(run: Run, count: int, seed: int = 0, step: int | None = None, labels: np.ndarray | None = None) -> np.ndarray:
+def sample(run: Run, count: int, seed: int = 0, step: int | None = None,
+           labels: np.ndarray | None = None) -> np.ndarray:
     """`count` fresh samples from the run's generator; conditional runs cycle through the classes by default."""
     if count < 1:
         raise ValueError(f"the number of samples must be at least 1, got {count}")
@@ -96,7 +97,8 @@ def interpolate(start: np.ndarray, end: np.ndarray, count: int) -> np.ndarray:
     fractions = np.linspace(0.0, 1.0, count)[:, np.newaxis]
     if angle < 1e-6:
         return ((1 - fractions) * start + fractions * end).astype(np.float32)
-    return ((np.sin((1 - fractions) * angle) * start + np.sin(fractions * angle) * end) / np.sin(angle)).astype(np.float32)
+    return ((np.sin((1 - fractions) * angle) * start + np.sin(fractions * angle) * end)
+            / np.sin(angle)).astype(np.float32)
 
 
 def export_generator(run: Run, path: Path, step: int | None = None) -> Path:

@@ -160,7 +160,8 @@ def ensure_started(runs_dir: Path, limits: DemoLimits) -> bool:
 def launch(runs_dir: Path, lock) -> int:
     """Start the showcase process, handing it the open (and locked) lock file; returns its pid."""
     project_root = Path(__file__).resolve().parents[1]
-    environment = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(project_root), os.environ.get("PYTHONPATH")]))}
+    environment = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(project_root),
+                                                                             os.environ.get("PYTHONPATH")]))}
     with open(marker_path(runs_dir), "a") as log:
         # An flock belongs to the open file, which the child inherits: it holds the lock until it ends.
         process = subprocess.Popen([sys.executable, "-m", "gan_core.showcase", str(runs_dir.resolve())],

@@ -13,12 +13,13 @@ from __future__ import annotations
 import functools
 import math
 from dataclasses import dataclass
-from typing import Any, Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 import numpy as np
 
-from gan_core import variants
-from gan_core.config import PRESETS, RunConfig, preset
+from gan_core import registry
+from gan_core.config import RunConfig, preset
 from gan_core.runs import Run
 
 # Multiply-accumulates per second (by multiply_accumulates_per_example's count) that the presets' training reached
@@ -52,12 +53,13 @@ class Estimate:
 
 def images_per_step(config: RunConfig) -> int:
     """Real examples a step sees (the unit of the logged images_per_second): for a GAN, batch_size * n_critic."""
-    return variants.of(config).images_per_step(config)
+    return registry.of(config).images_per_step(config)
 
 
 def measured_images_per_second(rows: Sequence[dict[str, Any]]) -> float | None:
     """The median logged images/s, which shrugs off the slow first row of every (re)start; None if too few rows."""
-    values = [row["images_per_second"] for row in rows if row.get("images_per_second") and math.isfinite(row["images_per_second"])]
+    values = [row["images_per_second"] for row in rows
+              if row.get("images_per_second") and math.isfinite(row["images_per_second"])]
     if len(values) < MIN_MEASURED_ROWS:
         return None
     return float(np.median(values))
@@ -137,7 +139,7 @@ def rough_images_per_second(config: RunConfig) -> float:
 @functools.cache
 def reference_networks() -> dict[tuple, str]:
     """The network key of every preset whose pace on the reference CPU is known, and that preset's name."""
-    return {network_key(preset(name)): name for name in REFERENCE_IMAGES_PER_SECOND if name in PRESETS}
+    return {network_key(preset(name)): name for name in REFERENCE_IMAGES_PER_SECOND if name in registry.presets()}
 
 
 def reference_preset(config: RunConfig) -> str | None:
@@ -184,7 +186,8 @@ def estimate(config: RunConfig, history: Sequence[tuple[Run, RunConfig, float]] 
     """
     similar = [entry for entry in history if network_key(entry[1]) == network_key(config)]
     if similar:
-        run, measured_config, speed = min(similar, key=lambda entry: abs(math.log(entry[1].batch_size / config.batch_size)))
+        run, measured_config, speed = min(similar,
+                                          key=lambda entry: abs(math.log(entry[1].batch_size / config.batch_size)))
         name = measured_config.name or run.run_id
         return Estimate(
             seconds_per_1000_steps(config, speed),

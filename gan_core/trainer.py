@@ -14,16 +14,16 @@ import shutil
 import signal
 import tempfile
 import time
-import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import tensorflow as tf
 import keras
 
-from gan_core import checkpoints, data, distribution, images, runs, throughput, variants
+from gan_core import checkpoints, data, distribution, images, registry, runs, throughput
 from gan_core.config import RunConfig
 from gan_core.files import write_text_atomically
 from gan_core.runs import MetricsWriter, Run, describe_os_error, write_status
@@ -48,7 +48,7 @@ class Trainer:
     ) -> None:
         self.run = run
         self.config: RunConfig = run.config
-        self.variant = variants.of(self.config)
+        self.variant = registry.of(self.config)
         self.strategy = strategy or tf.distribute.get_strategy()
         # With several workers, one (the chief) writes the run; the others train alongside and write nothing there.
         self.is_chief = distribution.is_chief(self.strategy)
@@ -132,7 +132,7 @@ class Trainer:
 
     def replica_step(self, step: tf.Tensor, example_indices: tf.Tensor,
                      input_indices: tf.Tensor) -> dict[str, tf.Tensor]:
-        """The step as one replica sees it: its slice of the batch and of the seeded noise (see variants.Batch)."""
+        """The step as one replica sees it: its slice of the batch and of the seeded noise (see variants.base.Batch)."""
         config = self.config
         context = tf.distribute.get_replica_context()
         replicas = context.num_replicas_in_sync
@@ -372,9 +372,9 @@ class Trainer:
 
     def divergence_message(self, step: int, reason: str) -> str:
         kept = self.run.checkpoint_steps()
-        return (f"training diverged: losses or weights became non-finite at step {step} ({reason}); no checkpoint was saved after that, so the last "
-                f"good one (step {kept[-1] if kept else 'none'}) is kept. Resume with lower learning rates or "
-                "try another loss.")
+        return (f"training diverged: losses or weights became non-finite at step {step} ({reason}); no checkpoint was "
+                f"saved after that, so the last good one (step {kept[-1] if kept else 'none'}) is kept. Resume with "
+                "lower learning rates or try another loss.")
 
     # ---- samples ----------------------------------------------------------------------------------------------
 
@@ -516,33 +516,3 @@ def install_stop_signal_handler() -> StopSignal:
         except ValueError:
             pass  # Not the main thread (e.g. inside a test runner's worker); file-based stop requests still work.
     return stop_signal
-
-
-def train_run(
-    run: Run,
-    target_step: int | None = None,
-    max_seconds: float | None = None,
-    dataset: data.Dataset | None = None,
-    on_log: Callable[[dict[str, float]], None] | None = None,
-    strategy: tf.distribute.Strategy | None = None,
-) -> str:
-    """Train a run in this process and record any crash in its status, with the error's last line."""
-    try:
-        if run.config.playground:
-            # Imported here: the Playground's trainer builds on this module.
-            from gan_core.playground_trainer import PlaygroundTrainer
-
-            trainer = PlaygroundTrainer(run, dataset=dataset)
-        else:
-            trainer = Trainer(run, strategy=strategy, dataset=dataset)
-        return trainer.train(target_step=target_step, max_seconds=max_seconds, on_log=on_log)
-    except Exception as error:
-        traceback.print_exc()
-        reason = describe_os_error(error) if isinstance(error, OSError) else str(error)
-        try:
-            write_status(run.path, "failed", f"{type(error).__name__}: {reason}", pid=None, step=run.status.step)
-        except OSError:
-            # A full or read-only disk can refuse even this small file; the log above still says what happened,
-            # and the dashboard marks the run failed once it sees the process gone.
-            print(f"could not record the failure in {run.path / 'status.json'}", flush=True)
-        raise

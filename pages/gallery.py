@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from gan_core import runs, variants
+from gan_core import registry, runs
 from views.common import checkpoint_picker_ui, generator_ready_ui, no_runs_ui, page_frame_ui, run_picker_ui, runs_dir
 from views.gallery_views import fresh_samples_ui, interpolation_ui, scatter_ui, timeline_ui
 from views.translation_views import own_image_translation_ui
@@ -18,7 +18,7 @@ if run is None:
 st.header("Timeline")
 timeline_ui(run)
 
-variant = variants.of(run.config)
+variant = registry.of(run.config)
 if variant.draws_from_noise:
     st.header("Fresh samples")
     st.caption("Drawn from a saved checkpoint with new noise. Loading a checkpoint takes a few seconds the first time.")

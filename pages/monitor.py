@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from gan_core import health, jobs, runs, variants
+from gan_core import health, jobs, registry, runs
 from views.common import no_runs_ui, page_frame_ui, read_metrics, run_picker_ui, runs_dir, samples_at
 from views.demo_views import demo_mode
 from views.monitor_views import (charts_ui, controls_ui, findings_ui, latest_grid_ui, resume_watch_ui, status_ui,
@@ -37,7 +37,7 @@ def live_view() -> None:
     progress_column, grid_column = st.columns([3, 2])
     with progress_column:
         status_ui(run, status, rows)
-        loss = variants.of(run.config).adversarial_loss(run.config)
+        loss = registry.of(run.config).adversarial_loss(run.config)
         findings_ui(health.diagnose(rows, loss, status.state, samples, sample_step or 0))
     with grid_column:
         latest_grid_ui(run, sample_step)

@@ -1,88 +1,50 @@
-"""Shared test set-up: finding the public datasets the way the app does, small image fixtures and disks, quiet TensorFlow
-logs.
+"""Fixtures every test module uses by name, without an import: a dashboard server and a browser to drive it, small
+image folders and disks. Helpers the modules share live in tests/support/.
 
-Tests that need MNIST, Fashion-MNIST or CIFAR-10 ask `requires_dataset(name)`: it looks where the app looks
-(`gan_core.data.data_dirs()`: each directory of GAN_DATA_DIR, /usr/share/datasets, Keras' cache), then tries
-Keras' download, and skips the test with the reason when the data cannot be had (offline, no files). Tests
-that only need some images build them with `write_png_folder`, so a fresh clone runs them anywhere.
+TensorFlow's logs are quietened here, before anything imports gan_core (and with it TensorFlow, which reads the
+log level when first imported).
 """
 
 from __future__ import annotations
 
 import os
 import subprocess
-import time
 from pathlib import Path
 
-import numpy as np
 import pytest
-from PIL import Image
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from gan_core import data  # noqa: E402  (after the log level, which TensorFlow reads when first imported)
-
-# (name, splits) -> why it cannot be had ("" when it can), so an offline machine tries each download once.
-_UNAVAILABLE: dict[tuple[str, tuple[str, ...]], str] = {}
-
-
-def requires_dataset(name: str, splits: tuple[str, ...] = data.SPLITS) -> None:
-    """Skip the calling test (or fixture) unless the built-in dataset `name` (these splits) is on this machine or
-    can be downloaded."""
-    if (name, splits) not in _UNAVAILABLE:
-        try:
-            if any(data.find_builtin(name, split) is None for split in splits):
-                data.load_builtin(name, splits[0])  # Keras' download, which also fills its cache for later tests
-                if any(data.find_builtin(name, split) is None for split in splits):
-                    raise ValueError("Keras' download did not put the files where the app looks")
-            _UNAVAILABLE[(name, splits)] = ""
-        except ValueError as error:
-            _UNAVAILABLE[(name, splits)] = (f"{name} is not on this machine and cannot be downloaded; set GAN_DATA_DIR to a "
-                                  f"directory holding {data.EXPECTED_FILES[name]}. {str(error)[:160]}...")
-    if _UNAVAILABLE[(name, splits)]:
-        pytest.skip(_UNAVAILABLE[(name, splits)])
+# After the log level: support.datasets imports gan_core, and support.browser does when a server stops.
+from support.browser import CHROMIUM, CHROMIUM_ARGS, dashboard_server  # noqa: E402
+from support.datasets import write_png_folder  # noqa: E402
 
 
-def write_png_folder(folder: Path, count: int, size: int = 32, classes: tuple[str, ...] = (), seed: int = 0) -> Path:
-    """`count` random colour PNGs (size x size) in `folder`, spread over one sub-folder per class if any given."""
-    random = np.random.default_rng(seed)
-    for index in range(count):
-        target = folder / classes[index % len(classes)] if classes else folder
-        target.mkdir(parents=True, exist_ok=True)
-        # Smooth colour gradients plus noise: real-looking enough for the decoders and the networks.
-        ramp = np.linspace(0, 255, size)[None, :, None] * random.random(3)
-        pixels = np.clip(ramp + random.normal(0, 30, (size, size, 3)), 0, 255).astype(np.uint8)
-        Image.fromarray(pixels).save(target / f"{index:04d}.png")
-    return folder
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory):
+    """The address of a dashboard over an empty run store, shared by a module's browser tests."""
+    with dashboard_server(tmp_path_factory.mktemp("browser-runs")) as url:
+        yield url
 
 
-KAGGLE_CLASSES = ["frog", "truck", "truck", "deer", "automobile", "automobile", "bird", "horse", "ship", "cat"]
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's chromium through Playwright, started once per module."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
 
 
-def write_kaggle_cifar(folder: Path, classes: list[str] = KAGGLE_CLASSES) -> Path:
-    """CIFAR-10 in Kaggle's layout (trainLabels.csv beside train/N.png), made-up 32x32 images, in folder/cifar10/."""
-    root = folder / "cifar10" / "kaggle_train"
-    write_png_folder(root / "train", len(classes))
-    for index, path in enumerate(sorted((root / "train").iterdir()), start=1):
-        path.rename(root / "train" / f"{index}.png")
-    lines = ["id,label"] + [f"{index},{name}" for index, name in enumerate(classes, start=1)]
-    (root / "trainLabels.csv").write_text("\n".join(lines) + "\n")
-    return root
-
-
-def widget_name(key: str) -> str:
-    """A widget's key without the run (and checkpoint) it belongs to: "runs_delete:20260101-..." -> "runs_delete"."""
-    return key.split(":", 1)[0]
-
-
-def wait_for(condition, seconds: float) -> bool:
-    """Poll `condition` until it holds or `seconds` pass; returns whether it held."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.25)
-    return condition()
+@pytest.fixture
+def page(browser):
+    """A fresh page in a context of its own (no cookies from another test), in a 1400x1000 window."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    yield page
+    context.close()
 
 
 @pytest.fixture

@@ -9,8 +9,8 @@ from gan_core import augment
 from gan_core.config import preset
 from gan_core.settings import SettingError
 from gan_core.runs import open_run
-from test_cli import gan_core, last_line
-from test_trainer import straight_and_resumed
+from support.cli import gan_core, last_line
+from support.resume import straight_and_resumed
 
 
 def ramp(batch=2, side=8):

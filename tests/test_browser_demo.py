@@ -14,18 +14,14 @@ from pathlib import Path
 
 import pytest
 
-from conftest import wait_for
 from gan_core import runs
-from test_demo import stop_showcase
-from test_browser import (CHROMIUM, SCREENSHOTS, assert_no_exception, browser, choose,  # noqa: F401
-                          dashboard_server, server_log_path, wait_for_app)
+from support.browser import (BROWSER_MARKS, SCREENSHOTS, assert_no_exception, choose, dashboard_server,
+                             server_log_path, wait_for_app)
+from support.showcase import stop_showcase
+from support.waiting import wait_for
 from views.common import HOME_PAGE, PAGES
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium: apt-get install chromium"),
-]
+pytestmark = BROWSER_MARKS
 
 CONTROL_NAMES = re.compile(r"^(Stop|Resume|Train more|Delete run|Reset answers|Forget them)$")
 NOT_YOURS = "Another visitor started this run"

@@ -14,19 +14,13 @@ import time
 from pathlib import Path
 
 import numpy as np
-import pytest
 
-from conftest import wait_for
 from gan_core import playground_store, point_sets, runs
-from test_browser import (CHROMIUM, browser, dashboard_server, page, screenshot, wait_for_app,  # noqa: F401
-                          wait_for_text)
-from test_playground import wait_for_snapshot
+from support.browser import BROWSER_MARKS, dashboard_server, screenshot, wait_for_app, wait_for_text
+from support.playground import wait_for_snapshot
+from support.waiting import wait_for
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium: apt-get install chromium"),
-]
+pytestmark = BROWSER_MARKS
 
 # The component that draws the page's figure, as its frame's address names it.
 FIGURE_COMPONENT = "live_figure"
@@ -51,7 +45,8 @@ COUNT_UPDATES = """async duration => {
         const seen = {};
         for (const plot of document.querySelectorAll('.js-plotly-plot')) {
             for (const trace of plot._fullData || []) {
-                const values = trace.name === 'discriminator' ? Array.from(trace.z, row => row[Math.floor(row.length / 2)])
+                const values = trace.name === 'discriminator'
+                    ? Array.from(trace.z, row => row[Math.floor(row.length / 2)])
                     : Array.from(trace.x || []);
                 seen[trace.name] = values.length + ':' + values.slice(0, 40).join(',');
             }
@@ -71,7 +66,8 @@ COUNT_UPDATES = """async duration => {
 # The step axis of the curves as drawn, and the last step the curves hold (run in the figure's frame).
 READ_STEP_AXIS = """() => {
     const plot = document.querySelector('.js-plotly-plot');
-    return {shown: plot._fullLayout.xaxis2.range, last: Math.max(...plot._fullData.find(trace => trace.name === 'KL').x)};
+    return {shown: plot._fullLayout.xaxis2.range,
+            last: Math.max(...plot._fullData.find(trace => trace.name === 'KL').x)};
 }"""
 
 MEASURE_SECONDS = 10
@@ -129,7 +125,7 @@ def press_for_snapshot(page, run, label: str, condition) -> playground_store.Sna
     return wait_for_snapshot(run, condition)
 
 
-def test_single_steps_change_only_their_view_then_play_converges_on_the_ring(tmp_path, page):  # noqa: F811
+def test_single_steps_change_only_their_view_then_play_converges_on_the_ring(tmp_path, page):
     with dashboard_server(tmp_path) as url:
         page.goto(f"{url}/playground")
         wait_for_app(page)
@@ -175,7 +171,8 @@ def test_single_steps_change_only_their_view_then_play_converges_on_the_ring(tmp
 
         wait_for_text(page, "modes covered: 8 of 8", timeout=120_000)
         covered_after = time.monotonic() - started
-        print(f"modes covered 8 of 8 after {covered_after:.1f} s of play (step {playground_store.read_snapshot(run).step:,})")
+        print(f"modes covered 8 of 8 after {covered_after:.1f} s of play "
+              f"(step {playground_store.read_snapshot(run).step:,})")
         screenshot(page, "playground-playing")
         assert covered_after <= 60, f"8 of 8 modes took {covered_after:.0f} s of play"
 
@@ -216,7 +213,7 @@ def click_canvas(page, share_x: float, share_y: float) -> None:
     page.mouse.click(x, y)
 
 
-def test_points_clicked_on_the_canvas_or_uploaded_as_a_csv_become_the_runs_data(tmp_path, page):  # noqa: F811
+def test_points_clicked_on_the_canvas_or_uploaded_as_a_csv_become_the_runs_data(tmp_path, page):
     bad_csv, good_csv = tmp_path / "bad.csv", tmp_path / "circle.csv"
     bad_csv.write_text("x,y\n1,2\n3,oops\n5,6\n")
     angles = np.linspace(0, 2 * np.pi, 50, endpoint=False)

@@ -7,21 +7,16 @@ survives. The runs are made directly in the store (stopped, with no checkpoint),
 
 from __future__ import annotations
 
-import pytest
 from playwright.sync_api import expect
 
-from conftest import wait_for
 from gan_core import runs
 from gan_core.config import preset
-from test_browser import (CHROMIUM, assert_no_exception, browser, dashboard_server, page, screenshot, wait_for_app,  # noqa: F401
-                          wait_for_text)
+from support.browser import (BROWSER_MARKS, assert_no_exception, dashboard_server, screenshot, wait_for_app,
+                             wait_for_text)
+from support.waiting import wait_for
 from views.common import run_title
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium: apt-get install chromium"),
-]
+pytestmark = BROWSER_MARKS
 
 
 def stopped_run(runs_dir, name: str) -> runs.Run:
@@ -34,7 +29,7 @@ def confirmation(page, run: runs.Run):
     return page.get_by_role("checkbox", name=f"Yes, delete {run_title(run)} and all its files")
 
 
-def test_a_delete_confirmation_never_carries_over_to_another_run(tmp_path, page):  # noqa: F811
+def test_a_delete_confirmation_never_carries_over_to_another_run(tmp_path, page):
     first = stopped_run(tmp_path, "Run A")
     second = stopped_run(tmp_path, "Run B")
     with dashboard_server(tmp_path) as url:

@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from test_browser import assert_no_exception, choose, screenshot, wait_for_app, wait_for_text
-from test_browser import app_url, browser, page  # noqa: F401  (fixtures)
-from test_browser import pytestmark  # noqa: F401  (slow, browser, needs chromium)
+from support.browser import BROWSER_MARKS, assert_no_exception, choose, screenshot, wait_for_app, wait_for_text
+
+pytestmark = BROWSER_MARKS
 
 PAIRS = 30
 STEPS = 30

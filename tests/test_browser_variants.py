@@ -12,17 +12,18 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from conftest import requires_dataset
-from gan_core import variants
-from gan_core.config import PRESETS, preset
-from test_browser import assert_no_exception, choose, screenshot, wait_for_app, wait_for_text
-from test_browser import app_url, browser, page  # noqa: F401  (fixtures)
-from test_browser import pytestmark  # noqa: F401  (slow, browser, needs chromium)
+from gan_core import registry
+from gan_core.config import preset
+from support.browser import BROWSER_MARKS, assert_no_exception, choose, screenshot, wait_for_app, wait_for_text
+from support.datasets import requires_dataset
+
+pytestmark = BROWSER_MARKS
 
 # The first preset of each variant: the others differ in their data and numbers, not in what the pages draw.
-FIRST_PRESETS = {values.get("variant", variants.DEFAULT_VARIANT): name for name, values in reversed(PRESETS.items())}
+PRESETS = registry.presets()
+FIRST_PRESETS = {values.get("variant", registry.DEFAULT_VARIANT): name for name, values in reversed(PRESETS.items())}
 VARIANT_PRESETS = [name for variant_name, name in reversed(FIRST_PRESETS.items())
-                   if variant_name != variants.DEFAULT_VARIANT]
+                   if variant_name != registry.DEFAULT_VARIANT]
 STEPS = 40
 
 
@@ -37,7 +38,7 @@ def set_number(page, label: str, value: int) -> None:
 
 @pytest.mark.parametrize("preset_name", VARIANT_PRESETS)
 def test_a_variant_preset_trains_from_the_form_and_shows_its_views(app_url, page, preset_name):
-    variant = variants.get(PRESETS[preset_name]["variant"])
+    variant = registry.get(PRESETS[preset_name]["variant"])
     requires_dataset(PRESETS[preset_name]["dataset"])
     page.goto(f"{app_url}/train")
     wait_for_app(page)

@@ -1,32 +1,14 @@
 """The command-line contract, run as a person or a script would: a real `python -m gan_core` process."""
 
 import json
-import os
-import subprocess
-import sys
 import zipfile
-from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 
 from gan_core.runs import open_run
-
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
-
-
-def gan_core(*arguments, timeout=600):
-    environment = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
-    return subprocess.run(
-        [sys.executable, "-m", "gan_core", *map(str, arguments)],
-        capture_output=True, text=True, timeout=timeout, env=environment, cwd=PROJECT_ROOT,
-    )
-
-
-def last_line(result) -> str:
-    """What a command printed last: for train and resume, the run directory."""
-    return result.stdout.strip().splitlines()[-1]
+from support.cli import gan_core, last_line
 
 
 @pytest.fixture(scope="module")

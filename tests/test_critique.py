@@ -23,7 +23,8 @@ def test_the_loaded_discriminator_scores_as_the_trained_one(tmp_path):
     run, trainer = trained_briefly(preset("digits-mlp", steps=3), tmp_path)
     discriminator = critique.load_discriminator(run)
     images = data.load_builtin("digits", "test").examples[:40]
-    expected = np.asarray(trainer.training.networks["discriminator"](images.astype(np.float32) / 127.5 - 1.0, training=False))[:, 0]
+    expected = np.asarray(trainer.training.networks["discriminator"](images.astype(np.float32) / 127.5 - 1.0,
+                                                                     training=False))[:, 0]
     # A batch size that does not divide the count checks that the batches are put back together in order.
     assert np.allclose(critique.discriminator_logits(discriminator, images, batch_size=16), expected, atol=1e-5)
     # A freshly initialised discriminator gives other scores, so the weights really came from the checkpoint.
@@ -37,7 +38,8 @@ def test_a_conditional_discriminator_needs_one_label_per_example(tmp_path):
     discriminator = critique.load_discriminator(run)
     test = data.load_builtin("digits", "test")
     images, labels = test.examples[:20], test.labels[:20]
-    expected = np.asarray(trainer.training.networks["discriminator"]([images.astype(np.float32) / 127.5 - 1.0, labels], training=False))
+    expected = np.asarray(trainer.training.networks["discriminator"]([images.astype(np.float32) / 127.5 - 1.0, labels],
+                                                                     training=False))
     assert np.allclose(critique.discriminator_logits(discriminator, images, labels), expected[:, 0], atol=1e-5)
     with pytest.raises(ValueError, match="one class label per example"):
         critique.discriminator_logits(discriminator, images)

@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import KAGGLE_CLASSES, requires_dataset, write_kaggle_cifar
 from gan_core import data
 from gan_core.config import RunConfig
+from support.datasets import KAGGLE_CLASSES, requires_dataset, write_kaggle_cifar
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 MNIST_TRAIN_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]

@@ -5,10 +5,11 @@ import time
 
 import pytest
 
-from conftest import wait_for
-from gan_core import demo, demo_jobs, jobs, ownership, runs, showcase, uploads
-from gan_core.config import PRESETS, preset
+from gan_core import demo, demo_jobs, jobs, ownership, registry, runs, showcase, uploads
+from gan_core.config import preset
 from gan_core.demo import DemoLimits, StoredRun
+from support.showcase import stop_showcase
+from support.waiting import wait_for
 
 VISITOR_A = ownership.owner_hash("a" * 43)
 VISITOR_B = ownership.owner_hash("b" * 43)
@@ -43,10 +44,11 @@ def test_a_bad_limit_in_the_environment_is_refused_by_name(variable, text, reaso
 def test_runs_within_the_demo_ranges_pass_and_bigger_ones_are_refused_naming_the_field():
     limits = DemoLimits()
     demo.check_config(preset("digits-mlp"), limits)
-    for name in PRESETS:  # every preset runs in a demo as it is
+    for name in registry.presets():  # every preset runs in a demo as it is
         demo.check_config(preset(name), limits)
     for field, value in (("batch_size", 512), ("width", 512), ("n_critic", 10), ("steps", 100_000)):
-        with pytest.raises(ValueError, match=rf"^{field}={value} is above this demo's limit .*GAN_DEMO_MAX_{field.upper()}"):
+        with pytest.raises(ValueError, match=rf"^{field}={value} is above this demo's limit "
+                                             rf".*GAN_DEMO_MAX_{field.upper()}"):
             demo.check_config(preset("digits-mlp", **{field: value}), limits)
 
 
@@ -256,27 +258,6 @@ def test_the_showcase_trains_its_runs_one_after_the_other_owned_by_nobody(tmp_pa
     # One after the other: the DCGAN's first metrics come after the MLP's last.
     assert made[1].metrics_since()[0]["wall_time"] > made[0].metrics_since()[-1]["wall_time"]
     stop_showcase(tmp_path, tmp_path / "cache")
-
-
-def stop_showcase(runs_dir, cache_dir):
-    """End the showcase process, then the classifier workers and trainers it started (by their pids).
-
-    The showcase goes first, so that it cannot start another worker after the workers' pids were read: one started
-    that way would train on through the next tests, loading the cores they time their waits on.
-    """
-    import signal
-
-    from gan_core import feature_jobs
-
-    showcase_pid = showcase.showcase_pid(runs_dir)
-    if showcase_pid and jobs.process_alive(showcase_pid):
-        os.kill(showcase_pid, signal.SIGKILL)
-        assert wait_for(lambda: not jobs.process_alive(showcase_pid), 30)
-    pids = [feature_jobs.preparation_status(name, cache_dir).pid for name in ("digits", "fashion_mnist")]
-    pids += [run.status.pid for run in runs.list_runs(runs_dir) if run.status.is_active]
-    for pid in filter(None, pids):
-        if jobs.process_alive(pid):
-            os.kill(pid, signal.SIGKILL)
 
 
 @pytest.mark.slow

@@ -18,11 +18,12 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from conftest import widget_name, write_png_folder
 from gan_core import feature_jobs, features, judging
 from gan_core.config import RunConfig, preset
 from gan_core.runs import create_run
 from gan_core.trainer import Trainer
+from support.datasets import write_png_folder
+from support.pages import widget_name
 from views.evaluate_data import sample_count_options
 from views.common import subject_key
 from views.evaluate_views import measure_rows
@@ -54,7 +55,8 @@ def page_runs(tmp_path_factory):
         "conditional": trained(preset("digits-mlp", name="Digits conditional", steps=100, conditional=True,
                                       **quick), runs_dir),
         "ring": trained(preset("ring-mlp", steps=100, **quick), runs_dir),
-        "folder": trained(RunConfig(name="My images", dataset="folder", data_path=str(write_png_folder(runs_dir.parent / "my_images", 64)), image_size=16,
+        "folder": trained(RunConfig(name="My images", dataset="folder",
+                                    data_path=str(write_png_folder(runs_dir.parent / "my_images", 64)), image_size=16,
                                     architecture="mlp", width=16, latent_dim=16, batch_size=32, steps=20,
                                     sample_every=20, checkpoint_every=20, sample_grid=4), runs_dir),
         "untrained": create_run(preset("digits-mlp", name="Not started"), runs_dir),
@@ -307,7 +309,8 @@ def test_answers_are_stored_scored_listed_and_reset(page_runs, monkeypatch, name
     (table,) = app.dataframe
     # Newest first.
     assert list(table.value["You said"]) == ["generated", "generated", "real"]
-    assert list(table.value["Right"]) == [not answer["is_real"] for answer in reversed(answers[1:])] + [answers[0]["is_real"]]
+    assert list(table.value["Right"]) == ([not answer["is_real"] for answer in reversed(answers[1:])]
+                                          + [answers[0]["is_real"]])
 
     app.button(key=subject_key("human_reset", run)).click().run()
     assert_clean(app)
@@ -362,8 +365,7 @@ def test_the_human_test_explains_why_points_cannot_be_judged(page_runs, monkeypa
 @pytest.fixture(scope="module")
 def browser_app(tmp_path_factory):
     """`streamlit run app.py` on a free port over a store holding one freshly trained digits run."""
-    from test_browser import dashboard_server
-
+    from support.browser import dashboard_server
     from views.common import PAGES
 
     assert {"pages/evaluate.py", "pages/human_test.py"} <= {page for page, _, _ in PAGES}, \
@@ -378,7 +380,7 @@ def browser_app(tmp_path_factory):
 @pytest.mark.browser
 def test_evaluate_and_judge_a_trained_run_in_a_browser(browser_app):
     from playwright.sync_api import sync_playwright
-    from test_browser import CHROMIUM, CHROMIUM_ARGS, assert_no_exception, wait_for_app
+    from support.browser import CHROMIUM, CHROMIUM_ARGS, assert_no_exception, wait_for_app
 
     if not CHROMIUM.exists():
         pytest.skip("needs Debian's chromium: apt-get install chromium")
@@ -423,7 +425,7 @@ def test_evaluate_and_judge_a_trained_run_in_a_browser(browser_app):
 
 
 def screenshot(page, name: str) -> None:
-    from test_browser import SCREENSHOTS
+    from support.browser import SCREENSHOTS
 
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))

@@ -6,11 +6,11 @@ import math
 
 import pytest
 
-from conftest import requires_dataset
 from gan_core import evaluation, features
 from gan_core.config import RunConfig, preset
 from gan_core.runs import create_run
 from gan_core.trainer import Trainer
+from support.datasets import requires_dataset
 
 pytestmark = pytest.mark.slow
 

@@ -16,9 +16,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import requires_dataset, write_kaggle_cifar
 from gan_core import data, features, uploads
 from gan_core.config import RunConfig, preset
+from support.datasets import requires_dataset, write_kaggle_cifar
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
@@ -197,7 +197,7 @@ def test_two_processes_wanting_the_same_classifier_train_it_once(tmp_path):
     processes = [subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                   text=True, env=environment) for _ in range(2)]
     outputs = [process.communicate(timeout=300) for process in processes]
-    for process, (stdout, stderr) in zip(processes, outputs):
+    for process, (_, stderr) in zip(processes, outputs):
         assert process.returncode == 0, stderr[-2000:]
     printed = "".join(stdout for stdout, _ in outputs)
     assert printed.count("training the digits classifier") == 1

@@ -71,7 +71,8 @@ def test_diagnose_flags_nan_and_the_diverged_state():
     findings = health.diagnose(rows, "non_saturating")
     assert [finding.kind for finding in findings] == ["non_finite"]
     assert "step 30" in findings[0].message
-    assert [finding.kind for finding in health.diagnose(rows_from([1.0] * 3, [1.0] * 3), "hinge", state="diverged")] == ["non_finite"]
+    assert [finding.kind for finding in health.diagnose(rows_from([1.0] * 3, [1.0] * 3), "hinge",
+                                                        state="diverged")] == ["non_finite"]
 
 
 def test_diagnose_flags_a_discriminator_that_wins_for_long_but_not_briefly():
@@ -141,7 +142,8 @@ def test_multiply_accumulates_follow_the_layer_plan():
     classic = preset("fashion-dcgan", width=64, latent_dim=100)
     assert throughput.multiply_accumulates_per_example(classic) == 2 * convolutions + 6272 + 100 * 6272
     ring = preset("ring-mlp")  # width 128, latent 16
-    assert throughput.multiply_accumulates_per_example(ring) == (16 * 128 + 2 * 128 * 128 + 256) + (256 + 2 * 128 * 128 + 128)
+    assert throughput.multiply_accumulates_per_example(ring) == ((16 * 128 + 2 * 128 * 128 + 256)
+                                                                 + (256 + 2 * 128 * 128 + 128))
 
 
 def test_estimate_prefers_a_measured_run_with_the_same_networks(tmp_path):

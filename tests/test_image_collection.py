@@ -9,10 +9,10 @@ import pytest
 from PIL import Image
 
 import hostile_uploads
-from conftest import KAGGLE_CLASSES, write_kaggle_cifar
 from gan_core import archives, data, image_collection
 from gan_core.config import RunConfig
 from gan_core.image_collection import load_image_collection, preview_image_collection
+from support.datasets import KAGGLE_CLASSES, write_kaggle_cifar
 
 
 
@@ -120,8 +120,8 @@ def test_unusable_collections_are_refused_clearly(tmp_path):
     (tmp_path / "texts").mkdir()
     for index in range(3):
         (tmp_path / "texts" / f"{index}.txt").write_text("words")
-    with pytest.raises(ValueError, match=r"texts: only 0 usable images; at least 8 are needed \(3 files seen, 3 refused\)"
-                                         r".*0.txt: not an image type"):
+    with pytest.raises(ValueError, match=r"texts: only 0 usable images; at least 8 are needed "
+                                         r"\(3 files seen, 3 refused\).*0.txt: not an image type"):
         load_image_collection(tmp_path / "texts", 32, 3)
     (tmp_path / "plain.txt").write_text("words")
     with pytest.raises(ValueError, match="neither a folder nor a .zip"):
@@ -135,7 +135,7 @@ def test_unusable_collections_are_refused_clearly(tmp_path):
 
 def test_too_few_images_are_refused_with_the_minimum(tmp_path):
     archive = write_zip(tmp_path / "three.zip", dict(hostile_uploads.good_pngs(image_collection.MIN_IMAGES - 1)))
-    with pytest.raises(ValueError, match=f"three.zip: only 7 usable images; at least 8 are needed"):
+    with pytest.raises(ValueError, match="three.zip: only 7 usable images; at least 8 are needed"):
         load_image_collection(archive, 8, 3)
     # The preview, which decodes fewer, refuses the same collection.
     with pytest.raises(ValueError, match="at least 8 are needed"):

@@ -143,7 +143,8 @@ def test_side_by_side_images_are_split_into_left_a_and_right_b(tmp_path):
 
 def test_layouts_that_are_none_of_the_allowed_ones_are_refused_naming_them(tmp_path):
     squares = write_files(tmp_path / "squares", {f"{index}.png": image_bytes((12, 12), index) for index in range(10)})
-    with pytest.raises(ValueError, match=r"squares: only 0 usable pairs; at least 8 are needed \(10 files seen, 10 refused\)\. "
+    with pytest.raises(ValueError, match=r"squares: only 0 usable pairs; at least 8 are needed "
+                                         r"\(10 files seen, 10 refused\)\. "
                                          r"First reasons: 0.png: 12x12 is not a side-by-side pair.*Allowed layouts: "
                                          r"sub-folders A/ \(inputs\) and B/ \(targets\)"):
         load_pair_collection(squares, 8, 3)

@@ -260,4 +260,5 @@ def test_resuming_on_a_full_disk_is_refused_with_the_reason(small_disk):
     with pytest.raises(ValueError, match=f"cannot start run {run.run_id} in {run.path}: the disk is full"):
         jobs.resume_run(run)
     assert run.status.state == "stopped" and json.loads((run.path / "config.json").read_text())
-    assert sorted(entry.name for entry in run.path.iterdir() if entry.name.startswith(".")) == [], "no stray temporary files"
+    assert sorted(entry.name for entry in run.path.iterdir()
+                  if entry.name.startswith(".")) == [], "no stray temporary files"

@@ -5,20 +5,14 @@ AppTest runs a page once per call and never fires a fragment's timer, so only a 
 
 from __future__ import annotations
 
-import pytest
-
 from gan_core.config import preset
 from gan_core.runs import create_run, write_status
-from test_browser import CHROMIUM, browser, dashboard_server, page, wait_for_app, wait_for_text  # noqa: F401
+from support.browser import BROWSER_MARKS, dashboard_server, wait_for_app, wait_for_text
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium: apt-get install chromium"),
-]
+pytestmark = BROWSER_MARKS
 
 
-def test_a_monitor_tab_on_a_stopped_run_notices_a_resume_started_elsewhere(tmp_path, page):  # noqa: F811
+def test_a_monitor_tab_on_a_stopped_run_notices_a_resume_started_elsewhere(tmp_path, page):
     run = create_run(preset("digits-mlp", steps=2000), tmp_path)
     write_status(run.path, "stopped", "stopped on request at step 0")
     with dashboard_server(tmp_path) as url:

@@ -14,7 +14,7 @@ import sys
 import pytest
 
 from gan_core import distribution, runs
-from test_cli import PROJECT_ROOT, gan_core
+from support.cli import PROJECT_ROOT, gan_core
 
 pytestmark = pytest.mark.slow
 

@@ -7,8 +7,9 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from conftest import write_png_folder
-from gan_core.config import DEFAULT_PRESET, PRESETS
+from gan_core import registry
+from gan_core.config import DEFAULT_PRESET
+from support.datasets import write_png_folder
 
 APP = Path(__file__).resolve().parents[1] / "app.py"
 
@@ -25,7 +26,7 @@ def test_an_empty_store_points_to_the_default_preset(tmp_path, monkeypatch):
     app = open_page("runs")
     advice = app.info[0].value
     assert advice.startswith("There are no runs yet, so there is nothing to list")
-    assert f"the default preset, {PRESETS[DEFAULT_PRESET]['name']} ({DEFAULT_PRESET})" in advice
+    assert f"the default preset, {registry.presets()[DEFAULT_PRESET]['name']} ({DEFAULT_PRESET})" in advice
     # It used to name quicker presets than the one the Train form starts from.
     assert "digits" not in advice and "ring" not in advice
 

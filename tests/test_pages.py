@@ -17,14 +17,14 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from conftest import wait_for, write_png_folder
 from gan_core import jobs
 from gan_core import throughput
 from gan_core.runs import Run, Status, list_runs, open_run, write_status
+from support.datasets import write_png_folder
+from support.pages import APP, PROJECT, open_page, texts
+from support.waiting import wait_for
 from views.common import duration_text, subject_key
 
-PROJECT = Path(__file__).resolve().parents[1]
-APP = PROJECT / "app.py"
 TRAININGS = {
     "digits": ["--preset", "digits-mlp", "--steps", "60", "--set", "sample_every=20"],
     "conditional": ["--preset", "digits-mlp", "--steps", "40", "--set", "conditional=true", "--set",
@@ -56,30 +56,6 @@ def runs_dir_setting(request, monkeypatch):
     if "store" in request.fixturenames:
         store = request.getfixturevalue("store")
         monkeypatch.setenv("GAN_RUNS_DIR", str(store["digits"].path.parent))
-
-
-def open_page(page: str, run: Run | None = None, timeout: float = 30, session_state: dict | None = None,
-              secrets: dict | None = None) -> AppTest:
-    """The app with `page` open (optionally with ?run=<id>), after a first run of the router; `session_state` and
-    `secrets` are set before that first run."""
-    app = AppTest.from_file(str(APP), default_timeout=timeout)
-    for key, value in (session_state or {}).items():
-        app.session_state[key] = value
-    for key, value in (secrets or {}).items():
-        app.secrets[key] = value
-    app.run()
-    if run is not None:
-        app.query_params["run"] = run.run_id
-    app.switch_page(f"pages/{page}.py").run()
-    assert not app.exception, [error.value for error in app.exception]
-    return app
-
-
-def texts(app: AppTest) -> str:
-    """All markdown, captions, info and warning text on the page, joined, for substring checks."""
-    parts = [element.value for kind in ("markdown", "caption", "info", "warning", "error", "success", "subheader")
-             for element in getattr(app, kind)]
-    return "\n".join(str(part) for part in parts)
 
 
 def test_home_lists_every_run_with_its_samples_and_the_sidebar(store):
@@ -537,7 +513,8 @@ print(sorted(name for name in ("tensorflow", "keras") if name in sys.modules))
 def test_home_shows_the_best_evaluation_of_a_run(store, tmp_path, monkeypatch):
     copy = open_run(shutil.copytree(store["digits"].path, tmp_path / store["digits"].run_id))
     copy.save_evaluation(60, "pixels", 100, {"frechet_distance": 41.5, "frechet_label": "FD (pixels)", "kid_mean": 0.2})
-    copy.save_evaluation(40, "pixels", 100, {"frechet_distance": 12.25, "frechet_label": "FD (pixels)", "kid_mean": 0.3})
+    copy.save_evaluation(40, "pixels", 100, {"frechet_distance": 12.25, "frechet_label": "FD (pixels)",
+                                             "kid_mean": 0.3})
     monkeypatch.setenv("GAN_RUNS_DIR", str(tmp_path))
     app = AppTest.from_file(str(APP), default_timeout=30).run()
     assert "best metric: FD (pixels) 12.2 (step 40)" in texts(app)

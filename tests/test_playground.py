@@ -9,11 +9,12 @@ import keras
 import numpy as np
 import pytest
 
-from conftest import wait_for
 from gan_core import losses, metrics, playground, playground_store, point_sets
 from gan_core.config import RunConfig, preset
 from gan_core.playground_store import Command
 from gan_core.runs import create_run
+from support.playground import wait_for_snapshot
+from support.waiting import wait_for
 
 
 def linear_network(weights: list[list[float]], bias: list[float], inputs: int) -> keras.Model:
@@ -151,23 +152,9 @@ def test_playground_config_rules_say_what_is_allowed():
         RunConfig(dataset="mnist", playground=True)
     with pytest.raises(ValueError, match="a CSV file of x,y points when dataset is 'points'"):
         preset("ring-playground", dataset="points")
-    with pytest.raises(ValueError, match="data_path='/x.csv' is not allowed; data_path must be empty unless dataset is one of folder, points"):
+    with pytest.raises(ValueError, match="data_path='/x.csv' is not allowed; "
+                                         "data_path must be empty unless dataset is one of folder, points"):
         preset("ring-playground", data_path="/x.csv")
-
-
-def wait_for_snapshot(run, condition, seconds: float = 120.0) -> playground_store.Snapshot:
-    """The first snapshot meeting `condition`; fails the test after `seconds`, showing the trainer's log."""
-    found = []
-
-    def check() -> bool:
-        snapshot = playground_store.read_snapshot(run)
-        if snapshot is not None and condition(snapshot):
-            found.append(snapshot)
-            return True
-        return False
-
-    assert wait_for(check, seconds), f"the trainer wrote no such snapshot; its log:\n{run.tail_log(20)}"
-    return found[0]
 
 
 def test_playground_trainer_obeys_single_updates_play_pause_and_stop(tmp_path):
@@ -231,7 +218,8 @@ def test_a_discriminator_step_after_the_last_checkpoint_is_saved_when_the_traine
             wait_for(lambda: playground_store.read_snapshot(run) is not None, 120)
             for applied, action in enumerate(actions, start=1):
                 playground_store.send_command(run, Command(action))
-                wait_for_snapshot(run, lambda snapshot: snapshot.commands_applied == applied)
+                # Called within this iteration, so `applied` is the current one.
+                wait_for_snapshot(run, lambda snapshot: snapshot.commands_applied == applied)  # noqa: B023
         finally:
             run.stop_request_path.touch()
             thread.join(timeout=120)

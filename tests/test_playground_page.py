@@ -10,10 +10,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import wait_for
 from gan_core import jobs, playground_store, point_sets, uploads
 from gan_core.runs import list_runs
-from test_pages import PROJECT, open_page, texts
+from support.pages import PROJECT, open_page, texts
+from support.waiting import wait_for
 from views.common import subject_key
 
 pytestmark = pytest.mark.slow
@@ -164,7 +164,7 @@ def stored_files(runs_dir) -> list:
 
 def test_refused_uploads_and_canvas_clicks_leave_only_the_file_the_created_run_uses(tmp_path, monkeypatch):
     from hostile_uploads import good_pngs
-    from test_uploads import zip_of
+    from support.archives import zip_of
 
     monkeypatch.setenv("GAN_RUNS_DIR", str(tmp_path))
     app = open_page("train")

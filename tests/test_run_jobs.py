@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from streamlit import config as streamlit_config
 
-from conftest import wait_for
 from gan_core import demo_jobs, evaluation, ownership, run_jobs, runs
 from gan_core.demo import DemoLimits
-from test_pages import open_page
+from support.pages import open_page
+from support.waiting import wait_for
 
 PROJECT = Path(__file__).resolve().parents[1]
 VISITOR_A = ownership.owner_hash("a" * 43)
@@ -25,8 +25,8 @@ def ring_run(tmp_path_factory):
     """A ring-mlp run of 40 steps with its checkpoint, trained by the command line (2-D points: no classifier)."""
     runs_dir = tmp_path_factory.mktemp("run-job-runs")
     output = subprocess.run(
-        [sys.executable, "-m", "gan_core", "train", "--preset", "ring-mlp", "--steps", "40", "--runs-dir", str(runs_dir)],
-        cwd=PROJECT, capture_output=True, text=True, timeout=300, check=True,
+        [sys.executable, "-m", "gan_core", "train", "--preset", "ring-mlp", "--steps", "40", "--runs-dir",
+         str(runs_dir)], cwd=PROJECT, capture_output=True, text=True, timeout=300, check=True,
     ).stdout
     return runs.open_run(output.strip().splitlines()[-1])
 

@@ -168,7 +168,8 @@ def test_concurrent_status_writers_lose_no_write_and_readers_never_see_half_a_fi
     assert bad_reads == [], "a reader only ever sees a whole file"
     final = read_status(run.path)
     assert final.state == "running" and final.message.endswith(f"write {writes_each - 1}")
-    assert sorted(entry.name for entry in run.path.iterdir() if entry.name.startswith(".")) == [], "no stray temporary files"
+    assert sorted(entry.name for entry in run.path.iterdir()
+                  if entry.name.startswith(".")) == [], "no stray temporary files"
 
 
 def test_status_keeps_its_target_step_and_progress_never_reads_past_it(tmp_path):

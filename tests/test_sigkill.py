@@ -1,4 +1,5 @@
-"""Runs survive their trainer being killed: ten SIGKILL trials, some during a checkpoint write (bench/bench_sigkill.py)."""
+"""Runs survive their trainer being killed: ten SIGKILL trials, some during a checkpoint write
+(bench/bench_sigkill.py)."""
 
 import sys
 from pathlib import Path

@@ -5,10 +5,11 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from conftest import wait_for
 from gan_core import data
-from gan_core.config import PRESETS, RunConfig
+from gan_core import registry
+from gan_core.config import RunConfig
 from gan_core.runs import list_runs
+from support.waiting import wait_for
 
 APP = Path(__file__).resolve().parents[1] / "app.py"
 
@@ -23,8 +24,8 @@ def open_train_page() -> AppTest:
 def preset_labels(app: AppTest) -> dict[str, str]:
     """{preset name: the label the picker shows for it}."""
     picker = app.selectbox(key="train_preset")
-    assert len(picker.options) == len(PRESETS)
-    return dict(zip(PRESETS, picker.options))
+    assert len(picker.options) == len(registry.presets())
+    return dict(zip(registry.presets(), picker.options))
 
 
 @pytest.fixture

@@ -10,11 +10,12 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
-from conftest import requires_dataset
 from gan_core import sampling
 from gan_core.config import LOSSES, lower_learning_rates, preset
 from gan_core.runs import create_run, update_config
 from gan_core.trainer import Trainer, example_indices_for_step
+from support.datasets import requires_dataset
+from support.resume import straight_and_resumed
 
 pytestmark = pytest.mark.slow
 
@@ -80,18 +81,6 @@ def test_same_seed_gives_the_same_first_steps_and_another_seed_does_not(tmp_path
         histories.append([(row["d_loss"], row["g_loss"]) for row in run.metrics_since()])
     assert histories[0] == histories[1]
     assert histories[0] != histories[2]
-
-
-def straight_and_resumed(config, tmp_path, stop_at=4):
-    """Two runs of `config`: one trained straight through, one stopped at `stop_at` and resumed to the end."""
-    straight = create_run(config, tmp_path)
-    Trainer(straight).train()
-
-    interrupted = create_run(config, tmp_path)
-    assert Trainer(interrupted).train(target_step=stop_at) == "finished"
-    assert interrupted.checkpoint_steps() == [stop_at]
-    assert Trainer(interrupted).train() == "finished"
-    return straight, interrupted
 
 
 def test_resume_continues_exactly(tmp_path):
@@ -239,7 +228,8 @@ def test_a_damaged_latest_checkpoint_falls_back_to_the_previous_good_one(tmp_pat
         fallback_generator = sampling.load_generator(run)
     assert "step 6" in caplog.text and "cannot be read" in caplog.text
     assert sampling.newest_readable_step(run) == 3, "what evaluation measures when no step is given"
-    np.testing.assert_array_equal(sampling.generate(fallback_generator, noise), sampling.generate(previous_generator, noise))
+    np.testing.assert_array_equal(sampling.generate(fallback_generator, noise),
+                                  sampling.generate(previous_generator, noise))
     with pytest.raises(ValueError, match="checkpoint at step 6 .* cannot be read"):
         sampling.load_generator(run, step=6)
 
@@ -268,7 +258,8 @@ def test_a_diverging_run_keeps_its_good_checkpoints_and_resumes_with_lower_learn
     update_config(run, **suggestion)
     trainer = Trainer(run)
     assert trainer.restore() == kept[-1]
-    assert float(trainer.training.optimizers["g_optimizer"].learning_rate) == 0.5 and float(trainer.training.optimizers["d_optimizer"].learning_rate) == 0.5
+    assert (float(trainer.training.optimizers["g_optimizer"].learning_rate) == 0.5
+            and float(trainer.training.optimizers["d_optimizer"].learning_rate) == 0.5)
 
 
 def test_a_full_disk_fails_the_run_clearly_and_keeps_the_previous_checkpoint(small_disk):

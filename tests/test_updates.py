@@ -5,11 +5,11 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from gan_core import variants
+from gan_core import registry
 from gan_core.config import preset
 from gan_core.settings import SettingError
-from test_trainer import straight_and_resumed
-from test_variant_vaegan import BATCH, fixed_batch
+from support.batches import BATCH, fixed_batch
+from support.resume import straight_and_resumed
 
 
 def test_the_setting_and_its_limits():
@@ -25,7 +25,7 @@ def tiny_training(**overrides):
     config = preset("mnist-dcgan", **{**dict(dataset="digits", width=8, latent_dim=4, batch_size=BATCH,
                                              loss="hinge"), **overrides})
     tf.keras.utils.set_random_seed(3)
-    return variants.of(config).build_training(config, 0)
+    return registry.of(config).build_training(config, 0)
 
 
 def trainable(network) -> list[np.ndarray]:

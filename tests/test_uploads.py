@@ -2,13 +2,11 @@
 removed with their last run or, unused, after a grace period, and every hostile upload refused or cleaned within
 1 GB of memory."""
 
-import io
 import json
 import os
 import subprocess
 import sys
 import time
-import zipfile
 from pathlib import Path
 
 import pytest
@@ -18,6 +16,7 @@ from gan_core import data, uploads
 from gan_core.config import preset
 from gan_core.image_collection import load_image_collection, store_usable_upload
 from gan_core.runs import create_run, delete_run, write_status
+from support.archives import zip_of
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
@@ -112,14 +111,6 @@ def test_an_upload_is_removed_with_the_last_run_that_uses_it(tmp_path):
     assert not saved.parent.exists() and list((runs_dir / "uploads").iterdir()) == []
     with pytest.raises(ValueError, match="not an upload folder"):
         uploads.remove_if_unused(own_folder, [])
-
-
-def zip_of(files: list[tuple[str, bytes]]) -> bytes:
-    archive = io.BytesIO()
-    with zipfile.ZipFile(archive, "w") as writer:
-        for name, content in files:
-            writer.writestr(name, content)
-    return archive.getvalue()
 
 
 def refused_uploads() -> dict[str, tuple[list[tuple[str, bytes]], str]]:
@@ -249,7 +240,7 @@ def test_the_command_line_refuses_a_hostile_zip_with_the_same_message_and_makes_
 
 
 def test_the_server_sweeps_unused_uploads_when_its_first_page_opens(tmp_path, monkeypatch):
-    from test_pages import open_page
+    from support.pages import open_page
 
     monkeypatch.setenv("GAN_RUNS_DIR", str(tmp_path))
     old = uploads.UNUSED_UPLOAD_GRACE_SECONDS + 60

@@ -14,12 +14,12 @@ from gan_core.runs import create_run
 from gan_core.settings import SettingError
 from gan_core.trainer import Trainer
 from gan_core.variants import acgan, gan
-import test_variant_infogan as infogan_tests
-from test_variant_infogan import assert_a_resumed_run_continues_exactly
+from support import infogan_runs
+from support.resume import assert_a_resumed_run_continues_exactly
 
 
 def tiny_config(**overrides):
-    return infogan_tests.tiny_config(**{"variant": "acgan", **overrides})
+    return infogan_runs.tiny_config(**{"variant": "acgan", **overrides})
 
 
 # ---- the maths --------------------------------------------------------------------------------------------------
@@ -58,12 +58,12 @@ def test_an_unlabelled_dataset_is_refused_clearly(tmp_path, png_folder):
 
 @pytest.fixture(scope="module")
 def trained_run(tmp_path_factory):
-    return infogan_tests.train_tiny_run(tiny_config(), tmp_path_factory.mktemp("acgan"))
+    return infogan_runs.train_tiny_run(tiny_config(), tmp_path_factory.mktemp("acgan"))
 
 
 def test_a_tiny_run_trains_with_class_heads_and_one_row_per_class(trained_run):
     run, trainer = trained_run
-    for row in infogan_tests.finite_rows(run, ("d_class_loss_real", "d_class_loss_fake", "g_class_loss")):
+    for row in infogan_runs.finite_rows(run, ("d_class_loss_real", "d_class_loss_fake", "g_class_loss")):
         assert 0 <= row["d_class_accuracy_real"] <= 1 and 0 <= row["d_class_accuracy_fake"] <= 1
     assert set(trainer.training.networks) == {"generator", "discriminator", "class_head"}
     assert len(trainer.training.discriminator.inputs) == 1, "the discriminator is not told the class"
@@ -81,7 +81,7 @@ def learnt_run(tmp_path_factory):
     """A run trained long enough (a few seconds) for its generator to draw the digits it is asked for."""
     config = tiny_config(steps=LEARNT_STEPS, log_every=10, checkpoint_every=LEARNT_STEPS, sample_every=LEARNT_STEPS,
                          width=16, g_learning_rate=1e-3, d_learning_rate=1e-3)
-    return infogan_tests.train_tiny_run(config, tmp_path_factory.mktemp("acgan_learnt"))[0]
+    return infogan_runs.train_tiny_run(config, tmp_path_factory.mktemp("acgan_learnt"))[0]
 
 
 def test_the_class_head_learns_real_labels(learnt_run):
@@ -113,7 +113,7 @@ def test_evaluate_gives_requested_class_accuracy_diversity_and_cas(learnt_run):
     assert results["requested_class_accuracy"] == pytest.approx(np.dot(per_class, counts) / counts.sum())
     assert results["requested_class_accuracy"] > 0.5
     assert results["class_diversity_ratio"] > 0 and len(results["class_diversity_ratio_per_class"]) == 10
-    infogan_tests.assert_the_cas_trains_on_real_digits_well(results, 100)
+    infogan_runs.assert_the_cas_trains_on_real_digits_well(results, 100)
     assert results["classification_accuracy_score"] > 0.2, "a classifier trained on the samples alone beats chance"
 
 
@@ -126,7 +126,7 @@ def test_conditional_gan_runs_get_the_requested_class_measures(tmp_path):
     assert "unavailable_measures" not in results and "class_diversity_ratio" not in results
     assert {measure.name for measure in gan.GAN.measures} <= set(results)
     assert 0 <= results["requested_class_accuracy"] <= 1 and len(results["requested_class_accuracy_per_class"]) == 10
-    infogan_tests.assert_the_cas_trains_on_real_digits_well(results, 50)
+    infogan_runs.assert_the_cas_trains_on_real_digits_well(results, 50)
     unconditional = create_run(config.replace(conditional=False), tmp_path)
     Trainer(unconditional).train()
     assert gan.GAN().evaluate(unconditional, 2, 50, 0) == {}
@@ -134,4 +134,4 @@ def test_conditional_gan_runs_get_the_requested_class_measures(tmp_path):
 
 @pytest.mark.slow
 def test_the_cli_trains_the_preset(tmp_path):
-    infogan_tests.assert_the_cli_trains("mnist-acgan", tmp_path)
+    infogan_runs.assert_the_cli_trains("mnist-acgan", tmp_path)

@@ -1,4 +1,5 @@
-"""BEGAN: its maths on hand values, its networks, and a tiny run that trains, resumes exactly, samples and is measured."""
+"""BEGAN: its maths on hand values, its networks, and a tiny run that trains, resumes exactly, samples and is
+measured."""
 
 import math
 import os
@@ -11,13 +12,13 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from conftest import requires_dataset
-from gan_core import sampling, variants
+from gan_core import registry, sampling
 from gan_core.config import RunConfig, preset
 from gan_core.runs import create_run, open_run
 from gan_core.settings import SettingError
 from gan_core.trainer import Trainer
 from gan_core.variants import began
+from support.datasets import requires_dataset
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 METRICS = ("d_loss", "g_loss", "loss_real", "loss_fake", "k_t", "m_global")
@@ -76,8 +77,8 @@ def test_settings_have_defaults_and_ranges():
     assert (config.began_gamma, config.began_lambda_k, config.began_bottleneck) == (1.0, 0.05, 64)
     with pytest.raises(SettingError, match="began_gamma"):
         RunConfig.from_dict(dict(variant="began", began_gamma=0))
-    assert {"loss", "n_critic", "gp_weight", "conditional"} <= set(variants.get("began").unused_fields)
-    assert variants.get("began").build_discriminator(config, 0) is None
+    assert {"loss", "n_critic", "gp_weight", "conditional"} <= set(registry.get("began").unused_fields)
+    assert registry.get("began").build_discriminator(config, 0) is None
 
 
 @pytest.mark.parametrize("side, channels, expected", [(28, 1, (7, 2)), (32, 3, (8, 2)), (8, 1, (8, 0))])
@@ -149,7 +150,7 @@ def test_samples_are_images(tiny_run):
     assert samples.shape == (5, 8, 8, 1) and samples.dtype == np.uint8
 
 
-@pytest.mark.parametrize("view", variants.get("began").views(), ids=lambda view: view.key)
+@pytest.mark.parametrize("view", registry.get("began").views(), ids=lambda view: view.key)
 def test_views_show_image_pairs_side_by_side(tiny_run, view):
     pictures = view.draw(tiny_run, 6, 0)
     assert len(pictures) == 1 and view.page == "gallery"
@@ -161,7 +162,7 @@ def test_views_show_image_pairs_side_by_side(tiny_run, view):
 
 
 def test_evaluate_gives_m_global_from_held_out_and_generated_images(tiny_run):
-    variant = variants.get("began")
+    variant = registry.get("began")
     results = variant.evaluate(tiny_run, 6, sample_count=40, seed=0)
     assert set(results) == {measure.name for measure in variant.measures}
     expected = began.convergence_measure(results["began_loss_real"], results["began_loss_fake"], 0.5)
@@ -174,12 +175,12 @@ MIRRORED_SCRIPT = textwrap.dedent(
     import json, sys, tensorflow as tf
     devices = tf.config.list_physical_devices("CPU")
     tf.config.set_logical_device_configuration(devices[0], [tf.config.LogicalDeviceConfiguration()] * 2)
+    from gan_core.config import RunConfig
     from gan_core.runs import create_run
     from gan_core.trainer import Trainer
-    from test_variant_began import tiny_config
     results = {}
     for name, strategy in [("one", None), ("mirrored", tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"]))]:
-        run = create_run(tiny_config(steps=3, log_every=1, checkpoint_every=100, sample_every=100), sys.argv[1])
+        run = create_run(RunConfig.from_json(sys.argv[2]), sys.argv[1])
         Trainer(run, strategy=strategy).train()
         results[name] = run.metrics_since()
     print(json.dumps(results))
@@ -190,9 +191,11 @@ MIRRORED_SCRIPT = textwrap.dedent(
 @pytest.mark.slow
 def test_two_replicas_share_one_k_and_match_one_device(tmp_path):
     """k_t must come from the losses of the whole batch, not of one replica's half."""
-    environment = {**os.environ, "PYTHONPATH": f"{PROJECT_ROOT}{os.pathsep}{PROJECT_ROOT / 'tests'}"}
-    output = subprocess.run([sys.executable, "-c", MIRRORED_SCRIPT, str(tmp_path)], capture_output=True, text=True,
-                            timeout=300, env=environment, cwd=PROJECT_ROOT)
+    # The config goes to the script as JSON, the way a run's directory holds it: the script imports no test module.
+    config = tiny_config(steps=3, log_every=1, checkpoint_every=100, sample_every=100)
+    environment = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
+    output = subprocess.run([sys.executable, "-c", MIRRORED_SCRIPT, str(tmp_path), config.to_json()],
+                            capture_output=True, text=True, timeout=300, env=environment, cwd=PROJECT_ROOT)
     assert output.returncode == 0, output.stderr[-3000:]
     import json
 

@@ -10,16 +10,16 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from conftest import requires_dataset, write_png_folder
-from gan_core import data, sampling, variants
+from gan_core import data, registry, sampling
 from gan_core.config import preset
 from gan_core.runs import create_run
 from gan_core.settings import SettingError
 from gan_core.trainer import Trainer
 from gan_core.variants import cyclegan
 from gan_core.variants.base import Batch
-from test_cli import PROJECT_ROOT, gan_core, last_line
-from test_variant_infogan import assert_a_resumed_run_continues_exactly
+from support.cli import PROJECT_ROOT, gan_core, last_line
+from support.datasets import requires_dataset, write_png_folder
+from support.resume import assert_a_resumed_run_continues_exactly
 
 # ---- the maths --------------------------------------------------------------------------------------------------
 
@@ -81,7 +81,7 @@ def seeded_batch(size, seed):
 def pool_training(pool_size=50, batch_size=50):
     config = preset("mnist2inverted-cyclegan", dataset="digits", width=4, batch_size=batch_size,
                     cyclegan_pool_size=pool_size)
-    return variants.of(config).build_training(config, 0)
+    return registry.of(config).build_training(config, 0)
 
 
 def run_pool(training, steps, batch_size, seed=0):
@@ -149,7 +149,7 @@ def test_inverted_targets_are_the_odd_half_inverted_and_never_paired():
     np.testing.assert_array_equal(train.labels, base.labels[1::2])
     test_base, held_out = data.load_images_or_points(config, "test"), data.load_dataset(config, "test")
     np.testing.assert_array_equal(held_out.inputs, test_base.examples[0::2])
-    assert variants.of(config).judged_dataset(config) == "digits"
+    assert registry.of(config).judged_dataset(config) == "digits"
 
 
 def test_another_builtin_set_is_domain_b_with_its_labels():
@@ -165,7 +165,7 @@ def test_another_builtin_set_is_domain_b_with_its_labels():
     np.testing.assert_array_equal(train.input_labels, mnist.labels)
     held_out = data.load_dataset(config, "test")
     assert held_out.class_names == fashion.class_names and len(held_out.examples) == 10000
-    assert variants.of(config).judged_dataset(config) == "fashion_mnist"
+    assert registry.of(config).judged_dataset(config) == "fashion_mnist"
 
 
 def test_own_folders_are_read_unpaired_and_their_held_out_images_are_never_trained_on(tmp_path):

@@ -7,23 +7,16 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from conftest import requires_dataset, write_png_folder
 from gan_core import features, images, sampling
-from gan_core.config import RunConfig, preset
+from gan_core.config import preset
 from gan_core.runs import create_run
 from gan_core.settings import SettingError
 from gan_core.trainer import Trainer
 from gan_core.variants import infogan
-from test_cli import gan_core, last_line
-
-
-def tiny_config(**overrides):
-    """An 8x8 digits InfoGAN small enough to train a few steps in seconds."""
-    values = dict(dataset="digits", variant="infogan", width=8, latent_dim=8, batch_size=16, steps=6, log_every=2,
-                  sample_every=3, checkpoint_every=3, max_examples=256, sample_grid=4)
-    values.update(overrides)
-    return RunConfig.from_dict(values)
-
+from support.datasets import write_png_folder
+from support.infogan_runs import (assert_the_cas_trains_on_real_digits_well, assert_the_cli_trains, finite_rows,
+                                  tiny_config, train_tiny_run)
+from support.resume import assert_a_resumed_run_continues_exactly
 
 # ---- the maths --------------------------------------------------------------------------------------------------
 
@@ -94,24 +87,6 @@ def test_settings_are_checked():
 # ---- a tiny run -------------------------------------------------------------------------------------------------
 
 
-def train_tiny_run(config, directory):
-    """(run, trainer) after training `config` to the end."""
-    run = create_run(config, directory)
-    trainer = Trainer(run)
-    assert trainer.train() == "finished"
-    return run, trainer
-
-
-def finite_rows(run, names):
-    """The run's logged rows (steps 2, 4, 6), checked to hold finite values of `names` and the GAN's own metrics."""
-    rows = run.metrics_since()
-    assert [row["step"] for row in rows] == [2, 4, 6]
-    for row in rows:
-        for name in ("d_loss", "g_loss", "d_real", "d_fake", "d_grad_norm", "g_grad_norm", *names):
-            assert math.isfinite(row[name]), name
-    return rows
-
-
 @pytest.fixture(scope="module")
 def trained_run(tmp_path_factory):
     return train_tiny_run(tiny_config(), tmp_path_factory.mktemp("infogan"))
@@ -129,21 +104,6 @@ def test_a_tiny_run_trains_logs_its_information_and_checkpoints_q(trained_run):
         assert all(id(variable) in held for variable in trainer.training.networks[network].trainable_variables)
     assert run.checkpoint_steps() == [3, 6]
     assert sampling.sample(run, 5).shape == (5, 8, 8, 1)
-
-
-def assert_a_resumed_run_continues_exactly(config, directory, metric, labels=None):
-    """Training straight through and with a stop at step 4 give the same logged `metric` and the same generator."""
-    straight = create_run(config, directory)
-    Trainer(straight).train()
-    interrupted = create_run(config, directory)
-    Trainer(interrupted).train(target_step=4)
-    Trainer(interrupted).train()
-    assert [row["step"] for row in interrupted.metrics_since()] == [row["step"] for row in straight.metrics_since()]
-    for expected, actual in zip(straight.metrics_since(), interrupted.metrics_since()):
-        assert (actual["d_loss"], actual[metric]) == (expected["d_loss"], expected[metric])
-    latents = sampling.latent_vectors(config, 6, seed=1)
-    np.testing.assert_array_equal(sampling.generate(sampling.load_generator(straight), latents, labels),
-                                  sampling.generate(sampling.load_generator(interrupted), latents, labels))
 
 
 def test_a_resumed_run_continues_exactly(tmp_path):
@@ -172,15 +132,6 @@ def test_views_draw_traversal_grids(trained_run):
     for picture in continuous:
         assert picture.image.shape == images.image_grid(tile, 8, 9, scale).shape and picture.image.dtype == np.uint8
     assert "-2 to 2" in continuous[0].caption
-
-
-def assert_the_cas_trains_on_real_digits_well(results, count):
-    """The three Classification Accuracy Scores are shares, from `count` training images each, and the classifier
-    trained on real digits is far above the 10% of chance."""
-    for name in ("", "_real", "_real_plus_generated"):
-        assert 0 <= results[f"classification_accuracy_score{name}"] <= 1, name
-    assert results["classification_accuracy_score_real"] > 0.5
-    assert results["classification_accuracy_score_train_count"] == count
 
 
 @pytest.mark.slow
@@ -214,15 +165,6 @@ def test_evaluate_says_why_a_measure_cannot_be_computed(tmp_path):
     for name, message in unavailable.items():
         assert results[name] is None and message.startswith(reason), name
     assert 0 <= results["q_accuracy"] <= 1 and results["q_accuracy_paper"] == 0.95
-
-
-def assert_the_cli_trains(preset_name, directory):
-    """`python -m gan_core train --preset <preset_name> --steps 3` trains on a slice of MNIST."""
-    requires_dataset("mnist")
-    result = gan_core("train", "--preset", preset_name, "--steps", "3", "--set", "max_examples=512",
-                      "--runs-dir", directory)
-    assert result.returncode == 0, result.stderr[-2000:]
-    assert "step 3/3" in result.stdout and last_line(result).startswith(str(directory))
 
 
 @pytest.mark.slow

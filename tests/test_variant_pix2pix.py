@@ -8,15 +8,15 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
-from conftest import requires_dataset
-from gan_core import data, evaluation, image_pairs, sampling, variants
+from gan_core import data, evaluation, image_pairs, registry, sampling
 from gan_core.config import RunConfig, preset
 from gan_core.runs import create_run
 from gan_core.settings import SettingError
 from gan_core.trainer import Trainer
 from gan_core.variants import pix2pix, translation
-from test_cli import gan_core, last_line
-from test_trainer import straight_and_resumed
+from support.cli import gan_core, last_line
+from support.datasets import requires_dataset
+from support.resume import straight_and_resumed
 
 METRICS = ("d_loss", "g_loss", "g_adversarial_loss", "l1_loss", "d_real", "d_fake")
 
@@ -83,7 +83,7 @@ def test_derived_pairs_go_with_their_targets_and_the_held_out_split_is_the_test_
 
 def test_a_set_without_a_test_split_holds_part_of_its_training_split_out(tmp_path, monkeypatch):
     # Kaggle's CIFAR-10 layout has no test split: grey-to-colour pairs hold every tenth or so image out.
-    from conftest import write_kaggle_cifar
+    from support.datasets import write_kaggle_cifar
 
     root = tmp_path / "data"
     write_kaggle_cifar(root)
@@ -184,9 +184,9 @@ def test_l1_only_trains_without_a_discriminator(tmp_path):
     assert set(trainer.training.networks) == {"generator"}
     assert set(run.metrics_since()[-1]) >= {"g_loss", "l1_loss"}
     assert run.metrics_since()[-1]["g_loss"] == run.metrics_since()[-1]["l1_loss"]
-    charts = variants.of(run.config).charts(run.config)
+    charts = registry.of(run.config).charts(run.config)
     assert [chart.title for chart in charts] == ["L1 to the target"]
-    patch_view = next(view for view in variants.of(run.config).views() if view.key == "patch_map")
+    patch_view = next(view for view in registry.of(run.config).views() if view.key == "patch_map")
     with pytest.raises(ValueError, match="without a discriminator"):
         patch_view.draw(run, 6, 0)
 
@@ -201,7 +201,7 @@ def trained_run(tmp_path_factory):
 
 @pytest.mark.slow
 def test_views_show_translations_and_the_patch_map(trained_run):
-    views = {view.key: view for view in variants.of(trained_run.config).views()}
+    views = {view.key: view for view in registry.of(trained_run.config).views()}
     assert set(views) == {"translations", "patch_map"}
     translations = views["translations"].draw(trained_run, 30, 0)[0].image
     scale = 7
@@ -219,7 +219,7 @@ def test_views_show_translations_and_the_patch_map(trained_run):
 
 @pytest.mark.slow
 def test_evaluate_measures_outputs_against_held_out_targets(trained_run):
-    variant = variants.of(trained_run.config)
+    variant = registry.of(trained_run.config)
     results = variant.evaluate(trained_run, 30, 100, seed=0)
     assert set(results) == {measure.name for measure in variant.measures} == {"l1", "psnr", "ssim",
                                                                              "class_preserved"}
@@ -236,10 +236,10 @@ def test_evaluate_measures_outputs_against_held_out_targets(trained_run):
 def test_a_persons_image_is_translated(trained_run, tmp_path):
     path = tmp_path / "mine.png"
     Image.fromarray(np.tile(np.arange(64, dtype=np.uint8).reshape(8, 8) * 4, (4, 4)), "L").save(path)
-    pictures = variants.of(trained_run.config).translate(trained_run, 30, path.read_bytes())
+    pictures = registry.of(trained_run.config).translate(trained_run, 30, path.read_bytes())
     assert [picture.image.shape for picture in pictures] == [(8, 8), (8, 8)]
     with pytest.raises(ValueError, match="not a"):
-        variants.of(trained_run.config).translate(trained_run, 30, b"not an image")
+        registry.of(trained_run.config).translate(trained_run, 30, b"not an image")
 
 
 @pytest.mark.slow
@@ -274,7 +274,7 @@ def test_the_command_line_evaluates_with_the_translation_measures(trained_run):
 def test_the_gallery_shows_translations_and_translates_an_uploaded_image(trained_run, monkeypatch, tmp_path):
     from streamlit.testing.v1 import AppTest
 
-    from test_variants import APP, texts
+    from support.pages import APP, texts
 
     monkeypatch.setenv("GAN_RUNS_DIR", str(trained_run.path.parent))
     app = AppTest.from_file(str(APP), default_timeout=120).run()
@@ -309,6 +309,6 @@ def test_the_gallery_shows_translations_and_translates_an_uploaded_image(trained
 ])
 def test_each_translation_preset_says_what_image_it_translates(preset_name, expected):
     config = preset(preset_name)
-    assert variants.of(config).expected_input(config).startswith(expected)
+    assert registry.of(config).expected_input(config).startswith(expected)
     own = preset("fashion-edges2img", dataset="folder", data_path="pairs.zip", pix2pix_pairs="own")
-    assert "your A/ folder" in variants.of(own).expected_input(own)
+    assert "your A/ folder" in registry.of(own).expected_input(own)

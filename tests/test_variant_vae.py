@@ -7,15 +7,15 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from conftest import requires_dataset
-from gan_core import evaluation, health, sampling, variants
+from gan_core import evaluation, health, registry, sampling
 from gan_core.config import preset
 from gan_core.runs import create_run
 from gan_core.settings import SettingError
 from gan_core.trainer import Trainer
 from gan_core.variants import vae
-from test_cli import gan_core, last_line
-from test_trainer import straight_and_resumed
+from support.cli import gan_core, last_line
+from support.datasets import requires_dataset
+from support.resume import straight_and_resumed
 
 AUTOENCODERS = ["vae", "vaegan"]
 METRICS = {
@@ -78,7 +78,7 @@ def test_unit_interval_squared_error_reads_pixels_in_zero_to_one():
 def test_settings_defaults_and_the_images_only_rule():
     config = preset("fashion-vae")
     assert config.variant == "vae" and config.vae_beta == 1.0
-    assert {"loss", "n_critic", "gp_weight", "conditional", "d_learning_rate"} <= set(variants.get("vae").unused_fields)
+    assert {"loss", "n_critic", "gp_weight", "conditional", "d_learning_rate"} <= set(registry.get("vae").unused_fields)
     with pytest.raises(SettingError, match="image dataset"):
         preset("fashion-vae", dataset="ring", architecture="mlp")
     with pytest.raises(SettingError, match="vae_beta"):
@@ -110,7 +110,7 @@ def test_trains_checkpoints_and_samples(tmp_path, variant_name):
     # The encoder is saved under its own name, as the views restore it.
     assert set(trainer.training.networks) == {"generator", "encoder"} | (
         {"discriminator"} if variant_name == "vaegan" else set())
-    encoder = variants.of(run.config).build_encoder(run.config)
+    encoder = registry.of(run.config).build_encoder(run.config)
     assert sampling.restore_network(run, 6, encoder=encoder) == 6
     for restored, trained in zip(encoder.get_weights(), trainer.training.encoder.get_weights()):
         np.testing.assert_array_equal(restored, trained)
@@ -148,7 +148,7 @@ def trained_run(request, tmp_path_factory):
 
 @pytest.mark.slow
 def test_each_view_draws_pictures_of_held_out_images(trained_run):
-    views = {view.key: view for view in variants.of(trained_run.config).views()}
+    views = {view.key: view for view in registry.of(trained_run.config).views()}
     assert set(views) == {"reconstructions", "prior_samples", "latent_walks"}
     assert all(view.page == "gallery" for view in views.values())
     scale, padding = 7, 2  # 8x8 images are shown 7 times larger, with the grid's padding scaled alike
@@ -173,7 +173,7 @@ def test_each_view_draws_pictures_of_held_out_images(trained_run):
 
 @pytest.mark.slow
 def test_evaluate_measures_reconstruction_error_and_kl(trained_run):
-    variant = variants.of(trained_run.config)
+    variant = registry.of(trained_run.config)
     results = variant.evaluate(trained_run, 40, 100, seed=0)
     assert set(results) == {measure.name for measure in variant.measures} == {"reconstruction_error", "kl"}
     held_out = evaluation.held_out_examples(trained_run.config, 100, 0)[0] / 255.0

@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from gan_core import variants
+from gan_core import registry
 from gan_core.config import preset
 from gan_core.settings import SettingError
 from gan_core.variants import vaegan
-from gan_core.variants.base import Batch
+from support.batches import BATCH, fixed_batch
 
 
 def softplus(value: float) -> float:
@@ -66,31 +66,19 @@ def test_only_the_decoder_and_d_see_the_gan_term():
 def test_settings_have_working_defaults():
     config = preset("fashion-vaegan")
     assert config.variant == "vaegan" and config.vaegan_gamma > 0 and config.vaegan_kl_weight > 0
-    assert {"loss", "n_critic", "gp_weight", "conditional"} <= set(variants.get("vaegan").unused_fields)
+    assert {"loss", "n_critic", "gp_weight", "conditional"} <= set(registry.get("vaegan").unused_fields)
     with pytest.raises(SettingError, match="vaegan_gamma"):
         preset("fashion-vaegan", vaegan_gamma=-0.1)
 
 
 # ---- the training step on fixed inputs ----------------------------------------------------------------------------
 
-BATCH = 8
-
 
 def tiny_training(**overrides):
     config = preset("fashion-vaegan", **{**dict(dataset="digits", width=8, latent_dim=4, batch_size=BATCH),
                                          **overrides})
     tf.keras.utils.set_random_seed(3)
-    return variants.of(config).build_training(config, 0)
-
-
-def fixed_batch() -> Batch:
-    real = tf.random.stateless_uniform([BATCH, 8, 8, 1], seed=[1, 2], minval=-1.0, maxval=1.0)
-
-    def noise(offset, shape, uniform=False):
-        return tf.random.stateless_normal(shape, seed=[7, offset])
-
-    return Batch(real=lambda iteration: real, labels=lambda iteration: tf.zeros([BATCH], tf.int32), noise=noise,
-                 replicas=1, size=BATCH)
+    return registry.of(config).build_training(config, 0)
 
 
 def test_no_gan_gradient_reaches_the_encoder():

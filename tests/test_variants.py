@@ -10,13 +10,13 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from gan_core import evaluation, sampling, variants
-from gan_core.config import PRESETS, RunConfig, preset
+from gan_core import evaluation, registry, sampling
+from gan_core.config import RunConfig, preset
 from gan_core.runs import create_run
 from gan_core.settings import Setting, SettingError
 from gan_core.trainer import Trainer
 from gan_core.variants.base import Chart, Measure, Picture, Series, Training, Variant, View
-from test_pages import APP, texts
+from support.pages import APP, texts
 
 pytestmark = pytest.mark.slow
 
@@ -28,7 +28,7 @@ class MeanMatchingTraining(Training):
         import tensorflow as tf
 
         super().__init__(config, num_classes)
-        generator = variants.get("gan").build_generator(config, num_classes)
+        generator = registry.get("gan").build_generator(config, num_classes)
         self.networks = {"generator": generator}
         self.adam("g_optimizer", config.g_learning_rate, config.g_beta_1, config.g_beta_2,
                   generator.trainable_variables)
@@ -70,7 +70,7 @@ class MeanMatching(Variant):
         return MeanMatchingTraining(config, num_classes)
 
     def build_generator(self, config, num_classes):
-        return variants.get("gan").build_generator(config, num_classes)
+        return registry.get("gan").build_generator(config, num_classes)
 
     def charts(self, config):
         return [Chart("Distance to the real mean", "squared distance", (Series("mean distance", "mean_distance"),))]
@@ -88,12 +88,9 @@ class MeanMatching(Variant):
 @pytest.fixture
 def registered():
     variant = MeanMatching()
-    variants.REGISTRY.add(variant)
-    PRESETS.update(variant.presets)
+    registry.add(variant)  # its presets come with it: the registry is asked for them
     yield variant
-    variants.REGISTRY.remove(variant.name)
-    for name in variant.presets:
-        PRESETS.pop(name)
+    registry.remove(variant.name)
 
 
 def quick(**overrides):

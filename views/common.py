@@ -16,7 +16,7 @@ import numpy as np
 import streamlit as st
 
 from gan_core import config as config_module
-from gan_core import images, jobs, runs, uploads, variants
+from gan_core import images, jobs, registry, runs, uploads
 from gan_core.runs import Run
 from views.demo_views import demo_frame_ui, demo_mode
 
@@ -168,7 +168,7 @@ def run_picker_ui(all_runs: list[Run], label: str = "Run", key: str = "run") -> 
     st.query_params["run"] = chosen
     run = all_runs[run_ids.index(chosen)]
     config = run.config
-    variant = variants.of(config)
+    variant = registry.of(config)
     shown = [name for name in ("architecture", "loss") if name not in variant.unused_fields]
     parts = [variant.title, config.dataset, *(str(getattr(config, name)) for name in shown)]
     parts += ["conditional"] if config.conditional else []
@@ -185,7 +185,7 @@ def no_runs_ui(what: str) -> None:
     """The message a page shows when the store holds no run yet, with a way to the Train page."""
     default = config_module.DEFAULT_PRESET
     st.info(f"There are no runs yet, so there is nothing to {what}. Set one up on the Train page, which starts from "
-            f"the default preset, {config_module.PRESETS[default]['name']} ({default}).")
+            f"the default preset, {registry.presets()[default]['name']} ({default}).")
     st.page_link(TRAIN_PAGE, label="Set up a run", icon=":material/model_training:")
 
 
@@ -273,8 +273,10 @@ def generator_ready_ui(run: Run, step: int) -> bool:
 
 
 @st.cache_data(max_entries=32, show_spinner="Generating samples…")
-def generated_samples(run_path: str, step: int, count: int, seed: int, labels: tuple[int, ...] | None = None) -> np.ndarray:
-    """`count` samples of a checkpoint from the noise of `seed` (uint8 images or float32 points), one label each if given."""
+def generated_samples(run_path: str, step: int, count: int, seed: int,
+                      labels: tuple[int, ...] | None = None) -> np.ndarray:
+    """`count` samples of a checkpoint from the noise of `seed` (uint8 images or float32 points), one label each if
+    given."""
     from gan_core import sampling
 
     latents = sampling.latent_vectors(runs.open_run(run_path).config, count, seed)
@@ -282,7 +284,8 @@ def generated_samples(run_path: str, step: int, count: int, seed: int, labels: t
 
 
 @st.cache_data(max_entries=16, show_spinner="Walking through the noise space…")
-def interpolated_samples(run_path: str, step: int, seed_a: int, seed_b: int, count: int, label: int | None) -> np.ndarray:
+def interpolated_samples(run_path: str, step: int, seed_a: int, seed_b: int, count: int,
+                         label: int | None) -> np.ndarray:
     """`count` samples on the path between the noise vectors of two seeds, all of class `label` if given."""
     from gan_core import sampling
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from gan_core import data, features, metrics, variants
+from gan_core import data, features, metrics, registry
 from gan_core.config import PROBABILITY_LOSSES
 from gan_core.runs import Run
 from views.charts import scatter_figure
@@ -74,7 +74,7 @@ def discriminator_ui(run: Run, step: int, count: int, extractor: features.Featur
 
     real, real_labels, _ = real_sample(run.config.to_json(), count)
     generated, generated_labels = generated_sample(run, step, count)
-    if not variants.of(run.config).uses_labels(run.config):
+    if not registry.of(run.config).uses_labels(run.config):
         real_labels = generated_labels = None
     real_scores = discriminator_scores(str(run.path), step, real, real_labels)
     generated_scores = discriminator_scores(str(run.path), step, generated, generated_labels)
@@ -101,7 +101,8 @@ def nearest_ui(run: Run, step: int, count: int, extractor: features.FeatureExtra
         pair = np.stack([generated[index], training[nearest[index]]])
         column.image(grid_picture(pair, 2, 1), caption=f"distance {generated_distances[index]:.3g}", width="stretch")
     space = f"the {extractor.name} feature space" if extractor is not None else "pixel space"
-    searched = f"all {training_total:,}" if len(training) == training_total else f"{len(training):,} of the {training_total:,}"
+    searched = (f"all {training_total:,}" if len(training) == training_total
+                else f"{len(training):,} of the {training_total:,}")
     text = (f"Top: the {len(closest):,} of {count:,} generated samples closest to a training image; bottom: that "
             f"training image. Distances in {space}, searched among {searched} training images.")
     if held_out:

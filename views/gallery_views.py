@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
-from gan_core import comparison, data, demo, images, run_jobs, variants
+from gan_core import comparison, data, demo, images, registry, run_jobs
 from gan_core.runs import Run
 from views.charts import scatter_figure
 from views.common import generated_samples, grid_picture, interpolated_samples, subject_key
@@ -40,7 +40,7 @@ def timeline_ui(run: Run) -> None:
     shown = f"{len(frames):,} frames" if len(frames) == len(steps) else \
         f"{len(frames):,} of {len(steps):,} frames, the demo's limit"
     still_column, animation_column = st.columns(2)
-    still_column.image(str(path), caption=f"{variants.of(run.config).grid_caption} at step {step:,}",
+    still_column.image(str(path), caption=f"{registry.of(run.config).grid_caption} at step {step:,}",
                        output_format="PNG")
     png_column, gif_column = st.columns(2)
     png_column.download_button("Download this grid as PNG", data=path.read_bytes(), mime="image/png",
@@ -95,7 +95,8 @@ def fresh_samples_ui(run: Run, step: int) -> None:
     """New samples from a seed: one row per class for conditional runs, a square grid otherwise."""
     names = data.class_names(run)
     seed_column, count_column = st.columns(2)
-    seed = seed_column.number_input("Seed", 0, MAX_SEED, 0, key="gallery_seed", help="The same seed gives the same samples.")
+    seed = seed_column.number_input("Seed", 0, MAX_SEED, 0, key="gallery_seed",
+                                    help="The same seed gives the same samples.")
     if names:
         columns = count_column.number_input("Samples per class", 1, 16, 8, key="gallery_per_class")
         labels = comparison.grid_labels(len(names), columns)

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
-from gan_core import health, jobs, runs, throughput, variants
+from gan_core import health, jobs, registry, runs, throughput
 from gan_core.config import lower_learning_rates
 from gan_core.variants.base import Series
 from gan_core.runs import Run, Status
@@ -100,7 +100,8 @@ def resume_watch_ui(run: Run) -> None:
 def latest_grid_ui(run: Run, step: int | None) -> None:
     """The fixed-noise grid saved at `step` (the latest one), or a note that none exists yet."""
     if step is not None:
-        st.image(str(run.sample_path(step)), caption=f"{variants.of(run.config).grid_caption} at step {step:,}", output_format="PNG")
+        st.image(str(run.sample_path(step)), caption=f"{registry.of(run.config).grid_caption} at step {step:,}",
+                 output_format="PNG")
     else:
         st.caption("The first sample grid appears when the trainer has started.")
 
@@ -120,7 +121,7 @@ def charts_ui(run: Run, rows: list[dict[str, Any]]) -> None:
         values = health.exponential_moving_average(values, smoothing) if series.smooth else values
         return steps, series.transform(values) if series.transform else values
 
-    charts = variants.of(run.config).charts(run.config)
+    charts = registry.of(run.config).charts(run.config)
     panels = [Panel(chart.title, chart.y_label, {series.label: line(series) for series in chart.series}, chart.y_range)
               for chart in charts]
     st.plotly_chart(panels_figure(panels), key="monitor_chart")

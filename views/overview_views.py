@@ -98,7 +98,8 @@ def run_card_ui(run: Run) -> None:
         numbers.markdown(f"{f'{facts.images_per_second:,.0f} images/s' if facts.images_per_second else '— images/s'}"
                          f"  \nbest metric: {facts.best_metric}")
         links.page_link(MONITOR_PAGE, label="Monitor", query_params={"run": run.run_id}, icon=":material/monitoring:")
-        links.page_link(GALLERY_PAGE, label="Gallery", query_params={"run": run.run_id}, icon=":material/photo_library:")
+        links.page_link(GALLERY_PAGE, label="Gallery", query_params={"run": run.run_id},
+                        icon=":material/photo_library:")
 
 
 def progress_ui(column, facts: CardFacts) -> None:

@@ -14,7 +14,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from gan_core import demo, jobs, playground_store, point_sets, uploads
-from gan_core.config import LOSSES, PROBABILITY_LOSSES, SHARED_SETTINGS, TOY_DATASETS, RunConfig, preset
+from gan_core.config import PROBABILITY_LOSSES, SHARED_SETTINGS, TOY_DATASETS, RunConfig, preset
 from gan_core.playground_store import SPEEDS, Command, Snapshot
 from gan_core.runs import Run, Status
 from views.common import act_on_run, click_token, first_delivery, refusal_ui, subject_key

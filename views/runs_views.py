@@ -7,7 +7,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from gan_core import health, runs, variants
+from gan_core import health, registry, runs
 from gan_core.runs import METRIC_COLUMNS, Run
 from views.charts import line_figure
 from views.common import checkpoint_picker_ui, run_title, subject_key
@@ -25,7 +25,7 @@ def curve_names(chosen: list[Run]) -> dict[str, str]:
     """metric -> how it is named, for every curve the chosen runs' variants chart (the GAN's when none is chosen)."""
     names = {}
     for run in chosen:
-        for chart in variants.of(run.config).charts(run.config):
+        for chart in registry.of(run.config).charts(run.config):
             for series in chart.series:
                 names.setdefault(series.metric, CURVE_NAMES.get(series.metric, f"{chart.title}: {series.label}"))
     if not names:

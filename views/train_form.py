@@ -12,7 +12,7 @@ from typing import Any
 import streamlit as st
 
 from gan_core import config as config_module
-from gan_core import data, demo, image_collection, image_pairs, images, uploads, variants
+from gan_core import data, demo, image_collection, image_pairs, images, registry, uploads
 from gan_core.config import FIELD_TYPES, SHARED_SETTINGS, RunConfig
 from gan_core.settings import Setting
 from gan_core.variants.base import Variant
@@ -60,7 +60,7 @@ def apply_values(values: dict[str, Any]) -> None:
 
     All the values are kept as well, so that a field the form does not show keeps the value it was given.
     """
-    variant = variants.get(values.get("variant", variants.DEFAULT_VARIANT))
+    variant = registry.get(values.get("variant", registry.DEFAULT_VARIANT))
     full = {**RunConfig(variant=variant.name).to_dict(), **values}
     st.session_state["train_values"] = full
     for name in (*FORM_FIELDS, "dataset", "variant"):
@@ -73,7 +73,7 @@ def apply_values(values: dict[str, Any]) -> None:
 def apply_chosen_preset() -> None:
     """Callback of the preset picker: the chosen preset fills the whole form, replacing a past run's settings."""
     if st.session_state["train_preset"] is not None:
-        apply_values(config_module.PRESETS[st.session_state["train_preset"]])
+        apply_values(registry.presets()[st.session_state["train_preset"]])
         st.session_state.pop("train_started_from", None)
 
 
@@ -86,14 +86,15 @@ def start_from_run_values(run_id: str, values: dict[str, Any]) -> None:
 
 def preset_picker_ui() -> None:
     if "field_steps" not in st.session_state:
-        apply_values(config_module.PRESETS[config_module.DEFAULT_PRESET])
+        apply_values(registry.presets()[config_module.DEFAULT_PRESET])
         st.session_state["train_preset"] = config_module.DEFAULT_PRESET
     started_from = st.session_state.get("train_started_from")
-    missing = {name: data.datasets_not_here(config_module.preset(name)) for name in config_module.PRESETS}
-    st.selectbox("Preset", list(config_module.PRESETS), key="train_preset", on_change=apply_chosen_preset,
+    presets = registry.presets()
+    missing = {name: data.datasets_not_here(config_module.preset(name)) for name in presets}
+    st.selectbox("Preset", list(presets), key="train_preset", on_change=apply_chosen_preset,
                  persist_state="session",
                  placeholder=f"— from run {started_from} —" if started_from else "Choose a preset",
-                 format_func=lambda name: f"{config_module.PRESETS[name]['name']} ({name})"
+                 format_func=lambda name: f"{presets[name]['name']} ({name})"
                                           f"{not_here_note(missing[name])}",
                  help="Choosing a preset fills in the whole form; change anything afterwards.")
     if any(missing.values()):
@@ -121,10 +122,10 @@ def dataset_picker_ui() -> str:
 
 def variant_picker_ui() -> Variant:
     """The kind of GAN, with what it is; its own settings then appear in the form."""
-    name = st.selectbox(SHARED_SETTINGS["variant"].label, variants.names(), key="field_variant",
-                        format_func=lambda name: variants.get(name).title, persist_state="session",
+    name = st.selectbox(SHARED_SETTINGS["variant"].label, registry.names(), key="field_variant",
+                        format_func=lambda name: registry.get(name).title, persist_state="session",
                         help=SHARED_SETTINGS["variant"].help)
-    variant = variants.get(name)
+    variant = registry.get(name)
     st.caption(variant.summary)
     return variant
 
@@ -203,7 +204,7 @@ def form_values() -> dict[str, Any]:
     data differs from theirs (a name the person typed is kept).
     """
     template = st.session_state.get("train_values", {})
-    variant = variants.get(st.session_state["field_variant"])
+    variant = registry.get(st.session_state["field_variant"])
     own = [setting.name for setting in variant.settings]
     # Another variant's settings, kept from a preset or past run, do not apply to this one.
     values = {name: value for name, value in template.items() if name in FIELD_TYPES or name in own}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from gan_core import image_collection, runs, variants
+from gan_core import image_collection, registry, runs
 from gan_core.runs import Run
 from gan_core.variants.base import Picture
 
@@ -15,15 +15,15 @@ MAX_IMAGE_MEGABYTES = max(1, image_collection.MAX_IMAGE_FILE_BYTES // 2**20)
 @st.cache_data(max_entries=8, show_spinner="Translating…")
 def translated(run_path: str, step: int, image_bytes: bytes) -> list[Picture]:
     run = runs.open_run(run_path)
-    return variants.of(run.config).translate(run, step, image_bytes)
+    return registry.of(run.config).translate(run, step, image_bytes)
 
 
 def own_image_translation_ui(run: Run, step: int) -> None:
     """An upload box for one image, saying what kind of image the run translates, and the image as the model sees it
     beside what the checkpoint makes of it."""
     st.subheader("Translate your own image")
-    size, _, channels = variants.of(run.config).input_shape(run.config)
-    expected = variants.of(run.config).expected_input(run.config)
+    size, _, channels = registry.of(run.config).input_shape(run.config)
+    expected = registry.of(run.config).expected_input(run.config)
     st.caption(f"This run translates {expected}. Upload such an image: any image is centre-cropped, resized to "
                f"{size}x{size}{' and turned grey' if channels == 1 else ''} like the run's inputs, but one of another "
                "kind (a photo for an edge drawing, say) gives a meaningless result.")

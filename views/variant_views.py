@@ -7,7 +7,7 @@ from typing import Any
 
 import streamlit as st
 
-from gan_core import runs, variants
+from gan_core import registry, runs
 from gan_core.runs import Run
 from gan_core.variants.base import Picture
 
@@ -16,13 +16,13 @@ from gan_core.variants.base import Picture
 def view_pictures(run_path: str, step: int, view_key: str, seed: int) -> list[Picture]:
     """The pictures of one of the variant's views; a checkpoint never changes, so they are drawn once."""
     run = runs.open_run(run_path)
-    view = next(view for view in variants.of(run.config).views() if view.key == view_key)
+    view = next(view for view in registry.of(run.config).views() if view.key == view_key)
     return view.draw(run, step, seed)
 
 
 def variant_views_ui(run: Run, step: int, page: str, seed: int = 0) -> None:
     """Every view the run's variant shows on `page` ("gallery" or "evaluate"), each under its own heading."""
-    for view in variants.of(run.config).views():
+    for view in registry.of(run.config).views():
         if view.page != page:
             continue
         st.subheader(view.title)
@@ -43,7 +43,7 @@ def variant_measure_rows(run: Run, results: dict[str, Any]) -> list[dict[str, st
     gets a row for each; lists (per-class values) are left to the variant's views.
     """
     rows = []
-    for measure in variants.of(run.config).measures:
+    for measure in registry.of(run.config).measures:
         value = results.get(measure.name)
         parts = value.items() if isinstance(value, dict) else [("", value)]
         reference = results.get(measure.reference)

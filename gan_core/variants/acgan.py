@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from gan_core import registry
 from gan_core.settings import Setting
 from gan_core.variants import class_measures
 from gan_core.variants.base import Batch, Chart, Series, Training, Variant
@@ -171,3 +172,6 @@ class ACGANTraining(HeadedAdversarialTraining):
             "d_class_accuracy_real": class_accuracy(real_outputs["class_logits"], real_labels) / replicas,
             "d_class_accuracy_fake": class_accuracy(fake_outputs["class_logits"], fake_labels) / replicas,
         }
+
+
+registry.add(ACGAN())

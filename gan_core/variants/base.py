@@ -12,8 +12,9 @@ that build or run networks: listing runs must stay light.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, ClassVar
+from dataclasses import dataclass
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
@@ -69,7 +70,7 @@ class View:
     title: str
     caption: str
     page: str
-    draw: Callable[["Run", int, int], list[Picture]]
+    draw: Callable[[Run, int, int], list[Picture]]
 
 
 @dataclass(frozen=True)
@@ -96,9 +97,9 @@ class Batch:
     gradients the optimizers sum over replicas equal those of the global batch.
     """
 
-    def __init__(self, real: Callable[[int], "tf.Tensor"], labels: Callable[[int], "tf.Tensor"],
-                 noise: Callable[..., "tf.Tensor"], replicas: int, size: int,
-                 inputs: Callable[[int], "tf.Tensor"] | None = None) -> None:
+    def __init__(self, real: Callable[[int], tf.Tensor], labels: Callable[[int], tf.Tensor],
+                 noise: Callable[..., tf.Tensor], replicas: int, size: int,
+                 inputs: Callable[[int], tf.Tensor] | None = None) -> None:
         self.real = real  # real(i): the i-th discriminator iteration's real examples, scaled for the networks
         self.labels = labels  # labels(i): their class labels (zeros for unlabelled data)
         self.noise = noise  # noise(offset, shape, uniform=False): a seeded draw, distinct for each offset
@@ -116,7 +117,7 @@ class Training:
     `optimizers` and `state` are all saved in the checkpoint under their names.
     """
 
-    def __init__(self, config: "RunConfig", num_classes: int) -> None:
+    def __init__(self, config: RunConfig, num_classes: int) -> None:
         self.config = config
         self.num_classes = num_classes
         self.networks: dict[str, keras.Model] = {}
@@ -125,7 +126,7 @@ class Training:
         self.configured_learning_rates: dict[str, float] = {}
 
     def adam(self, name: str, learning_rate: float, beta_1: float, beta_2: float,
-             variables: list) -> "keras.optimizers.Optimizer":
+             variables: list) -> keras.optimizers.Optimizer:
         """An Adam optimizer saved as `name`, built now so that a checkpoint restores into its slots."""
         import keras
 
@@ -140,7 +141,7 @@ class Training:
         for name, rate in self.configured_learning_rates.items():
             self.optimizers[name].learning_rate = rate
 
-    def step(self, batch: Batch, step: "tf.Tensor") -> dict[str, "tf.Tensor"]:
+    def step(self, batch: Batch, step: tf.Tensor) -> dict[str, tf.Tensor]:
         """One training step of this replica; returns its share of each metric (summed over replicas)."""
         raise NotImplementedError
 
@@ -165,7 +166,7 @@ class Variant:
 
     # ---- settings ---------------------------------------------------------------------------------------------
 
-    def check(self, config: "RunConfig") -> None:
+    def check(self, config: RunConfig) -> None:
         """Raise SettingError for a combination of settings this variant cannot train."""
 
     def require(self, condition: bool, field_name: str, value: Any, allowed: str) -> None:
@@ -173,19 +174,19 @@ class Variant:
             raise SettingError(field_name, f"{field_name}={value!r} is not allowed for the {self.title}; "
                                            f"{field_name} must be {allowed}")
 
-    def uses_labels(self, config: "RunConfig") -> bool:
+    def uses_labels(self, config: RunConfig) -> bool:
         """Whether the generator is fed class labels (then runs need a labelled dataset)."""
         return False
 
-    def adversarial_loss(self, config: "RunConfig") -> str | None:
+    def adversarial_loss(self, config: RunConfig) -> str | None:
         """The `loss` setting the run trains with, or None when the variant does not use it (a VAE, BEGAN)."""
         return None if "loss" in self.unused_fields else config.loss
 
-    def images_per_step(self, config: "RunConfig") -> int:
+    def images_per_step(self, config: RunConfig) -> int:
         """Real examples seen per step, the unit of the logged images_per_second."""
         return config.batch_size
 
-    def iterations_per_step(self, config: "RunConfig") -> int:
+    def iterations_per_step(self, config: RunConfig) -> int:
         """Real batches a step draws (a GAN's n_critic discriminator updates each take one)."""
         return 1
 
@@ -195,7 +196,7 @@ class Variant:
     # then compare with that part instead of the collection itself.
     holds_out_own_images: ClassVar[bool] = False
 
-    def load_dataset(self, config: "RunConfig", split: str, load_base: Callable[[], "Dataset"]) -> "Dataset":
+    def load_dataset(self, config: RunConfig, split: str, load_base: Callable[[], Dataset]) -> Dataset:
         """What a run of this variant trains on (split "train") or is judged against ("test").
 
         `load_base()` reads the run's dataset itself; image-to-image variants build their inputs from it, or read
@@ -203,7 +204,7 @@ class Variant:
         """
         return load_base()
 
-    def judged_dataset(self, config: "RunConfig") -> str:
+    def judged_dataset(self, config: RunConfig) -> str:
         """The dataset whose classifier judges this run's generated images (the run's own dataset by default)."""
         return config.dataset
 
@@ -213,15 +214,15 @@ class Variant:
     # what only noise has (fresh samples from new noise, walks between latent points).
     draws_from_noise: ClassVar[bool] = True
 
-    def latent_size(self, config: "RunConfig") -> int:
+    def latent_size(self, config: RunConfig) -> int:
         """Length of the generator's input vector (noise, plus any codes)."""
         return config.latent_dim
 
-    def draw_latents(self, config: "RunConfig", count: int, seed: int) -> np.ndarray:
+    def draw_latents(self, config: RunConfig, count: int, seed: int) -> np.ndarray:
         """`count` generator inputs drawn the way training draws them, as float32 (count, latent_size)."""
         return np.random.default_rng(seed).standard_normal((count, config.latent_dim)).astype(np.float32)
 
-    def fixed_inputs(self, config: "RunConfig", num_classes: int) -> tuple[np.ndarray, np.ndarray]:
+    def fixed_inputs(self, config: RunConfig, num_classes: int) -> tuple[np.ndarray, np.ndarray]:
         """The latents and labels behind every sample grid of a run: sample_grid rows, or one row per class."""
         columns = config.sample_grid
         rows = num_classes if num_classes else config.sample_grid
@@ -229,61 +230,41 @@ class Variant:
         labels = np.repeat(np.arange(rows) % max(num_classes, 1), columns).astype(np.int32)
         return latents, labels
 
-    def grid_rows(self, config: "RunConfig", num_classes: int) -> int:
+    def grid_rows(self, config: RunConfig, num_classes: int) -> int:
         return num_classes if num_classes else config.sample_grid
 
-    def grid_tiles(self, config: "RunConfig", networks: dict[str, "keras.Model"]) -> tuple[np.ndarray, int] | None:
+    def grid_tiles(self, config: RunConfig, networks: dict[str, keras.Model]) -> tuple[np.ndarray, int] | None:
         """The tiles (uint8 NHWC) and columns of the sample grid the trainer saves, drawn with `networks` (the
         averaged generator as "generator"); None to draw the generator's samples from the fixed inputs."""
         return None
 
     # ---- networks ---------------------------------------------------------------------------------------------
 
-    def build_training(self, config: "RunConfig", num_classes: int) -> Training:
+    def build_training(self, config: RunConfig, num_classes: int) -> Training:
         raise NotImplementedError
 
-    def build_generator(self, config: "RunConfig", num_classes: int) -> "keras.Model":
+    def build_generator(self, config: RunConfig, num_classes: int) -> keras.Model:
         """The sampling network alone, with the generator's architecture (restored from "generator_ema")."""
         raise NotImplementedError
 
-    def build_discriminator(self, config: "RunConfig", num_classes: int) -> "keras.Model | None":
+    def build_discriminator(self, config: RunConfig, num_classes: int) -> keras.Model | None:
         """A network scoring examples as real (raw logits, batch x 1), or None when the variant has none."""
         return None
 
     # ---- what pages show --------------------------------------------------------------------------------------
 
-    def charts(self, config: "RunConfig") -> list[Chart]:
+    def charts(self, config: RunConfig) -> list[Chart]:
         """Monitor's panels for this run's logged metrics."""
         return []
 
     def views(self) -> tuple[View, ...]:
         return ()
 
-    def evaluate(self, run: "Run", step: int, sample_count: int, seed: int) -> dict[str, Any]:
+    def evaluate(self, run: Run, step: int, sample_count: int, seed: int) -> dict[str, Any]:
         """This variant's measures (named as in `measures`) for the checkpoint at `step`; {} when it has none."""
         return {}
 
 
-def fixed_seed(config: "RunConfig") -> list[int]:
+def fixed_seed(config: RunConfig) -> list[int]:
     """The seed of a run's fixed sample inputs; a constant apart from the run's seed, so every grid uses them."""
     return [config.seed, 7919]
-
-
-@dataclass
-class Registry:
-    """The variants by name, in the order the form lists them."""
-
-    variants: dict[str, Variant] = field(default_factory=dict)
-
-    def add(self, variant: Variant) -> None:
-        if variant.name in self.variants:
-            raise ValueError(f"a variant named {variant.name!r} is registered already")
-        taken = {setting.name: other.name for other in self.variants.values() for setting in other.settings}
-        for setting in variant.settings:
-            if setting.name in taken:
-                raise ValueError(f"setting {setting.name!r} of variant {variant.name!r} is already a setting of "
-                                 f"{taken[setting.name]!r}; give it a name of its own")
-        self.variants[variant.name] = variant
-
-    def remove(self, name: str) -> None:
-        self.variants.pop(name, None)

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from gan_core import data, evaluation, images as pictures, registry
 from gan_core.settings import Setting
 from gan_core.variants.base import Batch, Chart, Measure, Picture, Series, Training, Variant, View
 
@@ -47,14 +48,14 @@ INFERENCE_BATCH = 500
 # The maths, as pure functions.
 
 
-def reconstruction_loss(examples: Any, reconstructions: Any) -> "tf.Tensor":
+def reconstruction_loss(examples: Any, reconstructions: Any) -> tf.Tensor:
     """L(v) = mean |v - D(v)|: each example's mean absolute pixel error, averaged over the batch."""
     import tensorflow as tf
 
     return tf.reduce_mean(per_example_reconstruction_loss(examples, reconstructions))
 
 
-def per_example_reconstruction_loss(examples: Any, reconstructions: Any) -> "tf.Tensor":
+def per_example_reconstruction_loss(examples: Any, reconstructions: Any) -> tf.Tensor:
     """Each example's mean absolute pixel error, shape (batch,)."""
     import tensorflow as tf
 
@@ -77,7 +78,7 @@ def equilibrium_gap(loss_real: Any, loss_fake: Any, gamma: float) -> Any:
     return gamma * loss_real - loss_fake
 
 
-def next_k(k: Any, loss_real: Any, loss_fake: Any, gamma: float, lambda_k: float) -> "tf.Tensor":
+def next_k(k: Any, loss_real: Any, loss_fake: Any, gamma: float, lambda_k: float) -> tf.Tensor:
     """k_{t+1} = clip(k_t + lambda_k * (gamma * L(x) - L(G(z))), 0, 1)."""
     import tensorflow as tf
 
@@ -105,8 +106,8 @@ def map_side(side: int) -> tuple[int, int]:
     return side, halvings
 
 
-def decoder_layers(hidden: "keras.KerasTensor", data_shape: tuple[int, ...], width: int, prefix: str,
-                   output_activation: str | None) -> "keras.KerasTensor":
+def decoder_layers(hidden: keras.KerasTensor, data_shape: tuple[int, ...], width: int, prefix: str,
+                   output_activation: str | None) -> keras.KerasTensor:
     """From a vector to an image: a dense map at the smallest side, then 3x3 ELU convolutions and 2x upsamplings.
 
     Nearest-neighbour upsampling (as in the paper) avoids the checkerboards of transposed convolutions.
@@ -124,8 +125,8 @@ def decoder_layers(hidden: "keras.KerasTensor", data_shape: tuple[int, ...], wid
                          name=f"{prefix}_image")(hidden)
 
 
-def encoder_layers(hidden: "keras.KerasTensor", data_shape: tuple[int, ...], width: int, bottleneck: int,
-                   prefix: str) -> "keras.KerasTensor":
+def encoder_layers(hidden: keras.KerasTensor, data_shape: tuple[int, ...], width: int, bottleneck: int,
+                   prefix: str) -> keras.KerasTensor:
     """From an image to the bottleneck vector: 3x3 ELU convolutions, each stride-2 one adding `width` filters."""
     from keras import layers
 
@@ -138,7 +139,7 @@ def encoder_layers(hidden: "keras.KerasTensor", data_shape: tuple[int, ...], wid
     return layers.Dense(bottleneck, name=f"{prefix}_bottleneck")(hidden)
 
 
-def build_began_generator(data_shape: tuple[int, ...], latent_dim: int, width: int) -> "keras.Model":
+def build_began_generator(data_shape: tuple[int, ...], latent_dim: int, width: int) -> keras.Model:
     """z to an image in [-1, 1] (tanh, matching real images as the trainer scales them)."""
     import keras
 
@@ -146,7 +147,7 @@ def build_began_generator(data_shape: tuple[int, ...], latent_dim: int, width: i
     return keras.Model(z, decoder_layers(z, data_shape, width, "g", "tanh"), name="generator")
 
 
-def build_autoencoder(data_shape: tuple[int, ...], width: int, bottleneck: int) -> "keras.Model":
+def build_autoencoder(data_shape: tuple[int, ...], width: int, bottleneck: int) -> keras.Model:
     """The discriminator: an image to its reconstruction through a `bottleneck`-sized code.
 
     The reconstruction is linear (no tanh), as in the paper, so D can undershoot and overshoot freely.
@@ -252,8 +253,6 @@ def generated_images(generator: keras.Model, config: RunConfig, count: int, seed
 
 def reconstruction_pairs(discriminator: keras.Model, images: np.ndarray, what: str) -> Picture:
     """A grid of (image, its reconstruction by D) pairs side by side, from images in [-1, 1]."""
-    from gan_core import data
-    from gan_core import images as pictures
 
     reconstructions = in_batches(discriminator, images)
     loss = float(reconstruction_loss(images, reconstructions))
@@ -267,7 +266,6 @@ def reconstruction_pairs(discriminator: keras.Model, images: np.ndarray, what: s
 
 
 def draw_real_reconstructions(run: Run, step: int, seed: int) -> list[Picture]:
-    from gan_core import evaluation
 
     _, discriminator = load_networks(run, step)
     real = evaluation.held_out_examples(run.config, VIEW_PAIRS, seed, training_if_missing=True)[0]
@@ -369,7 +367,6 @@ class BEGAN(Variant):
 
     def evaluate(self, run: Run, step: int, sample_count: int, seed: int) -> dict[str, Any]:
         """M_global and its two reconstruction losses, on `sample_count` held-out real images and fresh samples."""
-        from gan_core import evaluation
 
         generator, discriminator = load_networks(run, step)
         real = as_network_input(evaluation.held_out_examples(run.config, sample_count, seed)[0])
@@ -381,3 +378,6 @@ class BEGAN(Variant):
             "began_loss_real": loss_real,
             "began_loss_fake": loss_fake,
         }
+
+
+registry.add(BEGAN())

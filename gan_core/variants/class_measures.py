@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from gan_core import comparison, data, evaluation, features, label_measures
 from gan_core.variants.base import Measure
 
 if TYPE_CHECKING:
@@ -43,7 +44,7 @@ def conditional_measures(run: Run, step: int | None, sample_count: int, seed: in
     Measures that cannot be computed for the run's dataset (no project classifier, no held-out labels) are None,
     with the reason under "unavailable_measures".
     """
-    from gan_core import comparison, sampling
+    from gan_core import sampling
 
     count = sampling.num_classes(run)
     requested = comparison.cycled_labels(sample_count, count)
@@ -76,7 +77,6 @@ def collect(groups, *arguments) -> dict[str, Any]:
 def classifier_measures(run: Run, generated: np.ndarray, requested: np.ndarray, num_classes: int, seed: int,
                         diversity: bool) -> dict[str, Any]:
     """Requested-class accuracy of `generated` (asked for `requested`), and optionally its diversity ratio."""
-    from gan_core import features, label_measures
 
     classifier = features.classifier_extractor(run.config.dataset)
     generated_features, probabilities = classifier.features_and_probabilities(generated)
@@ -94,7 +94,6 @@ def classifier_measures(run: Run, generated: np.ndarray, requested: np.ndarray, 
 def accuracy_scores(run: Run, generated: np.ndarray, requested: np.ndarray, num_classes: int, seed: int,
                     diversity: bool) -> dict[str, Any]:
     """CAS of `generated`, beside real and real plus generated training images, tested on the held-out split."""
-    from gan_core import data, evaluation, label_measures
 
     test, _ = evaluation.held_out_dataset(run.config)
     if test.labels is None:
@@ -116,7 +115,6 @@ def labelled_held_out(run: Run, count: int, seed: int) -> tuple[np.ndarray, np.n
 
     ValueError when the dataset has no labels here.
     """
-    from gan_core import evaluation
 
     dataset, _ = evaluation.held_out_dataset(run.config)
     if dataset.labels is None or dataset.num_classes < 2:

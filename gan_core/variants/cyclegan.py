@@ -25,16 +25,20 @@ answer), or a person's own A/ and B/ folders, whose pairing, if any, is ignored.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable
+import dataclasses
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from gan_core import data, image_pairs, registry
+from gan_core.config import DATASET_TITLES
 from gan_core.settings import Setting
 from gan_core.variants.base import Batch, Chart, Measure, Picture, Series, Training, View
-from gan_core.variants.translation import (GRID_GROUPS_PER_ROW, ImageTranslation, base_split, build_patch_discriminator,
-                                           build_unet, class_preserved, draw_indices, grid_picture, held_out_dataset,
-                                           mean_absolute_error, mean_pixel_distance, split_held_out,
-                                           translate_images)
+from gan_core.variants.translation import (base_split, build_patch_discriminator, build_unet, class_preserved,
+                                           draw_indices, GRID_GROUPS_PER_ROW, grid_picture, held_out_dataset,
+                                           ImageTranslation, mean_absolute_error, mean_pixel_distance, normalisation,
+                                           split_held_out, translate_images)
 
 if TYPE_CHECKING:
     import keras
@@ -116,7 +120,6 @@ def pool_query(pool: tf.Tensor, filled: tf.Tensor, images: tf.Tensor, coins: tf.
 
 def inverted_pixels(images: np.ndarray) -> np.ndarray:
     """255 - images: the right answer of the "inverted" target (and how its outputs are turned back for judging)."""
-    from gan_core import image_pairs
 
     return image_pairs.inverted(images)
 
@@ -126,7 +129,6 @@ def inverted_pixels(images: np.ndarray) -> np.ndarray:
 
 def interleaved_halves(dataset: Dataset) -> Dataset:
     """Domain A the even-index images of `dataset`, domain B its odd-index images inverted: unpaired by design."""
-    import dataclasses
 
     even, odd = np.arange(0, len(dataset.examples), 2), np.arange(1, len(dataset.examples), 2)
     labels = None if dataset.labels is None else dataset.labels[odd]
@@ -138,9 +140,6 @@ def interleaved_halves(dataset: Dataset) -> Dataset:
 def builtin_domain(config: RunConfig, name: str, split: str) -> Dataset:
     """The built-in set `name` as the run's images, for `split`: its test split when this machine has it, else
     a held-out part of its training split; max_examples limits the training images as for the run's dataset."""
-    import dataclasses
-
-    from gan_core import data, image_pairs
 
     hold_out = data.find_builtin(name, "test") is None
     dataset = data.load_builtin(name, "train" if hold_out else split)
@@ -173,7 +172,6 @@ def build_resnet_generator(input_shape: tuple[int, int, int], output_channels: i
     convolution up and a 7x7 convolution to tanh images. An odd side is not halved."""
     import keras
 
-    from gan_core.variants.translation import normalisation
 
     def convolved(x, filters: int, kernel: int, strides: int = 1, transposed: bool = False, relu: bool = True):
         layer = keras.layers.Conv2DTranspose if transposed else keras.layers.Conv2D
@@ -266,16 +264,13 @@ class CycleGAN(ImageTranslation):
         return config.cyclegan_target if config.cyclegan_target in BUILTIN_TARGETS else config.dataset
 
     def expected_input(self, config: RunConfig) -> str:
-        from gan_core.config import DATASET_TITLES
 
         if config.cyclegan_target == OWN_COLLECTION:
             return "an image like those in your A/ folder"
         return f"an image like those of {DATASET_TITLES.get(config.dataset, config.dataset)} (domain A)"
 
     def translation_dataset(self, config: RunConfig, split: str, load_base: Callable[[], Dataset]) -> Dataset:
-        import dataclasses
 
-        from gan_core import data, image_pairs
 
         target = config.cyclegan_target
         if target == OWN_COLLECTION:
@@ -475,3 +470,6 @@ def draw_translations(variant: CycleGAN, run: Run, step: int, seed: int) -> list
     groups = variant.translation_groups(variant.load_networks(run, step), images_a, images_b)
     return [grid_picture(groups, GRID_GROUPS_PER_ROW,
                          "Each row: a held-out image of A, G(a), F(G(a)); then one of B, F(b), G(F(b)).")]
+
+
+registry.add(CycleGAN())

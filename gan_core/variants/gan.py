@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from gan_core import augment, health, precision, registry
 from gan_core.precision import PRECISIONS
 from gan_core.settings import Setting
 from gan_core.variants import class_measures
@@ -64,6 +65,44 @@ class GAN(Variant):
     # Measured for conditional runs only.
     measures = class_measures.REQUESTED_CLASS_MEASURES
 
+    # Presets that train well on a two-core CPU. The RunConfig defaults are the classic DCGAN recipe (Adam 2e-4,
+    # beta_1 0.5, 4x4 kernels, batch 64).
+    presets = {
+        # Tuned for the first minutes on a CPU (docs/benchmarks.md, "Time to quality"): networks half the classic
+        # width make twice the steps per second, Adam without momentum at 1e-3 with the hinge loss learns most per
+        # step, and simultaneous updates make a fifth more steps; samples come from an average of the generator's
+        # last hundred or so steps, which at this learning rate swing from step to step; under a quarter of the
+        # classic recipe's Fréchet distance after one minute, under half after five.
+        "fashion-dcgan": dict(
+            name="Fashion-MNIST DCGAN", dataset="fashion_mnist", width=32, latent_dim=32, loss="hinge",
+            g_learning_rate=1e-3, d_learning_rate=1e-3, g_beta_1=0.0, g_beta_2=0.99, d_beta_1=0.0, d_beta_2=0.99,
+            g_ema_decay=0.99, updates="simultaneous", steps=6000,
+        ),
+        "mnist-dcgan": dict(name="MNIST DCGAN", dataset="mnist", steps=5000),
+        "mnist-cgan": dict(name="MNIST conditional DCGAN", dataset="mnist", conditional=True, steps=5000),
+        "fashion-wgan-gp": dict(
+            name="Fashion-MNIST WGAN-GP", dataset="fashion_mnist", loss="wgan_gp", n_critic=5,
+            g_learning_rate=1e-4, d_learning_rate=1e-4, g_beta_1=0.0, g_beta_2=0.9, d_beta_1=0.0, d_beta_2=0.9,
+            steps=4000,
+        ),
+        "digits-mlp": dict(
+            name="Digits MLP GAN", dataset="digits", architecture="mlp", width=128, latent_dim=32,
+            batch_size=64, g_learning_rate=1e-3, d_learning_rate=1e-3, steps=3000, sample_every=100,
+            checkpoint_every=500,
+        ),
+        "ring-mlp": dict(
+            name="Ring of 8 Gaussians", dataset="ring", architecture="mlp", width=128, latent_dim=16, batch_size=256,
+            g_learning_rate=1e-3, d_learning_rate=1e-3, steps=2000, sample_every=100, checkpoint_every=500,
+        ),
+        # The ring on the Playground: a 2-D latent, so that the manifold is GAN Lab's warped mesh. Its steps fit a
+        # demo; the Playground page asks for more on one's own machine.
+        "ring-playground": dict(
+            name="Ring of 8 Gaussians (Playground)", dataset="ring", architecture="mlp", width=128, latent_dim=2,
+            batch_size=256, g_learning_rate=1e-3, d_learning_rate=1e-3, steps=6000, sample_every=500,
+            checkpoint_every=1000, log_every=20, playground=True,
+        ),
+    }
+
     def check(self, config: RunConfig) -> None:
         if config.updates == "simultaneous":
             self.require(config.n_critic == 1, "n_critic", config.n_critic, "1 with updates='simultaneous' (both "
@@ -110,7 +149,6 @@ class GAN(Variant):
 
 def adversarial_charts(config: RunConfig) -> list[Chart]:
     """Losses, the discriminator's output on real and generated examples, and gradient norms."""
-    from gan_core import health
 
     _, output_title = health.discriminator_output_view([], config.loss)
     is_probability = output_title == "probability real"
@@ -137,7 +175,7 @@ class AdversarialTraining(Training):
     """A generator and a discriminator trained against each other; subclasses add heads and loss terms."""
 
     def __init__(self, config: RunConfig, num_classes: int, variant: Variant | None = None) -> None:
-        from gan_core import losses, precision
+        from gan_core import losses
 
         super().__init__(config, num_classes)
         variant = variant or GAN()
@@ -163,7 +201,6 @@ class AdversarialTraining(Training):
     def seen_by_discriminator(self, batch: Batch, seed_offset: int, *images: tf.Tensor) -> list[tf.Tensor]:
         """The images as the discriminator sees them: each set augmented with its own part of one seeded draw, when
         DiffAugment is on."""
-        from gan_core import augment
 
         if not self.augments:
             return list(images)
@@ -330,3 +367,6 @@ class HeadedAdversarialTraining(AdversarialTraining):
             "d_real": tf.reduce_mean(real_logits) / replicas,
             "d_fake": tf.reduce_mean(fake_logits) / replicas,
         }
+
+
+registry.add(GAN())

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from gan_core import features, images, label_measures, registry
 from gan_core.settings import Setting
 from gan_core.variants import class_measures
 from gan_core.variants.base import Batch, Chart, Measure, Picture, Series, Training, Variant, View, fixed_seed
@@ -317,7 +318,7 @@ class InfoGANTraining(HeadedAdversarialTraining):
 
 def traversal_picture(run: Run, step: int, latents: np.ndarray, rows: int, columns: int) -> np.ndarray:
     """The checkpoint's sampling generator on `latents`, tiled rows x columns as one uint8 picture."""
-    from gan_core import images, sampling
+    from gan_core import sampling
 
     generated = sampling.generate(sampling.load_generator(run, step), latents)
     return images.image_grid(generated, rows, columns, scale=images.grid_scale(run.config.data_shape[0]))
@@ -354,7 +355,7 @@ def draw_continuous_traversals(run: Run, step: int, seed: int) -> list[Picture]:
 
 def code_samples(run: Run, step: int, sample_count: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
     """Generated samples, equally many per categorical code value: (samples, codes, classifier's classes, classes)."""
-    from gan_core import features, sampling
+    from gan_core import sampling
 
     config = run.config
     classifier = features.classifier_extractor(config.dataset)
@@ -368,7 +369,6 @@ def code_samples(run: Run, step: int, sample_count: int, seed: int) -> tuple[np.
 
 def categorical_code_measures(run: Run, step: int, sample_count: int, seed: int) -> dict[str, Any]:
     """Purity of the categorical code: generated samples, equally many per code value, labelled by the classifier."""
-    from gan_core import label_measures
 
     _, codes, classes, num_classes = code_samples(run, step, sample_count, seed)
     purity = label_measures.code_purity(codes, classes, CATEGORIES, num_classes)
@@ -384,7 +384,6 @@ def code_accuracy_scores(run: Run, step: int, sample_count: int, seed: int) -> d
 
     Code values left without a class (only when there are more values than classes) are left out.
     """
-    from gan_core import label_measures
 
     generated, codes, classes, num_classes = code_samples(run, step, sample_count, seed)
     labels = label_measures.match_codes_to_classes(codes, classes, CATEGORIES, num_classes)[codes]
@@ -394,7 +393,7 @@ def code_accuracy_scores(run: Run, step: int, sample_count: int, seed: int) -> d
 
 def q_accuracy_measures(run: Run, step: int, sample_count: int, seed: int) -> dict[str, Any]:
     """Q's categorical code on real held-out images, scored as a classifier after one-to-one matching."""
-    from gan_core import label_measures, sampling
+    from gan_core import sampling
 
     examples, labels, num_classes = class_measures.labelled_held_out(run, sample_count, seed)
     discriminator, q_head, combined = InfoGAN().build_q_network(run.config)
@@ -405,3 +404,6 @@ def q_accuracy_measures(run: Run, step: int, sample_count: int, seed: int) -> di
         for start in range(0, len(scaled), EVALUATION_BATCH)
     ])
     return {"q_accuracy": label_measures.matched_accuracy(predicted, labels, CATEGORIES, num_classes)}
+
+
+registry.add(InfoGAN())

@@ -13,15 +13,18 @@ colour; see image_pairs) or a person's own collection of pairs (A/ and B/ folder
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable
+import dataclasses
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from gan_core import data, image_pairs, registry
 from gan_core.settings import Setting
 from gan_core.variants.base import Batch, Chart, Measure, Picture, Series, Training, View
-from gan_core.variants.translation import (GRID_GROUPS_PER_ROW, ImageTranslation, base_split, build_patch_discriminator,
-                                           build_unet, class_preserved, grid_picture, held_out_inputs,
-                                           mean_absolute_error, overlay, pair_measures, split_held_out,
+from gan_core.variants.translation import (base_split, build_patch_discriminator, build_unet, class_preserved,
+                                           GRID_GROUPS_PER_ROW, grid_picture, held_out_inputs, ImageTranslation,
+                                           mean_absolute_error, overlay, pair_measures, scale_images, split_held_out,
                                            translate_images)
 
 if TYPE_CHECKING:
@@ -129,7 +132,6 @@ class Pix2Pix(ImageTranslation):
                          "edges, masked or lowres for grey images ('grey' colours grey versions of colour images)")
 
     def input_channels(self, config: RunConfig) -> int:
-        from gan_core import image_pairs
 
         if config.pix2pix_pairs == OWN_PAIRS:
             return config.data_shape[-1]
@@ -142,9 +144,7 @@ class Pix2Pix(ImageTranslation):
         return PAIR_INPUTS[config.pix2pix_pairs]
 
     def translation_dataset(self, config: RunConfig, split: str, load_base: Callable[[], Dataset]) -> Dataset:
-        import dataclasses
 
-        from gan_core import data, image_pairs
 
         if config.pix2pix_pairs == OWN_PAIRS:
             size, _, channels = config.data_shape
@@ -293,7 +293,6 @@ def draw_patch_maps(variant: Pix2Pix, run: Run, step: int, seed: int) -> list[Pi
     import tensorflow as tf
 
     from gan_core import sampling
-    from gan_core.variants.translation import scale_images
 
     if run.config.pix2pix_l1_only:
         raise ValueError("this run trains on L1 alone, without a discriminator, so it has no patch map to show")
@@ -308,3 +307,6 @@ def draw_patch_maps(variant: Pix2Pix, run: Run, step: int, seed: int) -> list[Pi
                         overlay(output, probability)]) for output, probability in zip(outputs, probabilities)]
     return [grid_picture(groups, 4, "Pairs: a held-out output, and the discriminator's verdict on each of its "
                                     f"{probabilities.shape[1]}x{probabilities.shape[2]} patches over it.")]
+
+
+registry.add(Pix2Pix())

@@ -14,17 +14,20 @@ collection.
 from __future__ import annotations
 
 import functools
-from typing import TYPE_CHECKING, Any, Callable, ClassVar
+import io
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
+from gan_core import data, features, image_collection, image_pairs, images, registry
+from gan_core.config import RunConfig
 from gan_core.variants.base import Picture, Variant
 
 if TYPE_CHECKING:
     import keras
     import tensorflow as tf
 
-    from gan_core.config import RunConfig
     from gan_core.data import Dataset
     from gan_core.runs import Run
 
@@ -47,7 +50,7 @@ class ImageTranslation(Variant):
     unused_fields = TRANSLATION_UNUSED_FIELDS
     progress_metrics: ClassVar[tuple[str, ...]] = ("d_loss", "g_loss")
 
-    def check(self, config: "RunConfig") -> None:
+    def check(self, config: RunConfig) -> None:
         self.require(not config.is_points, "dataset", config.dataset,
                      f"an image dataset (the {self.title} translates images)")
         self.require(config.g_ema_decay == 0, "g_ema_decay", config.g_ema_decay,
@@ -57,15 +60,15 @@ class ImageTranslation(Variant):
 
     # ---- data -------------------------------------------------------------------------------------------------
 
-    def input_channels(self, config: "RunConfig") -> int:
+    def input_channels(self, config: RunConfig) -> int:
         """Channels of the images the generator translates."""
         return config.data_shape[-1]
 
-    def input_shape(self, config: "RunConfig") -> tuple[int, int, int]:
+    def input_shape(self, config: RunConfig) -> tuple[int, int, int]:
         size = config.data_shape[0]
         return size, size, self.input_channels(config)
 
-    def expected_input(self, config: "RunConfig") -> str:
+    def expected_input(self, config: RunConfig) -> str:
         """What an image to translate should look like, for a person choosing one: "a white-on-black edge drawing".
 
         Any image is fitted to `input_shape`, but one of another kind (a colour photo for an edges model, say)
@@ -73,44 +76,43 @@ class ImageTranslation(Variant):
         """
         return "an image like the run's inputs"
 
-    def load_dataset(self, config: "RunConfig", split: str, load_base: Callable[[], "Dataset"]) -> "Dataset":
+    def load_dataset(self, config: RunConfig, split: str, load_base: Callable[[], Dataset]) -> Dataset:
         return self.translation_dataset(config, split, load_base)
 
-    def translation_dataset(self, config: "RunConfig", split: str, load_base: Callable[[], "Dataset"]) -> "Dataset":
+    def translation_dataset(self, config: RunConfig, split: str, load_base: Callable[[], Dataset]) -> Dataset:
         """The examples (domain B) with their inputs (domain A) for `split`."""
         raise NotImplementedError
 
     # ---- "latents": held-out inputs ----------------------------------------------------------------------------
 
-    def latent_size(self, config: "RunConfig") -> int:
+    def latent_size(self, config: RunConfig) -> int:
         return int(np.prod(self.input_shape(config)))
 
-    def draw_latents(self, config: "RunConfig", count: int, seed: int) -> np.ndarray:
+    def draw_latents(self, config: RunConfig, count: int, seed: int) -> np.ndarray:
         """`count` held-out inputs drawn with `seed`, scaled to [-1, 1] as the generator takes them."""
         inputs, _, _ = held_out_inputs(config, count, seed)
         return scale_images(inputs)
 
-    def fixed_inputs(self, config: "RunConfig", num_classes: int) -> tuple[np.ndarray, np.ndarray]:
+    def fixed_inputs(self, config: RunConfig, num_classes: int) -> tuple[np.ndarray, np.ndarray]:
         # The sample grid is drawn by grid_tiles from held-out examples, not from fixed noise.
         return np.zeros((0, *self.input_shape(config)), np.float32), np.zeros(0, np.int32)
 
-    def grid_tiles(self, config: "RunConfig", networks: dict[str, "keras.Model"]) -> tuple[np.ndarray, int]:
+    def grid_tiles(self, config: RunConfig, networks: dict[str, keras.Model]) -> tuple[np.ndarray, int]:
         examples = grid_examples(config.to_json())
         groups = self.translation_groups(networks, examples.inputs, examples.examples)
         return arrange_groups(groups, GRID_GROUPS_PER_ROW)
 
-    def translation_groups(self, networks: dict[str, "keras.Model"], inputs: np.ndarray,
+    def translation_groups(self, networks: dict[str, keras.Model], inputs: np.ndarray,
                            targets: np.ndarray) -> list[np.ndarray]:
         """One group of tiles (uint8 NHWC, the same count each) per held-out example, in the grid's order."""
         raise NotImplementedError
 
     # ---- a person's image ----------------------------------------------------------------------------------------
 
-    def translate(self, run: "Run", step: int, image_bytes: bytes) -> list[Picture]:
+    def translate(self, run: Run, step: int, image_bytes: bytes) -> list[Picture]:
         """A person's image file fitted to the run's inputs, beside its translation by the checkpoint at `step`."""
-        import io
 
-        from gan_core import image_collection, sampling
+        from gan_core import sampling
 
         size, _, channels = self.input_shape(run.config)
         image = image_collection.decode_image(io.BytesIO(image_bytes), size, channels)
@@ -125,9 +127,8 @@ class ImageTranslation(Variant):
 # Held-out examples.
 
 
-def split_held_out(dataset: "Dataset", split: str) -> "Dataset":
+def split_held_out(dataset: Dataset, split: str) -> Dataset:
     """The training part (split "train") or held-out part ("test") of a dataset without a test split."""
-    from gan_core import image_pairs
 
     example_train, example_held = image_pairs.held_out_indices(len(dataset.examples))
     if dataset.inputs is None or dataset.paired:
@@ -138,21 +139,20 @@ def split_held_out(dataset: "Dataset", split: str) -> "Dataset":
     return dataset.select(example_held, input_held)
 
 
-def base_split(config: "RunConfig", split: str, load_base: Callable[[], "Dataset"],
-               load_train: Callable[[], "Dataset"]) -> tuple["Dataset", bool]:
+def base_split(config: RunConfig, split: str, load_base: Callable[[], Dataset],
+               load_train: Callable[[], Dataset]) -> tuple[Dataset, bool]:
     """The run's dataset for `split`, and whether a held-out part must still be split off it.
 
     A built-in set whose test split is on this machine (or downloadable) gives it; one without (CIFAR-10's 200
     images here) and a person's collection hold out part of their training split instead.
     """
-    from gan_core import data
 
     if config.dataset == "folder" or data.find_builtin(config.dataset, "test") is None:
         return load_train(), True
     return load_base(), False
 
 
-def held_out_inputs(config: "RunConfig", count: int, seed: int) -> tuple[np.ndarray, np.ndarray, "Dataset"]:
+def held_out_inputs(config: RunConfig, count: int, seed: int) -> tuple[np.ndarray, np.ndarray, Dataset]:
     """`count` held-out inputs drawn with `seed` (repeating only when fewer are held out), their indices, and the
     held-out dataset they come from."""
     held_out = held_out_dataset(config.to_json())
@@ -171,18 +171,15 @@ def draw_indices(available: int, count: int, seed: int) -> np.ndarray:
 
 
 @functools.lru_cache(maxsize=4)
-def held_out_dataset(config_json: str) -> "Dataset":
+def held_out_dataset(config_json: str) -> Dataset:
     """The run's held-out examples and inputs (read once per process: the trainer draws its grid from them)."""
-    from gan_core import data
-    from gan_core.config import RunConfig
 
     return data.load_dataset(RunConfig.from_json(config_json), "test")
 
 
 @functools.lru_cache(maxsize=4)
-def grid_examples(config_json: str) -> "Dataset":
+def grid_examples(config_json: str) -> Dataset:
     """The first sample_grid held-out examples (and inputs): the sample grid's fixed inputs."""
-    from gan_core.config import RunConfig
 
     count = RunConfig.from_json(config_json).sample_grid
     held_out = held_out_dataset(config_json)
@@ -200,9 +197,8 @@ def scale_images(images: np.ndarray) -> np.ndarray:
     return images.astype(np.float32) / 127.5 - 1.0
 
 
-def translate_images(network: "keras.Model", images: np.ndarray, training: bool = False) -> np.ndarray:
+def translate_images(network: keras.Model, images: np.ndarray, training: bool = False) -> np.ndarray:
     """uint8 NHWC images through a translating network, in batches; uint8 NHWC out."""
-    from gan_core import data
 
     outputs = [np.asarray(network(scale_images(images[start : start + TRANSLATE_BATCH]), training=training))
                for start in range(0, len(images), TRANSLATE_BATCH)]
@@ -224,7 +220,6 @@ def arrange_groups(groups: list[np.ndarray], groups_per_row: int) -> tuple[np.nd
 
 
 def grid_picture(groups: list[np.ndarray], groups_per_row: int, caption: str) -> Picture:
-    from gan_core import images
 
     tiles, columns = arrange_groups(groups, groups_per_row)
     grid = images.image_grid(tiles, len(tiles) // columns, columns, scale=images.grid_scale(tiles.shape[1]))
@@ -257,7 +252,7 @@ def overlay(image: np.ndarray, values: np.ndarray, opacity: float = 0.55) -> np.
 # Measures.
 
 
-def mean_absolute_error(images: "tf.Tensor", others: "tf.Tensor") -> "tf.Tensor":
+def mean_absolute_error(images: tf.Tensor, others: tf.Tensor) -> tf.Tensor:
     """The L1 loss term of both variants: mean |images - others| over every pixel of the batch."""
     import tensorflow as tf
 
@@ -283,18 +278,17 @@ def pair_measures(outputs: np.ndarray, targets: np.ndarray, prefix: str = "") ->
     }
 
 
-def class_preserved(config: "RunConfig", outputs: np.ndarray, labels: np.ndarray | None,
+def class_preserved(config: RunConfig, outputs: np.ndarray, labels: np.ndarray | None,
                     judge: Callable[[np.ndarray], np.ndarray] | None = None) -> dict[str, Any]:
     """The share of outputs the judged dataset's classifier gives the label of the image they were made from.
 
     `judge` turns outputs into what the classifier reads (inverting them back, say). Empty when the inputs have
     no classes or the judged dataset has no classifier here.
     """
-    from gan_core import features, variants
 
     if labels is None:
         return {}
-    dataset_name = variants.of(config).judged_dataset(config)
+    dataset_name = registry.of(config).judged_dataset(config)
     if features.classifier_unavailable_reason(dataset_name) is not None:
         return {}
     classifier = features.classifier_extractor(dataset_name)
@@ -306,7 +300,7 @@ def class_preserved(config: "RunConfig", outputs: np.ndarray, labels: np.ndarray
 # Networks, sized for 28-32 px images on a CPU.
 
 
-def normalisation(kind: str) -> "keras.layers.Layer":
+def normalisation(kind: str) -> keras.layers.Layer:
     """Batch norm (Pix2Pix) or instance norm (CycleGAN; Keras' GroupNormalization with one group per channel)."""
     import keras
 
@@ -327,7 +321,7 @@ def downsamplings(image_size: int) -> int:
 
 
 def build_unet(input_shape: tuple[int, int, int], output_channels: int, width: int, norm: str = "batch",
-               dropout_blocks: int = 1, name: str = "generator") -> "keras.Model":
+               dropout_blocks: int = 1, name: str = "generator") -> keras.Model:
     """Pix2Pix's U-Net: 4x4 stride-2 convolutions down, transposed ones up, each up level joined to the down level
     of the same size (the skips carry the input's detail straight to the output); dropout 0.5 in the first
     `dropout_blocks` up levels, as the paper's noise source; tanh images out."""
@@ -360,7 +354,7 @@ def build_unet(input_shape: tuple[int, int, int], output_channels: int, width: i
 
 
 def build_patch_discriminator(input_channels: int, image_size: int, width: int, norm: str = "batch",
-                              name: str = "discriminator") -> "keras.Model":
+                              name: str = "discriminator") -> keras.Model:
     """A PatchGAN: a map of real/fake logits, each judging one patch (about a third of a 28-32 px image)."""
     import keras
 

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from gan_core import evaluation, images, registry
 from gan_core.settings import Setting
 from gan_core.variants.base import Batch, Chart, Measure, Picture, Series, Training, Variant, View
 
@@ -257,7 +258,6 @@ def decode(decoder: keras.Model, latents: np.ndarray) -> np.ndarray:
 
 def picture(tiles: np.ndarray, rows: int, columns: int, caption: str) -> Picture:
     """A grid of uint8 tiles, as HW when grey."""
-    from gan_core import images
 
     grid = images.image_grid(tiles, rows, columns, scale=images.grid_scale(tiles.shape[1]))
     return Picture(grid[..., 0] if grid.shape[-1] == 1 else grid, caption)
@@ -265,7 +265,6 @@ def picture(tiles: np.ndarray, rows: int, columns: int, caption: str) -> Picture
 
 def draw_reconstructions(variant: VAE, run: Run, step: int, seed: int) -> list[Picture]:
     """Held-out images in the odd rows, their reconstructions (decoded from the encoder's mean) below each."""
-    from gan_core import evaluation
 
     encoder, decoder = restore_autoencoder(variant, run, step)
     originals, _ = evaluation.held_out_examples(run.config, VIEW_PAIRS * VIEW_PAIRS // 2, seed,
@@ -288,7 +287,6 @@ def draw_prior_samples(variant: VAE, run: Run, step: int, seed: int) -> list[Pic
 
 def draw_latent_walks(variant: VAE, run: Run, step: int, seed: int) -> list[Picture]:
     """Each row walks in a straight line between the codes (means) of two held-out images, which end the row."""
-    from gan_core import evaluation
 
     encoder, decoder = restore_autoencoder(variant, run, step)
     ends = evaluation.held_out_examples(run.config, 2 * WALK_ROWS, seed, training_if_missing=True)[0]
@@ -316,7 +314,6 @@ def autoencoder_views(variant: VAE) -> tuple[View, ...]:
 
 def autoencoder_measures(variant: VAE, run: Run, step: int, sample_count: int, seed: int) -> dict[str, Any]:
     """reconstruction_error and kl on `sample_count` held-out images (the evaluation's real sample)."""
-    from gan_core import evaluation
 
     encoder, decoder = restore_autoencoder(variant, run, step)
     originals = evaluation.held_out_examples(run.config, sample_count, seed)[0]
@@ -326,3 +323,6 @@ def autoencoder_measures(variant: VAE, run: Run, step: int, sample_count: int, s
         "reconstruction_error": float(np.mean(unit_interval_squared_error(originals, reconstructions))),
         "kl": float(kl_divergence(means, log_variances)),
     }
+
+
+registry.add(VAE())

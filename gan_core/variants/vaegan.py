@@ -28,8 +28,9 @@ samples in the project's classifier space (2,000 samples, width 32): at 1,000 / 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from gan_core import health, registry
 from gan_core.settings import Setting
 from gan_core.variants import vae
 from gan_core.variants.base import Batch, Chart, Series, Training, View
@@ -39,7 +40,6 @@ if TYPE_CHECKING:
     import tensorflow as tf
 
     from gan_core.config import RunConfig
-    from gan_core.runs import Run
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -123,7 +123,6 @@ class VAEGAN(vae.VAE):
         return VAEGANTraining(config, self)
 
     def charts(self, config: RunConfig) -> list[Chart]:
-        from gan_core import health
 
         return [
             Chart("Adversarial losses", "loss", (Series("discriminator", "d_loss"), Series("decoder", "g_loss")),
@@ -202,3 +201,6 @@ class VAEGANTraining(vae.VAETraining):
             "g_loss": g_loss / replicas, "d_real": tf.reduce_mean(real_logits) / replicas,
             "d_fake": tf.reduce_mean(prior_logits) / replicas,
         }
+
+
+registry.add(VAEGAN())
