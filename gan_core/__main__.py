@@ -202,11 +202,8 @@ def with_suggested_augmentation(run_config: config_module.RunConfig, options: ar
 
 
 def describe(run_config: config_module.RunConfig) -> str:
-    """What a run trains, in the config's words: the dataset and the variant, with only the fields it reads."""
-    variant = registry.of(run_config)
-    parts = [run_config.dataset, variant.name]
-    parts += [getattr(run_config, name) for name in ("architecture", "loss") if name not in variant.unused_fields]
-    return ", ".join(str(part) for part in parts)
+    """What a run trains, in the config's words, with only the fields its variant reads: "mnist, vae, dcgan"."""
+    return ", ".join(config_module.settings_in_words(run_config.to_dict()).values())
 
 
 def checked_config(options: argparse.Namespace):
@@ -334,7 +331,6 @@ def command_sample(options: argparse.Namespace) -> int:
     print(f"wrote {samples.shape[0]} samples {samples.dtype} {tuple(samples.shape[1:])} to {out}")
     if not registry.of(run.config).draws_from_noise:
         # An image-to-image run's samples are translations of held-out inputs: those go beside them, in order.
-
         inputs = data.to_uint8_images(sampling.latent_vectors(run.config, options.n, options.seed))
         inputs_path = out.with_name(f"{out.stem}_inputs.npy")
         np.save(inputs_path, inputs)
@@ -371,7 +367,7 @@ def command_list(options: argparse.Namespace) -> int:
         config = run.config
         print(
             f"{run.run_id}  {status.state:<9} step {status.step}/{run.progress_target(status)}  "
-            f"{config.dataset} {config.architecture} {config.loss}  {run.path}"
+            f"{describe(config)}  {run.path}"
         )
     return 0
 

@@ -336,20 +336,48 @@ def validate(config: RunConfig) -> None:
 DEFAULT_PRESET = "fashion-dcgan"
 
 
+def settings_in_words(values: dict[str, Any]) -> dict[str, str]:
+    """What a run trains, in the config's own words, by field: its dataset, its variant, and those of its
+    architecture, loss and conditioning that the variant reads (conditioning only when it is on).
+
+    The one home of how a run is described: the command line, the overview's cards, the run chooser and the run's
+    default name all start from it, so none shows a setting the variant ignores. A GAN gives {"dataset": "mnist",
+    "variant": "gan", "architecture": "dcgan", "loss": "hinge"}; a VAE, which has no adversarial loss, {"dataset":
+    "mnist", "variant": "vae", "architecture": "dcgan"}; Pix2Pix, whose U-Net is fixed, {"dataset": "mnist",
+    "variant": "pix2pix"}.
+    """
+    variant_name = str(values.get("variant", registry.DEFAULT_VARIANT))
+    # A variant that is not registered (a test's own, since removed) is described with every field.
+    unused = unused_fields(values) if variant_name in registry.names() else ()
+    words = {"dataset": str(values["dataset"]), "variant": variant_name}
+    for name in ("architecture", "loss"):
+        if name not in unused:
+            words[name] = str(values.get(name, getattr(RunConfig, name)))
+    if values.get("conditional") and "conditional" not in unused:
+        words["conditional"] = "conditional"
+    return words
+
+
 def descriptive_name(values: dict[str, Any]) -> str:
-    """A run name saying what it trains, from its dataset, architecture and loss: "CIFAR-10 DCGAN, hinge loss"."""
+    """A run name saying what it trains, from settings_in_words: "CIFAR-10 DCGAN, hinge loss", "MNIST VAE"."""
     data_path = str(values.get("data_path", ""))
     # A zip keeps the person's file name; an uploaded folder's name is only an id, so it is not shown.
     data = data_path.replace("\\", "/").rsplit("/", 1)[-1] if data_path.lower().endswith(".zip") \
         else DATASET_TITLES.get(values["dataset"], values["dataset"])
-    variant_name = values.get("variant", registry.DEFAULT_VARIANT)
-    unused = registry.get(variant_name).unused_fields if variant_name in registry.names() else ()
-    conditional = " conditional" if values.get("conditional") and "conditional" not in unused else ""
-    # A variant with a fixed architecture of its own (Pix2Pix's U-Net) is named by its title instead.
-    model = registry.get(variant_name).title if "architecture" in unused else \
-        str(values.get("architecture", "dcgan")).upper()
-    loss = values.get("loss", "non_saturating")
-    loss_part = "" if loss == "non_saturating" or "loss" in unused else f", {loss} loss"
+    words = settings_in_words(values)
+    conditional = " conditional" if "conditional" in words else ""
+    # The plain GAN is known by its architecture ("DCGAN"); any other variant by its title, after its architecture
+    # when that is not the usual one ("MNIST MLP VAE"), and alone when its architecture is fixed (Pix2Pix's U-Net).
+    variant_name, architecture = words["variant"], words.get("architecture", RunConfig.architecture)
+    title = registry.get(variant_name).title if variant_name in registry.names() else variant_name
+    if variant_name == registry.DEFAULT_VARIANT:
+        model = architecture.upper()
+    elif architecture == RunConfig.architecture:
+        model = title
+    else:
+        model = f"{architecture.upper()} {title}"
+    loss = words.get("loss", RunConfig.loss)
+    loss_part = "" if loss == RunConfig.loss else f", {loss} loss"
     return f"{data}{conditional} {model}{loss_part}"
 
 

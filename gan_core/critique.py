@@ -11,11 +11,9 @@ no longer separate them (or has collapsed), two far-apart ones that it wins easi
 from __future__ import annotations
 
 import numpy as np
-import scipy.special
 import keras
 
-from gan_core import registry
-from gan_core.config import LOSSES, PROBABILITY_LOSSES
+from gan_core import health, registry
 from gan_core.runs import Run
 from gan_core.sampling import num_classes, restore_network
 
@@ -60,17 +58,12 @@ def discriminator_logits(
 
 def readable_scores(logits: np.ndarray, loss: str) -> np.ndarray:
     """The discriminator's outputs as people should read them: probabilities of "real" where the loss gives one."""
-    if loss not in LOSSES:
-        raise ValueError(f"loss {loss!r} does not exist; choose one of {', '.join(LOSSES)}")
-    logits = np.asarray(logits, dtype=np.float64)
-    return scipy.special.expit(logits) if loss in PROBABILITY_LOSSES else logits
+    return health.discriminator_output_view(logits, loss)[0]
 
 
 def score_label(loss: str) -> str:
     """What `readable_scores` returns for this loss, in a few words for an axis title."""
-    if loss not in LOSSES:
-        raise ValueError(f"loss {loss!r} does not exist; choose one of {', '.join(LOSSES)}")
-    if loss in PROBABILITY_LOSSES:
+    if health.output_is_probability(loss):
         return "D(x): the discriminator's probability that x is real"
     if loss == "lsgan":
         return "discriminator output (trained towards 1 for real, 0 for generated)"

@@ -39,8 +39,6 @@ MIN_SAMPLE_COUNT = 10  # the nearest-neighbour measures need nearest_k + 1 rows,
 NEAREST_K = 5  # Naeem et al.'s choice for precision / recall / density / coverage
 KID_SUBSETS = 100
 KID_SUBSET_SIZE = 1000
-GRID_BINS = 30  # GAN Lab's grid for the 2-D KL / JS divergences
-HIGH_QUALITY_STDS = 3.0  # a 2-D point within 3 standard deviations of a mode is "high quality" (VEEGAN)
 # A class counts as covered when it gets at least a tenth of a uniform share of the generated samples, so a
 # few misclassified samples do not make a missing class look present.
 CLASS_COVERAGE_SHARE = 0.1
@@ -216,7 +214,7 @@ def _compare(
             results.update(_class_measures(extractor.class_names, real_probabilities, generated_probabilities))
     if config.is_points:
         with clock("points"):
-            results.update(_point_measures(config.dataset, real, generated))
+            results.update(metrics.point_measures(real, generated, data.toy_mode_centres(config.dataset)))
     return results
 
 
@@ -239,29 +237,6 @@ def _class_measures(
         "real_class_histogram": real_histogram.tolist(),
         "class_names": list(class_names),
     }
-
-
-def _point_measures(dataset_name: str, real: np.ndarray, generated: np.ndarray) -> dict[str, Any]:
-    divergences = metrics.grid_divergences(real, generated, bins=GRID_BINS)
-    results: dict[str, Any] = {"grid_kl": divergences["kl"], "grid_js": divergences["js"]}
-    centres = data.toy_mode_centres(dataset_name)
-    if centres is not None:
-        coverage = metrics.mode_coverage(generated, centres, _mode_std(real, centres), HIGH_QUALITY_STDS)
-        results.update(
-            modes_covered=coverage["modes_covered"],
-            num_modes=coverage["num_modes"],
-            high_quality_share=coverage["high_quality_share"],
-        )
-    return results
-
-
-def _mode_std(real: np.ndarray, centres: np.ndarray) -> float:
-    """The per-axis standard deviation of the mixture's modes, measured on the real points.
-
-    Each mode is an isotropic Gaussian, so the mean squared distance to the nearest centre is twice the variance.
-    """
-    distances, _ = metrics.nearest_neighbour_distances(real, centres)
-    return float(np.sqrt(np.mean(distances**2) / 2))
 
 
 def _memorisation(

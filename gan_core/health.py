@@ -22,6 +22,9 @@ from gan_core.images import GRID_PADDING
 D_LOSS_NEAR_ZERO = {"non_saturating": 0.05, "minimax": 0.05, "lsgan": 0.02, "hinge": 0.05}
 # A mean "probability real" under this for generated samples means the discriminator rejects nearly all of them.
 D_FAKE_PROBABILITY_FLOOR = 0.05
+# The axis titles of a discriminator's output, as `discriminator_output_view` reads it.
+PROBABILITY_LABEL = "probability real"
+RAW_SCORE_LABEL = "raw score"
 # Mean per-pixel standard deviation (0..255) across a sample grid's tiles; distinct digits give about 50.
 IDENTICAL_PIXEL_STD = 6.0
 # Spread (root of the summed per-axis variances) of generated 2-D points; the toy sets spread over units.
@@ -64,18 +67,28 @@ def sigmoid(logits: np.ndarray) -> np.ndarray:
     return np.exp(-np.logaddexp(0.0, -logits))
 
 
-def discriminator_output_view(values: Sequence[float], loss: str) -> tuple[np.ndarray, str]:
-    """The discriminator's mean output as it is best read, and the axis title that says what it is.
+def output_is_probability(loss: str) -> bool:
+    """Whether a discriminator trained with `loss` is read as a probability of "real" (the sigmoid of its logit).
 
-    For the two cross-entropy losses the output is a logit, shown as a probability of "real" (the sigmoid of
-    the mean logit). WGAN-GP, hinge and LSGAN outputs are scores, not logits, and are shown as they are.
+    True for the cross-entropy losses (config.PROBABILITY_LOSSES); WGAN-GP, hinge and LSGAN train a critic whose
+    output is an unbounded score, read as it is. ValueError for a loss that does not exist, naming those that do.
+    Every chart, view and check that reads a discriminator's output asks here.
     """
     if loss not in LOSSES:
         raise ValueError(f"loss={loss!r} is not allowed; use one of {', '.join(LOSSES)}")
+    return loss in PROBABILITY_LOSSES
+
+
+def discriminator_output_view(values: Sequence[float], loss: str) -> tuple[np.ndarray, str]:
+    """The discriminator's outputs as they are best read (float64), and the axis title that says what they are.
+
+    A probability of "real" (the sigmoid of each logit) titled PROBABILITY_LABEL where `output_is_probability`,
+    otherwise the raw values titled RAW_SCORE_LABEL.
+    """
     values = np.asarray(values, dtype=np.float64)
-    if loss in PROBABILITY_LOSSES:
-        return sigmoid(values), "probability real"
-    return values, "raw score"
+    if output_is_probability(loss):
+        return sigmoid(values), PROBABILITY_LABEL
+    return values, RAW_SCORE_LABEL
 
 
 def split_grid(picture: np.ndarray, columns: int, image_side: int) -> np.ndarray:
@@ -135,8 +148,7 @@ def diagnose(
     `loss` None means the run's variant has no adversarial loss these patterns describe (a VAE, BEGAN's
     autoencoder); then only divergence and identical samples are looked for, in whichever losses it logs.
     """
-    if loss is not None and loss not in LOSSES:
-        raise ValueError(f"loss={loss!r} is not allowed; use one of {', '.join(LOSSES)}")
+    reads_probability = loss is not None and output_is_probability(loss)
     findings = []
     steps, d_loss, g_loss, d_fake = (_column(rows, name) for name in ("step", "d_loss", "g_loss", "d_fake"))
     # A loss the variant never logs is all NaN (NULL in the store); it says nothing about divergence.
@@ -156,7 +168,7 @@ def diagnose(
                                     f"{D_LOSS_NEAR_ZERO[loss]} for the last {window_steps} steps: it tells real from "
                                     "generated almost perfectly, so the generator gets little to learn from. Try a "
                                     "lower discriminator learning rate or the WGAN-GP loss."))
-        if loss in PROBABILITY_LOSSES:
+        if reads_probability:
             recent = g_loss[window]
             climbing = np.polyfit(steps[window], recent, 1)[0] > 0 and recent[-1] > recent[0]
             if np.all(sigmoid(d_fake[window]) < D_FAKE_PROBABILITY_FLOOR) and climbing:

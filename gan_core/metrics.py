@@ -333,8 +333,40 @@ def histogram_distance(p, q) -> float:
 # ---------------------------------------------------------------------------------------------------------------
 # 2-D toy sets: mixtures of Gaussians with known centres.
 
+GRID_BINS = 30  # GAN Lab's grid for the 2-D KL / JS divergences
+# A 2-D point within this many standard deviations of its nearest mode is "high quality" (VEEGAN, Unrolled GAN).
+HIGH_QUALITY_STDS = 3.0
 
-def mode_coverage(points, centres, std: float, threshold_stds: float = 3.0, min_samples: int = 1) -> dict:
+
+def point_measures(real_points, generated_points, centres=None, extent=None, min_samples: int = 1) -> dict:
+    """The 2-D toy-set measures of generated against real points, as the evaluation and the Playground show them.
+
+    grid_kl and grid_js are grid_divergences on the GRID_BINS grid (`extent` as there). With the `centres` of a
+    Gaussian mixture, modes_covered, num_modes and high_quality_share follow from mode_coverage, with the modes'
+    spread measured on the real points (mode_spread) and HIGH_QUALITY_STDS; `min_samples` is mode_coverage's.
+    """
+    divergences = grid_divergences(real_points, generated_points, extent=extent)
+    results = {"grid_kl": divergences["kl"], "grid_js": divergences["js"]}
+    if centres is not None:
+        spread = mode_spread(real_points, centres)
+        coverage = mode_coverage(generated_points, centres, spread, HIGH_QUALITY_STDS, min_samples)
+        results.update({name: coverage[name] for name in ("modes_covered", "num_modes", "high_quality_share")})
+    return results
+
+
+def mode_spread(real_points, centres) -> float:
+    """The per-axis standard deviation of a mixture's isotropic Gaussian modes, measured on its real points.
+
+    In 2-D the squared distance to a mode's centre averages twice the variance. Each point is taken to belong to
+    its nearest centre, which holds while the modes lie many standard deviations apart, as on the ring and grid.
+    Measuring the spread, rather than taking it from the dataset's definition, judges generated points against
+    the same real points the divergences use.
+    """
+    distances, _ = nearest_neighbour_distances(real_points, centres)
+    return float(np.sqrt(np.mean(distances**2) / 2))
+
+
+def mode_coverage(points, centres, std: float, threshold_stds: float = HIGH_QUALITY_STDS, min_samples: int = 1) -> dict:
     """How many mixture modes the generated points reach, by the rule of VEEGAN and Unrolled GAN.
 
     A point is "high quality" when it lies within threshold_stds * std of its nearest centre; a mode is
@@ -360,11 +392,11 @@ def mode_coverage(points, centres, std: float, threshold_stds: float = 3.0, min_
     }
 
 
-def grid_divergences(real_points, fake_points, bins: int = 30, extent=None, epsilon: float = 1e-4) -> dict:
+def grid_divergences(real_points, fake_points, bins: int = GRID_BINS, extent=None, epsilon: float = 1e-4) -> dict:
     """KL(real || fake) and Jensen-Shannon divergence of 2-D histograms on a common grid, in nats.
 
-    As in GAN Lab, both sets are binned on a bins x bins grid (GAN Lab uses 30) and `epsilon` is added to every
-    bin's share; here each histogram is then renormalised, so with natural logs JS lies in [0, ln 2].
+    As in GAN Lab, both sets are binned on a bins x bins grid (by default GAN Lab's, GRID_BINS) and `epsilon` is
+    added to every bin's share; here each histogram is then renormalised, so with natural logs JS lies in [0, ln 2].
     `extent` is ((x_min, x_max), (y_min, y_max)); by default the real points' bounding box widened by 5% on
     each side. Points outside the extent fall into one extra "outside" bin rather than being dropped, so a
     generator cannot lower the divergence by throwing samples off the grid.

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from gan_core.config import PROBABILITY_LOSSES
+from gan_core import health
 
 if TYPE_CHECKING:
     import keras
@@ -63,13 +63,13 @@ def grid_points(bounds: Bounds, resolution: int) -> np.ndarray:
 def discriminator_field(discriminator: keras.Model, bounds: Bounds, resolution: int, loss: str) -> np.ndarray:
     """The discriminator's output at the centre of every grid cell, shaped (resolution, resolution) as [y, x].
 
-    For the probability losses it is the probability of "real" (the sigmoid of the logit); the other losses train
-    a critic whose raw score is what the generator climbs, so that score is returned as it is.
+    Read as `health.discriminator_output_view` reads it: a probability of "real" for the cross-entropy losses; the
+    other losses train a critic whose raw score is what the generator climbs, so that score is returned as it is.
     """
     import tensorflow as tf
 
     logits = discriminator(tf.constant(grid_points(bounds, resolution)), training=False).numpy().reshape(-1)
-    values = 1 / (1 + np.exp(-logits)) if loss in PROBABILITY_LOSSES else logits
+    values, _ = health.discriminator_output_view(logits, loss)
     return values.reshape(resolution, resolution).astype(np.float32)
 
 

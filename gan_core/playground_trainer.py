@@ -45,12 +45,11 @@ HISTORY_LIMIT = 3000  # entries of the loss and divergence curves kept (the olde
 MANUAL_SEED_BASE = 2**31
 MANUAL_STREAM = 2  # the permutation stream of single updates' real examples
 DISPLAY_SEED, MEASURE_SEED = 7920, 7921  # beside the sample grids' 7919 (variants.base.fixed_seed)
-GRID_BINS = 30  # GAN Lab's grid for KL / JS
-# A mode counts as covered when at least this share of a fair share of the measured samples lies within 3 standard
-# deviations of it. VEEGAN's rule counts a single sample, which an untrained generator's wide cloud meets by chance
-# on the ring; a tenth of a fair share (25 of 2,000 samples for 8 modes) only a generator that learnt the mode.
+# A mode counts as covered when at least this share of a fair share of the measured samples lies near it (within
+# metrics.HIGH_QUALITY_STDS standard deviations). VEEGAN's rule counts a single sample, which an untrained
+# generator's wide cloud meets by chance on the ring; a tenth of a fair share (25 of 2,000 samples for 8 modes) only
+# a generator that learnt the mode.
 MODE_SHARE = 0.1
-HIGH_QUALITY_STDS = 3.0
 
 
 @dataclass
@@ -268,20 +267,20 @@ class PlaygroundTrainer(Trainer):
         generated, arrows = playground.generator_gradient_arrows(generator, self.discriminator, self.display_latent,
                                                                  self.training.g_loss_function)
         measured = generator(tf.constant(self.measure_latent), training=False).numpy()
-        divergences = metrics.grid_divergences(self.real_measure, measured, bins=GRID_BINS,
-                                               extent=playground.extent(self.bounds))
+        # The evaluation's 2-D measures, so the two pages agree, but binned on the grid of the view drawn and with
+        # a mode counted only once it holds MODE_SHARE of a fair share of the samples.
+        min_samples = (1 if self.mode_centres is None
+                       else math.ceil(MODE_SHARE * MEASURE_COUNT / len(self.mode_centres)))
+        measures = metrics.point_measures(self.real_measure, measured, self.mode_centres,
+                                          extent=playground.extent(self.bounds), min_samples=min_samples)
         views = {
             "bounds": np.asarray(self.bounds, np.float32),
             "field": playground.discriminator_field(self.discriminator, self.bounds, FIELD_RESOLUTION, loss),
             "mesh": playground.manifold_mesh(generator, self.config.latent_dim, MESH_LINES),
             "generated": generated, "arrows": arrows, "real": self.real_display,
-            "kl": divergences["kl"], "js": divergences["js"], "modes_covered": -1, "num_modes": -1,
+            "kl": measures["grid_kl"], "js": measures["grid_js"],
+            "modes_covered": measures.get("modes_covered", -1), "num_modes": measures.get("num_modes", -1),
         }
-        if self.mode_centres is not None:
-            fair_share = MEASURE_COUNT / len(self.mode_centres)
-            coverage = metrics.mode_coverage(measured, self.mode_centres, data.toy_mode_spread(self.config.dataset),
-                                             HIGH_QUALITY_STDS, min_samples=math.ceil(MODE_SHARE * fair_share))
-            views.update(modes_covered=coverage["modes_covered"], num_modes=coverage["num_modes"])
         return views
 
     def write_snapshot(self) -> None:

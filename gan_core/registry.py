@@ -24,6 +24,9 @@ def add(variant: Variant) -> None:
     """Register `variant`; ValueError when its name or one of its settings' names is taken already."""
     if variant.name in _variants:
         raise ValueError(f"a variant named {variant.name!r} is registered already")
+    if not variant.draws_from_noise and not callable(getattr(variant, "translate", None)):
+        raise ValueError(f"variant {variant.name!r} does not draw from noise, so it must translate images: give it "
+                         "a translate(run, step, image_bytes) method")
     taken = {setting.name: other.name for other in _variants.values() for setting in other.settings}
     for setting in variant.settings:
         if setting.name in taken:

@@ -139,3 +139,12 @@ def test_evaluate_refuses_a_feature_space_it_does_not_know():
     result = gan_core("evaluate", "somewhere", "--n", "10", "--features", "pixels")
     assert result.returncode == 2
     assert "invalid choice: 'pixels'" in result.stderr
+
+
+def test_list_describes_each_run_by_the_settings_its_variant_reads(tmp_path):
+    created = gan_core("create", "--preset", "fashion-vae", "--runs-dir", tmp_path)
+    assert created.returncode == 0, created.stderr[-2000:]
+    listed = gan_core("list", "--runs-dir", tmp_path)
+    assert listed.returncode == 0, listed.stderr[-2000:]
+    # A VAE has no adversarial loss: its line names the variant and the architecture its networks follow, no loss.
+    assert "  fashion_mnist, vae, dcgan  " in listed.stdout and "non_saturating" not in listed.stdout

@@ -4,7 +4,8 @@ import json
 import pytest
 
 from gan_core import registry
-from gan_core.config import RunConfig, coerce_field, parse_assignment, preset, unused_fields
+from gan_core.config import (RunConfig, coerce_field, descriptive_name, parse_assignment, preset,
+                             settings_in_words, unused_fields)
 
 
 def test_defaults_are_the_classic_dcgan_recipe():
@@ -120,3 +121,22 @@ def test_fields_are_unused_where_a_setting_ignores_them():
     assert {"loss", "gp_weight"} <= set(began) and len(began) == len(set(began))
     assert {"image_size", "channels"} <= set(unused_fields({"variant": "gan", "loss": "hinge", "dataset": "ring"}))
     assert "image_size" not in unused_fields({"variant": "gan", "loss": "hinge", "dataset": "cifar10"})
+
+
+def test_a_run_is_described_by_the_settings_its_variant_reads():
+    gan = preset("fashion-dcgan").to_dict()
+    assert settings_in_words(gan) == {"dataset": "fashion_mnist", "variant": "gan", "architecture": "dcgan",
+                                      "loss": "hinge"}
+    assert descriptive_name(gan) == "Fashion-MNIST DCGAN, hinge loss"
+    conditional = preset("mnist-cgan").to_dict()
+    assert list(settings_in_words(conditional).values()) == ["mnist", "gan", "dcgan", "non_saturating", "conditional"]
+    assert descriptive_name(conditional) == "MNIST conditional DCGAN"
+    # A VAE reads the architecture (its encoder and decoder follow it) but has no adversarial loss.
+    vae = {**preset("fashion-vae").to_dict(), "loss": "hinge"}
+    assert settings_in_words(vae) == {"dataset": "fashion_mnist", "variant": "vae", "architecture": "dcgan"}
+    assert descriptive_name(vae) == "Fashion-MNIST VAE"
+    assert descriptive_name({**vae, "dataset": "digits", "architecture": "mlp"}) == "Digits MLP VAE"
+    # Pix2Pix has a U-Net of its own and one loss, and takes no class labels, whatever the values still hold.
+    pix2pix = {**preset("fashion-edges2img").to_dict(), "conditional": True}
+    assert settings_in_words(pix2pix) == {"dataset": "fashion_mnist", "variant": "pix2pix"}
+    assert descriptive_name(pix2pix) == "Fashion-MNIST Pix2Pix"

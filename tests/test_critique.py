@@ -71,7 +71,7 @@ def test_scores_are_probabilities_only_for_the_cross_entropy_losses():
     for loss in ("wgan_gp", "hinge", "lsgan"):
         assert np.array_equal(critique.readable_scores(logits, loss), logits)
         assert "probability" not in critique.score_label(loss)
-    with pytest.raises(ValueError, match="loss 'bce' does not exist"):
+    with pytest.raises(ValueError, match="loss='bce' is not allowed; use one of non_saturating, minimax"):
         critique.readable_scores(logits, "bce")
-    with pytest.raises(ValueError, match="loss 'bce' does not exist"):
+    with pytest.raises(ValueError, match="loss='bce' is not allowed; use one of non_saturating, minimax"):
         critique.score_label("bce")

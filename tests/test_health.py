@@ -37,15 +37,29 @@ def test_exponential_moving_average_keeps_nan_visible_and_rejects_bad_smoothing(
 
 
 def test_discriminator_output_is_a_probability_only_for_cross_entropy_losses():
-    values, label = health.discriminator_output_view([0.0, math.log(3.0)], "non_saturating")
-    np.testing.assert_allclose(values, [0.5, 0.75])
-    assert "probability" in label
-    values, label = health.discriminator_output_view([0.0, 2.5], "lsgan")
-    np.testing.assert_allclose(values, [0.0, 2.5])
-    assert "raw" in label
+    assert [health.output_is_probability(loss) for loss in ("non_saturating", "minimax", "wgan_gp", "lsgan", "hinge")] \
+        == [True, True, False, False, False]
+    # sigmoid(0) = 1/2, sigmoid(ln 3) = 3/4 and sigmoid(-ln 3) = 1/4.
+    for loss in ("non_saturating", "minimax"):
+        values, label = health.discriminator_output_view([0.0, math.log(3.0), -math.log(3.0)], loss)
+        np.testing.assert_allclose(values, [0.5, 0.75, 0.25])
+        assert label == health.PROBABILITY_LABEL == "probability real"
+    for loss in ("wgan_gp", "lsgan", "hinge"):
+        values, label = health.discriminator_output_view([0.0, 2.5, -4.0], loss)
+        np.testing.assert_array_equal(values, [0.0, 2.5, -4.0])
+        assert label == health.RAW_SCORE_LABEL == "raw score"
     assert health.sigmoid(-1000.0) == 0.0 and health.sigmoid(1000.0) == 1.0
-    with pytest.raises(ValueError, match="loss='bce'"):
+
+
+def test_an_unknown_loss_is_refused_naming_the_losses_that_exist():
+    message = "loss='bce' is not allowed; use one of non_saturating, minimax, wgan_gp, lsgan, hinge"
+    with pytest.raises(ValueError) as error:
+        health.output_is_probability("bce")
+    assert str(error.value) == message
+    with pytest.raises(ValueError, match=message):
         health.discriminator_output_view([0.0], "bce")
+    with pytest.raises(ValueError, match=message):
+        health.diagnose(rows_from([1.0], [1.0]), "bce")
 
 
 def test_split_grid_recovers_the_tiles_of_a_scaled_grid_of_real_digits():

@@ -327,6 +327,37 @@ def test_mode_coverage_counts_only_high_quality_points_and_honours_min_samples()
         metrics.mode_coverage(near_mode_zero, np.ones((8, 3)), RING_STD)
 
 
+# Two modes 10 apart and four real points whose squared distances to their nearest centre are 0, 2, 2 and 4: the
+# mean is 2, twice the variance of a 2-D isotropic Gaussian, so the measured spread is exactly 1.
+TWO_CENTRES = np.array([[0.0, 0.0], [10.0, 0.0]])
+TWO_MODE_REAL = np.array([[0.0, 0.0], [1.0, 1.0], [9.0, -1.0], [8.0, 0.0]])
+
+
+def test_mode_spread_is_the_per_axis_std_around_each_points_nearest_centre():
+    assert metrics.mode_spread(TWO_MODE_REAL, TWO_CENTRES) == pytest.approx(1.0, rel=1e-12)
+    # Measured on samples of the ring, it recovers the standard deviation they were drawn with.
+    ring = ring_samples(np.random.default_rng(16), 2000)
+    assert metrics.mode_spread(ring, RING_CENTRES) == pytest.approx(RING_STD, rel=0.05)
+    with pytest.raises(ValueError, match="features"):
+        metrics.mode_spread(TWO_MODE_REAL, np.ones((2, 3)))
+
+
+def test_point_measures_count_modes_within_three_measured_spreads_and_add_the_grid_divergences():
+    # With the measured spread of 1, a point counts within distance 3 of its nearest centre: (2, 2) at 2.83 and
+    # (7.5, 0) at 2.5 do, (0, 3.5) does not; mode 0 gets one high-quality point and mode 1 two.
+    generated = np.array([[2.0, 2.0], [0.0, 3.5], [10.0, 0.0], [7.5, 0.0]])
+    result = metrics.point_measures(TWO_MODE_REAL, generated, TWO_CENTRES)
+    divergences = metrics.grid_divergences(TWO_MODE_REAL, generated, bins=30)
+    assert result == pytest.approx({"grid_kl": divergences["kl"], "grid_js": divergences["js"], "modes_covered": 2,
+                                    "num_modes": 2, "high_quality_share": 0.75}, rel=1e-12)
+    assert metrics.point_measures(TWO_MODE_REAL, generated, TWO_CENTRES, min_samples=2)["modes_covered"] == 1
+
+    extent = ((-5.0, 15.0), (-5.0, 5.0))
+    without_modes = metrics.point_measures(TWO_MODE_REAL, generated, extent=extent)
+    on_extent = metrics.grid_divergences(TWO_MODE_REAL, generated, bins=30, extent=extent)
+    assert without_modes == {"grid_kl": on_extent["kl"], "grid_js": on_extent["js"]}
+
+
 def test_grid_divergences_are_zero_for_identical_sets_and_js_is_bounded_by_ln_2():
     rng = np.random.default_rng(15)
     real = ring_samples(rng, 1000)

@@ -86,3 +86,16 @@ def test_a_demo_says_whose_each_run_is_and_a_local_dashboard_does_not(store, mon
     assert "**mine** :gray-badge[stopped] · yours" in cards
     assert "**theirs** :gray-badge[stopped] · another visitor's" in cards
     assert str(store) not in cards
+
+
+def test_a_card_names_the_variant_and_only_the_settings_it_reads(store):
+    gan = stopped_run(store, preset("fashion-dcgan"), step=100)
+    # The VAE's config still holds the shared loss field, at its default; a VAE has no adversarial loss to show.
+    vae = stopped_run(store, preset("fashion-vae"), step=100)
+    details = {run.run_id: [element.value for element in open_overview().main.markdown if run.run_id in element.value]
+               for run in (gan, vae)}
+    assert details[gan.run_id] == [f"**Fashion-MNIST DCGAN** :gray-badge[stopped]  \n`{gan.run_id}`  \n"
+                                   "fashion_mnist · gan · dcgan · hinge"]
+    assert vae.config.loss == "non_saturating"
+    assert details[vae.run_id] == [f"**Fashion-MNIST VAE** :gray-badge[stopped]  \n`{vae.run_id}`  \n"
+                                   "fashion_mnist · vae · dcgan"], "the VAE's card shows no loss"

@@ -53,6 +53,8 @@ def test_discriminator_field_is_the_probability_for_probability_losses_and_the_s
     for loss in ("wgan_gp", "hinge"):
         np.testing.assert_allclose(playground.discriminator_field(X_DISCRIMINATOR, bounds, 2, loss),
                                    [[-0.5, 0.5], [-0.5, 0.5]], rtol=1e-6)
+    with pytest.raises(ValueError, match="loss='bce' is not allowed; use one of non_saturating, minimax"):
+        playground.discriminator_field(X_DISCRIMINATOR, bounds, 2, "bce")
 
 
 def test_manifold_mesh_of_the_identity_generator_is_the_latent_grid_itself():

@@ -168,11 +168,8 @@ def run_picker_ui(all_runs: list[Run], label: str = "Run", key: str = "run") -> 
     st.query_params["run"] = chosen
     run = all_runs[run_ids.index(chosen)]
     config = run.config
-    variant = registry.of(config)
-    shown = [name for name in ("architecture", "loss") if name not in variant.unused_fields]
-    parts = [variant.title, config.dataset, *(str(getattr(config, name)) for name in shown)]
-    parts += ["conditional"] if config.conditional else []
-    st.caption(f"**{config.name or config.dataset}**: {', '.join(parts)}, {config.steps:,} steps")
+    words = config_module.settings_in_words(config.to_dict()).values()
+    st.caption(f"**{config.name or config.dataset}**: {', '.join(words)}, {config.steps:,} steps")
     return run
 
 

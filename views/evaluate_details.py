@@ -10,8 +10,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from gan_core import data, features, metrics, registry
-from gan_core.config import PROBABILITY_LOSSES
+from gan_core import data, features, health, metrics, registry
 from gan_core.runs import Run
 from views.charts import scatter_figure
 from views.common import grid_picture
@@ -79,7 +78,7 @@ def discriminator_ui(run: Run, step: int, count: int, extractor: features.Featur
     real_scores = discriminator_scores(str(run.path), step, real, real_labels)
     generated_scores = discriminator_scores(str(run.path), step, generated, generated_labels)
     loss = run.config.loss
-    probabilities = loss in PROBABILITY_LOSSES
+    probabilities = health.output_is_probability(loss)
     st.plotly_chart(score_histogram_figure(real_scores, generated_scores, critique.score_label(loss), probabilities),
                     key="evaluate_scores_chart")
     st.caption(f"The {loss} discriminator of step {step:,} on held-out real and on generated samples: mean "
@@ -144,11 +143,13 @@ def points_ui(run: Run, step: int, count: int, extractor: features.FeatureExtrac
     if centres is None:
         st.caption(f"{dataset} has no separate modes to count; the grid KL / JS above compare the two densities.")
         return
-    coverage = metrics.mode_coverage(generated, centres, data.toy_mode_spread(dataset))
+    # The spread measured on the real points, as the measures above do, so that the counts agree with them.
+    coverage = metrics.mode_coverage(generated, centres, metrics.mode_spread(real, centres))
     st.plotly_chart(mode_bars_figure(coverage["mode_counts"]), key="evaluate_modes_chart")
     st.caption(f"{coverage['modes_covered']} of {coverage['num_modes']} modes covered; "
-               f"{coverage['high_quality_share']:.0%} of the generated points lie within 3 standard deviations of a "
-               "mode. A mode without points is one the generator has dropped (mode collapse).")
+               f"{coverage['high_quality_share']:.0%} of the generated points lie within "
+               f"{metrics.HIGH_QUALITY_STDS:g} standard deviations of a mode. A mode without points is one the "
+               "generator has dropped (mode collapse).")
 
 
 VIEWS = {

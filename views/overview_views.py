@@ -14,7 +14,7 @@ from pathlib import Path
 import streamlit as st
 
 from gan_core import jobs, runs, showcase, throughput
-from gan_core.config import RunConfig
+from gan_core.config import RunConfig, settings_in_words
 from gan_core.runs import Run, Status
 from views.common import (GALLERY_PAGE, MONITOR_PAGE, TRAIN_PAGE, best_metric_text, no_runs_ui, runs_dir,
                           state_badge)
@@ -92,8 +92,7 @@ def run_card_ui(run: Run) -> None:
         config = facts.config
         whose = f" · {facts.owner}" if facts.owner else ""
         details.markdown(f"**{config.name or config.dataset}** {state_badge(facts.status.state)}{whose}  \n"
-                         f"`{run.run_id}`  \n{config.dataset} · {config.architecture} · {config.loss}"
-                         f"{' · conditional' if config.conditional else ''}")
+                         f"`{run.run_id}`  \n{' · '.join(settings_in_words(config.to_dict()).values())}")
         progress_ui(numbers, facts)
         numbers.markdown(f"{f'{facts.images_per_second:,.0f} images/s' if facts.images_per_second else '— images/s'}"
                          f"  \nbest metric: {facts.best_metric}")

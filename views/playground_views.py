@@ -13,8 +13,8 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from gan_core import demo, jobs, playground_store, point_sets, uploads
-from gan_core.config import PROBABILITY_LOSSES, SHARED_SETTINGS, TOY_DATASETS, RunConfig, preset
+from gan_core import demo, health, jobs, playground_store, point_sets, uploads
+from gan_core.config import SHARED_SETTINGS, TOY_DATASETS, RunConfig, preset
 from gan_core.playground_store import SPEEDS, Command, Snapshot
 from gan_core.runs import Run, Status
 from views.common import act_on_run, click_token, first_delivery, refusal_ui, subject_key
@@ -251,7 +251,7 @@ def playground_figure(snapshot: Snapshot) -> go.Figure:
     resolution = field.shape[0]
     xs = x_min + (x_max - x_min) * (np.arange(resolution) + 0.5) / resolution
     ys = y_min + (y_max - y_min) * (np.arange(resolution) + 0.5) / resolution
-    is_probability = str(snapshot.loss) in PROBABILITY_LOSSES
+    is_probability = health.output_is_probability(str(snapshot.loss))
     # No colour bar and no legend: each took about a quarter of the figure's drawing time in Chromium.
     heatmap = go.Heatmap(x=xs, y=ys, z=field, name="discriminator", colorscale="RdBu",
                          zmid=None if is_probability else 0, zmin=0 if is_probability else None,
@@ -300,7 +300,7 @@ def coloured(curve: str, text: str) -> str:
 
 def colour_key(loss: str) -> str:
     """What the plane's colours mean, in the page's own colour markup."""
-    belief = "the discriminator's probability that a point is real" if loss in PROBABILITY_LOSSES else \
+    belief = "the discriminator's probability that a point is real" if health.output_is_probability(loss) else \
         f"the discriminator's score (the {loss} loss has no probability; positive leans real)"
     return (f"Background: {belief}, :blue[blue] leaning real and :red[red] leaning generated. :green[Green] dots are "
             "real points, :violet[purple] dots generated ones.")

@@ -166,6 +166,10 @@ class Variant:
 
     # ---- settings ---------------------------------------------------------------------------------------------
 
+    def has_setting(self, name: str) -> bool:
+        """Whether `name` is one of this variant's own settings (so that a run of it records a value for it)."""
+        return any(setting.name == name for setting in self.settings)
+
     def check(self, config: RunConfig) -> None:
         """Raise SettingError for a combination of settings this variant cannot train."""
 
@@ -185,10 +189,6 @@ class Variant:
     def images_per_step(self, config: RunConfig) -> int:
         """Real examples seen per step, the unit of the logged images_per_second."""
         return config.batch_size
-
-    def iterations_per_step(self, config: RunConfig) -> int:
-        """Real batches a step draws (a GAN's n_critic discriminator updates each take one)."""
-        return 1
 
     # ---- data -------------------------------------------------------------------------------------------------
 
@@ -211,7 +211,9 @@ class Variant:
     # ---- latent inputs ----------------------------------------------------------------------------------------
 
     # False for variants whose generator translates images instead of drawing from noise: pages then leave out
-    # what only noise has (fresh samples from new noise, walks between latent points).
+    # what only noise has (fresh samples from new noise, walks between latent points) and offer to translate a
+    # person's image instead, so such a variant must also have `translate(run, step, image_bytes)` returning
+    # pictures (variants/translation.py's ImageTranslation has it); registry.add checks that it does.
     draws_from_noise: ClassVar[bool] = True
 
     def latent_size(self, config: RunConfig) -> int:
@@ -229,9 +231,6 @@ class Variant:
         latents = self.draw_latents(config, rows * columns, seed=fixed_seed(config))
         labels = np.repeat(np.arange(rows) % max(num_classes, 1), columns).astype(np.int32)
         return latents, labels
-
-    def grid_rows(self, config: RunConfig, num_classes: int) -> int:
-        return num_classes if num_classes else config.sample_grid
 
     def grid_tiles(self, config: RunConfig, networks: dict[str, keras.Model]) -> tuple[np.ndarray, int] | None:
         """The tiles (uint8 NHWC) and columns of the sample grid the trainer saves, drawn with `networks` (the

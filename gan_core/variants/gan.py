@@ -120,9 +120,6 @@ class GAN(Variant):
     def images_per_step(self, config: RunConfig) -> int:
         return config.batch_size * config.n_critic
 
-    def iterations_per_step(self, config: RunConfig) -> int:
-        return config.n_critic
-
     def build_training(self, config: RunConfig, num_classes: int) -> Training:
         return AdversarialTraining(config, num_classes)
 
@@ -151,7 +148,7 @@ def adversarial_charts(config: RunConfig) -> list[Chart]:
     """Losses, the discriminator's output on real and generated examples, and gradient norms."""
 
     _, output_title = health.discriminator_output_view([], config.loss)
-    is_probability = output_title == "probability real"
+    is_probability = health.output_is_probability(config.loss)
 
     def as_read(values: np.ndarray) -> np.ndarray:
         return health.discriminator_output_view(values, config.loss)[0]
@@ -179,9 +176,9 @@ class AdversarialTraining(Training):
 
         super().__init__(config, num_classes)
         variant = variant or GAN()
-        # Only the plain GAN has the setting; the variants built on this class compute in float32.
+        # A variant built on this class without the setting computes in float32.
         chosen = "float32"
-        if isinstance(variant, GAN):
+        if variant.has_setting("precision"):
             chosen, note = precision.precision_to_use(config.precision)
             if note:
                 print(note, flush=True)
@@ -194,9 +191,9 @@ class AdversarialTraining(Training):
         self.d_optimizer = self.adam("d_optimizer", config.d_learning_rate, config.d_beta_1, config.d_beta_2,
                                      self.discriminator.trainable_variables)
         self.d_loss_function, self.g_loss_function = losses.loss_functions(config.loss)
-        # Only the plain GAN has the setting; the variants built on this class train without augmentation.
-        self.augments = isinstance(variant, GAN) and config.augment == "diffaugment"
-        self.simultaneous = isinstance(variant, GAN) and config.updates == "simultaneous"
+        # A variant built on this class without these settings trains without augmentation, alternating updates.
+        self.augments = variant.has_setting("augment") and config.augment == "diffaugment"
+        self.simultaneous = variant.has_setting("updates") and config.updates == "simultaneous"
 
     def seen_by_discriminator(self, batch: Batch, seed_offset: int, *images: tf.Tensor) -> list[tf.Tensor]:
         """The images as the discriminator sees them: each set augmented with its own part of one seeded draw, when

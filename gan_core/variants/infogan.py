@@ -185,9 +185,6 @@ class InfoGAN(Variant):
         latents = code_latents(np.tile(noise, (CATEGORIES, 1)), categorical, continuous)
         return latents, np.zeros(len(latents), dtype=np.int32)
 
-    def grid_rows(self, config: RunConfig, num_classes: int) -> int:
-        return CATEGORIES
-
     def build_training(self, config: RunConfig, num_classes: int) -> Training:
         return InfoGANTraining(config, self)
 

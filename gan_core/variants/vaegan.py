@@ -135,7 +135,7 @@ class VAEGAN(vae.VAE):
             Chart("Pixel reconstruction", "nats per image", (Series("reconstruction", "reconstruction_loss"),),
                   caption="The Bernoulli reconstruction loss a plain VAE minimises; here it is only watched."),
             vae.kl_chart(),
-            Chart("Discriminator output", "probability real",
+            Chart("Discriminator output", health.PROBABILITY_LABEL,
                   (Series("on real", "d_real", transform=health.sigmoid),
                    Series("on prior samples", "d_fake", transform=health.sigmoid)), (0.0, 1.0),
                   "The sigmoid of D's mean logit; 1 means sure it is real, 0 sure it is generated."),

@@ -1,0 +1,67 @@
+"""The variant registry: what it lists, in which order, and what it refuses to register."""
+
+import pytest
+
+from gan_core import registry
+from gan_core.settings import Setting, SettingError
+from gan_core.variants.base import Variant
+
+
+class Sketch(Variant):
+    """A variant that only declares things: enough for the registry, which never trains."""
+
+    name = "sketch"
+    title = "Sketch"
+    summary = "A variant of this test's own."
+    settings = (Setting("sketchiness", float, "Sketchiness", "How sketchy.", default=0.5, minimum=0.0, maximum=1.0),)
+    presets = {"digits-sketch": dict(name="Digits sketch", dataset="digits", variant="sketch", architecture="mlp")}
+
+
+@pytest.fixture
+def sketch():
+    variant = Sketch()
+    registry.add(variant)
+    yield variant
+    registry.remove(variant.name)
+
+
+def test_the_built_in_variants_are_listed_in_the_train_forms_order_with_the_plain_gan_first():
+    assert registry.names() == ("gan", "infogan", "acgan", "began", "vae", "vaegan", "pix2pix", "cyclegan")
+    assert registry.DEFAULT_VARIANT == registry.names()[0]
+    assert [variant.name for variant in registry.all_variants()] == list(registry.names())
+
+
+def test_an_unknown_variant_is_refused_with_the_ones_that_exist():
+    with pytest.raises(SettingError, match="variant='sketch' is not allowed; variant must be one of gan, infogan"):
+        registry.get("sketch")
+
+
+def test_presets_are_read_from_the_variants_when_asked(sketch):
+    presets = registry.presets()
+    assert list(presets)[0] == "fashion-dcgan" and "mnist-infogan" in presets
+    assert presets["digits-sketch"]["variant"] == "sketch"
+    registry.remove("sketch")
+    assert "digits-sketch" not in registry.presets()
+
+
+def test_a_taken_name_or_setting_is_refused(sketch):
+    with pytest.raises(ValueError, match="a variant named 'sketch' is registered already"):
+        registry.add(Sketch())
+
+    class Copycat(Sketch):
+        name = "copycat"
+
+    with pytest.raises(ValueError, match="setting 'sketchiness' of variant 'copycat' is already a setting of 'sketch'"):
+        registry.add(Copycat())
+    assert "copycat" not in registry.names()
+
+
+def test_a_variant_that_does_not_draw_from_noise_must_translate():
+    class Silent(Sketch):
+        name = "silent"
+        settings = ()
+        draws_from_noise = False
+
+    with pytest.raises(ValueError, match="variant 'silent' does not draw from noise, so it must translate images"):
+        registry.add(Silent())
+    assert "silent" not in registry.names()
