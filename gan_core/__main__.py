@@ -149,8 +149,6 @@ def main(arguments: list[str] | None = None) -> int:
     package_log.addHandler(logging.StreamHandler(sys.stderr))
     try:
         options = build_parser().parse_args(arguments)
-        if options.command != "list":
-            import_tensorflow_quietly()
         return COMMANDS[options.command](options)
     except UsageError as error:
         print(f"error: {error}", file=sys.stderr)
@@ -220,16 +218,16 @@ def checked_config(options: argparse.Namespace):
 
 
 def command_create(options: argparse.Namespace) -> int:
-
     run_config, _ = checked_config(options)
     print(create_run(run_config, options.runs_dir).path)
     return 0
 
 
 def command_train(options: argparse.Namespace) -> int:
-
     run_config, dataset = checked_config(options)
-    # Checking the config and reading the data run no TensorFlow operation: the strategy still comes first.
+    # Checking the config and reading the data need no TensorFlow, so bad options fail at once; the strategy still
+    # comes before TensorFlow runs any operation.
+    import_tensorflow_quietly()
     strategy = distribution.choose_strategy()
     run = create_run(run_config, options.runs_dir)
     write_status(run.path, "queued", "loading data and building the networks", pid=os.getpid())
@@ -245,7 +243,7 @@ def command_train(options: argparse.Namespace) -> int:
 
 def command_resume(options: argparse.Namespace) -> int:
     run = open_run(options.run_dir)
-
+    import_tensorflow_quietly()
     strategy = distribution.choose_strategy()  # before TensorFlow runs any operation
     if not distribution.is_chief(strategy):
         return train_as_worker(run, strategy, options)
@@ -324,6 +322,7 @@ def command_sample(options: argparse.Namespace) -> int:
         raise ValueError(f"--out {options.out} must end in .npy")
     if not out.parent.is_dir():
         raise ValueError(f"--out {options.out}: folder {out.parent} does not exist")
+    import_tensorflow_quietly()
     from gan_core import sampling
 
     samples = sampling.sample(run, options.n, seed=options.seed)
@@ -340,7 +339,7 @@ def command_sample(options: argparse.Namespace) -> int:
 
 def command_evaluate(options: argparse.Namespace) -> int:
     run = open_run(options.run_dir)
-
+    import_tensorflow_quietly()
     results = evaluation.evaluate_run(
         run, options.n, kind=options.features, step=options.step, seed=options.seed, download=options.download_weights
     )
@@ -349,14 +348,13 @@ def command_evaluate(options: argparse.Namespace) -> int:
 
 
 def command_prepare_features(options: argparse.Namespace) -> int:
-
+    import_tensorflow_quietly()
     feature_jobs.prepare_features(options.dataset, options.cache_dir)
     print(f"{options.dataset}: {feature_jobs.preparation_status(options.dataset, options.cache_dir).message}")
     return 0
 
 
 def command_list(options: argparse.Namespace) -> int:
-
     runs = list_runs(options.runs_dir)
     if not runs:
         print(f"no runs in {options.runs_dir}")

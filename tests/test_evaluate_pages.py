@@ -205,7 +205,7 @@ def test_evaluate_all_checkpoints_stores_each_and_charts_them(page_runs, monkeyp
     assert decoded(lines["FD (Digits classifier)"]["x"]) == [50, 100]
     stored = {entry["step"]: entry["results"]["frechet_distance"] for entry in run.evaluations()}
     assert decoded(lines["FD (Digits classifier)"]["y"]) == [stored[50], stored[100]]
-    assert {"precision", "recall", "real vs real"} <= set(lines)
+    assert {"Precision", "Recall", "real vs real"} <= set(lines)
 
 
 @pytest.mark.slow

@@ -12,10 +12,11 @@ from streamlit.testing.v1 import AppTest
 
 from gan_core import evaluation, registry, sampling
 from gan_core.config import RunConfig, preset
+from gan_core.measures import Measure
 from gan_core.runs import create_run
 from gan_core.settings import Setting, SettingError
 from gan_core.trainer import Trainer
-from gan_core.variants.base import Chart, Measure, Picture, Series, Training, Variant, View
+from gan_core.variants.base import Chart, Picture, Series, Training, Variant, View
 from support.pages import APP, texts
 
 pytestmark = pytest.mark.slow

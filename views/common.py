@@ -16,7 +16,7 @@ import numpy as np
 import streamlit as st
 
 from gan_core import config as config_module
-from gan_core import images, jobs, registry, runs, uploads
+from gan_core import images, jobs, measures, registry, runs, uploads
 from gan_core.runs import Run
 from views.demo_views import demo_frame_ui, demo_mode
 
@@ -49,9 +49,6 @@ STATE_COLOURS = {
 DELIVERED_TOKENS = 200
 # Evaluation results where a lower number is better, in order of preference for the overview's "best metric",
 # with how each is named when the evaluation does not name it itself.
-LOWER_IS_BETTER = {"frechet_distance": "FD", "kid_mean": "KID"}
-
-
 def page_frame_ui(script: str) -> None:
     """What every page starts with: the browser tab's title, the wide layout, and the sidebar.
 
@@ -219,14 +216,13 @@ def read_metrics(run: Run) -> list[dict[str, Any]]:
 
 
 def best_metric_text(evaluations: list[dict[str, Any]]) -> str:
-    """The best lower-is-better evaluation result, e.g. "FID 12.3 (step 2,000)", or "—" when there is none."""
-    for name, default_label in LOWER_IS_BETTER.items():
-        scored = [entry for entry in evaluations if isinstance(entry["results"].get(name), (int, float))]
-        if scored:
-            best = min(scored, key=lambda entry: entry["results"][name])
-            label = best["results"].get("frechet_label", default_label) if name == "frechet_distance" else default_label
-            return f"{label} {best['results'][name]:.3g} (step {best['step']:,})"
-    return "—"
+    """The run's best checkpoint by the ranking measure, e.g. "FID 12.3 (step 2,000)", or "—" when none is
+    measured."""
+    best = measures.best_checkpoint(evaluations)
+    if best is None:
+        return "—"
+    measure, entry = best
+    return f"{measure.label_in(entry['results'])} {entry['results'][measure.name]:.3g} (step {entry['step']:,})"
 
 
 def samples_at(run: Run, step: int) -> np.ndarray | None:

@@ -8,12 +8,11 @@ in a worker process under its trainer caps (views.run_job_views), never in the w
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import streamlit as st
 
-from gan_core import demo, evaluation, features, run_jobs
+from gan_core import demo, evaluation, features, measures, run_jobs
 from gan_core.config import RunConfig
 from gan_core.runs import Run
 from views.charts import Panel, panels_figure
@@ -25,47 +24,6 @@ from views.evaluate_data import (DEFAULT_SAMPLE_COUNT, SEED, largest_sample_coun
                                      sample_count_options)
 
 
-@dataclass(frozen=True)
-class Measure:
-    """One row of the metrics table: the result's key, its name, which way is better, and what it means."""
-
-    key: str
-    name: str
-    better: str
-    meaning: str
-
-
-# In the order of the table. The Fréchet distance's name comes from the results, since it names the feature space.
-MEASURES = (
-    Measure("frechet_distance", "", "lower", "Distance between Gaussians fitted to the real and the generated "
-            "features: quality and variety in one number."),
-    Measure("kid_mean", "KID", "lower", "Kernel distance between the features; unbiased, so about 0 (even "
-            "slightly below) when the two sides match."),
-    Measure("precision", "Precision", "higher", "Share of generated samples that land among real ones: fidelity."),
-    Measure("recall", "Recall", "higher", "Share of real samples that land among generated ones: variety."),
-    Measure("density", "Density", "higher (about 1 for real data)", "Real neighbourhoods holding each generated "
-            "sample, divided by k: fidelity that outliers cannot inflate."),
-    Measure("coverage", "Coverage", "higher", "Share of real neighbourhoods holding at least one generated sample: "
-            "variety that outliers cannot inflate."),
-    Measure("classifier_score", "Classifier score", "higher", "Inception-Score form: confident and varied class "
-            "predictions; at most the number of classes."),
-    Measure("class_coverage", "Class coverage", "higher", "Share of classes the generator reaches with at least a "
-            "tenth of a fair share of its samples."),
-    Measure("class_histogram_distance", "Class mix distance", "lower", "Total variation between the generated and "
-            "the real class shares: 0 is the same mix, 1 no overlap."),
-    Measure("memorisation_ratio", "Memorisation ratio", "about 1 (well below 1: copying)", "Median distance to the "
-            "nearest training sample, generated over held-out real."),
-    Measure("near_copy_share", "Near-copy share", "lower (about 0.01)", "Share of generated samples closer to a "
-            "training sample than 99% of held-out real ones are."),
-    Measure("grid_kl", "Grid KL", "lower", "KL divergence of the real from the generated 2-D histogram on a 30 x 30 "
-            "grid, as in GAN Lab."),
-    Measure("grid_js", "Grid JS", "lower", "Jensen-Shannon divergence on that grid: 0 is identical, ln 2 = 0.69 "
-            "disjoint."),
-    Measure("modes_covered", "Modes covered", "higher", "Mixture modes with at least one generated point within 3 "
-            "standard deviations of their centre."),
-    Measure("high_quality_share", "High-quality share", "higher", "Share of generated points within 3 standard "
-            "deviations of a mode's centre."),
-)
 SHARES = ("precision", "recall", "coverage", "class_coverage", "near_copy_share", "high_quality_share")
 # Real against real, these hold by definition: held-out samples are as far from the training set as themselves.
 DEFINED_FOR_REAL = {"memorisation_ratio": "1 (by definition)", "near_copy_share": "0.01 (by definition)"}
@@ -74,21 +32,21 @@ DEFINED_FOR_REAL = {"memorisation_ratio": "1 (by definition)", "near_copy_share"
 def measure_rows(results: dict[str, Any], reference: dict[str, Any] | None) -> list[dict[str, str]]:
     """The metrics table: one row per measure present in `results`, with the real-vs-real value beside it."""
     rows = []
-    for measure in MEASURES:
-        if results.get(measure.key) is None:
+    for measure in measures.STANDARD:
+        if results.get(measure.name) is None:
             continue
         if reference is None:
             real_value = "…"
-        elif measure.key in DEFINED_FOR_REAL:
-            real_value = DEFINED_FOR_REAL[measure.key]
+        elif measure.name in DEFINED_FOR_REAL:
+            real_value = DEFINED_FOR_REAL[measure.name]
         else:
-            real_value = value_text(measure.key, reference)
+            real_value = value_text(measure.name, reference)
         rows.append({
-            "Measure": measure.name or results["frechet_label"],
-            "This checkpoint": value_text(measure.key, results),
+            "Measure": measure.label_in(results),
+            "This checkpoint": value_text(measure.name, results),
             "Real vs real": real_value,
             "Better": measure.better,
-            "Meaning": measure.meaning,
+            "Meaning": measure.description,
         })
     return rows
 
@@ -258,13 +216,14 @@ def training_figure(curve: list[dict[str, Any]], reference: dict | None):
             drawn["real vs real"] = ([steps[0], steps[-1]], [reference[keys[0]]] * 2)
         return drawn
 
+    fd, kid = measures.standard("frechet_distance"), measures.standard("kid_mean")
     return panels_figure([
-        Panel(curve[-1]["frechet_label"], "lower is better", lines("frechet_distance")),
-        Panel("KID", "lower is better", lines("kid_mean")),
+        Panel(fd.label_in(curve[-1]), f"{fd.better} is better", lines(fd.name)),
+        Panel(kid.label, f"{kid.better} is better", lines(kid.name)),
         Panel("Precision and recall", "higher is better", lines("precision", "recall"), y_range=(0.0, 1.0)),
     ])
 
 
 def key_name(key: str, results: dict[str, Any]) -> str:
     """How a result key is named in charts."""
-    return {"frechet_distance": results["frechet_label"], "kid_mean": "KID"}.get(key, key)
+    return measures.standard(key).label_in(results)

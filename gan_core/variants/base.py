@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
+from gan_core.measures import Measure
 from gan_core.settings import Setting, SettingError
 
 if TYPE_CHECKING:
@@ -71,22 +72,6 @@ class View:
     caption: str
     page: str
     draw: Callable[[Run, int, int], list[Picture]]
-
-
-@dataclass(frozen=True)
-class Measure:
-    """A measure a variant adds to `evaluate`'s results under a stable name, and what it means.
-
-    `label` is how the Evaluate page names it (the name itself by default); `better` is "higher", "lower" or "".
-    `reference` names the result that holds what real data scores on the same measure, if the variant computes it
-    (the Classification Accuracy Score of a classifier trained on real images), shown beside it.
-    """
-
-    name: str
-    description: str
-    label: str = ""
-    better: str = ""
-    reference: str = ""
 
 
 class Batch:

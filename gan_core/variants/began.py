@@ -23,8 +23,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from gan_core import data, evaluation, images as pictures, registry
+from gan_core.measures import Measure
 from gan_core.settings import Setting
-from gan_core.variants.base import Batch, Chart, Measure, Picture, Series, Training, Variant, View
+from gan_core.variants.base import Batch, Chart, Picture, Series, Training, Variant, View
 
 if TYPE_CHECKING:
     import keras
@@ -266,7 +267,6 @@ def reconstruction_pairs(discriminator: keras.Model, images: np.ndarray, what: s
 
 
 def draw_real_reconstructions(run: Run, step: int, seed: int) -> list[Picture]:
-
     _, discriminator = load_networks(run, step)
     real = evaluation.held_out_examples(run.config, VIEW_PAIRS, seed, training_if_missing=True)[0]
     return [reconstruction_pairs(discriminator, as_network_input(real), "Held-out real images")]

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from gan_core import comparison, data, evaluation, features, label_measures
-from gan_core.variants.base import Measure
+from gan_core.measures import Measure
 
 if TYPE_CHECKING:
     from gan_core.runs import Run

@@ -33,8 +33,9 @@ import numpy as np
 
 from gan_core import data, image_pairs, registry
 from gan_core.config import DATASET_TITLES
+from gan_core.measures import Measure
 from gan_core.settings import Setting
-from gan_core.variants.base import Batch, Chart, Measure, Picture, Series, Training, View
+from gan_core.variants.base import Batch, Chart, Picture, Series, Training, View
 from gan_core.variants.translation import (base_split, build_patch_discriminator, build_unet, class_preserved,
                                            draw_indices, GRID_GROUPS_PER_ROW, grid_picture, held_out_dataset,
                                            ImageTranslation, mean_absolute_error, mean_pixel_distance, normalisation,
@@ -264,7 +265,6 @@ class CycleGAN(ImageTranslation):
         return config.cyclegan_target if config.cyclegan_target in BUILTIN_TARGETS else config.dataset
 
     def expected_input(self, config: RunConfig) -> str:
-
         if config.cyclegan_target == OWN_COLLECTION:
             return "an image like those in your A/ folder"
         return f"an image like those of {DATASET_TITLES.get(config.dataset, config.dataset)} (domain A)"

@@ -16,9 +16,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from gan_core import features, images, label_measures, registry
+from gan_core.measures import Measure
 from gan_core.settings import Setting
 from gan_core.variants import class_measures
-from gan_core.variants.base import Batch, Chart, Measure, Picture, Series, Training, Variant, View, fixed_seed
+from gan_core.variants.base import Batch, Chart, Picture, Series, Training, Variant, View, fixed_seed
 from gan_core.variants.gan import HeadedAdversarialTraining, adversarial_charts
 
 if TYPE_CHECKING:

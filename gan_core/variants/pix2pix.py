@@ -20,8 +20,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from gan_core import data, image_pairs, registry
+from gan_core.measures import Measure
 from gan_core.settings import Setting
-from gan_core.variants.base import Batch, Chart, Measure, Picture, Series, Training, View
+from gan_core.variants.base import Batch, Chart, Picture, Series, Training, View
 from gan_core.variants.translation import (base_split, build_patch_discriminator, build_unet, class_preserved,
                                            GRID_GROUPS_PER_ROW, grid_picture, held_out_inputs, ImageTranslation,
                                            mean_absolute_error, overlay, pair_measures, scale_images, split_held_out,
@@ -132,7 +133,6 @@ class Pix2Pix(ImageTranslation):
                          "edges, masked or lowres for grey images ('grey' colours grey versions of colour images)")
 
     def input_channels(self, config: RunConfig) -> int:
-
         if config.pix2pix_pairs == OWN_PAIRS:
             return config.data_shape[-1]
         return image_pairs.input_channels(config.pix2pix_pairs, config.data_shape[-1])

@@ -220,7 +220,6 @@ def arrange_groups(groups: list[np.ndarray], groups_per_row: int) -> tuple[np.nd
 
 
 def grid_picture(groups: list[np.ndarray], groups_per_row: int, caption: str) -> Picture:
-
     tiles, columns = arrange_groups(groups, groups_per_row)
     grid = images.image_grid(tiles, len(tiles) // columns, columns, scale=images.grid_scale(tiles.shape[1]))
     return Picture(display(grid), caption)

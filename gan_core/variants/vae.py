@@ -23,8 +23,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from gan_core import evaluation, images, registry
+from gan_core.measures import Measure
 from gan_core.settings import Setting
-from gan_core.variants.base import Batch, Chart, Measure, Picture, Series, Training, Variant, View
+from gan_core.variants.base import Batch, Chart, Picture, Series, Training, Variant, View
 
 if TYPE_CHECKING:
     import keras

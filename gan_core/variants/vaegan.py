@@ -123,7 +123,6 @@ class VAEGAN(vae.VAE):
         return VAEGANTraining(config, self)
 
     def charts(self, config: RunConfig) -> list[Chart]:
-
         return [
             Chart("Adversarial losses", "loss", (Series("discriminator", "d_loss"), Series("decoder", "g_loss")),
                   caption="The discriminator's loss over real images, reconstructions and prior samples; the "
