@@ -34,13 +34,10 @@ import threading
 import time
 from pathlib import Path
 
-PROJECT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(PROJECT))
-sys.path.insert(0, str(PROJECT / "tests"))
-
-from gan_core import jobs, playground_store, runs  # noqa: E402
-from gan_core.config import preset  # noqa: E402
-from support.browser import CHROMIUM, CHROMIUM_ARGS, dashboard_server, main_area, wait_for_app  # noqa: E402
+from project_paths import PROJECT_ROOT
+from gan_core import jobs, playground_store, runs
+from gan_core.config import preset
+from support.browser import CHROMIUM, CHROMIUM_ARGS, dashboard_server, main_area, wait_for_app
 
 GOAL_SECONDS = 1.5
 STARTUP_SECONDS = 180  # a trainer loading TensorFlow on a busy machine
@@ -247,7 +244,7 @@ def main() -> int:
             times, problems = monitor_cycles(page, url, Path(folder), arguments.cycles)
             more_times, more_problems = playground_clicks(page, url, Path(folder), arguments.clicks, arguments.seed)
         except RuntimeError:
-            page.screenshot(path=str(PROJECT / "test-output" / "bench-clicks-failure.png"), full_page=True)
+            page.screenshot(path=str(PROJECT_ROOT / "test-output" / "bench-clicks-failure.png"), full_page=True)
             raise
         browser.close()
     report({**times, **more_times}, problems + more_problems, arguments, time.monotonic() - started)

@@ -16,12 +16,10 @@ import tempfile
 import time
 from pathlib import Path
 
-PROJECT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(PROJECT), str(PROJECT / "tests")]
-
-from gan_core import jobs, runs  # noqa: E402
-from gan_core.config import preset  # noqa: E402
-from support.browser import CHROMIUM, CHROMIUM_ARGS, free_port, wait_for_app, wait_until_healthy  # noqa: E402
+from project_paths import PROJECT_ROOT
+from gan_core import jobs, runs
+from gan_core.config import preset
+from support.browser import CHROMIUM, CHROMIUM_ARGS, free_port, wait_for_app, wait_until_healthy
 
 
 def memory_megabytes(pid: int) -> tuple[float, float]:
@@ -57,9 +55,9 @@ def main() -> None:
     runs_dir = Path(tempfile.mkdtemp(prefix="demo-memory-"))
     port = free_port()
     environment = {**os.environ, "GAN_RUNS_DIR": str(runs_dir), "GAN_DASHBOARD_DEMO": "1",
-                   "GAN_DEMO_SHOWCASE_SECONDS": "0", "PYTHONPATH": str(PROJECT)}
+                   "GAN_DEMO_SHOWCASE_SECONDS": "0", "PYTHONPATH": str(PROJECT_ROOT)}
     server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-                               "--server.headless", "true"], cwd=PROJECT, env=environment,
+                               "--server.headless", "true"], cwd=PROJECT_ROOT, env=environment,
                               stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     started: list[runs.Run] = []

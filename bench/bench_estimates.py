@@ -33,12 +33,10 @@ import tempfile
 import time
 from pathlib import Path
 
-PROJECT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(PROJECT))
-
-from bench_clicks import cpu_name  # noqa: E402
-from gan_core import config as config_module  # noqa: E402
-from gan_core import features, jobs, registry, runs, throughput  # noqa: E402
+from project_paths import PROJECT_ROOT
+from bench_clicks import cpu_name
+from gan_core import config as config_module
+from gan_core import features, jobs, registry, runs, throughput
 
 TOLERANCE = 0.25
 STARTUP_SECONDS = 300  # loading TensorFlow and the data on a busy machine
@@ -96,7 +94,7 @@ def classifier_times(names: list[str], cache_dir: Path) -> list[dict]:
         if predicted is None:
             predicted, source = features.REFERENCE_CLASSIFIER_SECONDS.get(name), "reference"
         command = [sys.executable, "-m", "gan_core", "prepare-features", name, "--cache-dir", str(cache_dir)]
-        subprocess.run(command, cwd=PROJECT, check=True, capture_output=True, timeout=3600)
+        subprocess.run(command, cwd=PROJECT_ROOT, check=True, capture_output=True, timeout=3600)
         [record] = [json.loads(path.read_text()) for path in (cache_dir / "classifiers").glob(f"{name}-*.json")]
         rows.append({"dataset": name, "predicted": predicted, "source": source,
                      "measured": record["training_seconds"]})

@@ -21,12 +21,10 @@ from pathlib import Path
 
 import numpy as np
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(PROJECT_ROOT))
-
-from gan_core import data, evaluation, features  # noqa: E402
-from gan_core.config import preset  # noqa: E402
-from gan_core.runs import create_run, open_run  # noqa: E402
+from project_paths import PROJECT_ROOT
+from gan_core import data, evaluation, features
+from gan_core.config import preset
+from gan_core.runs import create_run, open_run
 
 TARGET_SECONDS = 60.0
 EVALUATE_SCRIPT = """

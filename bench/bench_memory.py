@@ -23,12 +23,10 @@ import tempfile
 import time
 from pathlib import Path
 
-PROJECT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(PROJECT), str(PROJECT / "tests")]
-
-from bench_demo_memory import memory_megabytes  # noqa: E402
-from gan_core import registry  # noqa: E402
-from support.browser import CHROMIUM, CHROMIUM_ARGS, free_port, wait_for_app, wait_until_healthy  # noqa: E402
+from project_paths import PROJECT_ROOT
+from bench_demo_memory import memory_megabytes
+from gan_core import registry
+from support.browser import CHROMIUM, CHROMIUM_ARGS, free_port, wait_for_app, wait_until_healthy
 
 PAGES = ("", "runs", "monitor", "gallery", "compare", "evaluate", "human_test", "train")
 
@@ -41,7 +39,7 @@ def tensorflow_loaded(pid: int) -> bool:
 
 def peak_of_command(command: list[str], environment: dict[str, str]) -> tuple[float, int]:
     """Run `command` to its end, sampling its peak resident memory; (peak MB, exit code)."""
-    process = subprocess.Popen(command, cwd=PROJECT, env=environment, stdout=subprocess.DEVNULL,
+    process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=environment, stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL)
     peak = 0.0
     while process.poll() is None:
@@ -58,7 +56,7 @@ def server_rows(environment: dict[str, str], run_id: str) -> list[str]:
 
     port = free_port()
     server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-                               "--server.address", "127.0.0.1", "--server.headless", "true"], cwd=PROJECT,
+                               "--server.address", "127.0.0.1", "--server.headless", "true"], cwd=PROJECT_ROOT,
                               env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     rows = []
@@ -88,7 +86,7 @@ def main() -> None:
     parser.add_argument("--presets", nargs="+", default=list(registry.presets()), choices=list(registry.presets()))
     options = parser.parse_args()
     runs_dir = Path(tempfile.mkdtemp(prefix="bench-memory-"))
-    environment = {**os.environ, "GAN_RUNS_DIR": str(runs_dir), "PYTHONPATH": str(PROJECT),
+    environment = {**os.environ, "GAN_RUNS_DIR": str(runs_dir), "PYTHONPATH": str(PROJECT_ROOT),
                    "TF_CPP_MIN_LOG_LEVEL": "3"}
 
     baseline, _ = peak_of_command([sys.executable, "-c", "import tensorflow, keras"], environment)

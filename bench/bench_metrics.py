@@ -9,15 +9,12 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from gan_core import metrics  # noqa: E402
+from project_paths import PROJECT_ROOT  # noqa: F401  (puts the project on sys.path)
+from gan_core import metrics
 
 
 def timed(function, *args, **kwargs):

@@ -18,14 +18,11 @@ import sys
 import tempfile
 import time
 import urllib.request
-from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(PROJECT_ROOT))
-
-from gan_core import jobs, throughput  # noqa: E402
-from gan_core.config import preset  # noqa: E402
-from gan_core.runs import create_run  # noqa: E402
+from project_paths import PROJECT_ROOT
+from gan_core import jobs, throughput
+from gan_core.config import preset
+from gan_core.runs import create_run
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]

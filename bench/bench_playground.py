@@ -16,17 +16,14 @@ import argparse
 import datetime
 import json
 import os
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-PROJECT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(PROJECT))
-
-from gan_core import jobs, playground_store, runs  # noqa: E402
-from gan_core.config import preset  # noqa: E402
-from gan_core.playground_store import Command  # noqa: E402
+from project_paths import PROJECT_ROOT  # noqa: F401  (puts the project on sys.path)
+from gan_core import jobs, playground_store, runs
+from gan_core.config import preset
+from gan_core.playground_store import Command
 
 STARTUP_SECONDS = 120  # importing TensorFlow and building the networks on a loaded machine
 TRAJECTORY_SECONDS = 5  # how often the modes covered are recorded

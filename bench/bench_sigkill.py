@@ -26,8 +26,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(PROJECT_ROOT))
+from project_paths import PROJECT_ROOT
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 from gan_core.runs import Run, open_run, read_status  # noqa: E402

@@ -21,24 +21,20 @@ import asyncio
 import os
 import re
 import resource
-import sys
 import tempfile
 import time
 import urllib.request
 from dataclasses import dataclass, field
-from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(PROJECT_ROOT))
+import websockets  # a dependency of Streamlit itself
+from streamlit.proto.BackMsg_pb2 import BackMsg
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
-import websockets  # noqa: E402  (a dependency of Streamlit itself)
-from streamlit.proto.BackMsg_pb2 import BackMsg  # noqa: E402
-from streamlit.proto.ForwardMsg_pb2 import ForwardMsg  # noqa: E402
-
-from gan_core import jobs, throughput  # noqa: E402
-from gan_core.config import preset  # noqa: E402
-from gan_core.runs import create_run  # noqa: E402
-from bench_monitor import start_streamlit  # noqa: E402  (the same server start as the Monitor benchmark)
+from project_paths import PROJECT_ROOT  # noqa: F401  (puts the project on sys.path)
+from gan_core import jobs, throughput
+from gan_core.config import preset
+from gan_core.runs import create_run
+from bench_monitor import start_streamlit  # the same server start as the Monitor benchmark
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 MEDIA_URL = re.compile(rb"/media/[0-9a-f]+\.(?:png|jpg|jpeg|webp)")

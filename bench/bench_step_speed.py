@@ -27,10 +27,9 @@ import subprocess
 import sys
 import tempfile
 import time
-from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(PROJECT_ROOT))
+from project_paths import PROJECT_ROOT
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 # (label, intra-op threads, inter-op threads, precision, XLA, updates); 0 threads leaves TensorFlow's choice (one

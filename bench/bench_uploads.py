@@ -16,9 +16,9 @@ import subprocess
 import sys
 import tempfile
 import time
-from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
+from project_paths import PROJECT_ROOT
+
 SCRIPT = PROJECT_ROOT / "tests" / "hostile_uploads.py"
 
 

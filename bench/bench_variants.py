@@ -32,10 +32,8 @@ import tempfile
 import time
 from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(PROJECT_ROOT))
-
-from gan_core import runs  # noqa: E402
+from project_paths import PROJECT_ROOT
+from gan_core import runs
 
 # A step count no run reaches in the time given, so that the time limit alone ends it.
 UNREACHABLE_STEPS = 10_000_000

@@ -4,12 +4,12 @@ import streamlit as st
 
 from gan_core import comparison, data, runs
 from views.charts import scatter_figure
-from views.common import (checkpoint_picker_ui, generated_samples, generator_ready_ui, grid_picture, no_runs_ui,
-                          page_frame_ui, real_examples, run_picker_ui, runs_dir)
+from views.common import (COMPARE_PAGE, checkpoint_picker_ui, generated_samples, generator_ready_ui, grid_picture,
+                          no_runs_ui, page_frame_ui, real_examples, run_picker_ui, runs_dir)
 from views.evaluate_views import stored_metrics_ui
 from views.gallery_views import MAX_SEED
 
-page_frame_ui("pages/compare.py")
+page_frame_ui(COMPARE_PAGE)
 st.title("Compare")
 run = run_picker_ui(runs.list_runs(runs_dir()))
 if run is None:

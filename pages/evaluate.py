@@ -3,14 +3,15 @@
 import streamlit as st
 
 from gan_core import runs
-from views.common import checkpoint_picker_ui, generator_ready_ui, no_runs_ui, page_frame_ui, run_picker_ui, runs_dir
+from views.common import (EVALUATE_PAGE, checkpoint_picker_ui, generator_ready_ui, no_runs_ui, page_frame_ui,
+                          run_picker_ui, runs_dir)
 from views.evaluate_data import feature_space
 from views.evaluate_details import details_ui
 from views.evaluate_views import metrics_ui, no_feature_space_ui, sample_count_ui, training_ui
 from views.feature_preparation import feature_space_ready_ui
 from views.variant_views import variant_views_ui
 
-page_frame_ui("pages/evaluate.py")
+page_frame_ui(EVALUATE_PAGE)
 st.title("Evaluate")
 run = run_picker_ui(runs.list_runs(runs_dir()))
 if run is None:

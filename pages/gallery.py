@@ -3,12 +3,13 @@
 import streamlit as st
 
 from gan_core import registry, runs
-from views.common import checkpoint_picker_ui, generator_ready_ui, no_runs_ui, page_frame_ui, run_picker_ui, runs_dir
+from views.common import (GALLERY_PAGE, checkpoint_picker_ui, generator_ready_ui, no_runs_ui, page_frame_ui,
+                          run_picker_ui, runs_dir)
 from views.gallery_views import fresh_samples_ui, interpolation_ui, scatter_ui, timeline_ui
 from views.translation_views import own_image_translation_ui
 from views.variant_views import variant_views_ui
 
-page_frame_ui("pages/gallery.py")
+page_frame_ui(GALLERY_PAGE)
 st.title("Gallery")
 run = run_picker_ui(runs.list_runs(runs_dir()))
 if run is None:

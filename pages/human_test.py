@@ -3,11 +3,12 @@
 import streamlit as st
 
 from gan_core import judging, runs
-from views.common import checkpoint_picker_ui, generator_ready_ui, no_runs_ui, page_frame_ui, run_picker_ui, runs_dir
+from views.common import (HUMAN_TEST_PAGE, checkpoint_picker_ui, generator_ready_ui, no_runs_ui, page_frame_ui,
+                          run_picker_ui, runs_dir)
 from views.human_test_views import (answered_in_session, answers_ui, judgement_pool, question_ui, reset_ui,
                                     score_ui)
 
-page_frame_ui("pages/human_test.py")
+page_frame_ui(HUMAN_TEST_PAGE)
 st.title("Real or fake?")
 st.caption("Each image is a real one or a generated one, with equal chance. The more often you are wrong, the more "
            "realistic the generator: 50% error means you cannot tell them apart (HYPE∞).")

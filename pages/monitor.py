@@ -3,7 +3,7 @@
 import streamlit as st
 
 from gan_core import health, jobs, registry, runs
-from views.common import no_runs_ui, page_frame_ui, read_metrics, run_picker_ui, runs_dir, samples_at
+from views.common import MONITOR_PAGE, no_runs_ui, page_frame_ui, read_metrics, run_picker_ui, runs_dir, samples_at
 from views.demo_views import demo_mode
 from views.monitor_views import (charts_ui, controls_ui, findings_ui, latest_grid_ui, resume_watch_ui, status_ui,
                                  throttled_rows)
@@ -13,7 +13,7 @@ from views.monitor_views import (charts_ui, controls_ui, findings_ui, latest_gri
 REFRESH_SECONDS = 1.0
 CHART_REFRESH_SECONDS = 3.0
 
-page_frame_ui("pages/monitor.py")
+page_frame_ui(MONITOR_PAGE)
 st.title("Monitor")
 run = run_picker_ui(runs.list_runs(runs_dir()))
 if run is None:

@@ -3,11 +3,11 @@
 import streamlit as st
 
 from gan_core import jobs, runs
-from views.common import TRAIN_PAGE, no_runs_ui, page_frame_ui, run_picker_ui, runs_dir, state_badge
+from views.common import RUNS_PAGE, TRAIN_PAGE, no_runs_ui, page_frame_ui, run_picker_ui, runs_dir, state_badge
 from views.demo_views import status_text
 from views.runs_views import deleted_note_ui, delete_ui, export_ui, overlay_ui
 
-page_frame_ui("pages/runs.py")
+page_frame_ui(RUNS_PAGE)
 st.title("Runs")
 deleted_note_ui()
 all_runs = runs.list_runs(runs_dir())

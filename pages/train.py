@@ -5,13 +5,13 @@ import streamlit as st
 from gan_core import demo, runs, throughput
 from gan_core.config import RunConfig
 from gan_core.settings import SettingError
-from views.common import MONITOR_PAGE, duration_text, page_frame_ui, runs_dir
+from views.common import MONITOR_PAGE, TRAIN_PAGE, duration_text, page_frame_ui, runs_dir
 from views.demo_views import demo_limits, demo_mode, start_run_as_visitor
 from views.train_form import (dataset_picker_ui, form_fields_ui, form_values, loss_picker_ui, preset_picker_ui,
                               start_from_run_values, upload_refusal, upload_ui, variant_picker_ui)
 from views.train_start import start_refusal
 
-page_frame_ui("pages/train.py")
+page_frame_ui(TRAIN_PAGE)
 st.title("Train")
 st.markdown("Pick a preset, adjust what you like, and start. The run trains in its own process, so you can close "
             "this tab at any time; its progress is saved in the run store.")

@@ -24,13 +24,11 @@ from gan_core.runs import create_run
 from gan_core.trainer import Trainer
 from support.datasets import write_png_folder
 from support.pages import widget_name
+from views.common import EVALUATE_PAGE, HUMAN_TEST_PAGE, subject_key
 from views.evaluate_data import sample_count_options
-from views.common import subject_key
 from views.evaluate_views import measure_rows
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
-EVALUATE_PAGE = "pages/evaluate.py"  # relative to app.py, through which the pages are opened
-HUMAN_TEST_PAGE = "pages/human_test.py"
 APP_SCRIPT = PROJECT_ROOT / "app.py"
 # The first run of a page in a process imports TensorFlow and loads the feature classifier.
 TIMEOUT = 120

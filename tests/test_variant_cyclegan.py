@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from gan_core import data, registry, sampling
+from gan_core import data, losses, registry, sampling
 from gan_core.config import preset
 from gan_core.runs import create_run
 from gan_core.settings import SettingError
@@ -26,13 +26,14 @@ from support.resume import assert_a_resumed_run_continues_exactly
 
 def test_least_squares_losses_on_hand_values():
     real, fake = tf.constant([1.0, 0.0]), tf.constant([0.5, -1.0])
-    # D: 0.5 * [mean((0, -1)^2) + mean((0.5, -1)^2)] = 0.5 * (0.5 + 0.625).
-    assert float(cyclegan.lsgan_discriminator_loss(real, fake)) == pytest.approx(0.5625)
-    # G: mean((0.5 - 1)^2, (-1 - 1)^2) = (0.25 + 4) / 2.
-    assert float(cyclegan.lsgan_generator_loss(fake)) == pytest.approx(2.125)
+    # D, the engine's least-squares loss as it is: 0.5 * [mean((0, -1)^2) + mean((0.5, -1)^2)] = 0.5 * (0.5 + 0.625).
+    assert float(losses.lsgan_discriminator_loss(real, fake)) == pytest.approx(0.5625)
+    # G, weighed as CycleGAN does: mean((0.5 - 1)^2, (-1 - 1)^2) = (0.25 + 4) / 2, twice the engine's 1/2 scale.
+    assert float(cyclegan.generator_adversarial_loss(fake)) == pytest.approx(2.125)
+    assert float(cyclegan.generator_adversarial_loss(fake)) == 2 * float(losses.lsgan_generator_loss(fake))
     # A perfect discriminator costs nothing; a generator judged fully real costs nothing.
-    assert float(cyclegan.lsgan_discriminator_loss(tf.ones([3]), tf.zeros([3]))) == 0.0
-    assert float(cyclegan.lsgan_generator_loss(tf.ones([3]))) == 0.0
+    assert float(losses.lsgan_discriminator_loss(tf.ones([3]), tf.zeros([3]))) == 0.0
+    assert float(cyclegan.generator_adversarial_loss(tf.ones([3]))) == 0.0
 
 
 def test_cycle_and_identity_losses_on_hand_values():

@@ -27,17 +27,20 @@ HOME_PAGE = "app.py"
 TRAIN_PAGE = "pages/train.py"
 MONITOR_PAGE = "pages/monitor.py"
 GALLERY_PAGE = "pages/gallery.py"
+COMPARE_PAGE = "pages/compare.py"
 EVALUATE_PAGE = "pages/evaluate.py"
+HUMAN_TEST_PAGE = "pages/human_test.py"
+RUNS_PAGE = "pages/runs.py"
 PLAYGROUND_PAGE = "pages/playground.py"
 PAGES = (
     (HOME_PAGE, "Runs overview", ":material/dashboard:"),
     (TRAIN_PAGE, "Train", ":material/model_training:"),
     (MONITOR_PAGE, "Monitor", ":material/monitoring:"),
     (GALLERY_PAGE, "Gallery", ":material/photo_library:"),
-    ("pages/compare.py", "Compare", ":material/compare:"),
+    (COMPARE_PAGE, "Compare", ":material/compare:"),
     (EVALUATE_PAGE, "Evaluate", ":material/analytics:"),
-    ("pages/human_test.py", "Real or fake?", ":material/visibility:"),
-    ("pages/runs.py", "Runs", ":material/folder_open:"),
+    (HUMAN_TEST_PAGE, "Real or fake?", ":material/visibility:"),
+    (RUNS_PAGE, "Runs", ":material/folder_open:"),
     (PLAYGROUND_PAGE, "Playground", ":material/scatter_plot:"),
 )
 

@@ -66,18 +66,17 @@ POOL_SWAP_PROBABILITY = 0.5
 # ---- the maths, as pure functions -----------------------------------------------------------------------------
 
 
-def lsgan_discriminator_loss(real_outputs: tf.Tensor, fake_outputs: tf.Tensor) -> tf.Tensor:
-    """0.5 * [mean (D(real) - 1)^2 + mean D(fake)^2]: the paper halves D's objective to slow it down."""
-    import tensorflow as tf
+# The least-squares losses are gan_core.losses' (Mao et al.: 1/2 on each term). The discriminator's is the paper's
+# as it is (its halved objective slows D down); CycleGAN weighs the generator's term at 1 beside the cycle terms'
+# weight of 10, twice Mao et al.'s 1/2.
+GENERATOR_LEAST_SQUARES_WEIGHT = 2.0
 
-    return 0.5 * (tf.reduce_mean(tf.square(real_outputs - 1.0)) + tf.reduce_mean(tf.square(fake_outputs)))
 
-
-def lsgan_generator_loss(fake_outputs: tf.Tensor) -> tf.Tensor:
+def generator_adversarial_loss(fake_outputs: tf.Tensor) -> tf.Tensor:
     """mean (D(G(a)) - 1)^2: the generator wants its outputs judged real."""
-    import tensorflow as tf
+    from gan_core import losses
 
-    return tf.reduce_mean(tf.square(fake_outputs - 1.0))
+    return GENERATOR_LEAST_SQUARES_WEIGHT * losses.lsgan_generator_loss(fake_outputs)
 
 
 def cycle_consistency_loss(real_a: tf.Tensor, cycled_a: tf.Tensor, real_b: tf.Tensor, cycled_b: tf.Tensor,
@@ -429,6 +428,8 @@ class CycleGANTraining(Training):
     def step(self, batch: Batch, step: tf.Tensor) -> dict[str, tf.Tensor]:
         import tensorflow as tf
 
+        from gan_core.losses import lsgan_discriminator_loss
+
         replicas, config = batch.replicas, self.config
         real_a, real_b = batch.inputs(0), batch.real(0)
         with tf.GradientTape(persistent=True) as tape:
@@ -440,8 +441,8 @@ class CycleGANTraining(Training):
             if self.identity_weight > 0:
                 identity = identity_loss(real_a, self.generator_ba(real_a, training=True), real_b,
                                          self.generator(real_b, training=True), self.identity_weight)
-            ab_adversarial = lsgan_generator_loss(self.discriminator_b(made_b, training=True))
-            ba_adversarial = lsgan_generator_loss(self.discriminator_a(made_a, training=True))
+            ab_adversarial = generator_adversarial_loss(self.discriminator_b(made_b, training=True))
+            ba_adversarial = generator_adversarial_loss(self.discriminator_a(made_a, training=True))
             g_loss = ab_adversarial + ba_adversarial + cycle + identity
             g_share = g_loss / replicas
             d_b_loss = lsgan_discriminator_loss(self.discriminator_b(real_b, training=True),
