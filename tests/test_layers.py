@@ -95,6 +95,30 @@ def test_the_heavy_libraries_stay_out_of_the_light_modules():
     assert result.stdout.strip() == "[]"
 
 
+def test_the_pages_reach_the_engine_only_through_its_public_names():
+    private = []
+    page_files = [PROJECT / "app.py", *sorted((PROJECT / "pages").glob("*.py")),
+                  *sorted((PROJECT / "views").glob("*.py"))]
+    for path in page_files:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("gan_core"):
+                private += [f"{path.name}: {node.module}.{alias.name}" for alias in node.names
+                            if alias.name.startswith("_")]
+            elif (isinstance(node, ast.Attribute) and node.attr.startswith("_") and not node.attr.startswith("__")
+                  and isinstance(node.value, ast.Name) and node.value.id in engine_modules_named_in(path)):
+                private.append(f"{path.name}: {node.value.id}.{node.attr}")
+    assert private == [], "make what a page needs public in the engine, with a docstring"
+
+
+def engine_modules_named_in(path: Path) -> set[str]:
+    """The names under which `path` imports the engine's modules (`from gan_core import runs` gives "runs")."""
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module == "gan_core":
+            names |= {alias.asname or alias.name for alias in node.names}
+    return names
+
+
 def test_the_code_passes_the_linter():
     result = tool("ruff", "check", ".")
     assert result.returncode == 0, result.stdout + result.stderr
