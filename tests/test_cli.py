@@ -112,6 +112,7 @@ def test_bad_arguments_exit_2_with_one_line(arguments, expected, tmp_path):
     assert not list(tmp_path.iterdir()), "a rejected command creates no run"
 
 
+@pytest.mark.slow
 def test_train_refuses_a_text_file_named_zip_before_creating_a_run(tmp_path):
     fake = tmp_path / "holiday.zip"
     fake.write_text("these are words, not a zip")

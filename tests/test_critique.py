@@ -45,6 +45,7 @@ def test_a_conditional_discriminator_needs_one_label_per_example(tmp_path):
         critique.discriminator_logits(discriminator, images)
 
 
+@pytest.mark.slow
 def test_points_are_scored_as_they_are(tmp_path):
     run, trainer = trained_briefly(preset("ring-mlp", steps=3), tmp_path)
     points = data.toy_points("ring", 50, seed=1)

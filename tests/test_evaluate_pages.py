@@ -123,6 +123,7 @@ def test_the_table_has_a_row_per_measure_present_with_real_vs_real_beside_it():
     assert {row["Real vs real"] for row in measure_rows(results, None)} == {"…"}
 
 
+@pytest.mark.slow
 def test_evaluate_offers_to_train_a_missing_classifier_in_a_worker_and_shows_its_progress(page_runs, tmp_path,
                                                                                           monkeypatch):
     runs_dir, runs = page_runs

@@ -159,6 +159,7 @@ def test_playground_config_rules_say_what_is_allowed():
         preset("ring-playground", data_path="/x.csv")
 
 
+@pytest.mark.slow
 def test_playground_trainer_obeys_single_updates_play_pause_and_stop(tmp_path):
     from gan_core.playground_trainer import PlaygroundTrainer
 
@@ -206,6 +207,7 @@ def test_playground_trainer_obeys_single_updates_play_pause_and_stop(tmp_path):
     assert run.latest_step() >= 20  # metrics rows, as for any run
 
 
+@pytest.mark.slow
 def test_a_discriminator_step_after_the_last_checkpoint_is_saved_when_the_trainer_stops(tmp_path):
     from gan_core.playground_trainer import PlaygroundTrainer
 

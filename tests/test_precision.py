@@ -55,6 +55,7 @@ def test_the_keras_policy_is_restored_after_building():
 
 
 @pytest.mark.skipif(not precision.cpu_has_bfloat16(), reason="this processor has no bfloat16 instructions")
+@pytest.mark.slow
 def test_a_run_in_bfloat16_trains_with_float32_weights_and_outputs_and_samples_in_float32(tmp_path):
     config = preset("fashion-dcgan", width=8, batch_size=16, steps=4, log_every=1, sample_every=100,
                     checkpoint_every=100, max_examples=256, precision="bfloat16")

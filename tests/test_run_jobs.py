@@ -62,6 +62,7 @@ def test_a_worker_measures_checkpoints_into_the_run_store_and_counts_against_the
     assert demo_jobs.active_owners(ring_run.path.parent) == [], "a finished worker takes no slot"
 
 
+@pytest.mark.slow
 def test_a_worker_that_died_is_reported_as_failed(ring_run, tmp_path):
     copy = runs.Run(tmp_path / ring_run.run_id)
     copy.path.mkdir()

@@ -127,6 +127,7 @@ def test_config_json_is_plain_json(tmp_path):
     assert json.loads((run.path / "config.json").read_text())["dataset"] == "ring"
 
 
+@pytest.mark.slow
 def test_concurrent_status_writers_lose_no_write_and_readers_never_see_half_a_file(tmp_path):
     """Threads (the dashboard's sessions) and processes (trainers, the CLI) write status.json at once."""
     run = create_run(preset("digits-mlp"), tmp_path)

@@ -71,6 +71,7 @@ def number_fields(app: AppTest) -> set[str]:
     return {field.key for field in app.number_input}
 
 
+@pytest.mark.slow
 def test_fields_a_setting_leaves_unused_are_hidden_and_keep_their_defaults(tmp_path, monkeypatch):
     monkeypatch.setenv("GAN_RUNS_DIR", str(tmp_path))
     app = open_train_page()

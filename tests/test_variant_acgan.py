@@ -90,6 +90,7 @@ def test_the_class_head_learns_real_labels(learnt_run):
     assert rows[-1]["d_class_accuracy_real"] > 0.3
 
 
+@pytest.mark.slow
 def test_a_resumed_run_continues_exactly(tmp_path):
     assert_a_resumed_run_continues_exactly(tiny_config(checkpoint_every=100, sample_every=100), tmp_path,
                                            "g_class_loss", labels=np.arange(6))
@@ -98,6 +99,7 @@ def test_a_resumed_run_continues_exactly(tmp_path):
 # ---- measures ---------------------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_evaluate_gives_requested_class_accuracy_diversity_and_cas(learnt_run):
     results = acgan.ACGAN().evaluate(learnt_run, LEARNT_STEPS, 100, 0)
     assert "unavailable_measures" not in results

@@ -200,6 +200,7 @@ def trained_run(tmp_path_factory):
     return run, trainer
 
 
+@pytest.mark.slow
 def test_a_tiny_run_trains_both_directions(trained_run):
     run, trainer = trained_run
     rows = run.metrics_since()
@@ -218,6 +219,7 @@ def test_a_tiny_run_trains_both_directions(trained_run):
     assert samples.shape == (5, 8, 8, 1) and samples.dtype == np.uint8
 
 
+@pytest.mark.slow
 def test_a_resumed_run_continues_exactly(tmp_path):
     # A 4-image pool is full from the first step, so a pool lost at the resume would change what D sees after it.
     assert_a_resumed_run_continues_exactly(tiny_config(checkpoint_every=100, sample_every=100), tmp_path,
@@ -244,6 +246,7 @@ MIRRORED_SCRIPT = textwrap.dedent(
 )
 
 
+@pytest.mark.slow
 def test_two_replicas_share_one_pool_and_match_one_device(tmp_path):
     """From the second step D_B sees fakes from the pool; two replicas must see the ones one device sees."""
     output = subprocess.run([sys.executable, "-c", MIRRORED_SCRIPT, str(tmp_path)], capture_output=True, text=True,

@@ -106,6 +106,7 @@ def test_a_tiny_run_trains_logs_its_information_and_checkpoints_q(trained_run):
     assert sampling.sample(run, 5).shape == (5, 8, 8, 1)
 
 
+@pytest.mark.slow
 def test_a_resumed_run_continues_exactly(tmp_path):
     assert_a_resumed_run_continues_exactly(tiny_config(checkpoint_every=100, sample_every=100), tmp_path,
                                            "mi_categorical")
