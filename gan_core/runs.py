@@ -432,10 +432,12 @@ def delete_run(run: Run) -> None:
 
     A run that is still training must be stopped first.
     """
-    if run.status.is_active:
-        raise ValueError(f"run {run.run_id} is {run.status.state}; stop it before deleting it")
     upload_folder = uploads.upload_folder_of(run.config.data_path)
-    shutil.rmtree(run.path)
+    # Under the status lock: a Resume pressed meanwhile in another tab waits for it, then finds no run to start.
+    with status_lock(run.path) as status:
+        if status.is_active:
+            raise ValueError(f"run {run.run_id} is {status.state}; stop it before deleting it")
+        shutil.rmtree(run.path)
     if upload_folder is not None:
         uploads.remove_if_unused(upload_folder, (other.config.data_path for other in list_runs(run.path.parent)))
 
