@@ -153,33 +153,42 @@ jobs.stop_run(runs.open_run(sys.argv[1]))
 """
 
 # A trainer at its step boundary that answers the request at once, while the page's process is paused right after
-# making it: the moment a busy web server is descheduled. Its final status goes in a thread, so that a status lock
-# held by the paused page cannot hold this process up for ever; the page is let go after a moment either way.
+# making it: the moment a busy web server is descheduled. It says when it watches (the test starts the page only
+# then). Its final status goes in a thread, so that a status lock held by the paused page cannot hold this process
+# up for ever; the page is let go after a moment either way. A page that has already ended (a slow machine can
+# deschedule this process instead) cannot be paused; the final status must still stand.
 TRAINER_ANSWERING_AT_ONCE = """
 import os, signal, sys, threading
 from pathlib import Path
 from gan_core.runs import write_status
-run_path, page_pid_path = Path(sys.argv[1]), Path(sys.argv[2])
+run_path, page_pid_path, watching_path = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3])
+watching_path.touch()
 while not (run_path / "stop_requested").exists():
     pass
 page_pid = int(page_pid_path.read_text())
-os.kill(page_pid, signal.SIGSTOP)
+try:
+    os.kill(page_pid, signal.SIGSTOP)
+    paused = True
+except ProcessLookupError:
+    paused = False
 final = threading.Thread(target=write_status, args=(run_path, "stopped", "stopped on request at step 7"),
                          kwargs={"step": 7})
 final.start()
 final.join(timeout=1)
-os.kill(page_pid, signal.SIGCONT)
+if paused:
+    os.kill(page_pid, signal.SIGCONT)
 final.join()
 """
 
 
 def test_a_trainer_that_stops_at_once_keeps_its_final_status_over_the_pages_stopping(tmp_path):
     run = create_run(preset("digits-mlp"), tmp_path)
-    page_pid_path = tmp_path / "page.pid"
+    page_pid_path, watching_path = tmp_path / "page.pid", tmp_path / "trainer.watching"
     environment = {**os.environ, "PYTHONPATH": str(jobs.PROJECT_ROOT)}
-    trainer = subprocess.Popen([sys.executable, "-c", TRAINER_ANSWERING_AT_ONCE, str(run.path), str(page_pid_path)],
-                               env=environment)
+    trainer = subprocess.Popen([sys.executable, "-c", TRAINER_ANSWERING_AT_ONCE, str(run.path), str(page_pid_path),
+                                str(watching_path)], env=environment)
     write_status(run.path, "running", "", pid=trainer.pid, step=7)
+    wait_for(watching_path.exists, 60, "the trainer never started watching for the stop request")
     page = subprocess.run([sys.executable, "-c", PAGE_PRESSING_STOP, str(run.path), str(page_pid_path)],
                           env=environment, capture_output=True, text=True, timeout=60)
     assert trainer.wait(timeout=60) == 0 and page.returncode == 0, page.stderr
