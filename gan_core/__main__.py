@@ -189,7 +189,7 @@ def with_suggested_augmentation(run_config: config_module.RunConfig, options: ar
     """A person's small collection trains with DiffAugment unless `--set augment=...` says otherwise."""
 
     explicit = {config_module.parse_assignment(text)[0] for text in options.set}
-    has_setting = any(setting.name == "augment" for setting in registry.of(run_config).settings)
+    has_setting = registry.of(run_config).has_setting("augment")
     if not options.data or "augment" in explicit or not has_setting:
         return run_config
     policy = augment.suggested_policy(image_count)
