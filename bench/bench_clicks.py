@@ -35,8 +35,10 @@ import time
 from pathlib import Path
 
 from project_paths import PROJECT_ROOT
-from gan_core import jobs, playground_store, runs
-from gan_core.config import preset
+from gan_core.workers import jobs
+from gan_core.lab import playground_store
+from gan_core.store import runs
+from gan_core.spec.config import preset
 from support.browser import CHROMIUM, CHROMIUM_ARGS, dashboard_server, main_area, wait_for_app
 
 GOAL_SECONDS = 1.5

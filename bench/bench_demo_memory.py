@@ -17,8 +17,9 @@ import time
 from pathlib import Path
 
 from project_paths import PROJECT_ROOT
-from gan_core import jobs, runs
-from gan_core.config import preset
+from gan_core.workers import jobs
+from gan_core.store import runs
+from gan_core.spec.config import preset
 from support.browser import CHROMIUM, CHROMIUM_ARGS, free_port, wait_for_app, wait_until_healthy
 
 

@@ -3,15 +3,15 @@
 For each preset, in a fresh run store, one after the other (so each later preset's estimate can lean on the runs
 measured before it, as on a person's machine):
 
-1. the Train form's estimate (gan_core.throughput.estimate, from the runs measured so far) gives the seconds per
-   step, and the run is given as many steps as that predicts for `--seconds`;
-2. the run trains from the command line's trainer (gan_core.jobs); `--check-at` seconds after it reports running,
-   Monitor's time left (gan_core.throughput.seconds_left on the rows logged so far) predicts its end;
+1. the Train form's estimate (gan_core.training.throughput.estimate, from the runs measured so far) gives the seconds
+   per step, and the run is given as many steps as that predicts for `--seconds`;
+2. the run trains from the command line's trainer (gan_core.workers.jobs); `--check-at` seconds after it reports
+   running, Monitor's time left (gan_core.training.throughput.seconds_left on the rows logged so far) predicts its end;
 3. the measured time runs from the moment the trainer reports running (TensorFlow loaded, data read) to the wall
    time of its last step.
 
 Then the feature classifiers Evaluate needs (`--classifiers`), trained one after the other in a fresh cache, each
-predicted from the ones trained before it (gan_core.features.expected_classifier_seconds).
+predicted from the ones trained before it (gan_core.measuring.features.expected_classifier_seconds).
 
 Prints tables of predicted against measured seconds with their ratios (a prediction within 25% is marked ok), then
 each preset's images/s over its measured time and each classifier's seconds: the reference figures gan_core keeps
@@ -35,8 +35,12 @@ from pathlib import Path
 
 from project_paths import PROJECT_ROOT
 from bench_clicks import cpu_name
-from gan_core import config as config_module
-from gan_core import features, jobs, registry, runs, throughput
+from gan_core.spec import config as config_module
+from gan_core.measuring import features
+from gan_core.workers import jobs
+from gan_core.spec import registry
+from gan_core.store import runs
+from gan_core.training import throughput
 
 TOLERANCE = 0.25
 STARTUP_SECONDS = 300  # loading TensorFlow and the data on a busy machine
@@ -148,7 +152,7 @@ def main() -> int:
         for row in classifier_rows:
             print(f"| {row['dataset']} | {verdict(row['predicted'], row['measured'])} ({row['source']}) | "
                   f"{row['measured']:.0f} s |")
-    # The figures gan_core/throughput.py and gan_core/features.py keep for the CPU this ran on.
+    # The figures gan_core/training/throughput.py and gan_core/measuring/features.py keep for the CPU this ran on.
     print("\nREFERENCE_IMAGES_PER_SECOND = {" + ", ".join(f'"{row["preset"]}": {row["images_per_second"]:.0f}'
                                                         for row in rows) + "}")
     print("REFERENCE_CLASSIFIER_SECONDS = {" + ", ".join(f'"{row["dataset"]}": {row["measured"]:.0f}'

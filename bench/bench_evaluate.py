@@ -22,22 +22,23 @@ from pathlib import Path
 import numpy as np
 
 from project_paths import PROJECT_ROOT
-from gan_core import data, evaluation, features
-from gan_core.config import preset
-from gan_core.runs import create_run, open_run
+from gan_core.inputs import data
+from gan_core.measuring import evaluation, features
+from gan_core.spec.config import preset
+from gan_core.store.runs import create_run, open_run
 
 TARGET_SECONDS = 60.0
 EVALUATE_SCRIPT = """
 import json, sys
-from gan_core import evaluation
-from gan_core.runs import open_run
+from gan_core.measuring import evaluation
+from gan_core.store.runs import open_run
 results = evaluation.evaluate_run(open_run(sys.argv[1]), int(sys.argv[2]), seed=int(sys.argv[3]))
 print(json.dumps(results))
 """
 
 
 def trained_run(runs_dir: Path, steps: int):
-    from gan_core.trainer import Trainer
+    from gan_core.training.trainer import Trainer
 
     run = create_run(preset("fashion-dcgan", steps=steps, max_examples=5000), runs_dir)
     Trainer(run).train()

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from project_paths import PROJECT_ROOT
 from bench_demo_memory import memory_megabytes
-from gan_core import registry
+from gan_core.spec import registry
 from support.browser import CHROMIUM, CHROMIUM_ARGS, free_port, wait_for_app, wait_until_healthy
 
 PAGES = ("", "runs", "monitor", "gallery", "compare", "evaluate", "human_test", "train")
@@ -101,7 +101,7 @@ def main() -> None:
         note = "" if code == 0 else f" (exit code {code})"
         print(f"| {name}{note} | {peak:,.0f} | {peak / baseline:.2f} |", flush=True)
 
-    from gan_core import runs
+    from gan_core.store import runs
 
     chosen = runs.list_runs(runs_dir)[0]
     print(f"\nThe web server (`streamlit run app.py`) after opening each page in turn, with the run of "

@@ -14,7 +14,7 @@ import time
 import numpy as np
 
 from project_paths import PROJECT_ROOT  # noqa: F401  (puts the project on sys.path)
-from gan_core import metrics
+from gan_core.measuring import metrics
 
 
 def timed(function, *args, **kwargs):

@@ -20,9 +20,10 @@ import time
 import urllib.request
 
 from project_paths import PROJECT_ROOT
-from gan_core import jobs, throughput
-from gan_core.config import preset
-from gan_core.runs import create_run
+from gan_core.workers import jobs
+from gan_core.training import throughput
+from gan_core.spec.config import preset
+from gan_core.store.runs import create_run
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]

@@ -1,6 +1,6 @@
 """How lively the Playground is: snapshots per second while playing, and the time the ring of 8 takes to be covered.
 
-Creates a "ring-playground" run in a fresh run store, starts its trainer the way the page does (gan_core.jobs),
+Creates a "ring-playground" run in a fresh run store, starts its trainer the way the page does (gan_core.workers.jobs),
 presses Play through the run store, and watches the snapshot file: how many distinct snapshots appear per second,
 and how long after Play the modes-covered measure first says 8 of 8. Prints one JSON object with the date, the
 machine's cores and load. Run it on an otherwise idle machine:
@@ -21,9 +21,11 @@ import time
 from pathlib import Path
 
 from project_paths import PROJECT_ROOT  # noqa: F401  (puts the project on sys.path)
-from gan_core import jobs, playground_store, runs
-from gan_core.config import preset
-from gan_core.playground_store import Command
+from gan_core.workers import jobs
+from gan_core.lab import playground_store
+from gan_core.store import runs
+from gan_core.spec.config import preset
+from gan_core.lab.playground_store import Command
 
 STARTUP_SECONDS = 120  # importing TensorFlow and building the networks on a loaded machine
 TRAJECTORY_SECONDS = 5  # how often the modes covered are recorded

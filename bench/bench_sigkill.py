@@ -30,7 +30,7 @@ from project_paths import PROJECT_ROOT
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from gan_core.runs import Run, open_run, read_status  # noqa: E402
+from gan_core.store.runs import Run, open_run, read_status  # noqa: E402
 
 TRAIN_SETTINGS = ["--preset", "digits-mlp", "--set", "checkpoint_every=5", "--set", "log_every=1",
                   "--set", "sample_every=100000", "--set", "max_examples=512"]

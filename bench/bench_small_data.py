@@ -23,7 +23,7 @@ from pathlib import Path
 
 # Run as a script, bench/ is on the import path: the command-line runner is bench_variants'.
 from bench_variants import UNREACHABLE_STEPS, gan_core
-from gan_core import runs
+from gan_core.store import runs
 
 POLICIES = ("none", "diffaugment")
 

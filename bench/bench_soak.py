@@ -31,9 +31,10 @@ from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
 from project_paths import PROJECT_ROOT  # noqa: F401  (puts the project on sys.path)
-from gan_core import jobs, throughput
-from gan_core.config import preset
-from gan_core.runs import create_run
+from gan_core.workers import jobs
+from gan_core.training import throughput
+from gan_core.spec.config import preset
+from gan_core.store.runs import create_run
 from bench_monitor import start_streamlit  # the same server start as the Monitor benchmark
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")

@@ -11,7 +11,7 @@ thread pools, computing in float32.
 
 - threads "intra N": N threads inside one operation (a convolution split across cores);
 - threads "inter N": N operations at once (the generator's and the discriminator's branches side by side);
-- bfloat16: the preset with precision=bfloat16 (skipped where the processor lacks it: see gan_core/precision.py);
+- bfloat16: the preset with precision=bfloat16 (skipped where the processor lacks it: see gan_core/nets/precision.py);
 - XLA: the same step compiled by XLA (`tf.function(jit_compile=True)`), which fuses small operations;
 - updates: the GAN's step alternating (the discriminator's update, then the generator's) or simultaneous (both from
   one pass through the networks).
@@ -52,9 +52,9 @@ def time_steps(preset_name: str, settings: dict[str, str], steps: int, intra: in
 
     tf.config.threading.set_intra_op_parallelism_threads(intra)
     tf.config.threading.set_inter_op_parallelism_threads(inter)
-    from gan_core.config import preset
-    from gan_core.runs import create_run
-    from gan_core.trainer import Trainer
+    from gan_core.spec.config import preset
+    from gan_core.store.runs import create_run
+    from gan_core.training.trainer import Trainer
 
     with tempfile.TemporaryDirectory() as runs_dir:
         trainer = Trainer(create_run(preset(preset_name, **settings), runs_dir))
@@ -102,7 +102,7 @@ def main() -> None:
                          options.inter, options.xla))
         return
 
-    from gan_core import precision
+    from gan_core.nets import precision
 
     wanted = [each for index, each in enumerate(SETTINGS) if index == 0 or not options.only
               or any(word.lower() in each[0].lower() for word in options.only)]

@@ -27,10 +27,10 @@ from project_paths import PROJECT_ROOT  # noqa: F401  (puts the project on sys.p
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 from bench_time_to_quality import MEASURE_SEED, Judge, batch_statistics_distance, parse_settings  # noqa: E402
-from gan_core import sampling  # noqa: E402
-from gan_core.config import DEFAULT_PRESET, RunConfig, preset  # noqa: E402
-from gan_core.runs import create_run  # noqa: E402
-from gan_core.trainer import Trainer  # noqa: E402
+from gan_core.nets import sampling  # noqa: E402
+from gan_core.spec.config import DEFAULT_PRESET, RunConfig, preset  # noqa: E402
+from gan_core.store.runs import create_run  # noqa: E402
+from gan_core.training.trainer import Trainer  # noqa: E402
 
 
 def distances_at_steps(config: RunConfig, marks: list[int], judge: Judge, runs_dir: Path,

@@ -37,10 +37,12 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 import keras  # noqa: E402
 
-from gan_core import data, evaluation, features, metrics, sampling  # noqa: E402
-from gan_core.config import DEFAULT_PRESET, RunConfig, preset  # noqa: E402
-from gan_core.runs import create_run  # noqa: E402
-from gan_core.trainer import Trainer  # noqa: E402
+from gan_core.inputs import data  # noqa: E402
+from gan_core.measuring import evaluation, features, metrics
+from gan_core.nets import sampling
+from gan_core.spec.config import DEFAULT_PRESET, RunConfig, preset  # noqa: E402
+from gan_core.store.runs import create_run  # noqa: E402
+from gan_core.training.trainer import Trainer  # noqa: E402
 
 RECIPES = ("tutorial", "default")
 NOISE_SIZE = 100

@@ -26,10 +26,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import tensorflow as tf  # noqa: E402
 
-from gan_core import throughput  # noqa: E402
-from gan_core.config import preset  # noqa: E402
-from gan_core.runs import create_run  # noqa: E402
-from gan_core.trainer import Trainer  # noqa: E402
+from gan_core.training import throughput  # noqa: E402
+from gan_core.spec.config import preset  # noqa: E402
+from gan_core.store.runs import create_run  # noqa: E402
+from gan_core.training.trainer import Trainer  # noqa: E402
 
 PRESETS = ("digits-mlp", "ring-mlp", "fashion-dcgan", "fashion-wgan-gp", "mnist-cgan")
 

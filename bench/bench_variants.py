@@ -33,7 +33,7 @@ import time
 from pathlib import Path
 
 from project_paths import PROJECT_ROOT
-from gan_core import runs
+from gan_core.store import runs
 
 # A step count no run reaches in the time given, so that the time limit alone ends it.
 UNREACHABLE_STEPS = 10_000_000

@@ -18,11 +18,15 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from gan_core import augment, data, distribution, evaluation, feature_jobs, jobs, registry
-from gan_core import config as config_module
-from gan_core.data import Dataset
-from gan_core.runs import (DEFAULT_RUNS_DIR, Run, create_run, describe_os_error, list_runs, open_run, resume_target,
-                           update_config, write_status)
+from gan_core.nets import augment, distribution
+from gan_core.inputs import data
+from gan_core.measuring import evaluation
+from gan_core.workers import feature_jobs, jobs
+from gan_core.spec import registry
+from gan_core.spec import config as config_module
+from gan_core.inputs.data import Dataset
+from gan_core.store.runs import (DEFAULT_RUNS_DIR, Run, create_run, describe_os_error, list_runs, open_run,
+                                 resume_target, update_config, write_status)
 
 if TYPE_CHECKING:
     import tensorflow as tf
@@ -284,8 +288,8 @@ def train_run(
     strategy: tf.distribute.Strategy | None = None,
 ) -> str:
     """Train a run in this process and record any crash in its status, with the error's last line."""
-    from gan_core.playground_trainer import PlaygroundTrainer
-    from gan_core.trainer import Trainer
+    from gan_core.lab.playground_trainer import PlaygroundTrainer
+    from gan_core.training.trainer import Trainer
 
     try:
         if run.config.playground:
@@ -307,7 +311,7 @@ def train_run(
 
 def train_as_worker(run, strategy, options: argparse.Namespace) -> int:
     """A non-chief worker of a cluster: it trains beside the chief, which alone claims and writes the run."""
-    from gan_core import trainer
+    from gan_core.training import trainer
 
     target = resume_target(run, options.steps)
     state = trainer.Trainer(run, strategy=strategy).train(target_step=target, max_seconds=options.max_seconds)
@@ -323,7 +327,7 @@ def command_sample(options: argparse.Namespace) -> int:
     if not out.parent.is_dir():
         raise ValueError(f"--out {options.out}: folder {out.parent} does not exist")
     import_tensorflow_quietly()
-    from gan_core import sampling
+    from gan_core.nets import sampling
 
     samples = sampling.sample(run, options.n, seed=options.seed)
     np.save(out, samples)

@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from gan_core import comparison, data, runs
+from gan_core.inputs import comparison, data
+from gan_core.store import runs
 from views.charts import scatter_figure
 from views.common import (COMPARE_PAGE, checkpoint_picker_ui, generated_samples, generator_ready_ui, grid_picture,
                           no_runs_ui, page_frame_ui, real_examples, run_picker_ui, runs_dir)

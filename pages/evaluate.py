@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from gan_core import runs
+from gan_core.store import runs
 from views.common import (EVALUATE_PAGE, checkpoint_picker_ui, generator_ready_ui, no_runs_ui, page_frame_ui,
                           run_picker_ui, runs_dir)
 from views.evaluate_data import feature_space

@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from gan_core import registry, runs
+from gan_core.spec import registry
+from gan_core.store import runs
 from views.common import (GALLERY_PAGE, checkpoint_picker_ui, generator_ready_ui, no_runs_ui, page_frame_ui,
                           run_picker_ui, runs_dir)
 from views.gallery_views import fresh_samples_ui, interpolation_ui, scatter_ui, timeline_ui

@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from gan_core import judging, runs
+from gan_core.measuring import judging
+from gan_core.store import runs
 from views.common import (HUMAN_TEST_PAGE, checkpoint_picker_ui, generator_ready_ui, no_runs_ui, page_frame_ui,
                           run_picker_ui, runs_dir)
 from views.human_test_views import (answered_in_session, answers_ui, judgement_pool, question_ui, reset_ui,

@@ -2,7 +2,10 @@
 
 import streamlit as st
 
-from gan_core import health, jobs, registry, runs
+from gan_core.measuring import health
+from gan_core.workers import jobs
+from gan_core.spec import registry
+from gan_core.store import runs
 from views.common import MONITOR_PAGE, no_runs_ui, page_frame_ui, read_metrics, run_picker_ui, runs_dir, samples_at
 from views.demo_views import demo_mode
 from views.monitor_views import (charts_ui, controls_ui, findings_ui, latest_grid_ui, resume_watch_ui, status_ui,

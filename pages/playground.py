@@ -2,7 +2,9 @@
 
 import streamlit as st
 
-from gan_core import jobs, playground_store, runs
+from gan_core.workers import jobs
+from gan_core.lab import playground_store
+from gan_core.store import runs
 from views.common import PLAYGROUND_PAGE, page_frame_ui, run_picker_ui, runs_dir
 from views.live_figure import live_figure_ui
 from views.playground_views import (FIGURE_CONFIG, colour_key, controls_ui, new_run_ui, playground_figure,

@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from gan_core import jobs, runs
+from gan_core.workers import jobs
+from gan_core.store import runs
 from views.common import RUNS_PAGE, TRAIN_PAGE, no_runs_ui, page_frame_ui, run_picker_ui, runs_dir, state_badge
 from views.demo_views import status_text
 from views.runs_views import deleted_note_ui, delete_ui, export_ui, overlay_ui

@@ -2,9 +2,11 @@
 
 import streamlit as st
 
-from gan_core import demo, runs, throughput
-from gan_core.config import RunConfig
-from gan_core.settings import SettingError
+from gan_core.demo_mode import demo
+from gan_core.store import runs
+from gan_core.training import throughput
+from gan_core.spec.config import RunConfig
+from gan_core.spec.settings import SettingError
 from views.common import MONITOR_PAGE, TRAIN_PAGE, duration_text, page_frame_ui, runs_dir
 from views.demo_views import demo_limits, demo_mode, start_run_as_visitor
 from views.train_form import (dataset_picker_ui, form_fields_ui, form_values, loss_picker_ui, preset_picker_ui,

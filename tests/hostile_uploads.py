@@ -183,7 +183,8 @@ def hostile_cases() -> dict[str, bytes]:
 def run_hostile_set(work_dir: Path, cases: dict[str, bytes]) -> dict:
     """Save and load each upload as the Train page does; return each outcome and the peak memory."""
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from gan_core import image_collection, uploads
+    from gan_core.inputs import image_collection
+    from gan_core.store import uploads
 
     uploads_dir = work_dir / "uploads"
     outcomes = {}

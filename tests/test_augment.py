@@ -5,10 +5,10 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from gan_core import augment
-from gan_core.config import preset
-from gan_core.settings import SettingError
-from gan_core.runs import open_run
+from gan_core.nets import augment
+from gan_core.spec.config import preset
+from gan_core.spec.settings import SettingError
+from gan_core.store.runs import open_run
 from support.cli import gan_core, last_line
 from support.resume import straight_and_resumed
 

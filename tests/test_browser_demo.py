@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from gan_core import runs
+from gan_core.store import runs
 from support.browser import (BROWSER_MARKS, SCREENSHOTS, assert_no_exception, choose, dashboard_server,
                              server_log_path, wait_for_app)
 from support.showcase import stop_showcase

@@ -15,7 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
-from gan_core import playground_store, point_sets, runs
+from gan_core.lab import playground_store
+from gan_core.inputs import point_sets
+from gan_core.store import runs
 from support.browser import BROWSER_MARKS, dashboard_server, screenshot, wait_for_app, wait_for_text
 from support.playground import wait_for_snapshot
 from support.waiting import wait_for

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
-from gan_core import runs
-from gan_core.config import preset
+from gan_core.store import runs
+from gan_core.spec.config import preset
 from support.browser import (BROWSER_MARKS, assert_no_exception, dashboard_server, screenshot, wait_for_app,
                              wait_for_text)
 from support.waiting import wait_for

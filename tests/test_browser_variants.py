@@ -12,8 +12,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from gan_core import registry
-from gan_core.config import preset
+from gan_core.spec import registry
+from gan_core.spec.config import preset
 from support.browser import BROWSER_MARKS, assert_no_exception, choose, screenshot, wait_for_app, wait_for_text
 from support.datasets import requires_dataset
 

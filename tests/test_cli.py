@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from gan_core.runs import open_run
+from gan_core.store.runs import open_run
 from support.cli import gan_core, last_line
 
 

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from gan_core import comparison, data
+from gan_core.inputs import comparison, data
 
 
 @pytest.fixture(scope="module")

@@ -3,9 +3,9 @@ import json
 
 import pytest
 
-from gan_core import registry
-from gan_core.config import (RunConfig, coerce_field, descriptive_name, parse_assignment, preset,
-                             settings_in_words, unused_fields)
+from gan_core.spec import registry
+from gan_core.spec.config import (RunConfig, coerce_field, descriptive_name, parse_assignment, preset,
+                                  settings_in_words, unused_fields)
 
 
 def test_defaults_are_the_classic_dcgan_recipe():

@@ -1,13 +1,15 @@
-"""Tests for gan_core.critique: the discriminator loaded from a checkpoint is the one that trained, it scores
+"""Tests for gan_core.measuring.critique: the discriminator loaded from a checkpoint is the one that trained, it scores
 images and points as the trainer feeds them, and its scores are read the way its loss defines them."""
 
 import numpy as np
 import pytest
 
-from gan_core import critique, data, models
-from gan_core.config import preset
-from gan_core.runs import create_run
-from gan_core.trainer import Trainer
+from gan_core.measuring import critique
+from gan_core.inputs import data
+from gan_core.nets import models
+from gan_core.spec.config import preset
+from gan_core.store.runs import create_run
+from gan_core.training.trainer import Trainer
 
 
 def trained_briefly(config, runs_dir):

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from gan_core import data
-from gan_core.config import RunConfig
+from gan_core.inputs import data
+from gan_core.spec.config import RunConfig
 from support.datasets import KAGGLE_CLASSES, requires_dataset, write_kaggle_cifar
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -276,8 +276,8 @@ def test_the_built_in_datasets_a_run_needs_are_told_apart_from_those_here_withou
         (fashion / f"{stem}.gz").write_bytes(b"")
     script = (
         "import sys\n"
-        "from gan_core import data\n"
-        "from gan_core.config import preset\n"
+        "from gan_core.inputs import data\n"
+        "from gan_core.spec.config import preset\n"
         "data.SYSTEM_DATA_DIR = data.Path(sys.argv[1])\n"
         "print([data.datasets_not_here(preset(name)) for name in sys.argv[2:]])\n"
         "print('tensorflow' in sys.modules)\n"

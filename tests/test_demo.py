@@ -5,9 +5,12 @@ import time
 
 import pytest
 
-from gan_core import demo, demo_jobs, jobs, ownership, registry, runs, showcase, uploads
-from gan_core.config import preset
-from gan_core.demo import DemoLimits, StoredRun
+from gan_core.demo_mode import demo, demo_jobs, showcase
+from gan_core.workers import jobs
+from gan_core.store import ownership, runs, uploads
+from gan_core.spec import registry
+from gan_core.spec.config import preset
+from gan_core.demo_mode.demo import DemoLimits, StoredRun
 from support.showcase import stop_showcase
 from support.waiting import wait_for
 
@@ -334,7 +337,8 @@ def test_feature_classifier_workers_count_against_the_trainer_caps(tmp_path, mon
     import subprocess
     import sys
 
-    from gan_core import demo_classifiers, feature_jobs
+    from gan_core.demo_mode import demo_classifiers
+    from gan_core.workers import feature_jobs
 
     monkeypatch.setenv("GAN_CACHE_DIR", str(tmp_path / "cache"))
     runs_dir = tmp_path / "runs"

@@ -11,7 +11,7 @@ import pytest
 from streamlit import config as streamlit_config
 from streamlit.testing.v1 import AppTest
 
-from gan_core import ownership, runs
+from gan_core.store import ownership, runs
 from support.pages import open_page, widget_name
 from views.common import subject_key
 
@@ -149,7 +149,7 @@ def test_a_failed_run_shows_visitors_no_log_lines_or_server_paths(trained_run, t
 
 
 def test_the_timeline_gif_is_drawn_by_a_worker_and_keeps_to_the_demos_frames(trained_run, tmp_path, monkeypatch):
-    from gan_core import run_jobs
+    from gan_core.workers import run_jobs
     from support.waiting import wait_for
 
     copy = runs.open_run(shutil.copytree(trained_run.path, tmp_path / trained_run.run_id))

@@ -18,10 +18,11 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from gan_core import feature_jobs, features, judging
-from gan_core.config import RunConfig, preset
-from gan_core.runs import create_run
-from gan_core.trainer import Trainer
+from gan_core.workers import feature_jobs
+from gan_core.measuring import features, judging
+from gan_core.spec.config import RunConfig, preset
+from gan_core.store.runs import create_run
+from gan_core.training.trainer import Trainer
 from support.datasets import write_png_folder
 from support.pages import widget_name
 from views.common import EVALUATE_PAGE, HUMAN_TEST_PAGE, subject_key

@@ -1,4 +1,4 @@
-"""Tests for gan_core.evaluation on real short runs: the order real-vs-real < trained < untrained, the caches,
+"""Tests for gan_core.measuring.evaluation on real short runs: the order real-vs-real < trained < untrained, the caches,
 the 2-D measures and the messages for bad requests."""
 
 import json
@@ -6,10 +6,10 @@ import math
 
 import pytest
 
-from gan_core import evaluation, features
-from gan_core.config import RunConfig, preset
-from gan_core.runs import create_run
-from gan_core.trainer import Trainer
+from gan_core.measuring import evaluation, features
+from gan_core.spec.config import RunConfig, preset
+from gan_core.store.runs import create_run
+from gan_core.training.trainer import Trainer
 from support.datasets import requires_dataset
 
 pytestmark = pytest.mark.slow

@@ -1,4 +1,5 @@
-"""Tests for gan_core.features: the project's classifiers, their cache, InceptionV3's availability, the choice rule.
+"""Tests for gan_core.measuring.features: the project's classifiers, their cache, InceptionV3's availability, the choice
+rule.
 
 The MNIST and Fashion-MNIST classifiers are trained in the normal cache directory (GAN_CACHE_DIR or
 ~/.cache/gan_dashboard), so only the first run of the suite pays for training them; a fresh CI machine trains
@@ -16,8 +17,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gan_core import data, features, uploads
-from gan_core.config import RunConfig, preset
+from gan_core.inputs import data
+from gan_core.measuring import features
+from gan_core.store import uploads
+from gan_core.spec.config import RunConfig, preset
 from support.datasets import requires_dataset, write_kaggle_cifar
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -141,7 +144,7 @@ def test_digits_classifier_is_cached_and_reused_without_retraining(digits_cache,
     assert path.is_file() and details["train_examples"] == 1500 and details["test_examples"] == 297
     modified = path.stat().st_mtime_ns
 
-    with caplog.at_level(logging.INFO, logger="gan_core.features"):
+    with caplog.at_level(logging.INFO, logger="gan_core.measuring.features"):
         extractor = features.load_or_train_classifier(train, test, digits_cache)
     assert "training" not in caplog.text
     assert path.stat().st_mtime_ns == modified
@@ -175,7 +178,7 @@ def test_classifier_features_and_probabilities_have_the_documented_shapes(digits
 @pytest.mark.slow
 def test_changed_training_data_trains_a_second_classifier(digits_cache, caplog):
     train = data.load_builtin("digits", "train").first(1000)
-    with caplog.at_level(logging.INFO, logger="gan_core.features"):
+    with caplog.at_level(logging.INFO, logger="gan_core.measuring.features"):
         extractor = features.load_or_train_classifier(train, data.load_builtin("digits", "test"), digits_cache)
     assert "training the digits classifier on 1000 images" in caplog.text
     assert features.classifier_path(train, digits_cache).is_file()
@@ -188,7 +191,8 @@ def test_two_processes_wanting_the_same_classifier_train_it_once(tmp_path):
     script = textwrap.dedent(f"""
         import logging, sys
         logging.basicConfig(level=logging.INFO, stream=sys.stdout, format="%(message)s")
-        from gan_core import data, features
+        from gan_core.inputs import data
+        from gan_core.measuring import features
         train = data.load_builtin("digits", "train").first(600)
         extractor = features.load_or_train_classifier(train, data.load_builtin("digits", "test"), {str(tmp_path)!r})
         print("key", extractor.key)
@@ -223,7 +227,7 @@ def test_dataset_classifier_reaches_its_test_accuracy(dataset_name, minimum):
 
 
 def test_a_preparation_whose_worker_died_reads_as_failed(tmp_path):
-    from gan_core import feature_jobs
+    from gan_core.workers import feature_jobs
 
     assert feature_jobs.preparation_status("mnist", tmp_path).state == "none"
     path = feature_jobs.status_path("mnist", tmp_path)

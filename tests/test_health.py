@@ -5,9 +5,11 @@ import math
 import numpy as np
 import pytest
 
-from gan_core import data, health, images, throughput
-from gan_core.config import preset
-from gan_core.runs import MetricsWriter, create_run, write_status
+from gan_core.inputs import data, images
+from gan_core.measuring import health
+from gan_core.training import throughput
+from gan_core.spec.config import preset
+from gan_core.store.runs import MetricsWriter, create_run, write_status
 
 
 def rows_from(d_loss, g_loss, d_fake=0.0, every=10, start=10):

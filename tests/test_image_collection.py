@@ -9,9 +9,10 @@ import pytest
 from PIL import Image
 
 import hostile_uploads
-from gan_core import archives, data, image_collection
-from gan_core.config import RunConfig
-from gan_core.image_collection import load_image_collection, preview_image_collection
+from gan_core.store import archives
+from gan_core.inputs import data, image_collection
+from gan_core.spec.config import RunConfig
+from gan_core.inputs.image_collection import load_image_collection, preview_image_collection
 from support.datasets import KAGGLE_CLASSES, write_kaggle_cifar
 
 

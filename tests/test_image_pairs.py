@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from gan_core import image_collection, image_pairs
-from gan_core.image_pairs import (PAIR_KINDS, derive_inputs, edges, grey, held_out_indices, input_channels, inverted,
-                                  load_pair_collection, low_resolution, masked)
+from gan_core.inputs import image_collection, image_pairs
+from gan_core.inputs.image_pairs import (PAIR_KINDS, derive_inputs, edges, grey, held_out_indices, input_channels,
+                                         inverted, load_pair_collection, low_resolution, masked)
 
 MIN_IMAGES = image_collection.MIN_IMAGES
 

@@ -11,9 +11,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from gan_core import feature_jobs, jobs
-from gan_core.config import lower_learning_rates, preset
-from gan_core.runs import create_run, write_status
+from gan_core.workers import feature_jobs, jobs
+from gan_core.spec.config import lower_learning_rates, preset
+from gan_core.store.runs import create_run, write_status
 
 pytestmark = pytest.mark.slow
 
@@ -147,7 +147,8 @@ def test_an_active_run_that_no_process_took_on_is_marked_failed(tmp_path):
 PAGE_PRESSING_STOP = """
 import os, sys
 from pathlib import Path
-from gan_core import jobs, runs
+from gan_core.workers import jobs
+from gan_core.store import runs
 Path(sys.argv[2]).write_text(str(os.getpid()))
 jobs.stop_run(runs.open_run(sys.argv[1]))
 """
@@ -160,7 +161,7 @@ jobs.stop_run(runs.open_run(sys.argv[1]))
 TRAINER_ANSWERING_AT_ONCE = """
 import os, signal, sys, threading
 from pathlib import Path
-from gan_core.runs import write_status
+from gan_core.store.runs import write_status
 run_path, page_pid_path, watching_path = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3])
 watching_path.touch()
 while not (run_path / "stop_requested").exists():

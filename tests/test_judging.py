@@ -1,8 +1,9 @@
-"""Tests for gan_core.judging: image keys, the order of the questions, and the summary of a person's answers."""
+"""Tests for gan_core.measuring.judging: image keys, the order of the questions, and the summary of a person's
+answers."""
 
 import pytest
 
-from gan_core import judging
+from gan_core.measuring import judging
 
 
 def answer(step: int, is_real: bool, index: int, answered_real: bool) -> dict:

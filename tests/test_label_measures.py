@@ -1,4 +1,5 @@
-"""Tests for gan_core.label_measures: hand-computed matchings, purities and distances; CAS on scikit-learn's digits."""
+"""Tests for gan_core.measuring.label_measures: hand-computed matchings, purities and distances; CAS on scikit-learn's
+digits."""
 
 import subprocess
 import sys
@@ -6,7 +7,8 @@ import sys
 import numpy as np
 import pytest
 
-from gan_core import data, label_measures
+from gan_core.inputs import data
+from gan_core.measuring import label_measures
 
 
 def samples_from_counts(counts):
@@ -167,7 +169,7 @@ def test_bad_images_are_refused_before_any_training():
 
 
 def test_the_module_imports_without_tensorflow():
-    code = "import sys, gan_core.label_measures; print('tensorflow' in sys.modules)"
+    code = "import sys, gan_core.measuring.label_measures; print('tensorflow' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "False"
 

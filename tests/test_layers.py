@@ -35,11 +35,11 @@ def test_a_broken_import_contract_is_reported(tmp_path):
     shutil.copytree(PROJECT / "views", copy / "views", ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copy(PROJECT / "pyproject.toml", copy / "pyproject.toml")
     # The engine reaching for the user interface, as a careless edit would.
-    settings = copy / "gan_core" / "settings.py"
+    settings = copy / "gan_core" / "spec" / "settings.py"
     settings.write_text(settings.read_text() + "\nimport streamlit  # noqa: E402\n")
     result = tool("lint-imports", cwd=copy)
     assert result.returncode != 0
-    assert "gan_core.settings -> streamlit" in result.stdout, result.stdout
+    assert "gan_core.spec.settings -> streamlit" in result.stdout, result.stdout
 
 
 def modules_loading(libraries: tuple[str, ...]) -> set[str]:
@@ -63,18 +63,23 @@ def imported_names(statements) -> list[str]:
         if isinstance(statement, ast.Import):
             names += [alias.name for alias in statement.names]
         elif isinstance(statement, ast.ImportFrom) and statement.level == 0:
-            if statement.module == "gan_core":
-                names += [f"gan_core.{alias.name}" for alias in statement.names]
+            if is_engine_package(statement.module):
+                names += [f"{statement.module}.{alias.name}" for alias in statement.names]
             else:
                 names.append(statement.module)
     return names
 
 
+def is_engine_package(module: str) -> bool:
+    """Whether `module` is gan_core or one of its subpackages, from which `import name` brings in a module."""
+    return module.split(".")[0] == "gan_core" and (PROJECT.joinpath(*module.split("."))).is_dir()
+
+
 def test_the_engine_imports_inside_functions_only_what_is_heavy():
     heavy = modules_loading(HEAVY_LIBRARIES)
     # The modules that build or run networks; listed, so that a light module turning heavy is noticed.
-    assert heavy == {"gan_core.critique", "gan_core.losses", "gan_core.models", "gan_core.playground_trainer",
-                     "gan_core.sampling", "gan_core.trainer"}
+    assert heavy == {"gan_core.measuring.critique", "gan_core.nets.losses", "gan_core.nets.models",
+                     "gan_core.lab.playground_trainer", "gan_core.nets.sampling", "gan_core.training.trainer"}
     light_imports_in_functions = []
     for path in sorted((PROJECT / "gan_core").rglob("*.py")):
         for function in ast.walk(ast.parse(path.read_text())):
@@ -88,7 +93,9 @@ def test_the_engine_imports_inside_functions_only_what_is_heavy():
 
 
 def test_the_heavy_libraries_stay_out_of_the_light_modules():
-    script = ("import sys, gan_core.runs, gan_core.jobs, gan_core.evaluation, gan_core.health, gan_core.data; "
+    light = ["gan_core.store.runs", "gan_core.workers.jobs", "gan_core.measuring.evaluation",
+             "gan_core.measuring.health", "gan_core.inputs.data"]
+    script = (f"import sys, {', '.join(light)}; "
               f"print(sorted({{name.split('.')[0] for name in sys.modules}} & set({HEAVY_LIBRARIES!r})))")
     result = subprocess.run([sys.executable, "-c", script], cwd=PROJECT, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
@@ -111,10 +118,10 @@ def test_the_pages_reach_the_engine_only_through_its_public_names():
 
 
 def engine_modules_named_in(path: Path) -> set[str]:
-    """The names under which `path` imports the engine's modules (`from gan_core import runs` gives "runs")."""
+    """The names under which `path` imports the engine's modules (`from gan_core.store import runs` gives "runs")."""
     names = set()
     for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.ImportFrom) and node.module == "gan_core":
+        if isinstance(node, ast.ImportFrom) and is_engine_package(node.module or ""):
             names |= {alias.asname or alias.name for alias in node.names}
     return names
 

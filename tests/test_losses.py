@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from gan_core import losses
-from gan_core.config import LOSSES
+from gan_core.nets import losses
+from gan_core.spec.config import LOSSES
 
 # Logits shaped (batch, 1), as the discriminators return them.
 REAL_LOGITS = tf.constant([[0.0], [2.0]])

@@ -2,7 +2,7 @@
 
 import pytest
 
-from gan_core import measures, metrics
+from gan_core.measuring import measures, metrics
 
 
 def test_every_standard_measure_says_which_way_is_better_and_what_it_means():

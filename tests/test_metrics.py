@@ -1,4 +1,4 @@
-"""Tests for gan_core.metrics: closed forms, independent computations and the `prdc` package as oracles."""
+"""Tests for gan_core.measuring.metrics: closed forms, independent computations and the `prdc` package as oracles."""
 
 import math
 
@@ -7,7 +7,7 @@ import prdc as prdc_package
 import pytest
 from scipy.spatial.distance import cdist
 
-from gan_core import metrics
+from gan_core.measuring import metrics
 
 RING_CENTRES = np.array([[2 * math.cos(angle), 2 * math.sin(angle)] for angle in np.arange(8) * 2 * math.pi / 8])
 RING_STD = 0.02

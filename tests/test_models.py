@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from gan_core import losses
-from gan_core.config import RunConfig, preset
-from gan_core.models import build_discriminator, build_generator, build_models, dcgan_start_size
+from gan_core.nets import losses
+from gan_core.spec.config import RunConfig, preset
+from gan_core.nets.models import build_discriminator, build_generator, build_models, dcgan_start_size
 
 LATENT_DIM = 16
 NUM_CLASSES = 10

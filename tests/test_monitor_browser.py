@@ -5,8 +5,8 @@ AppTest runs a page once per call and never fires a fragment's timer, so only a 
 
 from __future__ import annotations
 
-from gan_core.config import preset
-from gan_core.runs import create_run, write_status
+from gan_core.spec.config import preset
+from gan_core.store.runs import create_run, write_status
 from support.browser import BROWSER_MARKS, dashboard_server, wait_for_app, wait_for_text
 
 pytestmark = BROWSER_MARKS

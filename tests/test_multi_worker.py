@@ -13,7 +13,8 @@ import sys
 
 import pytest
 
-from gan_core import distribution, runs
+from gan_core.nets import distribution
+from gan_core.store import runs
 from support.cli import PROJECT_ROOT, gan_core
 
 pytestmark = pytest.mark.slow

@@ -7,8 +7,8 @@ import pytest
 from streamlit import config as streamlit_config
 from streamlit.testing.v1 import AppTest
 
-from gan_core import ownership, runs
-from gan_core.config import preset
+from gan_core.store import ownership, runs
+from gan_core.spec.config import preset
 
 APP = Path(__file__).resolve().parents[1] / "app.py"
 OWNER_TOKEN = "owner-" + "a" * 40

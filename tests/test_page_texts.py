@@ -7,8 +7,8 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from gan_core import registry
-from gan_core.config import DEFAULT_PRESET
+from gan_core.spec import registry
+from gan_core.spec.config import DEFAULT_PRESET
 from support.datasets import write_png_folder
 
 APP = Path(__file__).resolve().parents[1] / "app.py"

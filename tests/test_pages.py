@@ -17,9 +17,9 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from gan_core import jobs
-from gan_core import throughput
-from gan_core.runs import Run, Status, list_runs, open_run, write_status
+from gan_core.workers import jobs
+from gan_core.training import throughput
+from gan_core.store.runs import Run, Status, list_runs, open_run, write_status
 from support.datasets import write_png_folder
 from support.pages import APP, PROJECT, open_page, texts
 from support.waiting import wait_for
@@ -237,7 +237,7 @@ def test_start_refuses_a_text_file_named_zip_and_creates_no_run(tmp_path, monkey
 def test_start_refuses_a_builtin_dataset_missing_offline(tmp_path, monkeypatch):
     import keras
 
-    from gan_core import data
+    from gan_core.inputs import data
 
     def offline(*arguments, **keywords):
         raise OSError("network is unreachable")
@@ -412,7 +412,7 @@ def test_compare_lays_out_real_and_generated_alike(store):
 
 @pytest.mark.slow
 def test_compare_shows_the_stored_evaluation_beside_real_vs_real(store, tmp_path, monkeypatch):
-    from gan_core import evaluation
+    from gan_core.measuring import evaluation
 
     run = open_run(shutil.copytree(store["digits"].path, tmp_path / store["digits"].run_id))
     results = evaluation.evaluate_run(run, 100, step=60)

@@ -9,10 +9,13 @@ import keras
 import numpy as np
 import pytest
 
-from gan_core import losses, metrics, playground, playground_store, point_sets
-from gan_core.config import RunConfig, preset
-from gan_core.playground_store import Command
-from gan_core.runs import create_run
+from gan_core.nets import losses
+from gan_core.measuring import metrics
+from gan_core.lab import playground, playground_store
+from gan_core.inputs import point_sets
+from gan_core.spec.config import RunConfig, preset
+from gan_core.lab.playground_store import Command
+from gan_core.store.runs import create_run
 from support.playground import wait_for_snapshot
 from support.waiting import wait_for
 
@@ -142,7 +145,7 @@ def test_points_csv_needs_between_two_and_the_limit_of_points():
 
 
 def test_saved_points_train_as_the_dataset_points(tmp_path):
-    from gan_core import data
+    from gan_core.inputs import data
 
     path = point_sets.save_points(np.array([[0.0, 1.0], [2.0, 3.0]]), tmp_path)
     config = preset("ring-playground", dataset="points", data_path=str(path))
@@ -161,7 +164,7 @@ def test_playground_config_rules_say_what_is_allowed():
 
 @pytest.mark.slow
 def test_playground_trainer_obeys_single_updates_play_pause_and_stop(tmp_path):
-    from gan_core.playground_trainer import PlaygroundTrainer
+    from gan_core.lab.playground_trainer import PlaygroundTrainer
 
     run = create_run(preset("ring-playground", checkpoint_every=100, log_every=5), tmp_path)
     trainer = PlaygroundTrainer(run)
@@ -209,7 +212,7 @@ def test_playground_trainer_obeys_single_updates_play_pause_and_stop(tmp_path):
 
 @pytest.mark.slow
 def test_a_discriminator_step_after_the_last_checkpoint_is_saved_when_the_trainer_stops(tmp_path):
-    from gan_core.playground_trainer import PlaygroundTrainer
+    from gan_core.lab.playground_trainer import PlaygroundTrainer
 
     run = create_run(preset("ring-playground", checkpoint_every=100), tmp_path)
 
@@ -241,7 +244,7 @@ def test_a_discriminator_step_after_the_last_checkpoint_is_saved_when_the_traine
 
 
 def test_warming_up_the_compiled_updates_leaves_the_run_as_it_was(tmp_path):
-    from gan_core.playground_trainer import PlaygroundTrainer
+    from gan_core.lab.playground_trainer import PlaygroundTrainer
 
     config = preset("ring-playground")
     warmed = PlaygroundTrainer(create_run(config, tmp_path / "warmed"))

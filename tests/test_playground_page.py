@@ -10,8 +10,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gan_core import jobs, playground_store, point_sets, uploads
-from gan_core.runs import list_runs
+from gan_core.workers import jobs
+from gan_core.lab import playground_store
+from gan_core.inputs import point_sets
+from gan_core.store import uploads
+from gan_core.store.runs import list_runs
 from support.pages import PROJECT, open_page, texts
 from support.waiting import wait_for
 from views.common import subject_key
@@ -112,9 +115,9 @@ print("tensorflow" in sys.modules, "keras" in sys.modules)
 def test_in_a_demo_only_the_owner_controls_a_playground_run_and_new_runs_keep_the_caps(tmp_path, monkeypatch):
     from streamlit import config as streamlit_config
 
-    from gan_core import ownership
-    from gan_core.config import preset
-    from gan_core.runs import create_run, write_status
+    from gan_core.store import ownership
+    from gan_core.spec.config import preset
+    from gan_core.store.runs import create_run, write_status
 
     monkeypatch.setenv("GAN_RUNS_DIR", str(tmp_path))
     monkeypatch.setenv("GAN_DASHBOARD_DEMO", "1")
@@ -135,7 +138,7 @@ def test_in_a_demo_only_the_owner_controls_a_playground_run_and_new_runs_keep_th
         assert not owner.exception, [error.value for error in owner.exception]
         [created] = [run for run in list_runs(tmp_path) if run.run_id != stopped.run_id]
         try:
-            from gan_core import demo
+            from gan_core.demo_mode import demo
 
             assert created.config.steps == demo.DemoLimits().max_steps
             assert ownership.read_owner(created.path).owner_hash == ownership.owner_hash(owner_token)

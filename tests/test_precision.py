@@ -5,11 +5,11 @@ import keras
 import numpy as np
 import pytest
 
-from gan_core import precision, sampling
-from gan_core.config import preset
-from gan_core.runs import create_run
-from gan_core.settings import SettingError
-from gan_core.trainer import Trainer
+from gan_core.nets import precision, sampling
+from gan_core.spec.config import preset
+from gan_core.store.runs import create_run
+from gan_core.spec.settings import SettingError
+from gan_core.training.trainer import Trainer
 
 ZEN4_CPU_INFO = """processor\t: 0
 vendor_id\t: AuthenticAMD

@@ -6,10 +6,10 @@ from sklearn.datasets import load_digits
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.svm import SVC
 
-from gan_core import sampling
-from gan_core.config import preset
-from gan_core.runs import create_run
-from gan_core.trainer import Trainer
+from gan_core.nets import sampling
+from gan_core.spec.config import preset
+from gan_core.store.runs import create_run
+from gan_core.training.trainer import Trainer
 
 pytestmark = pytest.mark.slow
 

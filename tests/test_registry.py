@@ -2,8 +2,8 @@
 
 import pytest
 
-from gan_core import registry
-from gan_core.settings import Setting, SettingError
+from gan_core.spec import registry
+from gan_core.spec.settings import Setting, SettingError
 from gan_core.variants.base import Variant
 
 

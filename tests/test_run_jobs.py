@@ -9,8 +9,11 @@ from pathlib import Path
 import pytest
 from streamlit import config as streamlit_config
 
-from gan_core import demo_jobs, evaluation, ownership, run_jobs, runs
-from gan_core.demo import DemoLimits
+from gan_core.demo_mode import demo_jobs
+from gan_core.measuring import evaluation
+from gan_core.store import ownership, runs
+from gan_core.workers import run_jobs
+from gan_core.demo_mode.demo import DemoLimits
 from support.pages import open_page
 from support.waiting import wait_for
 

@@ -10,18 +10,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from gan_core.config import preset
-from gan_core.runs import (
-    METRIC_COLUMNS,
-    MetricsWriter,
-    create_run,
-    delete_run,
-    list_runs,
-    open_run,
-    read_status,
-    update_config,
-    write_status,
-)
+from gan_core.spec.config import preset
+from gan_core.store.runs import (METRIC_COLUMNS, MetricsWriter, create_run, delete_run, list_runs, open_run,
+                                 read_status, update_config, write_status)
 
 
 def test_a_new_run_has_the_store_layout(tmp_path):
@@ -79,7 +70,7 @@ def test_the_store_is_read_while_another_process_writes(tmp_path):
     writer_script = textwrap.dedent(
         f"""
         import time
-        from gan_core.runs import MetricsWriter
+        from gan_core.store.runs import MetricsWriter
         writer = MetricsWriter({str(run.database_path)!r})
         for step in range(1, 301):
             writer.write([{{"step": step, "wall_time": time.time(), "d_loss": 0.5, "g_loss": 0.7}}])
@@ -149,7 +140,7 @@ def test_concurrent_status_writers_lose_no_write_and_readers_never_see_half_a_fi
     process_script = textwrap.dedent(f"""
         import sys
         from pathlib import Path
-        from gan_core.runs import write_status
+        from gan_core.store.runs import write_status
         writer = sys.argv[1]
         for number in range({writes_each}):
             write_status(Path({str(run.path)!r}), "running", f"process {{writer}} write {{number}}", step=number)

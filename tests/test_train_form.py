@@ -5,10 +5,10 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from gan_core import data
-from gan_core import registry
-from gan_core.config import RunConfig
-from gan_core.runs import list_runs
+from gan_core.inputs import data
+from gan_core.spec import registry
+from gan_core.spec.config import RunConfig
+from gan_core.store.runs import list_runs
 from support.waiting import wait_for
 
 APP = Path(__file__).resolve().parents[1] / "app.py"

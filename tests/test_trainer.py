@@ -10,10 +10,10 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
-from gan_core import sampling
-from gan_core.config import LOSSES, lower_learning_rates, preset
-from gan_core.runs import create_run, update_config
-from gan_core.trainer import Trainer, example_indices_for_step
+from gan_core.nets import sampling
+from gan_core.spec.config import LOSSES, lower_learning_rates, preset
+from gan_core.store.runs import create_run, update_config
+from gan_core.training.trainer import Trainer, example_indices_for_step
 from support.datasets import requires_dataset
 from support.resume import straight_and_resumed
 
@@ -171,9 +171,9 @@ MIRRORED_SCRIPT = textwrap.dedent(
     import json, sys, tensorflow as tf
     devices = tf.config.list_physical_devices("CPU")
     tf.config.set_logical_device_configuration(devices[0], [tf.config.LogicalDeviceConfiguration()] * 2)
-    from gan_core.config import preset
-    from gan_core.runs import create_run
-    from gan_core.trainer import Trainer
+    from gan_core.spec.config import preset
+    from gan_core.store.runs import create_run
+    from gan_core.training.trainer import Trainer
     results = {}
     for name, strategy in [("one", None), ("mirrored", tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"]))]:
         config = preset(sys.argv[2], steps=1, log_every=1, batch_size=32, max_examples=512)

@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from gan_core import registry
-from gan_core.config import preset
-from gan_core.settings import SettingError
+from gan_core.spec import registry
+from gan_core.spec.config import preset
+from gan_core.spec.settings import SettingError
 from support.batches import BATCH, fixed_batch
 from support.resume import straight_and_resumed
 

@@ -12,10 +12,11 @@ from pathlib import Path
 import pytest
 
 import hostile_uploads
-from gan_core import data, uploads
-from gan_core.config import preset
-from gan_core.image_collection import load_image_collection, store_usable_upload
-from gan_core.runs import create_run, delete_run, write_status
+from gan_core.inputs import data
+from gan_core.store import uploads
+from gan_core.spec.config import preset
+from gan_core.inputs.image_collection import load_image_collection, store_usable_upload
+from gan_core.store.runs import create_run, delete_run, write_status
 from support.archives import zip_of
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]

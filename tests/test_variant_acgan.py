@@ -8,11 +8,13 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
-from gan_core import comparison, features, sampling
-from gan_core.config import preset
-from gan_core.runs import create_run
-from gan_core.settings import SettingError
-from gan_core.trainer import Trainer
+from gan_core.inputs import comparison
+from gan_core.measuring import features
+from gan_core.nets import sampling
+from gan_core.spec.config import preset
+from gan_core.store.runs import create_run
+from gan_core.spec.settings import SettingError
+from gan_core.training.trainer import Trainer
 from gan_core.variants import acgan, gan
 from support import infogan_runs
 from support.resume import assert_a_resumed_run_continues_exactly

@@ -12,11 +12,12 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from gan_core import registry, sampling
-from gan_core.config import RunConfig, preset
-from gan_core.runs import create_run, open_run
-from gan_core.settings import SettingError
-from gan_core.trainer import Trainer
+from gan_core.spec import registry
+from gan_core.nets import sampling
+from gan_core.spec.config import RunConfig, preset
+from gan_core.store.runs import create_run, open_run
+from gan_core.spec.settings import SettingError
+from gan_core.training.trainer import Trainer
 from gan_core.variants import began
 from support.datasets import requires_dataset
 
@@ -175,9 +176,9 @@ MIRRORED_SCRIPT = textwrap.dedent(
     import json, sys, tensorflow as tf
     devices = tf.config.list_physical_devices("CPU")
     tf.config.set_logical_device_configuration(devices[0], [tf.config.LogicalDeviceConfiguration()] * 2)
-    from gan_core.config import RunConfig
-    from gan_core.runs import create_run
-    from gan_core.trainer import Trainer
+    from gan_core.spec.config import RunConfig
+    from gan_core.store.runs import create_run
+    from gan_core.training.trainer import Trainer
     results = {}
     for name, strategy in [("one", None), ("mirrored", tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"]))]:
         run = create_run(RunConfig.from_json(sys.argv[2]), sys.argv[1])

@@ -10,11 +10,13 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from gan_core import data, losses, registry, sampling
-from gan_core.config import preset
-from gan_core.runs import create_run
-from gan_core.settings import SettingError
-from gan_core.trainer import Trainer
+from gan_core.inputs import data
+from gan_core.nets import losses, sampling
+from gan_core.spec import registry
+from gan_core.spec.config import preset
+from gan_core.store.runs import create_run
+from gan_core.spec.settings import SettingError
+from gan_core.training.trainer import Trainer
 from gan_core.variants import cyclegan
 from gan_core.variants.base import Batch
 from support.cli import PROJECT_ROOT, gan_core, last_line
@@ -231,9 +233,9 @@ MIRRORED_SCRIPT = textwrap.dedent(
     import json, sys, tensorflow as tf
     devices = tf.config.list_physical_devices("CPU")
     tf.config.set_logical_device_configuration(devices[0], [tf.config.LogicalDeviceConfiguration()] * 2)
-    from gan_core.config import preset
-    from gan_core.runs import create_run
-    from gan_core.trainer import Trainer
+    from gan_core.spec.config import preset
+    from gan_core.store.runs import create_run
+    from gan_core.training.trainer import Trainer
     results = {}
     for name, strategy in [("one", None), ("mirrored", tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"]))]:
         config = preset("mnist2inverted-cyclegan", dataset="digits", width=8, batch_size=8, steps=3, log_every=1,

@@ -7,11 +7,13 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from gan_core import features, images, sampling
-from gan_core.config import preset
-from gan_core.runs import create_run
-from gan_core.settings import SettingError
-from gan_core.trainer import Trainer
+from gan_core.measuring import features
+from gan_core.inputs import images
+from gan_core.nets import sampling
+from gan_core.spec.config import preset
+from gan_core.store.runs import create_run
+from gan_core.spec.settings import SettingError
+from gan_core.training.trainer import Trainer
 from gan_core.variants import infogan
 from support.datasets import write_png_folder
 from support.infogan_runs import (assert_the_cas_trains_on_real_digits_well, assert_the_cli_trains, finite_rows,

@@ -8,11 +8,14 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
-from gan_core import data, evaluation, image_pairs, registry, sampling
-from gan_core.config import RunConfig, preset
-from gan_core.runs import create_run
-from gan_core.settings import SettingError
-from gan_core.trainer import Trainer
+from gan_core.inputs import data, image_pairs
+from gan_core.measuring import evaluation
+from gan_core.spec import registry
+from gan_core.nets import sampling
+from gan_core.spec.config import RunConfig, preset
+from gan_core.store.runs import create_run
+from gan_core.spec.settings import SettingError
+from gan_core.training.trainer import Trainer
 from gan_core.variants import pix2pix, translation
 from support.cli import gan_core, last_line
 from support.datasets import requires_dataset

@@ -7,11 +7,13 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from gan_core import evaluation, health, registry, sampling
-from gan_core.config import preset
-from gan_core.runs import create_run
-from gan_core.settings import SettingError
-from gan_core.trainer import Trainer
+from gan_core.measuring import evaluation, health
+from gan_core.spec import registry
+from gan_core.nets import sampling
+from gan_core.spec.config import preset
+from gan_core.store.runs import create_run
+from gan_core.spec.settings import SettingError
+from gan_core.training.trainer import Trainer
 from gan_core.variants import vae
 from support.cli import gan_core, last_line
 from support.datasets import requires_dataset

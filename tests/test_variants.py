@@ -10,12 +10,14 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from gan_core import evaluation, registry, sampling
-from gan_core.config import RunConfig, preset
-from gan_core.measures import Measure
-from gan_core.runs import create_run
-from gan_core.settings import Setting, SettingError
-from gan_core.trainer import Trainer
+from gan_core.measuring import evaluation
+from gan_core.spec import registry
+from gan_core.nets import sampling
+from gan_core.spec.config import RunConfig, preset
+from gan_core.measuring.measures import Measure
+from gan_core.store.runs import create_run
+from gan_core.spec.settings import Setting, SettingError
+from gan_core.training.trainer import Trainer
 from gan_core.variants.base import Chart, Picture, Series, Training, Variant, View
 from support.pages import APP, texts
 

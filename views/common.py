@@ -1,7 +1,7 @@
 """Widgets and cached readers shared by the dashboard's pages. Widget-drawing helpers end in `_ui`.
 
 Nothing here imports TensorFlow at module level: pages that only read the run store must stay light, so the
-generator cache imports `gan_core.sampling` inside the function that needs it.
+generator cache imports `gan_core.nets.sampling` inside the function that needs it.
 """
 
 from __future__ import annotations
@@ -15,9 +15,13 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
-from gan_core import config as config_module
-from gan_core import images, jobs, measures, registry, runs, uploads
-from gan_core.runs import Run
+from gan_core.spec import config as config_module
+from gan_core.inputs import images
+from gan_core.workers import jobs
+from gan_core.measuring import measures
+from gan_core.spec import registry
+from gan_core.store import runs, uploads
+from gan_core.store.runs import Run
 from views.demo_views import demo_frame_ui, demo_mode
 
 # The dashboard's pages in the order the sidebar lists them: (script, title, icon). Streamlit routes the scripts
@@ -242,7 +246,7 @@ def samples_from_file(path: str, is_points: bool, columns: int, image_side: int)
     """Samples saved at one step; cached by path, since a step's grid is written once (atomically)."""
     from PIL import Image
 
-    from gan_core import health
+    from gan_core.measuring import health
 
     if is_points:
         return np.load(Path(path).with_suffix(".npy"))
@@ -253,7 +257,7 @@ def samples_from_file(path: str, is_points: bool, columns: int, image_side: int)
 @st.cache_resource(max_entries=8, show_spinner="Loading the generator (the first one takes a few seconds)…")
 def cached_generator(run_path: str, step: int):
     """The generator of a run at a checkpoint step. Weights at a step never change, so every visitor can share it."""
-    from gan_core import sampling  # Imported here: it loads TensorFlow, which store-only pages must not.
+    from gan_core.nets import sampling  # Imported here: it loads TensorFlow, which store-only pages must not.
 
     return sampling.load_generator(runs.open_run(run_path), step)
 
@@ -273,7 +277,7 @@ def generated_samples(run_path: str, step: int, count: int, seed: int,
                       labels: tuple[int, ...] | None = None) -> np.ndarray:
     """`count` samples of a checkpoint from the noise of `seed` (uint8 images or float32 points), one label each if
     given."""
-    from gan_core import sampling
+    from gan_core.nets import sampling
 
     latents = sampling.latent_vectors(runs.open_run(run_path).config, count, seed)
     return sampling.generate(cached_generator(run_path, step), latents, None if labels is None else np.array(labels))
@@ -283,7 +287,7 @@ def generated_samples(run_path: str, step: int, count: int, seed: int,
 def interpolated_samples(run_path: str, step: int, seed_a: int, seed_b: int, count: int,
                          label: int | None) -> np.ndarray:
     """`count` samples on the path between the noise vectors of two seeds, all of class `label` if given."""
-    from gan_core import sampling
+    from gan_core.nets import sampling
 
     config = runs.open_run(run_path).config
     start, end = (sampling.latent_vectors(config, 1, seed)[0] for seed in (seed_a, seed_b))
@@ -299,8 +303,8 @@ def grid_picture(samples: np.ndarray, rows: int, columns: int) -> np.ndarray:
 @st.cache_data(max_entries=16, show_spinner="Loading real examples…")
 def real_examples(config_json: str, count: int, seed: int, labels: tuple[int, ...] | None = None) -> np.ndarray:
     """Real training examples for a run's config, matched to `labels` when given (cached by the config's JSON)."""
-    from gan_core import comparison, data
-    from gan_core.config import RunConfig
+    from gan_core.inputs import comparison, data
+    from gan_core.spec.config import RunConfig
 
     dataset = data.load_dataset(RunConfig.from_json(config_json))
     return comparison.matching_real_examples(dataset, count, seed, None if labels is None else np.array(labels))

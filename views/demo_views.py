@@ -14,10 +14,12 @@ from pathlib import Path
 
 import streamlit as st
 
-from gan_core import demo, demo_jobs, feature_jobs, jobs, ownership, runs, showcase
-from gan_core.config import RunConfig
-from gan_core.demo import DemoLimits
-from gan_core.runs import Run
+from gan_core.demo_mode import demo, demo_jobs, showcase
+from gan_core.workers import feature_jobs, jobs
+from gan_core.store import ownership, runs
+from gan_core.spec.config import RunConfig
+from gan_core.demo_mode.demo import DemoLimits
+from gan_core.store.runs import Run
 
 # The visitor's token lives in this tab's session and in a first-party cookie, so that a reload keeps it. It is
 # never put in the address: a link someone copies and shares must not carry control of their runs.
@@ -135,7 +137,7 @@ def start_preparation_as_visitor(dataset_name: str, runs_dir: Path) -> None:
 
 
 def start_run_job_as_visitor(run: Run, kind: str, steps: list[int], options: tuple[str, ...] = ()) -> None:
-    """Start a worker doing `kind` (gan_core.run_jobs.KINDS) on `steps` of `run` under the demo's trainer caps
+    """Start a worker doing `kind` (gan_core.workers.run_jobs.KINDS) on `steps` of `run` under the demo's trainer caps
     (ValueError when refused)."""
     demo_jobs.start_owned_run_job(run, kind, steps, visitor_hash(), demo_limits(), options)
 

@@ -1,6 +1,6 @@
 """Cached computations behind the Evaluate page: feature spaces, real and generated sets, features and scores.
 
-The real side is drawn by gan_core.evaluation's own functions (the held-out split, the same seed), so what the
+The real side is drawn by gan_core.measuring.evaluation's own functions (the held-out split, the same seed), so what the
 views show is what the metrics measured. Everything is cached for all visitors: loaded networks with
 `st.cache_resource` (they never change), arrays with `st.cache_data`. TensorFlow is imported only inside the
 functions that need it.
@@ -11,9 +11,11 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from gan_core import comparison, data, evaluation, features, runs
-from gan_core.config import RunConfig
-from gan_core.runs import Run
+from gan_core.inputs import comparison, data
+from gan_core.measuring import evaluation, features
+from gan_core.store import runs
+from gan_core.spec.config import RunConfig
+from gan_core.store.runs import Run
 from views.common import generated_samples
 
 SEED = 0  # evaluate_run's default: the generator's noise and the draw of real examples
@@ -40,7 +42,7 @@ def feature_space(config: RunConfig) -> tuple[features.FeatureExtractor | None, 
 
 @st.cache_resource(max_entries=8, show_spinner=FEATURE_SPINNER)
 def feature_extractor(config_json: str) -> features.FeatureExtractor:
-    """The feature space gan_core.evaluation judges this config's runs in (a network: shared, never changed).
+    """The feature space gan_core.measuring.evaluation judges this config's runs in (a network: shared, never changed).
 
     A classifier not trained yet is not trained here (that blocks the server for a minute): it counts as
     unavailable until the worker started from the page has trained it.
@@ -69,7 +71,8 @@ def real_side_text(config: RunConfig, held_out: bool) -> str:
 
 @st.cache_data(max_entries=16, show_spinner=False)
 def largest_sample_count(config_json: str) -> int:
-    """The most samples per side a comparison can use, as gan_core.evaluation counts them (cached: it loads data).
+    """The most samples per side a comparison can use, as gan_core.measuring.evaluation counts them (cached: it loads
+    data).
 
     A built-in set whose test split is not on this machine is shown against its training split (see real_sample).
     """
@@ -135,7 +138,7 @@ def _feature_rows(config_json: str, examples: np.ndarray, pending: str | None) -
 @st.cache_resource(max_entries=4, show_spinner="Loading the discriminator…")
 def cached_discriminator(run_path: str, step: int):
     """The discriminator of a run at a checkpoint step; the weights at a step never change."""
-    from gan_core import critique  # Imported here: it loads TensorFlow.
+    from gan_core.measuring import critique  # Imported here: it loads TensorFlow.
 
     return critique.load_discriminator(runs.open_run(run_path), step)
 
@@ -143,7 +146,7 @@ def cached_discriminator(run_path: str, step: int):
 @st.cache_data(max_entries=32, show_spinner="Scoring with the discriminator…")
 def discriminator_scores(run_path: str, step: int, examples: np.ndarray, labels: np.ndarray | None) -> np.ndarray:
     """The discriminator's scores of `examples`, as probabilities of "real" where its loss gives them."""
-    from gan_core import critique
+    from gan_core.measuring import critique
 
     logits = critique.discriminator_logits(cached_discriminator(run_path, step), examples, labels)
     return critique.readable_scores(logits, runs.open_run(run_path).config.loss)

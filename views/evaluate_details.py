@@ -10,8 +10,10 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from gan_core import data, features, health, metrics, registry
-from gan_core.runs import Run
+from gan_core.inputs import data
+from gan_core.measuring import features, health, metrics
+from gan_core.spec import registry
+from gan_core.store.runs import Run
 from views.charts import scatter_figure
 from views.common import grid_picture
 from views.evaluate_charts import (class_bars_figure, mode_bars_figure, pixel_histogram_figure,
@@ -69,7 +71,7 @@ def projection_ui(run: Run, step: int, count: int, extractor: features.FeatureEx
 
 
 def discriminator_ui(run: Run, step: int, count: int, extractor: features.FeatureExtractor | None) -> None:
-    from gan_core import critique  # Imported here: it loads TensorFlow.
+    from gan_core.measuring import critique  # Imported here: it loads TensorFlow.
 
     real, real_labels, _ = real_sample(run.config.to_json(), count)
     generated, generated_labels = generated_sample(run, step, count)

@@ -1,8 +1,8 @@
 """The Evaluate page's numbers: the sample-count choice, the metrics table beside real-vs-real, and the metrics
 over training.
 
-Every result comes from gan_core.evaluation, which stores it in the run store: a checkpoint is measured once per
-feature space, sample count and seed, and shown from the store afterwards without any computation. A demo measures
+Every result comes from gan_core.measuring.evaluation, which stores it in the run store: a checkpoint is measured once
+per feature space, sample count and seed, and shown from the store afterwards without any computation. A demo measures
 in a worker process under its trainer caps (views.run_job_views), never in the web server.
 """
 
@@ -12,9 +12,11 @@ from typing import Any
 
 import streamlit as st
 
-from gan_core import demo, evaluation, features, measures, run_jobs
-from gan_core.config import RunConfig
-from gan_core.runs import Run
+from gan_core.demo_mode import demo
+from gan_core.measuring import evaluation, features, measures
+from gan_core.workers import run_jobs
+from gan_core.spec.config import RunConfig
+from gan_core.store.runs import Run
 from views.charts import Panel, panels_figure
 from views.common import EVALUATE_PAGE, duration_text, subject_key
 from views.demo_views import demo_limits, demo_mode

@@ -1,7 +1,7 @@
 """The Evaluate page's offer to train a dataset's feature classifier, and its progress while a worker trains it.
 
 Opening the page never trains anything: a classifier that is not cached yet is trained on request, by a worker
-process (gan_core.feature_jobs), so the server stays responsive for every visitor while it trains. In a
+process (gan_core.workers.feature_jobs), so the server stays responsive for every visitor while it trains. In a
 demo the worker counts against the trainer caps, and the showcase trains its own runs' classifiers by itself.
 """
 
@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import streamlit as st
 
-from gan_core import feature_jobs, features, ownership, showcase, throughput
-from gan_core.config import DATASET_TITLES
-from gan_core.runs import Run
+from gan_core.workers import feature_jobs
+from gan_core.measuring import features
+from gan_core.store import ownership
+from gan_core.demo_mode import showcase
+from gan_core.training import throughput
+from gan_core.spec.config import DATASET_TITLES
+from gan_core.store.runs import Run
 from views.common import duration_text, runs_dir
 from views.demo_views import demo_mode, start_preparation_as_visitor, status_text
 

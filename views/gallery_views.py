@@ -7,8 +7,11 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
-from gan_core import comparison, data, demo, images, registry, run_jobs
-from gan_core.runs import Run
+from gan_core.inputs import comparison, data, images
+from gan_core.demo_mode import demo
+from gan_core.spec import registry
+from gan_core.workers import run_jobs
+from gan_core.store.runs import Run
 from views.charts import scatter_figure
 from views.common import generated_samples, grid_picture, interpolated_samples, subject_key
 from views.demo_views import demo_limits, demo_mode

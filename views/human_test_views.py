@@ -13,8 +13,9 @@ import secrets
 import numpy as np
 import streamlit as st
 
-from gan_core import comparison, data, images, judging
-from gan_core.runs import Run
+from gan_core.inputs import comparison, data, images
+from gan_core.measuring import judging
+from gan_core.store.runs import Run
 from views.common import generated_samples, real_examples, subject_key
 from views.demo_views import may_control_ui
 

@@ -8,10 +8,14 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
-from gan_core import health, jobs, registry, runs, throughput
-from gan_core.config import lower_learning_rates
+from gan_core.measuring import health
+from gan_core.workers import jobs
+from gan_core.spec import registry
+from gan_core.store import runs
+from gan_core.training import throughput
+from gan_core.spec.config import lower_learning_rates
 from gan_core.variants.base import Series
-from gan_core.runs import Run, Status
+from gan_core.store.runs import Run, Status
 from views.charts import Panel, panels_figure
 from views.common import act_on_run, click_token, duration_text, refusal_ui, state_badge, subject_key
 from views.demo_views import may_control_ui, resume_run_as_visitor, status_text

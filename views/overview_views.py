@@ -13,9 +13,12 @@ from pathlib import Path
 
 import streamlit as st
 
-from gan_core import jobs, runs, showcase, throughput
-from gan_core.config import RunConfig, settings_in_words
-from gan_core.runs import Run, Status
+from gan_core.workers import jobs
+from gan_core.store import runs
+from gan_core.demo_mode import showcase
+from gan_core.training import throughput
+from gan_core.spec.config import RunConfig, settings_in_words
+from gan_core.store.runs import Run, Status
 from views.common import (GALLERY_PAGE, MONITOR_PAGE, TRAIN_PAGE, best_metric_text, no_runs_ui, runs_dir,
                           state_badge)
 from views.demo_views import demo_mode, owner_text, status_text

@@ -1,6 +1,6 @@
 """The Playground page's pieces: setting up a run (with points drawn or uploaded), the controls, and the figures.
 
-The figures are pure functions of a snapshot (see gan_core.playground_store), so the page draws whatever the
+The figures are pure functions of a snapshot (see gan_core.lab.playground_store), so the page draws whatever the
 trainer wrote last and never runs a network itself.
 """
 
@@ -13,10 +13,15 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from gan_core import demo, health, jobs, playground_store, point_sets, uploads
-from gan_core.config import SHARED_SETTINGS, TOY_DATASETS, RunConfig, preset
-from gan_core.playground_store import SPEEDS, Command, Snapshot
-from gan_core.runs import Run, Status
+from gan_core.demo_mode import demo
+from gan_core.measuring import health
+from gan_core.workers import jobs
+from gan_core.lab import playground_store
+from gan_core.inputs import point_sets
+from gan_core.store import uploads
+from gan_core.spec.config import SHARED_SETTINGS, TOY_DATASETS, RunConfig, preset
+from gan_core.lab.playground_store import SPEEDS, Command, Snapshot
+from gan_core.store.runs import Run, Status
 from views.common import act_on_run, click_token, first_delivery, refusal_ui, subject_key
 from views.demo_views import demo_limits, demo_mode, may_control_ui, resume_run_as_visitor, start_run_as_visitor
 

@@ -1,5 +1,5 @@
-"""Heavy work a demo's page hands to a worker process (gan_core.run_jobs): the start, under the trainer caps, and
-the worker's progress, redrawn every second until it has finished.
+"""Heavy work a demo's page hands to a worker process (gan_core.workers.run_jobs): the start, under the trainer caps,
+and the worker's progress, redrawn every second until it has finished.
 
 A public demo's web server serves every visitor at once, so it never measures checkpoints (sampling generators,
 training the Classification Accuracy Score's classifiers) or draws the timeline GIF itself: a worker does, and the
@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from gan_core import run_jobs
-from gan_core.runs import Run
+from gan_core.workers import run_jobs
+from gan_core.store.runs import Run
 from views.demo_views import demo_mode, start_run_job_as_visitor, status_text
 
 POLL_SECONDS = 1.0

@@ -7,8 +7,10 @@ from pathlib import Path
 
 import streamlit as st
 
-from gan_core import health, registry, runs
-from gan_core.runs import METRIC_COLUMNS, Run
+from gan_core.measuring import health
+from gan_core.spec import registry
+from gan_core.store import runs
+from gan_core.store.runs import METRIC_COLUMNS, Run
 from views.charts import line_figure
 from views.common import checkpoint_picker_ui, run_title, subject_key
 from views.demo_views import may_control_ui
@@ -60,7 +62,8 @@ def export_ui(run: Run) -> None:
     if st.button("Prepare the generator file (.keras)", key=subject_key("runs_export", run, step),
                  icon=":material/deployed_code:",
                  help="Saves the generator so that keras.models.load_model opens it without this project."):
-        from gan_core import sampling  # Imported here: it loads TensorFlow, which this page otherwise does not need.
+        # Imported here: it loads TensorFlow, which this page otherwise does not need.
+        from gan_core.nets import sampling
 
         with st.spinner("Saving the generator…"), tempfile.TemporaryDirectory() as folder:
             try:

@@ -11,12 +11,15 @@ from typing import Any
 
 import streamlit as st
 
-from gan_core import config as config_module
-from gan_core import data, demo, image_collection, image_pairs, images, registry, uploads
-from gan_core.config import FIELD_TYPES, SHARED_SETTINGS, RunConfig
-from gan_core.settings import Setting
+from gan_core.spec import config as config_module
+from gan_core.inputs import data, image_collection, image_pairs, images
+from gan_core.demo_mode import demo
+from gan_core.spec import registry
+from gan_core.store import uploads
+from gan_core.spec.config import FIELD_TYPES, SHARED_SETTINGS, RunConfig
+from gan_core.spec.settings import Setting
 from gan_core.variants.base import Variant
-from gan_core.demo import DemoLimits
+from gan_core.demo_mode.demo import DemoLimits
 
 FOLDER_LABEL = "your own images (upload)"
 DATASET_DESCRIPTIONS = {
@@ -228,7 +231,7 @@ def collection_preview(data_path: str, image_size: int, channels: int) -> image_
 
 def suggest_augmentation(data_path: str, image_count: int) -> None:
     """Once per new collection, set the Augmentation field to what suits its size (DiffAugment when small)."""
-    from gan_core import augment
+    from gan_core.nets import augment
 
     if st.session_state.get("augmentation_suggested_for") != data_path:
         st.session_state["augmentation_suggested_for"] = data_path

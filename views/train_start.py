@@ -6,8 +6,8 @@ both the settings and the data are checked first (other checks, such as a demo's
 
 from __future__ import annotations
 
-from gan_core import data
-from gan_core.config import RunConfig
+from gan_core.inputs import data
+from gan_core.spec.config import RunConfig
 
 
 def start_refusal(config: RunConfig | None, settings_error: str, refused_upload: str = "") -> str | None:

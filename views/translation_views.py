@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from gan_core import image_collection, registry, runs
-from gan_core.runs import Run
+from gan_core.inputs import image_collection
+from gan_core.spec import registry
+from gan_core.store import runs
+from gan_core.store.runs import Run
 from gan_core.variants.base import Picture
 
 IMAGE_TYPES = [suffix.lstrip(".") for suffix in image_collection.IMAGE_SUFFIXES]

@@ -7,8 +7,9 @@ from typing import Any
 
 import streamlit as st
 
-from gan_core import registry, runs
-from gan_core.runs import Run
+from gan_core.spec import registry
+from gan_core.store import runs
+from gan_core.store.runs import Run
 from gan_core.variants.base import Picture
 
 

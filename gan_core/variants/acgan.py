@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from gan_core import registry
-from gan_core.settings import Setting
+from gan_core.spec import registry
+from gan_core.spec.settings import Setting
 from gan_core.variants import class_measures
 from gan_core.variants.base import Batch, Chart, Series, Training, Variant
 from gan_core.variants.gan import HeadedAdversarialTraining, adversarial_charts
@@ -22,8 +22,8 @@ if TYPE_CHECKING:
     import keras
     import tensorflow as tf
 
-    from gan_core.config import RunConfig
-    from gan_core.runs import Run
+    from gan_core.spec.config import RunConfig
+    from gan_core.store.runs import Run
 
 CLASS_HEAD = "class_head"  # the checkpoint name of the class head's own layer
 # Offsets of the step's random draws (below Variant.SEED_STRIDE): noise and requested classes, for the
@@ -95,14 +95,14 @@ class ACGAN(Variant):
         return ACGANTraining(config, num_classes, self)
 
     def build_generator(self, config: RunConfig, num_classes: int) -> keras.Model:
-        from gan_core import models
+        from gan_core.nets import models
 
         return models.build_generator(config.data_shape, config.latent_dim, config.architecture, num_classes,
                                       config.width)
 
     def build_discriminator(self, config: RunConfig, num_classes: int) -> keras.Model:
         """The real/fake part alone: the class head is checkpointed beside it as "class_head"."""
-        from gan_core import models
+        from gan_core.nets import models
 
         return models.build_discriminator(config.data_shape, config.architecture, 0, config.width, batch_norm=True)
 

@@ -18,16 +18,16 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from gan_core.measures import Measure
-from gan_core.settings import Setting, SettingError
+from gan_core.measuring.measures import Measure
+from gan_core.spec.settings import Setting, SettingError
 
 if TYPE_CHECKING:
     import keras
     import tensorflow as tf
 
-    from gan_core.config import RunConfig
-    from gan_core.data import Dataset
-    from gan_core.runs import Run
+    from gan_core.spec.config import RunConfig
+    from gan_core.inputs.data import Dataset
+    from gan_core.store.runs import Run
 
 
 @dataclass(frozen=True)

@@ -22,17 +22,19 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from gan_core import data, evaluation, images as pictures, registry
-from gan_core.measures import Measure
-from gan_core.settings import Setting
+from gan_core.inputs import data, images as pictures
+from gan_core.measuring import evaluation
+from gan_core.spec import registry
+from gan_core.measuring.measures import Measure
+from gan_core.spec.settings import Setting
 from gan_core.variants.base import Batch, Chart, Picture, Series, Training, Variant, View
 
 if TYPE_CHECKING:
     import keras
     import tensorflow as tf
 
-    from gan_core.config import RunConfig
-    from gan_core.runs import Run
+    from gan_core.spec.config import RunConfig
+    from gan_core.store.runs import Run
 
 # The offset of the one noise draw of a step (below Variant.SEED_STRIDE).
 Z_SEED_OFFSET = 0
@@ -226,7 +228,7 @@ class BoundaryEquilibriumTraining(Training):
 
 def load_networks(run: Run, step: int) -> tuple[keras.Model, keras.Model]:
     """(sampling generator, discriminator) of the checkpoint at `step`."""
-    from gan_core import sampling
+    from gan_core.nets import sampling
 
     generator = sampling.load_generator(run, step)
     discriminator = build_autoencoder(run.config.data_shape, run.config.width, run.config.began_bottleneck)
@@ -247,7 +249,7 @@ def as_network_input(images: np.ndarray) -> np.ndarray:
 
 def generated_images(generator: keras.Model, config: RunConfig, count: int, seed: int) -> np.ndarray:
     """`count` fresh samples as the generator's float output, before any rounding to pixels."""
-    from gan_core import sampling
+    from gan_core.nets import sampling
 
     return in_batches(generator, sampling.latent_vectors(config, count, seed))
 

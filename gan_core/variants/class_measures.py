@@ -14,11 +14,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from gan_core import comparison, data, evaluation, features, label_measures
-from gan_core.measures import Measure
+from gan_core.inputs import comparison, data
+from gan_core.measuring import evaluation, features, label_measures
+from gan_core.measuring.measures import Measure
 
 if TYPE_CHECKING:
-    from gan_core.runs import Run
+    from gan_core.store.runs import Run
 
 REQUESTED_CLASS_MEASURES = (
     Measure("requested_class_accuracy", "Share of generated samples (classes in turn) that the dataset's classifier "
@@ -44,7 +45,7 @@ def conditional_measures(run: Run, step: int | None, sample_count: int, seed: in
     Measures that cannot be computed for the run's dataset (no project classifier, no held-out labels) are None,
     with the reason under "unavailable_measures".
     """
-    from gan_core import sampling
+    from gan_core.nets import sampling
 
     count = sampling.num_classes(run)
     requested = comparison.cycled_labels(sample_count, count)

@@ -31,10 +31,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from gan_core import data, image_pairs, registry
-from gan_core.config import DATASET_TITLES
-from gan_core.measures import Measure
-from gan_core.settings import Setting
+from gan_core.inputs import data, image_pairs
+from gan_core.spec import registry
+from gan_core.spec.config import DATASET_TITLES
+from gan_core.measuring.measures import Measure
+from gan_core.spec.settings import Setting
 from gan_core.variants.base import Batch, Chart, Picture, Series, Training, View
 from gan_core.variants.translation import (base_split, build_patch_discriminator, build_unet, class_preserved,
                                            draw_indices, GRID_GROUPS_PER_ROW, grid_picture, held_out_dataset,
@@ -45,9 +46,9 @@ if TYPE_CHECKING:
     import keras
     import tensorflow as tf
 
-    from gan_core.config import RunConfig
-    from gan_core.data import Dataset
-    from gan_core.runs import Run
+    from gan_core.spec.config import RunConfig
+    from gan_core.inputs.data import Dataset
+    from gan_core.store.runs import Run
 
 INVERTED = "inverted"
 OWN_COLLECTION = "own"
@@ -66,7 +67,7 @@ POOL_SWAP_PROBABILITY = 0.5
 # ---- the maths, as pure functions -----------------------------------------------------------------------------
 
 
-# The least-squares losses are gan_core.losses' (Mao et al.: 1/2 on each term). The discriminator's is the paper's
+# The least-squares losses are gan_core.nets.losses' (Mao et al.: 1/2 on each term). The discriminator's is the paper's
 # as it is (its halved objective slows D down); CycleGAN weighs the generator's term at 1 beside the cycle terms'
 # weight of 10, twice Mao et al.'s 1/2.
 GENERATOR_LEAST_SQUARES_WEIGHT = 2.0
@@ -74,7 +75,7 @@ GENERATOR_LEAST_SQUARES_WEIGHT = 2.0
 
 def generator_adversarial_loss(fake_outputs: tf.Tensor) -> tf.Tensor:
     """mean (D(G(a)) - 1)^2: the generator wants its outputs judged real."""
-    from gan_core import losses
+    from gan_core.nets import losses
 
     return GENERATOR_LEAST_SQUARES_WEIGHT * losses.lsgan_generator_loss(fake_outputs)
 
@@ -345,7 +346,7 @@ class CycleGAN(ImageTranslation):
 
     def load_networks(self, run: Run, step: int) -> dict[str, keras.Model]:
         """Both generators as of the checkpoint at `step`."""
-        from gan_core import sampling
+        from gan_core.nets import sampling
 
         networks = {"generator": self.build_generator(run.config, 0),
                     "generator_ba": self.build_generator_ba(run.config)}
@@ -428,7 +429,7 @@ class CycleGANTraining(Training):
     def step(self, batch: Batch, step: tf.Tensor) -> dict[str, tf.Tensor]:
         import tensorflow as tf
 
-        from gan_core.losses import lsgan_discriminator_loss
+        from gan_core.nets.losses import lsgan_discriminator_loss
 
         replicas, config = batch.replicas, self.config
         real_a, real_b = batch.inputs(0), batch.real(0)

@@ -11,9 +11,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from gan_core import augment, health, precision, registry
-from gan_core.precision import PRECISIONS
-from gan_core.settings import Setting
+from gan_core.nets import augment, precision
+from gan_core.measuring import health
+from gan_core.spec import registry
+from gan_core.nets.precision import PRECISIONS
+from gan_core.spec.settings import Setting
 from gan_core.variants import class_measures
 from gan_core.variants.base import Batch, Chart, Series, Training, Variant
 
@@ -21,8 +23,8 @@ if TYPE_CHECKING:
     import keras
     import tensorflow as tf
 
-    from gan_core.config import RunConfig
-    from gan_core.runs import Run
+    from gan_core.spec.config import RunConfig
+    from gan_core.store.runs import Run
 
 # Offsets that give every random draw within one step its own stateless seed (below Variant.SEED_STRIDE).
 GP_SEED_OFFSET = 120
@@ -124,13 +126,13 @@ class GAN(Variant):
         return AdversarialTraining(config, num_classes)
 
     def build_generator(self, config: RunConfig, num_classes: int) -> keras.Model:
-        from gan_core import models
+        from gan_core.nets import models
 
         return models.build_generator(config.data_shape, self.latent_size(config), config.architecture,
                                       num_classes, config.width)
 
     def build_discriminator(self, config: RunConfig, num_classes: int) -> keras.Model:
-        from gan_core import models
+        from gan_core.nets import models
 
         return models.build_discriminator(config.data_shape, config.architecture, num_classes, config.width,
                                           batch_norm=config.loss != "wgan_gp")
@@ -172,7 +174,7 @@ class AdversarialTraining(Training):
     """A generator and a discriminator trained against each other; subclasses add heads and loss terms."""
 
     def __init__(self, config: RunConfig, num_classes: int, variant: Variant | None = None) -> None:
-        from gan_core import losses
+        from gan_core.nets import losses
 
         super().__init__(config, num_classes)
         variant = variant or GAN()
@@ -250,7 +252,7 @@ class AdversarialTraining(Training):
         its logits on both."""
         import tensorflow as tf
 
-        from gan_core import losses
+        from gan_core.nets import losses
 
         real_seen, fake_seen = self.seen_by_discriminator(batch, AUGMENT_SEED_OFFSET + critic_iteration, real, fake)
         real_logits = self.discriminator(self.discriminator_inputs(real_seen, labels), training=True)
@@ -333,7 +335,7 @@ class HeadedAdversarialTraining(AdversarialTraining):
 
     def __init__(self, config: RunConfig, num_classes: int, variant: Variant, heads_name: str,
                  heads: dict[str, int], hidden_units: int = 0) -> None:
-        from gan_core import models
+        from gan_core.nets import models
 
         super().__init__(config, num_classes, variant)
         self.heads, self.discriminator_with_heads = models.build_discriminator_heads(

@@ -15,9 +15,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from gan_core import features, images, label_measures, registry
-from gan_core.measures import Measure
-from gan_core.settings import Setting
+from gan_core.measuring import features, label_measures
+from gan_core.inputs import images
+from gan_core.spec import registry
+from gan_core.measuring.measures import Measure
+from gan_core.spec.settings import Setting
 from gan_core.variants import class_measures
 from gan_core.variants.base import Batch, Chart, Picture, Series, Training, Variant, View, fixed_seed
 from gan_core.variants.gan import HeadedAdversarialTraining, adversarial_charts
@@ -26,8 +28,8 @@ if TYPE_CHECKING:
     import keras
     import tensorflow as tf
 
-    from gan_core.config import RunConfig
-    from gan_core.runs import Run
+    from gan_core.spec.config import RunConfig
+    from gan_core.store.runs import Run
 
 CATEGORIES = 10
 Q_HEAD = "q_head"  # the checkpoint name of the Q network's own layers
@@ -190,19 +192,19 @@ class InfoGAN(Variant):
         return InfoGANTraining(config, self)
 
     def build_generator(self, config: RunConfig, num_classes: int) -> keras.Model:
-        from gan_core import models
+        from gan_core.nets import models
 
         return models.build_generator(config.data_shape, self.latent_size(config), config.architecture, 0,
                                       config.width)
 
     def build_discriminator(self, config: RunConfig, num_classes: int) -> keras.Model:
-        from gan_core import models
+        from gan_core.nets import models
 
         return models.build_discriminator(config.data_shape, config.architecture, 0, config.width, batch_norm=True)
 
     def build_q_network(self, config: RunConfig) -> tuple[keras.Model, keras.Model, keras.Model]:
         """(discriminator, Q head, both as one model), with the heads InfoGANTraining trains."""
-        from gan_core import models
+        from gan_core.nets import models
 
         discriminator = self.build_discriminator(config, 0)
         q_head, combined = models.build_discriminator_heads(discriminator, q_heads(config), Q_HIDDEN_UNITS, Q_HEAD)
@@ -316,7 +318,7 @@ class InfoGANTraining(HeadedAdversarialTraining):
 
 def traversal_picture(run: Run, step: int, latents: np.ndarray, rows: int, columns: int) -> np.ndarray:
     """The checkpoint's sampling generator on `latents`, tiled rows x columns as one uint8 picture."""
-    from gan_core import sampling
+    from gan_core.nets import sampling
 
     generated = sampling.generate(sampling.load_generator(run, step), latents)
     return images.image_grid(generated, rows, columns, scale=images.grid_scale(run.config.data_shape[0]))
@@ -353,7 +355,7 @@ def draw_continuous_traversals(run: Run, step: int, seed: int) -> list[Picture]:
 
 def code_samples(run: Run, step: int, sample_count: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
     """Generated samples, equally many per categorical code value: (samples, codes, classifier's classes, classes)."""
-    from gan_core import sampling
+    from gan_core.nets import sampling
 
     config = run.config
     classifier = features.classifier_extractor(config.dataset)
@@ -391,7 +393,7 @@ def code_accuracy_scores(run: Run, step: int, sample_count: int, seed: int) -> d
 
 def q_accuracy_measures(run: Run, step: int, sample_count: int, seed: int) -> dict[str, Any]:
     """Q's categorical code on real held-out images, scored as a classifier after one-to-one matching."""
-    from gan_core import sampling
+    from gan_core.nets import sampling
 
     examples, labels, num_classes = class_measures.labelled_held_out(run, sample_count, seed)
     discriminator, q_head, combined = InfoGAN().build_q_network(run.config)

@@ -19,9 +19,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from gan_core import data, image_pairs, registry
-from gan_core.measures import Measure
-from gan_core.settings import Setting
+from gan_core.inputs import data, image_pairs
+from gan_core.spec import registry
+from gan_core.measuring.measures import Measure
+from gan_core.spec.settings import Setting
 from gan_core.variants.base import Batch, Chart, Picture, Series, Training, View
 from gan_core.variants.translation import (base_split, build_patch_discriminator, build_unet, class_preserved,
                                            GRID_GROUPS_PER_ROW, grid_picture, held_out_inputs, ImageTranslation,
@@ -32,9 +33,9 @@ if TYPE_CHECKING:
     import keras
     import tensorflow as tf
 
-    from gan_core.config import RunConfig
-    from gan_core.data import Dataset
-    from gan_core.runs import Run
+    from gan_core.spec.config import RunConfig
+    from gan_core.inputs.data import Dataset
+    from gan_core.store.runs import Run
 
 OWN_PAIRS = "own"
 # What the generator's input looks like for each choice of pairs (image_pairs.derive_inputs makes them): the Pairs
@@ -203,7 +204,7 @@ class Pix2Pix(ImageTranslation):
         return tuple(views)
 
     def evaluate(self, run: Run, step: int, sample_count: int, seed: int) -> dict[str, Any]:
-        from gan_core import sampling
+        from gan_core.nets import sampling
 
         inputs, chosen, held_out = held_out_inputs(run.config, sample_count, seed)
         outputs = translate_images(sampling.load_generator(run, step), inputs)
@@ -279,7 +280,7 @@ def dropout_seed_states(network: keras.Model) -> list:
 
 
 def draw_translations(variant: Pix2Pix, run: Run, step: int, seed: int) -> list[Picture]:
-    from gan_core import sampling
+    from gan_core.nets import sampling
 
     inputs, chosen, held_out = held_out_inputs(run.config, VIEW_EXAMPLES, seed)
     targets = held_out.examples[chosen]
@@ -292,7 +293,7 @@ def draw_patch_maps(variant: Pix2Pix, run: Run, step: int, seed: int) -> list[Pi
     """Held-out outputs beside the discriminator's per-patch probability laid over them."""
     import tensorflow as tf
 
-    from gan_core import sampling
+    from gan_core.nets import sampling
 
     if run.config.pix2pix_l1_only:
         raise ValueError("this run trains on L1 alone, without a discriminator, so it has no patch map to show")

@@ -20,16 +20,18 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from gan_core import data, features, image_collection, image_pairs, images, registry
-from gan_core.config import RunConfig
+from gan_core.inputs import data, image_collection, image_pairs, images
+from gan_core.measuring import features
+from gan_core.spec import registry
+from gan_core.spec.config import RunConfig
 from gan_core.variants.base import Picture, Variant
 
 if TYPE_CHECKING:
     import keras
     import tensorflow as tf
 
-    from gan_core.data import Dataset
-    from gan_core.runs import Run
+    from gan_core.inputs.data import Dataset
+    from gan_core.store.runs import Run
 
 # Shared fields an image-to-image run does not read: no noise vector, no classes fed in, one fixed architecture
 # and loss of its own, and samples from the generator itself (its batch statistics are part of it).
@@ -112,7 +114,7 @@ class ImageTranslation(Variant):
     def translate(self, run: Run, step: int, image_bytes: bytes) -> list[Picture]:
         """A person's image file fitted to the run's inputs, beside its translation by the checkpoint at `step`."""
 
-        from gan_core import sampling
+        from gan_core.nets import sampling
 
         size, _, channels = self.input_shape(run.config)
         image = image_collection.decode_image(io.BytesIO(image_bytes), size, channels)

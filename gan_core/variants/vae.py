@@ -22,17 +22,19 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from gan_core import evaluation, images, registry
-from gan_core.measures import Measure
-from gan_core.settings import Setting
+from gan_core.measuring import evaluation
+from gan_core.inputs import images
+from gan_core.spec import registry
+from gan_core.measuring.measures import Measure
+from gan_core.spec.settings import Setting
 from gan_core.variants.base import Batch, Chart, Picture, Series, Training, Variant, View
 
 if TYPE_CHECKING:
     import keras
     import tensorflow as tf
 
-    from gan_core.config import RunConfig
-    from gan_core.runs import Run
+    from gan_core.spec.config import RunConfig
+    from gan_core.store.runs import Run
 
 # Offsets of the seeded draws within one step (below Variant.SEED_STRIDE).
 POSTERIOR_SEED_OFFSET = 0
@@ -107,7 +109,7 @@ def build_encoder(data_shape: tuple[int, ...], latent_dim: int, architecture: st
     import keras
     from keras import layers
 
-    from gan_core import models
+    from gan_core.nets import models
 
     shape = models.check_data_shape(data_shape, architecture)
     x = keras.Input(shape=shape, name="x")
@@ -162,7 +164,7 @@ class VAE(Variant):
         self.require(not config.is_points, "dataset", config.dataset, "an image dataset (a VAE here models images)")
 
     def build_generator(self, config: RunConfig, num_classes: int) -> keras.Model:
-        from gan_core import models
+        from gan_core.nets import models
 
         return models.build_generator(config.data_shape, config.latent_dim, config.architecture, 0, config.width)
 
@@ -232,7 +234,7 @@ class VAETraining(Training):
 
 def restore_autoencoder(variant: VAE, run: Run, step: int) -> tuple[keras.Model, keras.Model]:
     """(encoder, decoder) as trained together at `step`: the decoder is the generator itself, not its average."""
-    from gan_core import sampling
+    from gan_core.nets import sampling
 
     encoder = variant.build_encoder(run.config)
     decoder = variant.build_generator(run.config, 0)
@@ -252,7 +254,7 @@ def encode_means(encoder: keras.Model, images: np.ndarray) -> tuple[np.ndarray, 
 
 
 def decode(decoder: keras.Model, latents: np.ndarray) -> np.ndarray:
-    from gan_core import sampling
+    from gan_core.nets import sampling
 
     return sampling.generate(decoder, latents.astype(np.float32))
 
@@ -279,7 +281,7 @@ def draw_reconstructions(variant: VAE, run: Run, step: int, seed: int) -> list[P
 
 def draw_prior_samples(variant: VAE, run: Run, step: int, seed: int) -> list[Picture]:
     """The sampling generator fed draws from the prior N(0, I)."""
-    from gan_core import sampling
+    from gan_core.nets import sampling
 
     count = VIEW_PAIRS * VIEW_PAIRS
     samples = sampling.sample(run, count, seed=seed, step=step)

@@ -30,8 +30,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from gan_core import health, registry
-from gan_core.settings import Setting
+from gan_core.measuring import health
+from gan_core.spec import registry
+from gan_core.spec.settings import Setting
 from gan_core.variants import vae
 from gan_core.variants.base import Batch, Chart, Series, Training, View
 
@@ -39,7 +40,7 @@ if TYPE_CHECKING:
     import keras
     import tensorflow as tf
 
-    from gan_core.config import RunConfig
+    from gan_core.spec.config import RunConfig
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -62,7 +63,7 @@ def vaegan_encoder_loss(kl: tf.Tensor, llike: tf.Tensor, kl_weight: float) -> tf
 
 def vaegan_generator_loss(reconstructed_logits: tf.Tensor, prior_logits: tf.Tensor) -> tf.Tensor:
     """The decoder's adversarial loss: -log D(x~) - log D(x_p), each averaged over its batch."""
-    from gan_core import losses
+    from gan_core.nets import losses
 
     return losses.non_saturating_generator_loss(reconstructed_logits) + \
         losses.non_saturating_generator_loss(prior_logits)
@@ -78,7 +79,7 @@ def vaegan_discriminator_loss(real_logits: tf.Tensor, reconstructed_logits: tf.T
     """-L_GAN: -log D(x) - log(1 - D(x~)) - log(1 - D(x_p)), each averaged over its batch."""
     import tensorflow as tf
 
-    from gan_core import losses
+    from gan_core.nets import losses
 
     return losses.non_saturating_discriminator_loss(real_logits, reconstructed_logits) + \
         tf.reduce_mean(tf.nn.softplus(prior_logits))
@@ -115,7 +116,7 @@ class VAEGAN(vae.VAE):
     }
 
     def build_discriminator(self, config: RunConfig, num_classes: int) -> keras.Model:
-        from gan_core import models
+        from gan_core.nets import models
 
         return models.build_discriminator(config.data_shape, config.architecture, 0, config.width, batch_norm=False)
 

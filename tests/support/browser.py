@@ -84,7 +84,8 @@ def dashboard_server(runs_dir: Path, **environment_variables: str):
         process.terminate()
         process.wait(timeout=30)
         # Any trainer the test left behind is stopped the way the app would.
-        from gan_core import jobs, runs
+        from gan_core.workers import jobs
+        from gan_core.store import runs
 
         for run in runs.list_runs(runs_dir):
             if run.status.is_active:

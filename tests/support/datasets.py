@@ -1,7 +1,7 @@
 """Datasets for tests: finding the public ones the way the app does, and making small image folders.
 
 Tests that need MNIST, Fashion-MNIST or CIFAR-10 ask `requires_dataset(name)`: it looks where the app looks
-(`gan_core.data.data_dirs()`: each directory of GAN_DATA_DIR, /usr/share/datasets, Keras' cache), then tries
+(`gan_core.inputs.data.data_dirs()`: each directory of GAN_DATA_DIR, /usr/share/datasets, Keras' cache), then tries
 Keras' download, and skips the test with the reason when the data cannot be had (offline, no files). Tests
 that only need some images build them with `write_png_folder`, so a fresh clone runs them anywhere.
 
@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from gan_core import data
+from gan_core.inputs import data
 
 # (name, splits) -> why it cannot be had ("" when it can), so an offline machine tries each download once.
 _UNAVAILABLE: dict[tuple[str, tuple[str, ...]], str] = {}

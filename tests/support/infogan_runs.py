@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import math
 
-from gan_core.config import RunConfig
-from gan_core.runs import create_run
-from gan_core.trainer import Trainer
+from gan_core.spec.config import RunConfig
+from gan_core.store.runs import create_run
+from gan_core.training.trainer import Trainer
 from support.cli import gan_core, last_line
 from support.datasets import requires_dataset
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from gan_core.runs import Run
+from gan_core.store.runs import Run
 
 PROJECT = Path(__file__).resolve().parents[2]
 APP = PROJECT / "app.py"

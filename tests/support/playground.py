@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gan_core import playground_store
+from gan_core.lab import playground_store
 from support.waiting import wait_for
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from gan_core import sampling
-from gan_core.runs import create_run
-from gan_core.trainer import Trainer
+from gan_core.nets import sampling
+from gan_core.store.runs import create_run
+from gan_core.training.trainer import Trainer
 
 
 def straight_and_resumed(config, tmp_path, stop_at=4):

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 
-from gan_core import jobs, runs, showcase
+from gan_core.workers import jobs
+from gan_core.store import runs
+from gan_core.demo_mode import showcase
 from support.waiting import wait_for
 
 
@@ -16,7 +18,7 @@ def stop_showcase(runs_dir, cache_dir):
     """
     import signal
 
-    from gan_core import feature_jobs
+    from gan_core.workers import feature_jobs
 
     showcase_pid = showcase.showcase_pid(runs_dir)
     if showcase_pid and jobs.process_alive(showcase_pid):
