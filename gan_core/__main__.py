@@ -89,42 +89,77 @@ def positive_float(text: str) -> float:
 
 
 def build_parser() -> ArgumentParser:
+    """The whole command line: each subcommand's options are added by a function of their own, in the order `--help`
+    lists them, so that one subcommand can be read (and changed) without the others."""
     parser = ArgumentParser(prog="python -m gan_core", description="Train, sample and evaluate GANs.")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=ArgumentParser)
+    add_train_command(commands)
+    add_create_command(commands)
+    add_resume_command(commands)
+    add_sample_command(commands)
+    add_evaluate_command(commands)
+    add_prepare_features_command(commands)
+    add_list_command(commands)
+    return parser
 
-    def add_limits(command: argparse.ArgumentParser, steps_help: str) -> None:
-        limits = command.add_mutually_exclusive_group()
-        limits.add_argument("--steps", type=positive_int, help=steps_help)
-        limits.add_argument("--max-seconds", type=positive_float, help="stop (with a checkpoint) after this long")
 
-    def add_run_settings(command: argparse.ArgumentParser) -> None:
-        command.add_argument("--preset", default=config_module.DEFAULT_PRESET,
-                             help=f"one of {', '.join(registry.presets())}")
-        command.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a config field")
-        command.add_argument("--data", help="a folder or .zip of your own images (sets dataset=folder)")
-        command.add_argument("--runs-dir", default=str(DEFAULT_RUNS_DIR), help="where run directories are created")
+def add_limits(command: argparse.ArgumentParser, steps_help: str) -> None:
+    """How long to train, as --steps or as --max-seconds: one or the other, so that the parser refuses both at once."""
+    limits = command.add_mutually_exclusive_group()
+    limits.add_argument("--steps", type=positive_int, help=steps_help)
+    limits.add_argument("--max-seconds", type=positive_float, help="stop (with a checkpoint) after this long")
 
+
+def add_run_settings(command: argparse.ArgumentParser) -> None:
+    """The options that make a new run's config, shared by `train` and `create` so that both read them alike."""
+    command.add_argument("--preset", default=config_module.DEFAULT_PRESET,
+                         help=f"one of {', '.join(registry.presets())}")
+    command.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a config field")
+    command.add_argument("--data", help="a folder or .zip of your own images (sets dataset=folder)")
+    command.add_argument("--runs-dir", default=str(DEFAULT_RUNS_DIR), help="where run directories are created")
+
+
+def add_train_command(commands: argparse._SubParsersAction) -> None:
+    """`train`: a new run, trained in this process until its steps or seconds are spent."""
     train = commands.add_parser("train", help="create a run from a preset and train it in the foreground")
     add_run_settings(train)
     add_limits(train, "total generator steps (overrides the preset's)")
 
+
+def add_create_command(commands: argparse._SubParsersAction) -> None:
+    """`create`: a new run left untrained, so that `resume` can train it, e.g. on several workers at once.
+
+    It takes --steps alone: with nothing trained here, a time limit would have nothing to limit.
+    """
     create = commands.add_parser("create", help="create a run from a preset without training it (train it with "
                                                 "resume, e.g. on several workers at once)")
     add_run_settings(create)
     create.add_argument("--steps", type=positive_int, help="total generator steps (overrides the preset's)")
 
+
+def add_resume_command(commands: argparse._SubParsersAction) -> None:
+    """`resume`: an existing run continued from its latest checkpoint, optionally with gentler learning rates."""
     resume = commands.add_parser("resume", help="continue a run from its latest checkpoint")
     resume.add_argument("run_dir")
     resume.add_argument("--lower-learning-rate", action="store_true",
                         help="halve both learning rates first (saved in the run's config), e.g. after it diverged")
     add_limits(resume, "steps to train beyond the latest checkpoint (default: up to the run's own total)")
 
+
+def add_sample_command(commands: argparse._SubParsersAction) -> None:
+    """`sample`: a checkpoint's outputs saved as a .npy file, for use outside the dashboard."""
     sample = commands.add_parser("sample", help="write samples from a run's latest checkpoint to a .npy file")
     sample.add_argument("run_dir")
     sample.add_argument("--n", type=positive_int, required=True, help="number of samples")
     sample.add_argument("--out", required=True, help="output .npy: uint8 NxHxWxC images or float32 Nx2 points")
     sample.add_argument("--seed", type=int, default=0)
 
+
+def add_evaluate_command(commands: argparse._SubParsersAction) -> None:
+    """`evaluate`: every measure of a checkpoint as one JSON object, so that scripts can compare runs.
+
+    InceptionV3's weights are downloaded only on --download-weights: a measure must not fetch 84 MB unasked.
+    """
     evaluate = commands.add_parser("evaluate", help="print every evaluation metric of a checkpoint as one JSON object")
     evaluate.add_argument("run_dir")
     evaluate.add_argument("--n", type=positive_int, required=True, help="generated and real samples to compare")
@@ -135,15 +170,20 @@ def build_parser() -> ArgumentParser:
     evaluate.add_argument("--download-weights", action="store_true",
                           help="allow downloading InceptionV3's ImageNet weights (about 84 MB, once)")
 
+
+def add_prepare_features_command(commands: argparse._SubParsersAction) -> None:
+    """`prepare-features`: a dataset's feature classifier trained ahead of time, so that evaluating waits for none."""
     prepare = commands.add_parser("prepare-features",
                                   help="train a dataset's feature classifier for evaluation (once; 1-2 minutes)")
     prepare.add_argument("dataset", choices=tuple(config_module.NATIVE_IMAGE_SHAPES))
     prepare.add_argument("--cache-dir", help="where classifiers are kept (default: $GAN_CACHE_DIR or "
                                              "~/.cache/gan_dashboard)")
 
+
+def add_list_command(commands: argparse._SubParsersAction) -> None:
+    """`list`: every run in a runs folder with its status, as the dashboard's overview shows them."""
     listing = commands.add_parser("list", help="list runs with their status")
     listing.add_argument("--runs-dir", default=str(DEFAULT_RUNS_DIR))
-    return parser
 
 
 def main(arguments: list[str] | None = None) -> int:

@@ -4,6 +4,7 @@ import streamlit as st
 
 from gan_core.spec import registry
 from gan_core.store import runs
+from gan_core.variants.base import translator
 from views.common import (GALLERY_PAGE, checkpoint_picker_ui, generator_ready_ui, no_runs_ui, page_frame_ui,
                           run_picker_ui, runs_dir)
 from views.gallery_views import fresh_samples_ui, interpolation_ui, scatter_ui, timeline_ui
@@ -20,8 +21,8 @@ if run is None:
 st.header("Timeline")
 timeline_ui(run)
 
-variant = registry.of(run.config)
-if variant.draws_from_noise:
+translating = translator(registry.of(run.config))
+if translating is None:
     st.header("Fresh samples")
     st.caption("Drawn from a saved checkpoint with new noise. Loading a checkpoint takes a few seconds the first time.")
 else:
@@ -33,11 +34,11 @@ if step is None or not generator_ready_ui(run, step):
 if run.config.is_points:
     scatter_ui(run, step)
     st.stop()
-if variant.draws_from_noise:
+if translating is None:
     fresh_samples_ui(run, step)
     st.header("Interpolation")
     interpolation_ui(run, step)
 
 variant_views_ui(run, step, "gallery", seed=st.session_state.get("gallery_seed", 0))
-if not variant.draws_from_noise:
-    own_image_translation_ui(run, step)
+if translating is not None:
+    own_image_translation_ui(run, step, translating)

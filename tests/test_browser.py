@@ -8,13 +8,11 @@ to test-output/browser/.
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 import time
-from pathlib import Path
 
-from support.browser import (BROWSER_MARKS, PROJECT_ROOT, assert_no_exception, choose, dashboard_server, main_area,
+from support.browser import (BROWSER_MARKS, assert_no_exception, choose, dashboard_server, main_area,
                              screenshot, wait_for_app, wait_for_text)
+from support.trained import trained_run
 
 pytestmark = BROWSER_MARKS
 
@@ -72,11 +70,7 @@ def test_a_new_user_trains_watches_stops_and_browses(app_url, page):
 
 def test_a_fresh_servers_first_request_to_a_sub_page_shows_that_page(tmp_path, page):
     """A shared link often wakes a sleeping demo: its very first request is a sub-page with ?run=ID."""
-    trained = subprocess.run(
-        [sys.executable, "-m", "gan_core", "train", "--preset", "digits-mlp", "--steps", "20", "--runs-dir",
-         str(tmp_path)], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300)
-    assert trained.returncode == 0, trained.stderr[-2000:]
-    run_id = Path(trained.stdout.strip().splitlines()[-1]).name
+    run_id = trained_run(tmp_path, "digits-mlp", steps=20).run_id
 
     with dashboard_server(tmp_path) as url:
         page.goto(f"{url}/monitor?run={run_id}")

@@ -20,6 +20,12 @@ def trained_digits_run(tmp_path_factory):
     return result, runs_dir
 
 
+@pytest.fixture
+def digits_run_dir(trained_digits_run) -> str:
+    """The trained run's directory, as `train` printed it."""
+    return last_line(trained_digits_run[0])
+
+
 @pytest.mark.slow
 def test_train_prints_the_run_directory_last(trained_digits_run):
     result, runs_dir = trained_digits_run
@@ -31,11 +37,9 @@ def test_train_prints_the_run_directory_last(trained_digits_run):
 
 
 @pytest.mark.slow
-def test_sample_writes_uint8_images(trained_digits_run, tmp_path):
-    result, _ = trained_digits_run
-    run_dir = last_line(result)
+def test_sample_writes_uint8_images(digits_run_dir, tmp_path):
     out = tmp_path / "samples.npy"
-    sampled = gan_core("sample", run_dir, "--n", 25, "--out", out)
+    sampled = gan_core("sample", digits_run_dir, "--n", 25, "--out", out)
     assert sampled.returncode == 0, sampled.stderr
     samples = np.load(out)
     assert samples.shape == (25, 8, 8, 1) and samples.dtype == np.uint8
@@ -124,10 +128,8 @@ def test_train_refuses_a_text_file_named_zip_before_creating_a_run(tmp_path):
 
 
 @pytest.mark.slow
-def test_evaluate_prints_one_json_object_with_every_metric(trained_digits_run):
-    result, _ = trained_digits_run
-    run_dir = last_line(result)
-    evaluated = gan_core("evaluate", run_dir, "--n", 200)
+def test_evaluate_prints_one_json_object_with_every_metric(digits_run_dir):
+    evaluated = gan_core("evaluate", digits_run_dir, "--n", 200)
     assert evaluated.returncode == 0, evaluated.stderr[-2000:]
     results = json.loads(evaluated.stdout)
     assert results["feature_space"] == "digits classifier"

@@ -3,8 +3,6 @@ caps are refused with their messages. Visitors are told apart by the owner token
 """
 
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -13,6 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 from gan_core.store import ownership, runs
 from support.pages import open_page, widget_name
+from support import trained
 from views.common import subject_key
 
 PROJECT = Path(__file__).resolve().parents[1]
@@ -23,13 +22,8 @@ OTHER_TOKEN = "other-" + "b" * 40
 
 @pytest.fixture(scope="module")
 def trained_run(tmp_path_factory):
-    """A finished digits run with a checkpoint, trained by the command line and owned by OWNER_TOKEN."""
-    runs_dir = tmp_path_factory.mktemp("demo-runs")
-    output = subprocess.run(
-        [sys.executable, "-m", "gan_core", "train", "--preset", "digits-mlp", "--steps", "40", "--runs-dir",
-         str(runs_dir)], cwd=PROJECT, capture_output=True, text=True, timeout=300, check=True,
-    ).stdout
-    run = runs.open_run(output.strip().splitlines()[-1])
+    """A finished digits run with a checkpoint, owned by OWNER_TOKEN."""
+    run = trained.trained_run(tmp_path_factory.mktemp("demo-runs"), "digits-mlp", steps=40)
     ownership.record_owner(run, ownership.OwnerRecord(ownership.owner_hash(OWNER_TOKEN)))
     run.add_judgement("fake:0:0", is_real=False, answered_real=True)
     return run

@@ -79,7 +79,8 @@ def test_the_engine_imports_inside_functions_only_what_is_heavy():
     heavy = modules_loading(HEAVY_LIBRARIES)
     # The modules that build or run networks; listed, so that a light module turning heavy is noticed.
     assert heavy == {"gan_core.measuring.critique", "gan_core.nets.losses", "gan_core.nets.models",
-                     "gan_core.lab.playground_trainer", "gan_core.nets.sampling", "gan_core.training.trainer"}
+                     "gan_core.lab.playground_trainer", "gan_core.nets.sampling", "gan_core.training.trainer",
+                     "gan_core.training.callbacks", "gan_core.training.saving"}
     light_imports_in_functions = []
     for path in sorted((PROJECT / "gan_core").rglob("*.py")):
         for function in ast.walk(ast.parse(path.read_text())):
@@ -129,3 +130,16 @@ def engine_modules_named_in(path: Path) -> set[str]:
 def test_the_code_passes_the_linter():
     result = tool("ruff", "check", ".")
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_no_engine_function_is_longer_than_forty_lines():
+    # A function that does not fit on a screen does several things; split it into named steps.
+    longest = 40
+    too_long = []
+    for path in sorted((PROJECT / "gan_core").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                lines = node.end_lineno - node.lineno + 1
+                if lines > longest:
+                    too_long.append(f"{path.relative_to(PROJECT)}:{node.lineno} {node.name} ({lines} lines)")
+    assert too_long == []

@@ -22,32 +22,23 @@ from gan_core.training import throughput
 from gan_core.store.runs import Run, Status, list_runs, open_run, write_status
 from support.datasets import write_png_folder
 from support.pages import APP, PROJECT, open_page, texts
+from support.trained import trained_run
 from support.waiting import wait_for
 from views.common import duration_text, subject_key
 
 TRAININGS = {
-    "digits": ["--preset", "digits-mlp", "--steps", "60", "--set", "sample_every=20"],
-    "conditional": ["--preset", "digits-mlp", "--steps", "40", "--set", "conditional=true", "--set",
-                    "name=Conditional digits"],
-    "ring": ["--preset", "ring-mlp", "--steps", "60", "--set", "sample_every=20"],
+    "digits": ("digits-mlp", dict(steps=60, sample_every=20)),
+    "conditional": ("digits-mlp", dict(steps=40, conditional=True, name="Conditional digits")),
+    "ring": ("ring-mlp", dict(steps=60, sample_every=20)),
 }
 
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory):
-    """A run store with three finished runs, trained in parallel by the command line; name -> run."""
+    """A run store with three finished runs; name -> run."""
     runs_dir = tmp_path_factory.mktemp("runs")
-    processes = {
-        name: subprocess.Popen([sys.executable, "-m", "gan_core", "train", *arguments, "--runs-dir", str(runs_dir)],
-                               cwd=PROJECT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        for name, arguments in TRAININGS.items()
-    }
-    made = {}
-    for name, process in processes.items():
-        output, _ = process.communicate(timeout=300)
-        assert process.returncode == 0, output[-2000:]
-        made[name] = open_run(output.strip().splitlines()[-1])
-    return made
+    return {name: trained_run(runs_dir, preset_name, **settings)
+            for name, (preset_name, settings) in TRAININGS.items()}
 
 
 @pytest.fixture(autouse=True)

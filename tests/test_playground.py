@@ -238,7 +238,7 @@ def test_a_discriminator_step_after_the_last_checkpoint_is_saved_when_the_traine
     stepped = session("step_d")
     assert run.checkpoint_steps() == [1]
     resumed = PlaygroundTrainer(run)
-    assert resumed.restore() == 1
+    assert resumed.trainer.restore() == 1
     for saved, after_the_step in zip(resumed.discriminator.weights, stepped.discriminator.weights):
         np.testing.assert_array_equal(saved.numpy(), after_the_step.numpy())
 
@@ -251,21 +251,17 @@ def test_warming_up_the_compiled_updates_leaves_the_run_as_it_was(tmp_path):
     cold = PlaygroundTrainer(create_run(config, tmp_path / "cold"))
 
     def everything(trainer: PlaygroundTrainer) -> list[np.ndarray]:
-        networks = [*trainer.training.networks.values(), trainer.generator_ema]
-        return [variable.numpy() for variable in
-                [*(v for network in networks for v in network.variables),
-                 *(v for optimizer in trainer.training.optimizers.values() for v in optimizer.variables),
-                 trainer.step]]
+        return [variable.numpy() for variable in trainer.trainer.checkpoints.variables()]
 
     before = everything(warmed)
     warmed.warm_up()
     for kept, now in zip(before, everything(warmed), strict=True):
         np.testing.assert_array_equal(kept, now)
-    assert (warmed.state.manual_updates, int(warmed.step.numpy())) == (0, 0)
+    assert (warmed.state.manual_updates, warmed.step) == (0, 0)
     # The updates that follow are those of a trainer that never warmed up.
     for trainer in (warmed, cold):
         trainer.single_update(trainer.compiled_discriminator_update)
         trainer.single_update(trainer.compiled_generator_update)
-        trainer.train_step(0)
+        trainer.trainer.train_step(0)
     for after_warming, after_cold in zip(everything(warmed), everything(cold), strict=True):
         np.testing.assert_array_equal(after_warming, after_cold)

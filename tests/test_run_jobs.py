@@ -15,6 +15,7 @@ from gan_core.store import ownership, runs
 from gan_core.workers import run_jobs
 from gan_core.demo_mode.demo import DemoLimits
 from support.pages import open_page
+from support.trained import trained_run
 from support.waiting import wait_for
 
 PROJECT = Path(__file__).resolve().parents[1]
@@ -25,13 +26,8 @@ VISITOR_TOKEN = "visitor-" + "c" * 40
 
 @pytest.fixture(scope="module")
 def ring_run(tmp_path_factory):
-    """A ring-mlp run of 40 steps with its checkpoint, trained by the command line (2-D points: no classifier)."""
-    runs_dir = tmp_path_factory.mktemp("run-job-runs")
-    output = subprocess.run(
-        [sys.executable, "-m", "gan_core", "train", "--preset", "ring-mlp", "--steps", "40", "--runs-dir",
-         str(runs_dir)], cwd=PROJECT, capture_output=True, text=True, timeout=300, check=True,
-    ).stdout
-    return runs.open_run(output.strip().splitlines()[-1])
+    """A ring-mlp run of 40 steps with its checkpoint (2-D points: no classifier)."""
+    return trained_run(tmp_path_factory.mktemp("run-job-runs"), "ring-mlp", steps=40)
 
 
 def finished(run: runs.Run, kind: str = "evaluation") -> bool:

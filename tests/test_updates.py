@@ -9,7 +9,7 @@ from gan_core.spec import registry
 from gan_core.spec.config import preset
 from gan_core.spec.settings import SettingError
 from support.batches import BATCH, fixed_batch
-from support.resume import straight_and_resumed
+from support.resume import assert_a_resumed_run_continues_exactly
 
 
 def test_the_setting_and_its_limits():
@@ -70,7 +70,4 @@ def test_an_alternating_step_updates_the_discriminator_alike_and_the_generator_d
 def test_a_run_with_simultaneous_updates_trains_and_resumes_exactly(tmp_path):
     config = preset("digits-mlp", architecture="dcgan", width=8, batch_size=16, steps=8, log_every=2,
                     checkpoint_every=100, sample_every=100, updates="simultaneous", max_examples=256)
-    straight, interrupted = straight_and_resumed(config, tmp_path)
-    rows, resumed = straight.metrics_since(), interrupted.metrics_since()
-    assert [row["d_loss"] for row in rows] == [row["d_loss"] for row in resumed]
-    assert [row["g_loss"] for row in rows] == [row["g_loss"] for row in resumed]
+    assert_a_resumed_run_continues_exactly(config, tmp_path, "g_loss")

@@ -18,7 +18,7 @@ from gan_core.store.runs import create_run
 from gan_core.spec.settings import SettingError
 from gan_core.training.trainer import Trainer
 from gan_core.variants import cyclegan
-from gan_core.variants.base import Batch
+from gan_core.variants.base import Batch, Networks
 from support.cli import PROJECT_ROOT, gan_core, last_line
 from support.datasets import requires_dataset, write_png_folder
 from support.resume import assert_a_resumed_run_continues_exactly
@@ -270,7 +270,8 @@ class Negation:
 def test_translation_groups_go_there_and_back():
     a = np.full((2, 8, 8, 1), 10, np.uint8)
     b = np.full((2, 8, 8, 1), 200, np.uint8)
-    groups = cyclegan.CycleGAN().translation_groups({"generator": Negation(), "generator_ba": Negation()}, a, b)
+    networks = Networks(Negation(), others={"generator_ba": Negation()})
+    groups = cyclegan.CycleGAN().translation_groups(networks, a, b)
     assert len(groups) == 4
     assert [int(tile[0, 0, 0]) for tile in groups[0]] == [10, 245, 10]  # a, G(a), F(G(a))
     assert [int(tile[0, 0, 0]) for tile in groups[1]] == [200, 55, 200]  # b, F(b), G(F(b))

@@ -18,7 +18,7 @@ from gan_core.measuring.measures import Measure
 from gan_core.store.runs import create_run
 from gan_core.spec.settings import Setting, SettingError
 from gan_core.training.trainer import Trainer
-from gan_core.variants.base import Chart, Picture, Series, Training, Variant, View
+from gan_core.variants.base import Chart, Networks, Picture, Series, Training, Variant, View
 from support.pages import APP, texts
 
 pytestmark = pytest.mark.slow
@@ -32,7 +32,7 @@ class MeanMatchingTraining(Training):
 
         super().__init__(config, num_classes)
         generator = registry.get("gan").build_generator(config, num_classes)
-        self.networks = {"generator": generator}
+        self.networks = Networks(generator)
         self.adam("g_optimizer", config.g_learning_rate, config.g_beta_1, config.g_beta_2,
                   generator.trainable_variables)
         self.pull = tf.Variable(config.mean_pull, trainable=False, dtype=tf.float32, name="pull")
@@ -41,7 +41,7 @@ class MeanMatchingTraining(Training):
     def step(self, batch, step):
         import tensorflow as tf
 
-        generator = self.networks["generator"]
+        generator = self.networks.generator
         latent = batch.noise(0, [self.config.batch_size, self.config.latent_dim])
         with tf.GradientTape() as tape:
             fake = generator(latent, training=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -94,26 +95,46 @@ def timeline_gif(frames: tuple[tuple[str, int], ...]) -> bytes:
     return images.gif_bytes([Path(path) for path, _ in frames])
 
 
+@dataclass(frozen=True)
+class GridChoice:
+    """A seed and a grid of examples as a person chose them: one row per class (`labels`, one per tile, row by
+    row) for a labelled run, else `count` examples laid out in `rows` x `columns`."""
+
+    seed: int
+    count: int
+    labels: tuple[int, ...] | None
+    rows: int
+    columns: int
+
+
+def grid_choice_ui(class_names: list[str], key: str, seed_help: str, per_class: tuple[str, int],
+                   count: tuple[str, int, int]) -> GridChoice:
+    """The seed and the grid's size, side by side; `per_class` is (label, default) for a labelled run and
+    `count` (label, largest, default) otherwise. Widget keys start with `key`."""
+    seed_column, count_column = st.columns(2)
+    seed = seed_column.number_input("Seed", 0, MAX_SEED, 0, key=f"{key}_seed", help=seed_help)
+    if class_names:
+        label, default = per_class
+        columns = count_column.number_input(label, 1, 16, default, key=f"{key}_per_class")
+        labels = tuple(comparison.grid_labels(len(class_names), columns).tolist())
+        return GridChoice(seed, len(labels), labels, len(class_names), columns)
+    label, largest, default = count
+    chosen = count_column.number_input(label, 1, largest, default, key=f"{key}_count")
+    rows, columns = comparison.grid_shape(chosen)
+    return GridChoice(seed, chosen, None, rows, columns)
+
+
 def fresh_samples_ui(run: Run, step: int) -> None:
     """New samples from a seed: one row per class for conditional runs, a square grid otherwise."""
     names = data.class_names(run)
-    seed_column, count_column = st.columns(2)
-    seed = seed_column.number_input("Seed", 0, MAX_SEED, 0, key="gallery_seed",
-                                    help="The same seed gives the same samples.")
-    if names:
-        columns = count_column.number_input("Samples per class", 1, 16, 8, key="gallery_per_class")
-        labels = comparison.grid_labels(len(names), columns)
-        rows = len(names)
-    else:
-        count = count_column.number_input("Number of samples", 1, 256, 64, key="gallery_count")
-        rows, columns = comparison.grid_shape(count)
-        labels = None
-    samples = generated_samples(str(run.path), step, len(labels) if names else count, seed,
-                                None if labels is None else tuple(labels.tolist()))
-    picture = grid_picture(samples, rows, columns)
-    caption = f"Rows, top to bottom: {', '.join(names)}" if names else f"{len(samples):,} samples, seed {seed}"
+    choice = grid_choice_ui(names, "gallery", "The same seed gives the same samples.",
+                            per_class=("Samples per class", 8), count=("Number of samples", 256, 64))
+    samples = generated_samples(str(run.path), step, choice.count, choice.seed, choice.labels)
+    picture = grid_picture(samples, choice.rows, choice.columns)
+    caption = (f"Rows, top to bottom: {', '.join(names)}" if names
+               else f"{len(samples):,} samples, seed {choice.seed}")
     st.image(picture, caption=caption, output_format="PNG")
-    png_download_ui(picture, f"{run.run_id}-step-{step}-seed-{seed}.png", "gallery_samples_png")
+    png_download_ui(picture, f"{run.run_id}-step-{step}-seed-{choice.seed}.png", "gallery_samples_png")
 
 
 def interpolation_ui(run: Run, step: int) -> None:

@@ -5,27 +5,27 @@ from __future__ import annotations
 import streamlit as st
 
 from gan_core.inputs import image_collection
-from gan_core.spec import registry
 from gan_core.store import runs
 from gan_core.store.runs import Run
-from gan_core.variants.base import Picture
+from gan_core.variants.base import Picture, Translator
 
 IMAGE_TYPES = [suffix.lstrip(".") for suffix in image_collection.IMAGE_SUFFIXES]
 MAX_IMAGE_MEGABYTES = max(1, image_collection.MAX_IMAGE_FILE_BYTES // 2**20)
 
 
 @st.cache_data(max_entries=8, show_spinner="Translating…")
-def translated(run_path: str, step: int, image_bytes: bytes) -> list[Picture]:
-    run = runs.open_run(run_path)
-    return registry.of(run.config).translate(run, step, image_bytes)
+def translated(_translating: Translator, run_path: str, step: int, image_bytes: bytes) -> list[Picture]:
+    """The translation of a person's image; cached by run, step and image (the run decides its translator, so the
+    translator, whose name starts with _, is not part of the key)."""
+    return _translating.translate(runs.open_run(run_path), step, image_bytes)
 
 
-def own_image_translation_ui(run: Run, step: int) -> None:
+def own_image_translation_ui(run: Run, step: int, translating: Translator) -> None:
     """An upload box for one image, saying what kind of image the run translates, and the image as the model sees it
     beside what the checkpoint makes of it."""
     st.subheader("Translate your own image")
-    size, _, channels = registry.of(run.config).input_shape(run.config)
-    expected = registry.of(run.config).expected_input(run.config)
+    size, _, channels = translating.input_shape(run.config)
+    expected = translating.expected_input(run.config)
     st.caption(f"This run translates {expected}. Upload such an image: any image is centre-cropped, resized to "
                f"{size}x{size}{' and turned grey' if channels == 1 else ''} like the run's inputs, but one of another "
                "kind (a photo for an edge drawing, say) gives a meaningless result.")
@@ -35,7 +35,7 @@ def own_image_translation_ui(run: Run, step: int) -> None:
     if file is None:
         return
     try:
-        pictures = translated(str(run.path), step, file.getvalue())
+        pictures = translated(translating, str(run.path), step, file.getvalue())
     except ValueError as error:
         st.error(f"{file.name} cannot be translated: {error}")
         return

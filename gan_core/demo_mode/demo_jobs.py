@@ -8,7 +8,6 @@ refused start leaves no run behind. Nothing here imports TensorFlow.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 from pathlib import Path
 from collections.abc import Iterator
 from typing import Any
@@ -16,6 +15,7 @@ from typing import Any
 from gan_core.demo_mode import demo, demo_classifiers
 from gan_core.workers import feature_jobs, jobs, run_jobs
 from gan_core.store import ownership, runs
+from gan_core.store.files import exclusive_lock
 from gan_core.spec.config import RunConfig
 from gan_core.demo_mode.demo import DemoLimits
 from gan_core.store.runs import Run
@@ -50,13 +50,8 @@ def starting_lock(runs_dir: Path) -> Iterator[None]:
 
     flock locks belong to an open file, so the lock also separates the web server's session threads.
     """
-    Path(runs_dir).mkdir(parents=True, exist_ok=True)
-    with open(Path(runs_dir) / START_LOCK_NAME, "a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
+    with exclusive_lock(Path(runs_dir) / START_LOCK_NAME, create_parent=True):
+        yield
 
 
 def start_owned_run(config: RunConfig, runs_dir: Path, owner_hash: str, limits: DemoLimits) -> Run:

@@ -22,13 +22,13 @@ import numpy as np
 import tensorflow as tf
 
 from gan_core.inputs import data
-from gan_core.measuring import metrics
 from gan_core.lab import playground, playground_store
 from gan_core.lab.playground_store import Command
+from gan_core.measuring import metrics
 from gan_core.store.runs import Run
-from gan_core.training.trainer import SEED_STRIDE, Outcome, Trainer, TrainingSession, example_indices_for_step
-from gan_core.variants.base import Batch
-from gan_core.variants.gan import AdversarialTraining
+from gan_core.training.callbacks import Callback, Outcome, TrainingSession
+from gan_core.training.trainer import SEED_STRIDE, Trainer, example_indices_for_step
+from gan_core.variants.base import Batch, SinglePlayerUpdates
 
 PLAYGROUND_NICENESS = 10  # added to the trainer's scheduling niceness
 PLAYGROUND_THREADS = 1  # TensorFlow's threads, within an operation and across operations
@@ -86,26 +86,36 @@ def use_one_thread() -> None:
         pass
 
 
-class PlaygroundTrainer(Trainer):
-    """Trains a Playground run (config.playground) on the commands the page queues in its run directory."""
+class PlaygroundTrainer:
+    """Trains a Playground run (config.playground) on the commands the page queues in its run directory.
+
+    It drives an ordinary Trainer (`self.trainer`): the same step, callbacks and session, with its own loop of
+    commands and a callback of its own (PlaygroundSession) for what the page needs around it.
+    """
 
     def __init__(self, run: Run, dataset: data.Dataset | None = None) -> None:
         use_one_thread()
-        super().__init__(run, dataset=dataset)
-        if not isinstance(self.training, AdversarialTraining):
+        self.trainer = Trainer(run, dataset=dataset, callbacks=[PlaygroundSession(self)])
+        self.run, self.config, self.dataset = run, run.config, self.trainer.dataset
+        self.training = self.trainer.training
+        if not isinstance(self.training, SinglePlayerUpdates):
             raise ValueError(f"a Playground run trains a generator against a discriminator; variant "
                              f"{self.config.variant!r} does not")
-        config = self.config
-        self.discriminator = self.training.networks["discriminator"]
+        config, variant = self.config, self.trainer.variant
+        self.discriminator = self.training.discriminator
         self.real_measure = self.dataset.examples[:MEASURE_COUNT].astype(np.float32)
         self.real_display = self.dataset.examples[:DISPLAY_REAL_COUNT].astype(np.float32)
         self.bounds = playground.view_bounds(self.real_measure)
-        self.display_latent = self.variant.draw_latents(config, config.batch_size, [config.seed, DISPLAY_SEED])
-        self.measure_latent = self.variant.draw_latents(config, MEASURE_COUNT, [config.seed, MEASURE_SEED])
+        self.display_latent = variant.draw_latents(config, config.batch_size, [config.seed, DISPLAY_SEED])
+        self.measure_latent = variant.draw_latents(config, MEASURE_COUNT, [config.seed, MEASURE_SEED])
         self.mode_centres = data.toy_mode_centres(config.dataset)
         self.compiled_discriminator_update = tf.function(self.discriminator_update)
         self.compiled_generator_update = tf.function(self.generator_update)
         self.state = PlaygroundState()
+
+    @property
+    def step(self) -> int:
+        return int(self.trainer.step.numpy())
 
     # ---- single updates -----------------------------------------------------------------------------------------
 
@@ -118,7 +128,7 @@ class PlaygroundTrainer(Trainer):
             draw = tf.random.stateless_uniform if uniform else tf.random.stateless_normal
             return draw(shape, seed=seed)
 
-        return Batch(real=lambda iteration: self.real_batch(example_indices[iteration]),
+        return Batch(real=lambda iteration: self.trainer.real_batch(example_indices[iteration]),
                      labels=lambda iteration: tf.zeros([self.config.batch_size], tf.int32),
                      noise=noise, replicas=1, size=self.config.batch_size)
 
@@ -143,17 +153,14 @@ class PlaygroundTrainer(Trainer):
         three here, more on a busy machine). Paid while the page still says the trainer is starting, a person's
         first Play, D step or G step answers as quickly as the ones after it, and the run is unchanged.
         """
-        variables = [variable for network in (*self.training.networks.values(), self.generator_ema)
-                     for variable in network.variables]
-        variables += [variable for optimizer in self.training.optimizers.values() for variable in optimizer.variables]
-        variables += [*self.training.state.values(), self.step]
+        variables = self.trainer.checkpoints.variables()
         values = [variable.numpy() for variable in variables]
         index = self.state.manual_updates
         arguments = (tf.constant(index, tf.int64), tf.constant(
             example_indices_for_step(len(self.dataset.examples), self.config, index, MANUAL_STREAM)))
         self.compiled_discriminator_update(*arguments)
         self.compiled_generator_update(*arguments)
-        self.train_step(int(self.step.numpy()))
+        self.trainer.train_step(self.step)
         for variable, value in zip(variables, values):
             variable.assign(value)
 
@@ -165,14 +172,10 @@ class PlaygroundTrainer(Trainer):
         # The page that shows this run (its server and the browser) usually shares the machine: training takes
         # what CPU they leave, so the views stay smooth and the buttons answer at once.
         os.nice(PLAYGROUND_NICENESS)
-        _, session = self.open_session(target_step, max_seconds, on_log)
-        self.restore_state()
-        self.warm_up()
+        session = self.trainer.open_session(target_step, max_seconds, on_log)
         outcome, outputs = None, None
-        last_command = time.monotonic()
-        next_snapshot = 0.0
+        last_command, next_snapshot = time.monotonic(), 0.0
         try:
-            self.write_snapshot()
             while outcome is None:
                 commands = playground_store.take_commands(self.run)
                 for command in commands:
@@ -181,22 +184,17 @@ class PlaygroundTrainer(Trainer):
                         break
                 if commands:
                     last_command = time.monotonic()
-                    self.write_snapshot()
-                    next_snapshot = time.monotonic() + SNAPSHOT_SECONDS
+                    next_snapshot = self.write_snapshot()
                 if outcome is None and self.state.playing:
                     outcome, outputs = self.play_until(session, next_snapshot, outputs)
                 elif outcome is None:
                     time.sleep(POLL_SECONDS)
-                    outcome = self.stop_outcome(session, int(self.step.numpy())) or self.pause_outcome(last_command)
+                    outcome = self.trainer.stop_outcome(session, self.step) or self.pause_outcome(last_command)
                 if time.monotonic() >= next_snapshot and self.state.playing:
-                    self.write_snapshot()
-                    next_snapshot = time.monotonic() + SNAPSHOT_SECONDS
+                    next_snapshot = self.write_snapshot()
         finally:
-            session.writer.close()
-            session.summary_writer.flush()
-            self.state.playing = False
-            self.write_snapshot()
-        return self.finish_session(session, outcome, outputs)
+            self.trainer.close_session(session)
+        return self.trainer.finish_session(session, outcome, outputs)
 
     def apply(self, session: TrainingSession, command: Command,
               outputs: dict[str, tf.Tensor] | None) -> tuple[Outcome | None, dict[str, tf.Tensor] | None]:
@@ -213,25 +211,25 @@ class PlaygroundTrainer(Trainer):
             self.record(outputs, d_updates=1)
             # The step does not move, so its checkpoint (if one was saved) no longer holds the discriminator: kept as
             # the latest outputs and marked unsaved, a stop right after checkpoints the updated discriminator.
-            self.saved_steps.discard(int(self.step.numpy()))
+            self.trainer.checkpoints.saved_steps.discard(self.step)
         elif command.action == "step_g":
             outputs = self.single_update(self.compiled_generator_update)
             self.record(outputs)
-            done = int(self.step.numpy()) + 1
-            self.step.assign(done)
-            outcome = self.after_step(session, done, outputs)
+            done = self.step + 1
+            self.trainer.step.assign(done)
+            outcome = self.trainer.after_step(session, done, outputs)
         elif command.action == "step_both":
             outcome, outputs = self.play_one(session)
         return outcome, outputs
 
     def play_one(self, session: TrainingSession) -> tuple[Outcome | None, dict[str, tf.Tensor]]:
         """One ordinary step (n_critic discriminator updates, then the generator's) and what is due after it."""
-        step = int(self.step.numpy())
+        step = self.step
         if step >= session.target_step:
             return ("finished", f"reached step {session.target_step}"), {}
-        outputs = self.train_step(step)
+        outputs = self.trainer.train_step(step)
         self.record(outputs, d_updates=self.config.n_critic)
-        return self.after_step(session, step + 1, outputs), outputs
+        return self.trainer.after_step(session, step + 1, outputs), outputs
 
     def play_until(self, session: TrainingSession, deadline: float,
                    outputs: dict[str, tf.Tensor] | None) -> tuple[Outcome | None, dict[str, tf.Tensor] | None]:
@@ -253,7 +251,7 @@ class PlaygroundTrainer(Trainer):
     def pause_outcome(self, last_command: float) -> Outcome | None:
         if time.monotonic() - last_command < PAUSED_LIMIT_SECONDS:
             return None
-        return "stopped", (f"stopped at step {int(self.step.numpy())} after {PAUSED_LIMIT_SECONDS // 60} minutes "
+        return "stopped", (f"stopped at step {self.step} after {PAUSED_LIMIT_SECONDS // 60} minutes "
                            "paused; resume it to go on")
 
     def record(self, outputs: dict[str, tf.Tensor], d_updates: int = 0) -> None:
@@ -265,7 +263,7 @@ class PlaygroundTrainer(Trainer):
 
     def views(self) -> dict[str, np.ndarray | float]:
         """The numbers behind every view of the page at this moment."""
-        generator, loss = self.generator, self.config.loss
+        generator, loss = self.trainer.generator, self.config.loss
         generated, arrows = playground.generator_gradient_arrows(generator, self.discriminator, self.display_latent,
                                                                  self.training.g_loss_function)
         measured = generator(tf.constant(self.measure_latent), training=False).numpy()
@@ -285,10 +283,11 @@ class PlaygroundTrainer(Trainer):
         }
         return views
 
-    def write_snapshot(self) -> None:
+    def write_snapshot(self) -> float:
+        """Write what the page shows now; returns when the next snapshot is due while playing."""
         state = self.state
         views = self.views()
-        step = int(self.step.numpy())
+        step = self.step
         entry = {"history_step": step, "history_d_updates": state.d_updates, "history_kl": views["kl"],
                  "history_js": views["js"], "history_d_loss": state.losses.get("d_loss", np.nan),
                  "history_g_loss": state.losses.get("g_loss", np.nan)}
@@ -303,15 +302,34 @@ class PlaygroundTrainer(Trainer):
             "playing": state.playing, "speed": state.speed, "commands_applied": state.commands_applied,
             "sequence": state.snapshots, "wall_time": time.time(), "loss": self.config.loss,
         })
+        return time.monotonic() + SNAPSHOT_SECONDS
 
     def restore_state(self) -> None:
         """Carry the update counts and curves of the run's last snapshot over, up to the restored step."""
         previous = playground_store.read_snapshot(self.run)
         if previous is None:
             return
-        step = int(self.step.numpy())
+        step = self.step
         kept = np.asarray(previous.history_step) <= step
         self.state.history = {name: list(np.asarray(getattr(previous, name))[kept]) for name in HISTORY_NAMES}
         self.state.d_updates = int(self.state.history["history_d_updates"][-1]) if any(kept) else 0
         self.state.manual_updates = int(previous.manual_updates)
         self.state.snapshots = int(previous.sequence)
+
+
+class PlaygroundSession(Callback):
+    """What a Playground run does around its stretch of training, as a callback of its Trainer: at the start, the
+    counts and curves of the last snapshot carried over, the compiled updates warmed up, and the first snapshot
+    (the page says "starting" until it comes); at the end, paused, a last snapshot."""
+
+    def __init__(self, playground_trainer: PlaygroundTrainer) -> None:
+        self.playground_trainer = playground_trainer
+
+    def on_train_start(self, session: TrainingSession) -> None:
+        self.playground_trainer.restore_state()
+        self.playground_trainer.warm_up()
+        self.playground_trainer.write_snapshot()
+
+    def on_close(self, session: TrainingSession) -> None:
+        self.playground_trainer.state.playing = False
+        self.playground_trainer.write_snapshot()

@@ -72,6 +72,22 @@ def evaluate_run(
     if cached is not None:
         return cached
 
+    results = _measure_checkpoint(run, config, step, extractor, clock, sample_count, seed)
+    results.update(clock.seconds)
+    results["seconds"] = round(time.perf_counter() - started, 3)
+    run.save_evaluation(step, extractor.feature_space, sample_count, results)
+    return results
+
+
+def _measure_checkpoint(
+    run: Run, config: RunConfig, step: int, extractor: features.FeatureExtractor, clock: PhaseClock,
+    sample_count: int, seed: int,
+) -> dict[str, Any]:
+    """`evaluate_run`'s measures once no stored result will do: the samples drawn, their features and every measure.
+
+    Each phase is timed by `clock`. `config` is the run's, read once by the caller: the run store reads it from disk
+    at every ask.
+    """
     with clock("real_data"):
         real, real_split = held_out_examples(config, sample_count, seed)
         training = _training_examples(config, sample_count, seed) if real_split == "test" else None
@@ -92,9 +108,6 @@ def evaluate_run(
         results.update(_memorisation(training_features, real_features, generated_features))
     with clock("variant_measures"):
         results.update(registry.of(config).evaluate(run, step, sample_count, seed))
-    results.update(clock.seconds)
-    results["seconds"] = round(time.perf_counter() - started, 3)
-    run.save_evaluation(step, extractor.feature_space, sample_count, results)
     return results
 
 
@@ -148,15 +161,39 @@ def reference_scores(
         real, stand_in, real_split = _two_real_sets(config, sample_count, seed)
     with clock("feature_extractor"):
         extractor = features.choose_extractor(config, kind, download)
+    path = _reference_path(config, extractor, sample_count, seed, real, stand_in, cache_dir)
+    if path.is_file():
+        return json.loads(path.read_text())
+
+    results = _measure_real_against_real(config, extractor, clock, real, stand_in, real_split, sample_count, seed)
+    results.update(clock.seconds)
+    results["seconds"] = round(time.perf_counter() - started, 3)
+    _save_reference(path, results)
+    return results
+
+
+def _reference_path(
+    config: RunConfig, extractor: features.FeatureExtractor, sample_count: int, seed: int, real: np.ndarray,
+    stand_in: np.ndarray, cache_dir: Path | str | None,
+) -> Path:
+    """Where `reference_scores` caches its result for exactly these data, feature network and settings.
+
+    The name ends in a hash of them all, so that other data (a changed collection) or another network is never
+    answered from a file measured on the old.
+    """
     digest = hashlib.sha256(json.dumps([EVALUATION_VERSION, extractor.key, sample_count, seed]).encode())
     digest.update(np.ascontiguousarray(real).data)
     digest.update(np.ascontiguousarray(stand_in).data)
     cache_dir = Path(cache_dir).expanduser() if cache_dir is not None else features.default_cache_dir()
     slug = extractor.feature_space.replace(" ", "_").replace("/", "_")
-    path = cache_dir / "reference" / f"{config.dataset}-{slug}-{sample_count}-{digest.hexdigest()[:16]}.json"
-    if path.is_file():
-        return json.loads(path.read_text())
+    return cache_dir / "reference" / f"{config.dataset}-{slug}-{sample_count}-{digest.hexdigest()[:16]}.json"
 
+
+def _measure_real_against_real(
+    config: RunConfig, extractor: features.FeatureExtractor, clock: PhaseClock, real: np.ndarray,
+    stand_in: np.ndarray, real_split: str, sample_count: int, seed: int,
+) -> dict[str, Any]:
+    """`reference_scores`'s measures, with the real `stand_in` set where `evaluate_run` has generated samples."""
     with clock("features"):
         real_features, real_probabilities = extractor.features_and_probabilities(real)
         stand_in_features, stand_in_probabilities = extractor.features_and_probabilities(stand_in)
@@ -164,13 +201,16 @@ def reference_scores(
     results["generated_split"] = "train" if real_split == "test" else "train (the other half)"
     results.update(_compare(config, extractor, clock, real, stand_in, real_features, stand_in_features,
                             real_probabilities, stand_in_probabilities))
-    results.update(clock.seconds)
-    results["seconds"] = round(time.perf_counter() - started, 3)
+    return results
+
+
+def _save_reference(path: Path, results: dict[str, Any]) -> None:
+    """Write `results` under a temporary name and rename it into place, so that a process reading the cache at the
+    same moment never finds half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.stem}.{os.getpid()}.tmp")
     temporary.write_text(json.dumps(results, indent=2))
     os.replace(temporary, path)
-    return results
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -16,7 +16,6 @@ and of the classifier's recipe, so changing either trains a new one. The cache d
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
 import logging
@@ -32,6 +31,7 @@ import numpy as np
 from gan_core.inputs import data
 from gan_core.spec import registry
 from gan_core.store import uploads
+from gan_core.store.files import exclusive_lock
 from gan_core.spec.config import DATASET_TITLES, NATIVE_IMAGE_SHAPES, RunConfig
 
 if TYPE_CHECKING:
@@ -327,9 +327,7 @@ def load_or_train_classifier(
         raise ValueError(f"dataset {train.name!r} has no class labels, so no classifier can be trained on it")
     path = classifier_path(train, cache_dir)
     if not path.is_file():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with open(path.with_suffix(".lock"), "w") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
+        with exclusive_lock(path.with_suffix(".lock"), create_parent=True):
             # Another process may have finished training while this one waited for the lock.
             if not path.is_file():
                 _train_and_save(train, test() if callable(test) else test, path, on_progress)
@@ -494,18 +492,7 @@ def inception_extractor(download: bool = False) -> FeatureExtractor:
             f"--download-weights) or copy {INCEPTION_WEIGHTS_FILE} there. Without them, these measures still hold: "
             f"{MEASURES_WITHOUT_FEATURES}."
         )
-    import keras
-
-    try:
-        network = keras.applications.InceptionV3(
-            include_top=False, weights=str(path) if path.is_file() else "imagenet", pooling="avg",
-            input_shape=(INCEPTION_SIZE, INCEPTION_SIZE, 3),
-        )
-    except Exception as error:  # A failed download surfaces as a bare Exception from keras.utils.get_file.
-        raise FeaturesUnavailable(
-            f"InceptionV3's ImageNet weights could not be loaded or downloaded ({type(error).__name__}: {error}). "
-            f"Without them, these measures still hold: {MEASURES_WITHOUT_FEATURES}."
-        ) from None
+    network = _inception_network(path)
 
     def compute(images: np.ndarray) -> tuple[np.ndarray, None]:
         images = _checked_images(images)
@@ -518,6 +505,26 @@ def inception_extractor(download: bool = False) -> FeatureExtractor:
                                  compute)
     _loaded_inception.append(extractor)
     return extractor
+
+
+def _inception_network(path: Path) -> keras.Model:
+    """InceptionV3 up to its average pool, with the ImageNet weights at `path`, or downloaded by Keras when absent.
+
+    Any failure is FeaturesUnavailable, so that the views say which measures still hold instead of showing a
+    traceback.
+    """
+    import keras
+
+    try:
+        return keras.applications.InceptionV3(
+            include_top=False, weights=str(path) if path.is_file() else "imagenet", pooling="avg",
+            input_shape=(INCEPTION_SIZE, INCEPTION_SIZE, 3),
+        )
+    except Exception as error:  # A failed download surfaces as a bare Exception from keras.utils.get_file.
+        raise FeaturesUnavailable(
+            f"InceptionV3's ImageNet weights could not be loaded or downloaded ({type(error).__name__}: {error}). "
+            f"Without them, these measures still hold: {MEASURES_WITHOUT_FEATURES}."
+        ) from None
 
 
 def _inception_batch(network: keras.Model, images: np.ndarray) -> np.ndarray:

@@ -148,41 +148,98 @@ def diagnose(
     `loss` None means the run's variant has no adversarial loss these patterns describe (a VAE, BEGAN's
     autoencoder); then only divergence and identical samples are looked for, in whichever losses it logs.
     """
+    # Asked first, so that an unknown loss is refused whatever the rows hold.
     reads_probability = loss is not None and output_is_probability(loss)
-    findings = []
     steps, d_loss, g_loss, d_fake = (_column(rows, name) for name in ("step", "d_loss", "g_loss", "d_fake"))
-    # A loss the variant never logs is all NaN (NULL in the store); it says nothing about divergence.
-    logged = [values for values in (d_loss, g_loss) if np.isfinite(values).any()]
-    finite = np.logical_and.reduce([np.isfinite(values) for values in logged], axis=0) if logged \
-        else np.ones(len(steps), bool)
-    if not finite.all() or state == "diverged":
-        where = f" at step {int(steps[~finite][0])}" if not finite.all() else ""
-        findings.append(Finding("non_finite", f"The losses became NaN or infinite{where}: training diverged. "
-                                "Resume from an earlier checkpoint with lower learning rates, or try another loss."))
-    # The long patterns need logged rows reaching back over the whole window, all of them finite.
-    window = steps > steps[-1] - window_steps if len(steps) else np.zeros(0, bool)
-    if logged and len(steps) and steps[-1] - steps[0] >= window_steps and window.sum() >= MIN_WINDOW_ROWS \
-            and finite[window].all():
-        if loss in D_LOSS_NEAR_ZERO and np.all(d_loss[window] < D_LOSS_NEAR_ZERO[loss]):
-            findings.append(Finding("discriminator_wins", f"The discriminator loss has stayed below "
-                                    f"{D_LOSS_NEAR_ZERO[loss]} for the last {window_steps} steps: it tells real from "
-                                    "generated almost perfectly, so the generator gets little to learn from. Try a "
-                                    "lower discriminator learning rate or the WGAN-GP loss."))
+    finite, any_loss_logged = _finite_losses(d_loss, g_loss)
+    findings = [_divergence(steps, finite, state)]
+    window = _judged_window(steps, finite, window_steps) if any_loss_logged else None
+    if window is not None:
+        findings.append(_discriminator_winning(d_loss[window], loss, window_steps))
         if reads_probability:
-            recent = g_loss[window]
-            climbing = np.polyfit(steps[window], recent, 1)[0] > 0 and recent[-1] > recent[0]
-            if np.all(sigmoid(d_fake[window]) < D_FAKE_PROBABILITY_FLOOR) and climbing:
-                findings.append(Finding("generator_failing", f"For the last {window_steps} steps the discriminator "
-                                        "has rejected nearly every generated sample while the generator's loss keeps "
-                                        "climbing: the generator is failing, which often ends in collapse."))
-    if samples is not None and len(samples) >= 2 and samples_step >= window_steps:
-        spread = sample_spread(samples)
-        limit = IDENTICAL_POINT_SPREAD if np.asarray(samples).ndim == 2 else IDENTICAL_PIXEL_STD
-        if spread < limit:
-            findings.append(Finding("identical_samples", f"The latest fixed-noise samples are nearly identical "
-                                    f"(spread {spread:.3g}): the generator has collapsed to one output. Resuming "
-                                    "rarely recovers; start again with another loss or lower learning rates."))
-    return findings
+            findings.append(_generator_failing(steps[window], g_loss[window], d_fake[window], window_steps))
+    findings.append(_identical_samples(samples, samples_step, window_steps))
+    return [finding for finding in findings if finding is not None]
+
+
+def _finite_losses(d_loss: np.ndarray, g_loss: np.ndarray) -> tuple[np.ndarray, bool]:
+    """Which rows have every logged loss finite, and whether the variant logs any of these losses at all.
+
+    A loss the variant never logs is all NaN (NULL in the store); it says nothing about divergence, so it is left
+    out, and with neither logged every row counts as finite.
+    """
+    logged = [values for values in (d_loss, g_loss) if np.isfinite(values).any()]
+    if not logged:
+        return np.ones(len(d_loss), bool), False
+    return np.logical_and.reduce([np.isfinite(values) for values in logged], axis=0), True
+
+
+def _divergence(steps: np.ndarray, finite: np.ndarray, state: str) -> Finding | None:
+    """The losses became NaN or infinite, or the trainer already called the run diverged (its rows may not show it)."""
+    if finite.all() and state != "diverged":
+        return None
+    where = f" at step {int(steps[~finite][0])}" if not finite.all() else ""
+    return Finding("non_finite", f"The losses became NaN or infinite{where}: training diverged. "
+                   "Resume from an earlier checkpoint with lower learning rates, or try another loss.")
+
+
+def _judged_window(steps: np.ndarray, finite: np.ndarray, window_steps: int) -> np.ndarray | None:
+    """Which rows fall in the last `window_steps` steps, when the long patterns may be judged from them; else None.
+
+    They may only when the logged rows reach back over the whole window, at least MIN_WINDOW_ROWS of them lie in
+    it and all of those are finite: a run that has only just started must not be flagged, and a diverged one is
+    already reported as such.
+    """
+    if not len(steps):
+        return None
+    window = steps > steps[-1] - window_steps
+    if steps[-1] - steps[0] >= window_steps and window.sum() >= MIN_WINDOW_ROWS and finite[window].all():
+        return window
+    return None
+
+
+def _discriminator_winning(d_loss: np.ndarray, loss: str | None, window_steps: int) -> Finding | None:
+    """The discriminator's loss stayed near zero over the whole window (`d_loss` holds the window's rows).
+
+    Only the losses with a known floor (D_LOSS_NEAR_ZERO) are judged: WGAN-GP's critic loss is meant to go negative.
+    """
+    if loss in D_LOSS_NEAR_ZERO and np.all(d_loss < D_LOSS_NEAR_ZERO[loss]):
+        return Finding("discriminator_wins", f"The discriminator loss has stayed below {D_LOSS_NEAR_ZERO[loss]} for "
+                       f"the last {window_steps} steps: it tells real from generated almost perfectly, so the "
+                       "generator gets little to learn from. Try a lower discriminator learning rate or the WGAN-GP "
+                       "loss.")
+    return None
+
+
+def _generator_failing(steps: np.ndarray, g_loss: np.ndarray, d_fake: np.ndarray,
+                       window_steps: int) -> Finding | None:
+    """Generated samples rejected throughout the window while the generator's loss climbs (the window's rows).
+
+    For the cross-entropy losses only, whose discriminator output reads as a probability of "real": the caller
+    asks `output_is_probability` first.
+    """
+    climbing = np.polyfit(steps, g_loss, 1)[0] > 0 and g_loss[-1] > g_loss[0]
+    if np.all(sigmoid(d_fake) < D_FAKE_PROBABILITY_FLOOR) and climbing:
+        return Finding("generator_failing", f"For the last {window_steps} steps the discriminator has rejected "
+                       "nearly every generated sample while the generator's loss keeps climbing: the generator is "
+                       "failing, which often ends in collapse.")
+    return None
+
+
+def _identical_samples(samples: np.ndarray | None, samples_step: int, window_steps: int) -> Finding | None:
+    """The fixed-noise samples are nearly identical to each other: the generator has collapsed to one output.
+
+    Judged only from step `window_steps` on, because an untrained generator's outputs are all alike too.
+    """
+    if samples is None or len(samples) < 2 or samples_step < window_steps:
+        return None
+    spread = sample_spread(samples)
+    limit = IDENTICAL_POINT_SPREAD if np.asarray(samples).ndim == 2 else IDENTICAL_PIXEL_STD
+    if spread < limit:
+        return Finding("identical_samples", f"The latest fixed-noise samples are nearly identical (spread "
+                       f"{spread:.3g}): the generator has collapsed to one output. Resuming rarely recovers; start "
+                       "again with another loss or lower learning rates.")
+    return None
 
 
 def _column(rows: Sequence[dict[str, Any]], name: str) -> np.ndarray:

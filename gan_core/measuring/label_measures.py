@@ -20,7 +20,7 @@ import math
 import numpy as np
 
 from gan_core.measuring.features import CLASSIFIER_RECIPE, build_classifier
-from gan_core.measuring.metrics import _labels, _matrix, _same_width, _whole_number
+from gan_core.measuring.metrics import check_same_width, checked_labels, checked_matrix, checked_whole_number
 
 # Classification Accuracy Score training budget: passes over the training set, at the project classifier's batch
 # size and learning rate. Measured on two CPU cores: 10,000 MNIST training images take 8 to 12 s (395 updates,
@@ -40,10 +40,10 @@ CAS_TEST_BATCH = 1000
 def _confusion_matrix(row_name: str, rows, num_rows_name: str, num_rows: int,
                       column_name: str, columns, num_columns_name: str, num_columns: int) -> np.ndarray:
     """counts[r, c]: how many samples carry row value r and column value c, after checking both label arrays."""
-    num_rows = _whole_number(num_rows_name, num_rows, 1)
-    num_columns = _whole_number(num_columns_name, num_columns, 1)
-    rows = _labels(row_name, rows, num_rows)
-    columns = _labels(column_name, columns, num_columns)
+    num_rows = checked_whole_number(num_rows_name, num_rows, 1)
+    num_columns = checked_whole_number(num_columns_name, num_columns, 1)
+    rows = checked_labels(row_name, rows, num_rows)
+    columns = checked_labels(column_name, columns, num_columns)
     if rows.shape != columns.shape:
         raise ValueError(f"{row_name} and {column_name} must have the same length; got {rows.size} and {columns.size}")
     flat = rows.astype(np.int64) * num_columns + columns
@@ -139,9 +139,9 @@ def per_class_diversity(features, labels, num_classes: int, max_per_class: int =
     subset of that size (numpy's default_rng(seed), classes in order), keeping the cost at most ~125,000 distances
     per class.
     """
-    features = _matrix("features", features)
+    features = checked_matrix("features", features)
     labels = _one_label_per_row("labels", labels, num_classes, "features", features.shape[0])
-    max_per_class = _whole_number("max_per_class", max_per_class, 2)
+    max_per_class = checked_whole_number("max_per_class", max_per_class, 2)
     return _class_diversities(features, labels, num_classes, max_per_class, seed)
 
 
@@ -153,9 +153,9 @@ def diversity_ratio(generated_features, generated_labels, real_features, real_la
     rows of the class or the real rows are all identical; "mean" is the plain mean of the other ratios (None when
     there are none). "generated" and "real" hold the two `per_class_diversity` lists the ratios come from.
     """
-    generated = _matrix("generated_features", generated_features)
-    real = _matrix("real_features", real_features)
-    _same_width("generated_features", generated, "real_features", real)
+    generated = checked_matrix("generated_features", generated_features)
+    real = checked_matrix("real_features", real_features)
+    check_same_width("generated_features", generated, "real_features", real)
     generated_labels = _one_label_per_row("generated_labels", generated_labels, num_classes,
                                           "generated_features", generated.shape[0])
     real_labels = _one_label_per_row("real_labels", real_labels, num_classes, "real_features", real.shape[0])
@@ -194,7 +194,7 @@ def _class_diversities(features: np.ndarray, labels: np.ndarray, num_classes: in
 
 def _one_label_per_row(name: str, labels, num_classes: int, owner_name: str, row_count: int) -> np.ndarray:
     """`labels` checked as class indices in [0, num_classes), exactly one for each of the rows of `owner_name`."""
-    labels = _labels(name, labels, num_classes)
+    labels = checked_labels(name, labels, num_classes)
     if labels.size != row_count:
         raise ValueError(f"{name} must have one entry for each of the {row_count} rows of {owner_name}; "
                          f"got {labels.size}")
@@ -271,7 +271,7 @@ def classification_accuracy_score(train_images, train_labels, test_images, test_
     train_images, train_labels = _labelled_images("train", train_images, train_labels, num_classes)
     test_images, test_labels = _labelled_images("test", test_images, test_labels, num_classes)
     _same_image_shape("train_images", train_images, "test_images", test_images)
-    epochs = _whole_number("epochs", epochs, 1)
+    epochs = checked_whole_number("epochs", epochs, 1)
     return _train_and_test(train_images, train_labels, test_images, test_labels, num_classes,
                            _updates_for(len(train_images), epochs), seed)
 

@@ -23,10 +23,11 @@ Z_95 = 1.959963984540054
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# Input checks shared by every measure.
+# Input checks shared by every measure, here and in gan_core.measuring.label_measures: each names the argument it
+# refuses, so that a person calling a measure learns which of its inputs is wrong.
 
 
-def _matrix(name: str, values, min_rows: int = 1, why: str = "") -> np.ndarray:
+def checked_matrix(name: str, values, min_rows: int = 1, why: str = "") -> np.ndarray:
     """`values` as a finite float64 matrix with at least `min_rows` rows, or a ValueError naming `name`."""
     try:
         array = np.asarray(values, dtype=np.float64)
@@ -44,20 +45,26 @@ def _matrix(name: str, values, min_rows: int = 1, why: str = "") -> np.ndarray:
     return array
 
 
-def _same_width(name_a: str, a: np.ndarray, name_b: str, b: np.ndarray) -> None:
+def check_same_width(name_a: str, a: np.ndarray, name_b: str, b: np.ndarray) -> None:
+    """A ValueError naming both unless matrices `a` and `b` have as many columns: rows of different feature spaces
+    cannot be compared, and numpy would otherwise fail later with a message naming neither."""
     if a.shape[1] != b.shape[1]:
         raise ValueError(f"{name_a} has {a.shape[1]} features but {name_b} has {b.shape[1]}; they must match")
 
 
-def _whole_number(name: str, value, minimum: int) -> int:
+def checked_whole_number(name: str, value, minimum: int) -> int:
+    """`value` as an int of at least `minimum`, or a ValueError naming `name`.
+
+    True and False are refused though Python counts them as integers: a count passed as a flag is a mistake.
+    """
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
         raise ValueError(f"{name} must be an integer >= {minimum}; got {value!r}")
     return int(value)
 
 
-def _labels(name: str, values, num_classes: int) -> np.ndarray:
+def checked_labels(name: str, values, num_classes: int) -> np.ndarray:
     """`values` as a non-empty 1-D integer array of class indices in [0, num_classes)."""
-    num_classes = _whole_number("num_classes", num_classes, 1)
+    num_classes = checked_whole_number("num_classes", num_classes, 1)
     labels = np.asarray(values)
     if labels.ndim != 1 or labels.size == 0:
         raise ValueError(f"{name} must be a non-empty 1-D array; got shape {labels.shape}")
@@ -85,7 +92,7 @@ def _distribution(name: str, values) -> np.ndarray:
 def feature_statistics(features) -> tuple[np.ndarray, np.ndarray]:
     """Mean vector and covariance matrix (ddof=1, float64) of a feature matrix, as the Fréchet distance uses them."""
     # The unbiased covariance divides by n - 1, so a single row has no covariance at all.
-    array = _matrix("features", features, min_rows=2, why="the covariance needs n - 1 >= 1")
+    array = checked_matrix("features", features, min_rows=2, why="the covariance needs n - 1 >= 1")
     return array.mean(axis=0), np.atleast_2d(np.cov(array, rowvar=False))
 
 
@@ -135,9 +142,9 @@ def frechet_distance(features_a, features_b) -> float:
     Each set needs at least two rows for a covariance; the estimate is only trustworthy with many more rows
     than feature columns, otherwise the covariances are singular and the distance is biased upwards.
     """
-    a = _matrix("features_a", features_a, min_rows=2, why="the covariance needs n - 1 >= 1")
-    b = _matrix("features_b", features_b, min_rows=2, why="the covariance needs n - 1 >= 1")
-    _same_width("features_a", a, "features_b", b)
+    a = checked_matrix("features_a", features_a, min_rows=2, why="the covariance needs n - 1 >= 1")
+    b = checked_matrix("features_b", features_b, min_rows=2, why="the covariance needs n - 1 >= 1")
+    check_same_width("features_a", a, "features_b", b)
     return frechet_distance_from_statistics(*feature_statistics(a), *feature_statistics(b))
 
 
@@ -167,11 +174,11 @@ def kernel_distance(
     the cross term keeps it. The std is the population std (ddof=0) of the subset estimates, as in that code.
     The mean is unbiased, so it can be slightly negative for two samples of one distribution.
     """
-    a = _matrix("features_a", features_a, min_rows=2, why="the unbiased estimate needs two rows per subset")
-    b = _matrix("features_b", features_b, min_rows=2, why="the unbiased estimate needs two rows per subset")
-    _same_width("features_a", a, "features_b", b)
-    num_subsets = _whole_number("num_subsets", num_subsets, 1)
-    m = min(_whole_number("subset_size", subset_size, 2), a.shape[0], b.shape[0])
+    a = checked_matrix("features_a", features_a, min_rows=2, why="the unbiased estimate needs two rows per subset")
+    b = checked_matrix("features_b", features_b, min_rows=2, why="the unbiased estimate needs two rows per subset")
+    check_same_width("features_a", a, "features_b", b)
+    num_subsets = checked_whole_number("num_subsets", num_subsets, 1)
+    m = min(checked_whole_number("subset_size", subset_size, 2), a.shape[0], b.shape[0])
 
     if m == a.shape[0] == b.shape[0]:
         # Every subset would hold all rows of both sets, so every estimate would be this one.
@@ -234,11 +241,11 @@ def prdc(real_features, fake_features, nearest_k: int = 5) -> dict[str, float]:
     density: mean number of real balls holding a fake row, divided by nearest_k; coverage: share of real
     balls holding at least one fake row. Distances are computed in float64 in blocks, never all at once.
     """
-    nearest_k = _whole_number("nearest_k", nearest_k, 1)
+    nearest_k = checked_whole_number("nearest_k", nearest_k, 1)
     why = "each row needs nearest_k other rows to set its neighbourhood radius"
-    real = _matrix("real_features", real_features, min_rows=nearest_k + 1, why=why)
-    fake = _matrix("fake_features", fake_features, min_rows=nearest_k + 1, why=why)
-    _same_width("real_features", real, "fake_features", fake)
+    real = checked_matrix("real_features", real_features, min_rows=nearest_k + 1, why=why)
+    fake = checked_matrix("fake_features", fake_features, min_rows=nearest_k + 1, why=why)
+    check_same_width("real_features", real, "fake_features", fake)
 
     real_radii = _squared_radii(real, nearest_k)
     fake_radii = _squared_radii(fake, nearest_k)
@@ -264,9 +271,9 @@ def nearest_neighbour_distances(generated, training) -> tuple[np.ndarray, np.nda
     A generator that memorises shows distances near zero; compare them with training rows' distances to
     each other to judge what "near" means for the features in use. Ties go to the lowest training index.
     """
-    generated = _matrix("generated", generated)
-    training = _matrix("training", training)
-    _same_width("generated", generated, "training", training)
+    generated = checked_matrix("generated", generated)
+    training = checked_matrix("training", training)
+    check_same_width("generated", generated, "training", training)
     distances = np.empty(generated.shape[0])
     indices = np.empty(generated.shape[0], dtype=np.int64)
     for start, stop, block in _squared_distance_blocks(generated, training):
@@ -286,10 +293,10 @@ def classifier_score(probabilities, num_splits: int = 1) -> tuple[float, float]:
     prediction the same, or every prediction uniform) to the number of classes (confident and balanced).
     The std is the population std over splits, as in the original Inception Score code.
     """
-    p = _matrix("probabilities", probabilities)
+    p = checked_matrix("probabilities", probabilities)
     if (p < 0).any() or np.abs(p.sum(axis=1) - 1.0).max() > 1e-3:
         raise ValueError("probabilities must be non-negative with every row summing to 1 (within 1e-3)")
-    num_splits = _whole_number("num_splits", num_splits, 1)
+    num_splits = checked_whole_number("num_splits", num_splits, 1)
     if num_splits > p.shape[0]:
         raise ValueError(f"num_splits must be at most the number of rows ({p.shape[0]}); got {num_splits}")
     import scipy.special
@@ -304,7 +311,7 @@ def classifier_score(probabilities, num_splits: int = 1) -> tuple[float, float]:
 
 def class_histogram(labels, num_classes: int) -> np.ndarray:
     """Share of `labels` falling in each of `num_classes` classes (a vector summing to 1)."""
-    labels = _labels("labels", labels, num_classes)
+    labels = checked_labels("labels", labels, num_classes)
     return np.bincount(labels, minlength=num_classes) / labels.size
 
 
@@ -373,13 +380,13 @@ def mode_coverage(points, centres, std: float, threshold_stds: float = HIGH_QUAL
     covered when at least `min_samples` high-quality points have it as their nearest centre (1 in those papers).
     Returns modes_covered, num_modes, high_quality_share and mode_counts (high-quality points per mode).
     """
-    points = _matrix("points", points)
-    centres = _matrix("centres", centres)
-    _same_width("points", points, "centres", centres)
+    points = checked_matrix("points", points)
+    centres = checked_matrix("centres", centres)
+    check_same_width("points", points, "centres", centres)
     for name, value in (("std", std), ("threshold_stds", threshold_stds)):
         if isinstance(value, bool) or not isinstance(value, (int, float, np.number)) or not 0 < value < math.inf:
             raise ValueError(f"{name} must be a positive finite number; got {value!r}")
-    min_samples = _whole_number("min_samples", min_samples, 1)
+    min_samples = checked_whole_number("min_samples", min_samples, 1)
 
     distances, nearest = nearest_neighbour_distances(points, centres)
     high_quality = distances <= threshold_stds * std
@@ -401,12 +408,12 @@ def grid_divergences(real_points, fake_points, bins: int = GRID_BINS, extent=Non
     each side. Points outside the extent fall into one extra "outside" bin rather than being dropped, so a
     generator cannot lower the divergence by throwing samples off the grid.
     """
-    real = _matrix("real_points", real_points)
-    fake = _matrix("fake_points", fake_points)
+    real = checked_matrix("real_points", real_points)
+    fake = checked_matrix("fake_points", fake_points)
     for name, array in (("real_points", real), ("fake_points", fake)):
         if array.shape[1] != 2:
             raise ValueError(f"{name} must have 2 columns (x, y); got {array.shape[1]}")
-    bins = _whole_number("bins", bins, 1)
+    bins = checked_whole_number("bins", bins, 1)
     if not 0.0 < epsilon < 1.0:
         raise ValueError(f"epsilon must lie in (0, 1); got {epsilon!r}")
     if extent is None:

@@ -2,7 +2,9 @@
 
 Each variant module adds itself here when it is imported; gan_core/variants/__init__.py imports every one, and
 importing gan_core imports that package. So the run configuration, which asks this registry for a variant's
-settings and presets, sits below the variants and never imports them: they import it.
+settings and presets, sits below the variants and never imports them: they import it. What a variant must be is
+checked where it is defined (gan_core/variants/base.py); the registry checks only what depends on the others: that
+its name and its settings' names are its own.
 """
 
 from __future__ import annotations
@@ -24,9 +26,6 @@ def add(variant: Variant) -> None:
     """Register `variant`; ValueError when its name or one of its settings' names is taken already."""
     if variant.name in _variants:
         raise ValueError(f"a variant named {variant.name!r} is registered already")
-    if not variant.draws_from_noise and not callable(getattr(variant, "translate", None)):
-        raise ValueError(f"variant {variant.name!r} does not draw from noise, so it must translate images: give it "
-                         "a translate(run, step, image_bytes) method")
     taken = {setting.name: other.name for other in _variants.values() for setting in other.settings}
     for setting in variant.settings:
         if setting.name in taken:

@@ -1,9 +1,13 @@
-"""Writing small files so that a reader, a crash or a second writer never sees or leaves half of one."""
+"""Writing small files so that a reader, a crash or a second writer never sees or leaves half of one, and the
+exclusive lock that lets one process (or thread) at a time through a check-then-act section."""
 
 from __future__ import annotations
 
+import fcntl
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 
@@ -45,3 +49,25 @@ def sync_directory(folder: Path) -> None:
         pass  # Some file systems refuse fsync on a directory; the rename is still atomic there.
     finally:
         os.close(descriptor)
+
+
+@contextmanager
+def exclusive_lock(path: Path, create_parent: bool = False) -> Iterator[None]:
+    """Hold an exclusive flock on the file at `path` (made, empty, if missing) until the block ends.
+
+    An flock belongs to the open file, so it separates threads of one process as well as processes, and the
+    operating system releases it when its holder dies: a crash never leaves it taken. `create_parent` first makes
+    the folder, for a lock taken before anything else is written there; without it a missing folder is an OSError,
+    so that a run directory deleted meanwhile is not brought back by its lock.
+    """
+    path = Path(path)
+    if create_parent:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            # Unlocked before it is closed: a process started meanwhile may hold a copy of the descriptor, and
+            # closing only this one would leave the lock taken until that process ends.
+            fcntl.flock(handle, fcntl.LOCK_UN)

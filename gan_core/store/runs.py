@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import datetime
 import errno
-import fcntl
 import json
 import logging
 import os
@@ -31,7 +30,7 @@ from typing import Any
 
 from gan_core.store import uploads
 from gan_core.spec.config import RunConfig
-from gan_core.store.files import write_text_atomically
+from gan_core.store.files import exclusive_lock, write_text_atomically
 
 log = logging.getLogger(__name__)
 
@@ -453,12 +452,8 @@ def status_lock(path: Path) -> Iterator[Status]:
     the trainer died) holds it from the read to the write, so that a final status the trainer writes in between is
     never overwritten with an active one. It is an flock: it works between processes and goes with a holder that dies.
     """
-    with open(path / STATUS_LOCK_NAME, "a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield read_status(path)
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    with exclusive_lock(path / STATUS_LOCK_NAME):
+        yield read_status(path)
 
 
 def write_status(

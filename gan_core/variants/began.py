@@ -27,7 +27,7 @@ from gan_core.measuring import evaluation
 from gan_core.spec import registry
 from gan_core.measuring.measures import Measure
 from gan_core.spec.settings import Setting
-from gan_core.variants.base import Batch, Chart, Picture, Series, Training, Variant, View
+from gan_core.variants.base import Batch, Chart, Networks, Picture, Series, Training, Variant, View
 
 if TYPE_CHECKING:
     import keras
@@ -176,7 +176,7 @@ class BoundaryEquilibriumTraining(Training):
         super().__init__(config, num_classes)
         self.generator = build_began_generator(config.data_shape, config.latent_dim, config.width)
         self.discriminator = build_autoencoder(config.data_shape, config.width, config.began_bottleneck)
-        self.networks = {"generator": self.generator, "discriminator": self.discriminator}
+        self.networks = Networks(self.generator, self.discriminator)
         self.g_optimizer = self.adam("g_optimizer", config.g_learning_rate, config.g_beta_1, config.g_beta_2,
                                      self.generator.trainable_variables)
         self.d_optimizer = self.adam("d_optimizer", config.d_learning_rate, config.d_beta_1, config.d_beta_2,

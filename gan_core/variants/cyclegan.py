@@ -36,7 +36,7 @@ from gan_core.spec import registry
 from gan_core.spec.config import DATASET_TITLES
 from gan_core.measuring.measures import Measure
 from gan_core.spec.settings import Setting
-from gan_core.variants.base import Batch, Chart, Picture, Series, Training, View
+from gan_core.variants.base import Batch, Chart, Networks, Picture, Series, Training, View
 from gan_core.variants.translation import (base_split, build_patch_discriminator, build_unet, class_preserved,
                                            draw_indices, GRID_GROUPS_PER_ROW, grid_picture, held_out_dataset,
                                            ImageTranslation, mean_absolute_error, mean_pixel_distance, normalisation,
@@ -311,10 +311,9 @@ class CycleGAN(ImageTranslation):
     def build_training(self, config: RunConfig, num_classes: int) -> Training:
         return CycleGANTraining(config, self)
 
-    def translation_groups(self, networks: dict[str, keras.Model], inputs: np.ndarray,
-                           targets: np.ndarray) -> list[np.ndarray]:
+    def translation_groups(self, networks: Networks, inputs: np.ndarray, targets: np.ndarray) -> list[np.ndarray]:
         """Per held-out example two groups side by side: a, G(a), F(G(a)) and b, F(b), G(F(b))."""
-        generator, generator_ba = networks["generator"], networks["generator_ba"]
+        generator, generator_ba = networks.generator, networks["generator_ba"]
         made_b = translate_images(generator, inputs)
         cycled_a = translate_images(generator_ba, made_b)
         made_a = translate_images(generator_ba, targets)
@@ -344,12 +343,12 @@ class CycleGAN(ImageTranslation):
                      "Each row: A -> B -> A for a held-out image of A (left), B -> A -> B for one of B (right).",
                      "gallery", lambda run, step, seed: draw_translations(self, run, step, seed)),)
 
-    def load_networks(self, run: Run, step: int) -> dict[str, keras.Model]:
+    def load_networks(self, run: Run, step: int) -> Networks:
         """Both generators as of the checkpoint at `step`."""
         from gan_core.nets import sampling
 
-        networks = {"generator": self.build_generator(run.config, 0),
-                    "generator_ba": self.build_generator_ba(run.config)}
+        networks = Networks(self.build_generator(run.config, 0),
+                            others={"generator_ba": self.build_generator_ba(run.config)})
         sampling.restore_network(run, step, **networks)
         return networks
 
@@ -360,10 +359,11 @@ class CycleGAN(ImageTranslation):
         chosen_b = draw_indices(len(held_out.examples), sample_count, seed)
         images_a, images_b = held_out.inputs[chosen_a], held_out.examples[chosen_b]
         networks = self.load_networks(run, step)
-        made_b = translate_images(networks["generator"], images_a)
-        made_a = translate_images(networks["generator_ba"], images_b)
-        results = {"cycle_l1_ab": mean_pixel_distance(translate_images(networks["generator_ba"], made_b), images_a),
-                   "cycle_l1_ba": mean_pixel_distance(translate_images(networks["generator"], made_a), images_b)}
+        generator, generator_ba = networks.generator, networks["generator_ba"]
+        made_b = translate_images(generator, images_a)
+        made_a = translate_images(generator_ba, images_b)
+        results = {"cycle_l1_ab": mean_pixel_distance(translate_images(generator_ba, made_b), images_a),
+                   "cycle_l1_ba": mean_pixel_distance(translate_images(generator, made_a), images_b)}
         if config.cyclegan_target == INVERTED:
             results["translation_l1"] = mean_pixel_distance(made_b, inverted_pixels(images_a))
             results["identity_mapping_l1"] = mean_pixel_distance(images_a, inverted_pixels(images_a))
@@ -383,8 +383,9 @@ class CycleGANTraining(Training):
         self.generator_ba = variant.build_generator_ba(config)
         self.discriminator_b = variant.build_discriminator(config, 0)
         self.discriminator_a = variant.build_discriminator_a(config)
-        self.networks = {"generator": self.generator, "generator_ba": self.generator_ba,
-                         "discriminator_b": self.discriminator_b, "discriminator_a": self.discriminator_a}
+        self.networks = Networks(self.generator, others={"generator_ba": self.generator_ba,
+                                                         "discriminator_b": self.discriminator_b,
+                                                         "discriminator_a": self.discriminator_a})
         self.generator_variables = self.generator.trainable_variables + self.generator_ba.trainable_variables
         self.discriminator_variables = (self.discriminator_b.trainable_variables
                                         + self.discriminator_a.trainable_variables)

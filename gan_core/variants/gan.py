@@ -17,7 +17,7 @@ from gan_core.spec import registry
 from gan_core.nets.precision import PRECISIONS
 from gan_core.spec.settings import Setting
 from gan_core.variants import class_measures
-from gan_core.variants.base import Batch, Chart, Series, Training, Variant
+from gan_core.variants.base import Batch, Chart, Networks, Series, Training, Variant
 
 if TYPE_CHECKING:
     import keras
@@ -123,12 +123,12 @@ class GAN(Variant):
         return config.batch_size * config.n_critic
 
     def build_training(self, config: RunConfig, num_classes: int) -> Training:
-        return AdversarialTraining(config, num_classes)
+        return AdversarialTraining(config, num_classes, self)
 
     def build_generator(self, config: RunConfig, num_classes: int) -> keras.Model:
         from gan_core.nets import models
 
-        return models.build_generator(config.data_shape, self.latent_size(config), config.architecture,
+        return models.build_generator(config.data_shape, config.latent_dim, config.architecture,
                                       num_classes, config.width)
 
     def build_discriminator(self, config: RunConfig, num_classes: int) -> keras.Model:
@@ -171,13 +171,16 @@ def adversarial_charts(config: RunConfig) -> list[Chart]:
 
 
 class AdversarialTraining(Training):
-    """A generator and a discriminator trained against each other; subclasses add heads and loss terms."""
+    """A generator and a discriminator trained against each other; subclasses add heads and loss terms.
 
-    def __init__(self, config: RunConfig, num_classes: int, variant: Variant | None = None) -> None:
+    What it does beyond that follows the settings `variant` declares (the GAN's precision, augment and updates),
+    never its class.
+    """
+
+    def __init__(self, config: RunConfig, num_classes: int, variant: Variant) -> None:
         from gan_core.nets import losses
 
         super().__init__(config, num_classes)
-        variant = variant or GAN()
         # A variant built on this class without the setting computes in float32.
         chosen = "float32"
         if variant.has_setting("precision"):
@@ -187,7 +190,7 @@ class AdversarialTraining(Training):
         with precision.computing_in(chosen):
             self.generator = variant.build_generator(config, num_classes)
             self.discriminator = variant.build_discriminator(config, num_classes)
-        self.networks = {"generator": self.generator, "discriminator": self.discriminator}
+        self.networks = Networks(self.generator, self.discriminator)
         self.g_optimizer = self.adam("g_optimizer", config.g_learning_rate, config.g_beta_1, config.g_beta_2,
                                      self.generator.trainable_variables)
         self.d_optimizer = self.adam("d_optimizer", config.d_learning_rate, config.d_beta_1, config.d_beta_2,
@@ -340,7 +343,7 @@ class HeadedAdversarialTraining(AdversarialTraining):
         super().__init__(config, num_classes, variant)
         self.heads, self.discriminator_with_heads = models.build_discriminator_heads(
             self.discriminator, heads, hidden_units, heads_name)
-        self.networks[heads_name] = self.heads
+        self.networks.others[heads_name] = self.heads
         self.d_variables = self.discriminator.trainable_variables + self.heads.trainable_variables
         # Replaces the optimizer the parent built over the discriminator alone.
         self.d_optimizer = self.adam("d_optimizer", config.d_learning_rate, config.d_beta_1, config.d_beta_2,

@@ -169,6 +169,7 @@ class InfoGAN(Variant):
                      "one without a gradient penalty (its discriminator trunk has batch norm)")
 
     def latent_size(self, config: RunConfig) -> int:
+        """Length of the generator's input: noise, the one-hot categorical code, then the continuous codes."""
         return config.latent_dim + CATEGORIES + config.info_continuous_codes
 
     def draw_latents(self, config: RunConfig, count: int, seed: int) -> np.ndarray:

@@ -23,7 +23,7 @@ from gan_core.inputs import data, image_pairs
 from gan_core.spec import registry
 from gan_core.measuring.measures import Measure
 from gan_core.spec.settings import Setting
-from gan_core.variants.base import Batch, Chart, Picture, Series, Training, View
+from gan_core.variants.base import Batch, Chart, Networks, Picture, Series, Training, View
 from gan_core.variants.translation import (base_split, build_patch_discriminator, build_unet, class_preserved,
                                            GRID_GROUPS_PER_ROW, grid_picture, held_out_inputs, ImageTranslation,
                                            mean_absolute_error, overlay, pair_measures, scale_images, split_held_out,
@@ -138,15 +138,10 @@ class Pix2Pix(ImageTranslation):
             return config.data_shape[-1]
         return image_pairs.input_channels(config.pix2pix_pairs, config.data_shape[-1])
 
-    def judged_dataset(self, config: RunConfig) -> str:
-        return config.dataset
-
     def expected_input(self, config: RunConfig) -> str:
         return PAIR_INPUTS[config.pix2pix_pairs]
 
     def translation_dataset(self, config: RunConfig, split: str, load_base: Callable[[], Dataset]) -> Dataset:
-
-
         if config.pix2pix_pairs == OWN_PAIRS:
             size, _, channels = config.data_shape
             collection = image_pairs.load_pair_collection(config.data_path, size, channels)
@@ -174,9 +169,8 @@ class Pix2Pix(ImageTranslation):
     def build_training(self, config: RunConfig, num_classes: int) -> Training:
         return Pix2PixTraining(config, self)
 
-    def translation_groups(self, networks: dict[str, keras.Model], inputs: np.ndarray,
-                           targets: np.ndarray) -> list[np.ndarray]:
-        outputs = translate_images(networks["generator"], inputs)
+    def translation_groups(self, networks: Networks, inputs: np.ndarray, targets: np.ndarray) -> list[np.ndarray]:
+        outputs = translate_images(networks.generator, inputs)
         return [np.stack(group) for group in zip(*(as_shown(inputs, targets), targets, outputs))]
 
     def charts(self, config: RunConfig) -> list[Chart]:
@@ -224,7 +218,6 @@ class Pix2PixTraining(Training):
     def __init__(self, config: RunConfig, variant: Pix2Pix) -> None:
         super().__init__(config, 0)
         self.generator = variant.build_generator(config, 0)
-        self.networks = {"generator": self.generator}
         # Dropout draws its masks from a seed state of its own; saved with the checkpoint, a resumed run draws
         # the masks the uninterrupted one would have.
         for index, state in enumerate(dropout_seed_states(self.generator)):
@@ -234,9 +227,9 @@ class Pix2PixTraining(Training):
         self.discriminator = None
         if not config.pix2pix_l1_only:
             self.discriminator = variant.build_discriminator(config, 0)
-            self.networks["discriminator"] = self.discriminator
             self.d_optimizer = self.adam("d_optimizer", config.d_learning_rate, config.d_beta_1, config.d_beta_2,
                                          self.discriminator.trainable_variables)
+        self.networks = Networks(self.generator, self.discriminator)
 
     def step(self, batch: Batch, step: tf.Tensor) -> dict[str, tf.Tensor]:
         import tensorflow as tf
@@ -284,7 +277,7 @@ def draw_translations(variant: Pix2Pix, run: Run, step: int, seed: int) -> list[
 
     inputs, chosen, held_out = held_out_inputs(run.config, VIEW_EXAMPLES, seed)
     targets = held_out.examples[chosen]
-    groups = variant.translation_groups({"generator": sampling.load_generator(run, step)}, inputs, targets)
+    groups = variant.translation_groups(Networks(sampling.load_generator(run, step)), inputs, targets)
     return [grid_picture(groups, GRID_GROUPS_PER_ROW,
                          "Input | real target | output, for held-out pairs drawn with this seed.")]
 

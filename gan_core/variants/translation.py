@@ -13,6 +13,7 @@ collection.
 
 from __future__ import annotations
 
+import abc
 import functools
 import io
 from collections.abc import Callable
@@ -24,7 +25,7 @@ from gan_core.inputs import data, image_collection, image_pairs, images
 from gan_core.measuring import features
 from gan_core.spec import registry
 from gan_core.spec.config import RunConfig
-from gan_core.variants.base import Picture, Variant
+from gan_core.variants.base import Networks, Picture, Variant
 
 if TYPE_CHECKING:
     import keras
@@ -44,7 +45,8 @@ TRANSLATE_BATCH = 256
 
 
 class ImageTranslation(Variant):
-    """A variant whose generator maps images of domain A to domain B (subclasses say how they train)."""
+    """A variant whose generator maps images of domain A to domain B: a base.Translator (subclasses say how they
+    read their data, train and lay out their translations)."""
 
     draws_from_noise = False
     holds_out_own_images = True
@@ -81,14 +83,11 @@ class ImageTranslation(Variant):
     def load_dataset(self, config: RunConfig, split: str, load_base: Callable[[], Dataset]) -> Dataset:
         return self.translation_dataset(config, split, load_base)
 
+    @abc.abstractmethod
     def translation_dataset(self, config: RunConfig, split: str, load_base: Callable[[], Dataset]) -> Dataset:
         """The examples (domain B) with their inputs (domain A) for `split`."""
-        raise NotImplementedError
 
     # ---- "latents": held-out inputs ----------------------------------------------------------------------------
-
-    def latent_size(self, config: RunConfig) -> int:
-        return int(np.prod(self.input_shape(config)))
 
     def draw_latents(self, config: RunConfig, count: int, seed: int) -> np.ndarray:
         """`count` held-out inputs drawn with `seed`, scaled to [-1, 1] as the generator takes them."""
@@ -99,15 +98,14 @@ class ImageTranslation(Variant):
         # The sample grid is drawn by grid_tiles from held-out examples, not from fixed noise.
         return np.zeros((0, *self.input_shape(config)), np.float32), np.zeros(0, np.int32)
 
-    def grid_tiles(self, config: RunConfig, networks: dict[str, keras.Model]) -> tuple[np.ndarray, int]:
+    def grid_tiles(self, config: RunConfig, networks: Networks) -> tuple[np.ndarray, int]:
         examples = grid_examples(config.to_json())
         groups = self.translation_groups(networks, examples.inputs, examples.examples)
         return arrange_groups(groups, GRID_GROUPS_PER_ROW)
 
-    def translation_groups(self, networks: dict[str, keras.Model], inputs: np.ndarray,
-                           targets: np.ndarray) -> list[np.ndarray]:
+    @abc.abstractmethod
+    def translation_groups(self, networks: Networks, inputs: np.ndarray, targets: np.ndarray) -> list[np.ndarray]:
         """One group of tiles (uint8 NHWC, the same count each) per held-out example, in the grid's order."""
-        raise NotImplementedError
 
     # ---- a person's image ----------------------------------------------------------------------------------------
 

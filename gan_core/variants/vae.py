@@ -27,7 +27,7 @@ from gan_core.inputs import images
 from gan_core.spec import registry
 from gan_core.measuring.measures import Measure
 from gan_core.spec.settings import Setting
-from gan_core.variants.base import Batch, Chart, Picture, Series, Training, Variant, View
+from gan_core.variants.base import Batch, Chart, Networks, Picture, Series, Training, Variant, View
 
 if TYPE_CHECKING:
     import keras
@@ -202,7 +202,7 @@ class VAETraining(Training):
         super().__init__(config, 0)
         self.encoder = variant.build_encoder(config)
         self.generator = variant.build_generator(config, 0)
-        self.networks = {"generator": self.generator, "encoder": self.encoder}
+        self.networks = Networks(self.generator, others={"encoder": self.encoder})
         self.e_optimizer = self.adam("e_optimizer", config.g_learning_rate, config.g_beta_1, config.g_beta_2,
                                      self.encoder.trainable_variables)
         self.g_optimizer = self.adam("g_optimizer", config.g_learning_rate, config.g_beta_1, config.g_beta_2,

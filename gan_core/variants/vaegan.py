@@ -160,7 +160,7 @@ class VAEGANTraining(vae.VAETraining):
         super().__init__(config, variant)
         self.discriminator = variant.build_discriminator(config, 0)
         self.discriminator_features = features_and_logits(self.discriminator)
-        self.networks["discriminator"] = self.discriminator
+        self.networks.discriminator = self.discriminator
         self.d_optimizer = self.adam("d_optimizer", config.d_learning_rate, config.d_beta_1, config.d_beta_2,
                                      self.discriminator.trainable_variables)
 

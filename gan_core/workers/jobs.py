@@ -6,18 +6,18 @@ so a browser refresh or a restarted dashboard never touches a run. Nothing here 
 
 from __future__ import annotations
 
-import fcntl
 import logging
 import os
 import subprocess
 import sys
 import threading
 import time
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from collections.abc import Iterator
 from typing import Any
 
+from gan_core.store.files import exclusive_lock
 from gan_core.store.runs import (DEFAULT_RUNS_DIR, Run, Status, describe_os_error, list_runs, replace_status,
                                  resume_target, status_lock, update_config, write_status)
 
@@ -40,16 +40,13 @@ def run_directory_lock(run: Run) -> Iterator[None]:
     both launch a trainer. The lock is an flock on a file in the run directory, so it also works between
     processes, and the operating system releases it if its holder dies.
     """
-    try:
-        handle = open(run.path / "start.lock", "a")
-    except OSError as error:
-        raise ValueError(f"cannot start run {run.run_id} in {run.path}: {describe_os_error(error)}") from error
-    with handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
+    with ExitStack() as held:
+        # Only taking the lock is told as "cannot start": an OSError from the block itself passes through as it is.
         try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+            held.enter_context(exclusive_lock(run.path / "start.lock"))
+        except OSError as error:
+            raise ValueError(f"cannot start run {run.run_id} in {run.path}: {describe_os_error(error)}") from error
+        yield
 
 
 def start_run(run: Run, extra_steps: int | None = None, max_seconds: float | None = None) -> int:
