@@ -269,6 +269,8 @@ def test_a_showcase_killed_mid_way_goes_on_after_a_server_restart(tmp_path, monk
     import signal
 
     monkeypatch.setenv("GAN_DEMO_SHOWCASE_SECONDS", "15")
+    # Half the digits preset's 3,000 steps: the first checkpoint (step 500) still comes a thousand steps before the end.
+    monkeypatch.setenv("GAN_DEMO_MAX_STEPS", "1500")
     monkeypatch.setenv("GAN_CACHE_DIR", str(tmp_path / "cache"))
     limits = demo.limits_from_environment(os.environ)
     assert showcase.ensure_started(tmp_path, limits)

@@ -21,15 +21,16 @@ from gan_core.measuring.measures import Measure
 if TYPE_CHECKING:
     from gan_core.store.runs import Run
 
+CLASSIFICATION_ACCURACY_SCORE = Measure(
+    "classification_accuracy_score", "Classification Accuracy Score: real held-out accuracy of a classifier trained "
+    "only on generated labelled samples; beside it classification_accuracy_score_real (the same classifier trained on "
+    "as many real images, the ceiling) and classification_accuracy_score_real_plus_generated.",
+    label="Classification Accuracy Score", better="higher", reference="classification_accuracy_score_real")
 REQUESTED_CLASS_MEASURES = (
     Measure("requested_class_accuracy", "Share of generated samples (classes in turn) that the dataset's classifier "
             "puts in the class they were asked for; per class under requested_class_accuracy_per_class.",
             label="Requested-class accuracy", better="higher"),
-    Measure("classification_accuracy_score", "Classification Accuracy Score: real held-out accuracy of a classifier "
-            "trained only on generated labelled samples; beside it classification_accuracy_score_real (the same "
-            "classifier trained on as many real images, the ceiling) and "
-            "classification_accuracy_score_real_plus_generated.",
-            label="Classification Accuracy Score", better="higher", reference="classification_accuracy_score_real"),
+    CLASSIFICATION_ACCURACY_SCORE,
 )
 DIVERSITY_MEASURES = (
     Measure("class_diversity_ratio", "Mean within-class spread of generated samples over that of real ones, in the "
