@@ -140,11 +140,15 @@ class PlaygroundTrainer:
         batch = self.manual_batch(manual_index, example_indices)
         return self.training.generator_update(batch, batch.labels(0), latent=tf.constant(self.display_latent))
 
-    def single_update(self, update) -> dict[str, tf.Tensor]:
-        index = self.state.manual_updates
+    def manual_arguments(self, index: int) -> tuple[tf.Tensor, tf.Tensor]:
+        """The compiled updates' arguments for single update number `index`: the index and its real examples."""
         example_indices = example_indices_for_step(len(self.dataset.examples), self.config, index, MANUAL_STREAM)
+        return tf.constant(index, tf.int64), tf.constant(example_indices)
+
+    def single_update(self, update) -> dict[str, tf.Tensor]:
+        arguments = self.manual_arguments(self.state.manual_updates)
         self.state.manual_updates += 1
-        return update(tf.constant(index, tf.int64), tf.constant(example_indices))
+        return update(*arguments)
 
     def warm_up(self) -> None:
         """Run each compiled update once, then put every variable back as it was.
@@ -155,9 +159,7 @@ class PlaygroundTrainer:
         """
         variables = self.trainer.checkpoints.variables()
         values = [variable.numpy() for variable in variables]
-        index = self.state.manual_updates
-        arguments = (tf.constant(index, tf.int64), tf.constant(
-            example_indices_for_step(len(self.dataset.examples), self.config, index, MANUAL_STREAM)))
+        arguments = self.manual_arguments(self.state.manual_updates)
         self.compiled_discriminator_update(*arguments)
         self.compiled_generator_update(*arguments)
         self.trainer.train_step(self.step)
