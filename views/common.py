@@ -23,6 +23,7 @@ from gan_core.spec import registry
 from gan_core.store import runs, uploads
 from gan_core.store.runs import Run
 from views.demo_views import demo_frame_ui, demo_mode
+from views.server_heap import freeze_imported_libraries
 
 # The dashboard's pages in the order the sidebar lists them: (script, title, icon). Streamlit routes the scripts
 # in pages/ itself (the address of pages/monitor.py is /monitor), so any first request, even to a sub-page with
@@ -57,12 +58,14 @@ DELIVERED_TOKENS = 200
 # Evaluation results where a lower number is better, in order of preference for the overview's "best metric",
 # with how each is named when the evaluation does not name it itself.
 def page_frame_ui(script: str) -> None:
-    """What every page starts with: the browser tab's title, the wide layout, and the sidebar.
+    """What every page starts with: the browser tab's title, the wide layout, and the sidebar; and, after new
+    imports, the heap frozen so that Streamlit's collection after every rerun stays short (views/server_heap.py).
 
     The sidebar holds the navigation (Streamlit's own list of pages/ is turned off in .streamlit/config.toml,
     since it would name pages after their file names and leave out the overview) and the runs training now.
     """
     title, icon = next((title, icon) for page, title, icon in PAGES if page == script)
+    freeze_imported_libraries()
     st.set_page_config(page_title=f"{title} · GAN dashboard", page_icon=icon, layout="wide")
     unused_uploads_removed_at_start(str(runs_dir().resolve()))
     with st.sidebar:
