@@ -10,14 +10,15 @@ from streamlit import config as streamlit_config
 from streamlit.testing.v1 import AppTest
 
 from gan_core.store import ownership, runs
-from support.pages import open_page, widget_name
+from support.pages import widget_name
 from support import trained
-from views.common import subject_key
+from views.common import PAGES, subject_key
 
 PROJECT = Path(__file__).resolve().parents[1]
 APP = PROJECT / "app.py"
 OWNER_TOKEN = "owner-" + "a" * 40
 OTHER_TOKEN = "other-" + "b" * 40
+PAGE_TITLES = {Path(script).stem: title for script, title, _ in PAGES}
 
 
 @pytest.fixture(scope="module")
@@ -40,8 +41,18 @@ def demo_environment(monkeypatch):
 
 
 def open_page_as(page: str, token: str, run=None, timeout: float = 30, secrets: dict | None = None) -> AppTest:
-    """`page` as the visitor holding `token` sees it, after a first run of the router."""
-    return open_page(page, run, timeout, session_state={"demo_owner_token": token}, secrets=secrets)
+    """`page` (with ?run=<id> when `run` is given) as the visitor holding `token` sees it when following a link to it:
+    the page itself is the session's first script run, as in a browser, without drawing the overview first."""
+    app = AppTest.from_file(str(APP), default_timeout=timeout)
+    app.session_state["demo_owner_token"] = token
+    for key, value in (secrets or {}).items():
+        app.secrets[key] = value
+    if run is not None:
+        app.query_params["run"] = run.run_id
+    app.switch_page(f"pages/{page}.py").run()
+    assert not app.exception, [error.value for error in app.exception]
+    assert app.title and app.title[0].value == PAGE_TITLES[page], "the page the link names is the one drawn"
+    return app
 
 
 def button_keys(app: AppTest) -> set[str]:
@@ -52,17 +63,25 @@ def captions(app: AppTest) -> str:
     return "\n".join(caption.value for caption in app.caption)
 
 
-def test_the_owner_may_train_more_and_another_visitor_reads_why_not(trained_run, monkeypatch):
+def test_the_owner_may_train_more_up_to_the_demos_steps_and_another_visitor_reads_why_not(trained_run, monkeypatch):
     monkeypatch.setenv("GAN_RUNS_DIR", str(trained_run.path.parent))
-    owner = open_page_as("monitor", OWNER_TOKEN, trained_run)
-    assert "monitor_train_more" in button_keys(owner)
-
+    monkeypatch.setenv("GAN_DEMO_MAX_STEPS", "1000")
     other = open_page_as("monitor", OTHER_TOKEN, trained_run)
     assert not button_keys(other) & {"monitor_train_more", "monitor_resume", "monitor_stop"}
     assert "Another visitor started this run" in captions(other)
     assert "You can control only the runs you started" in captions(other)
     # Uncaught errors reach visitors as a generic message only (the browser test sees one).
     assert streamlit_config.get_option("client.showErrorDetails") == "none"
+
+    owner = open_page_as("monitor", OWNER_TOKEN, trained_run)
+    assert "monitor_train_more" in button_keys(owner)
+    # Train more stops at the demo's steps, with the reason, and starts nothing.
+    owner.number_input(key=subject_key("monitor_extra_steps", trained_run)).set_value(5000)
+    owner.button(key=subject_key("monitor_train_more", trained_run)).click().run()
+    assert not owner.exception
+    assert [error.value for error in owner.error] == [
+        "a run may train at most 1,000 steps in this demo; this one is at step 40, so at most 960 more"]
+    assert not trained_run.status.is_active
 
 
 def test_only_the_owner_may_delete_a_run(trained_run, monkeypatch):
@@ -98,18 +117,6 @@ def test_no_secrets_file_means_no_demo_unless_the_environment_asks(tmp_path, mon
     assert demo_mode() is False
     monkeypatch.setenv("GAN_DASHBOARD_DEMO", "1")
     assert demo_mode() is True
-
-
-def test_train_more_stops_at_the_demos_steps_with_the_reason(trained_run, monkeypatch):
-    monkeypatch.setenv("GAN_RUNS_DIR", str(trained_run.path.parent))
-    monkeypatch.setenv("GAN_DEMO_MAX_STEPS", "1000")
-    owner = open_page_as("monitor", OWNER_TOKEN, trained_run)
-    owner.number_input(key=subject_key("monitor_extra_steps", trained_run)).set_value(5000)
-    owner.button(key=subject_key("monitor_train_more", trained_run)).click().run()
-    assert not owner.exception
-    assert [error.value for error in owner.error] == [
-        "a run may train at most 1,000 steps in this demo; this one is at step 40, so at most 960 more"]
-    assert not trained_run.status.is_active
 
 
 def test_uploads_are_refused_above_the_demos_sizes_before_anything_is_saved(tmp_path, monkeypatch):
