@@ -20,6 +20,7 @@ from gan_core.inputs import point_sets
 from gan_core.store import runs
 from support.browser import BROWSER_MARKS, dashboard_server, screenshot, wait_for_app, wait_for_text
 from support.playground import wait_for_snapshot
+from support.started_trainers import end_trainer
 from support.waiting import wait_for
 
 pytestmark = BROWSER_MARKS
@@ -237,6 +238,9 @@ def test_points_clicked_on_the_canvas_or_uploaded_as_a_csv_become_the_runs_data(
         assert drawn_run.config.dataset == "points" and drawn.shape == (3, 2)
         assert drawn_run.config.name == "Your own points (Playground, non_saturating)"
         assert drawn[0, 0] < 0 < drawn[0, 1] and drawn[1, 0] > 0 < drawn[1, 1] and drawn[2, 1] < 0, drawn
+        # Its trainer is not needed: ended, and the page (which polls an active run) settled on the run it left.
+        end_trainer(drawn_run)
+        wait_for_text(page, "This run is failed: resume it to train on", timeout=60_000)
 
         page.get_by_text("New Playground run").click()
         upload = page.locator('[data-testid="stFileUploaderDropzoneInput"]')
@@ -250,5 +254,6 @@ def test_points_clicked_on_the_canvas_or_uploaded_as_a_csv_become_the_runs_data(
         press(page, "Create and start")
         assert wait_for(lambda: len(runs.list_runs(runs_dir)) == 2, 60)
         [uploaded_run] = [run for run in runs.list_runs(runs_dir) if run.run_id != drawn_run.run_id]
+        end_trainer(uploaded_run)
         uploaded = point_sets.parse_points_csv(Path(uploaded_run.config.data_path).read_text())
         np.testing.assert_allclose(uploaded, circle, atol=1e-4)

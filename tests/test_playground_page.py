@@ -10,22 +10,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gan_core.workers import jobs
 from gan_core.lab import playground_store
 from gan_core.inputs import point_sets
 from gan_core.store import uploads
 from gan_core.store.runs import list_runs
 from support.pages import PROJECT, open_page, texts
+from support.started_trainers import end_trainer
 from support.waiting import wait_for
 from views.common import subject_key
 
 pytestmark = pytest.mark.slow
-
-
-def stop_and_wait(run) -> None:
-    if run.status.is_active:
-        jobs.stop_run(run)
-    assert wait_for(lambda: not run.status.is_active, 120), run.status
 
 
 def test_create_a_ring_run_and_step_the_discriminator_from_the_page(tmp_path, monkeypatch):
@@ -64,7 +58,7 @@ def test_create_a_ring_run_and_step_the_discriminator_from_the_page(tmp_path, mo
         app.run()
         assert app.button(key=subject_key("playground_resume", run))
     finally:
-        stop_and_wait(run)
+        end_trainer(run)
 
 
 def test_drawn_points_become_the_run_dataset(tmp_path, monkeypatch):
@@ -80,7 +74,7 @@ def test_drawn_points_become_the_run_dataset(tmp_path, monkeypatch):
         assert run.config.dataset == "points"
         np.testing.assert_allclose(point_sets.read_points_file(run.config.data_path), drawn)
     finally:
-        stop_and_wait(run)
+        end_trainer(run)
 
 
 def test_own_points_without_points_and_bad_settings_start_nothing(tmp_path, monkeypatch):
@@ -143,7 +137,7 @@ def test_in_a_demo_only_the_owner_controls_a_playground_run_and_new_runs_keep_th
             assert created.config.steps == demo.DemoLimits().max_steps
             assert ownership.read_owner(created.path).owner_hash == ownership.owner_hash(owner_token)
         finally:
-            stop_and_wait(created)
+            end_trainer(created)
     finally:
         streamlit_config.set_option("client.showErrorDetails", "full")
         streamlit_config.set_option("client.toolbarMode", "auto")
@@ -200,4 +194,4 @@ def test_refused_uploads_and_canvas_clicks_leave_only_the_file_the_created_run_u
         assert stored_files(tmp_path) == sorted([data_path, data_path.parent.parent / uploads.RECORD_NAME])
         np.testing.assert_allclose(point_sets.read_points_file(data_path), clicks)
     finally:
-        stop_and_wait(run)
+        end_trainer(run)
