@@ -8,7 +8,8 @@ import tensorflow as tf
 from gan_core.nets import augment
 from gan_core.spec.config import preset
 from gan_core.spec.settings import SettingError
-from gan_core.store.runs import open_run
+from gan_core.store.runs import create_run, open_run
+from gan_core.training.trainer import Trainer
 from support.cli import gan_core, last_line
 from support.resume import straight_and_resumed
 
@@ -91,18 +92,20 @@ def test_a_run_with_diffaugment_trains_and_resumes_exactly(tmp_path):
     straight, interrupted = straight_and_resumed(config, tmp_path)
     rows, resumed = straight.metrics_since(), interrupted.metrics_since()
     assert [row["d_loss"] for row in rows] == [row["d_loss"] for row in resumed]
-    plain = straight_and_resumed(config.replace(augment="none"), tmp_path / "plain")[0]
+    plain = create_run(config.replace(augment="none"), tmp_path / "plain")
+    assert Trainer(plain).train(target_step=2) == "finished"
     assert plain.metrics_since()[0]["d_loss"] != rows[0]["d_loss"], "the discriminator saw augmented images"
 
 
-@pytest.mark.slow
 def test_the_command_line_turns_diffaugment_on_for_a_small_collection_unless_told_otherwise(tmp_path, png_folder):
-    common = ("train", "--preset", "fashion-dcgan", "--data", png_folder, "--steps", 2, "--set", "image_size=16",
-              "--set", "width=8", "--runs-dir", tmp_path)
-    result = gan_core(*common)
+    # `create` makes a new run's config exactly as `train` does (the same options, read by the same code) without
+    # starting TensorFlow; tests/test_cli.py trains a small collection from the command line, DiffAugment on.
+    settings = ("create", "--preset", "fashion-dcgan", "--data", png_folder, "--set", "image_size=16",
+                "--set", "width=8", "--runs-dir", tmp_path)
+    result = gan_core(*settings)
     assert result.returncode == 0, result.stderr[-2000:]
-    assert "images: augment=diffaugment" in result.stdout
+    assert "24 images: augment=diffaugment" in result.stdout
     assert open_run(last_line(result)).config.augment == "diffaugment"
-    told = gan_core(*common, "--set", "augment=none")
+    told = gan_core(*settings, "--set", "augment=none")
     assert told.returncode == 0, told.stderr[-2000:]
     assert "augment=" not in told.stdout and open_run(last_line(told)).config.augment == "none"

@@ -9,13 +9,14 @@ from PIL import Image
 
 from gan_core.store.runs import open_run
 from support.cli import gan_core, last_line
+from support.trained import trained_run
 
 
 @pytest.fixture(scope="module")
 def trained_digits_run(tmp_path_factory):
     runs_dir = tmp_path_factory.mktemp("cli-runs")
-    result = gan_core("train", "--preset", "digits-mlp", "--steps", "40", "--set", "checkpoint_every=20",
-                      "--runs-dir", runs_dir)
+    result = gan_core("train", "--preset", "digits-mlp", "--steps", "4", "--set", "checkpoint_every=2",
+                      "--set", "log_every=2", "--runs-dir", runs_dir)
     assert result.returncode == 0, result.stderr[-2000:]
     return result, runs_dir
 
@@ -31,9 +32,9 @@ def test_train_prints_the_run_directory_last(trained_digits_run):
     result, runs_dir = trained_digits_run
     run = open_run(last_line(result))
     assert run.path.parent == runs_dir
-    assert run.status.state == "finished" and run.status.step == 40
-    assert run.config.steps == 40
-    assert "step 40/40" in result.stdout
+    assert run.status.state == "finished" and run.status.step == 4
+    assert run.config.steps == 4
+    assert "step 4/4" in result.stdout
 
 
 @pytest.mark.slow
@@ -50,11 +51,11 @@ def test_sample_writes_uint8_images(digits_run_dir, tmp_path):
 def test_resume_trains_more_steps_and_list_shows_the_run(trained_digits_run):
     result, runs_dir = trained_digits_run
     run_dir = last_line(result)
-    resumed = gan_core("resume", run_dir, "--steps", 20)
+    resumed = gan_core("resume", run_dir, "--steps", 2)
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     assert last_line(resumed) == run_dir
     run = open_run(run_dir)
-    assert run.status.step == 60 and run.checkpoint_steps()[-1] == 60
+    assert run.status.step == 6 and run.checkpoint_steps()[-1] == 6
     listed = gan_core("list", "--runs-dir", runs_dir)
     assert listed.returncode == 0
     assert run.run_id in listed.stdout and "finished" in listed.stdout
@@ -62,10 +63,10 @@ def test_resume_trains_more_steps_and_list_shows_the_run(trained_digits_run):
 
 @pytest.mark.slow
 def test_sample_of_a_point_run_writes_float_pairs(tmp_path):
-    trained = gan_core("train", "--preset", "ring-mlp", "--steps", "10", "--runs-dir", tmp_path)
-    assert trained.returncode == 0, trained.stderr[-2000:]
+    # The run is trained in this process: `train` itself is the module fixture's test; `sample` is this one's.
+    run = trained_run(tmp_path / "runs", "ring-mlp", steps=10)
     out = tmp_path / "points.npy"
-    assert gan_core("sample", last_line(trained), "--n", 100, "--out", out).returncode == 0
+    assert gan_core("sample", run.path, "--n", 100, "--out", out).returncode == 0
     points = np.load(out)
     assert points.shape == (100, 2) and points.dtype == np.float32
 
@@ -88,6 +89,9 @@ def test_train_on_a_zip_of_own_images(tmp_path):
     run = open_run(last_line(result))
     assert run.config.dataset == "folder" and run.config.data_shape == (16, 16, 3)
     assert run.config.name == "faces.zip MLP", "named after the data, not after the digits preset"
+    # A small collection trains with DiffAugment on (tests/test_augment.py tells the command line otherwise).
+    assert "40 images: augment=diffaugment" in result.stdout and run.config.augment == "diffaugment"
+    assert run.status.state == "finished" and run.status.step == 4
 
 
 @pytest.mark.parametrize(

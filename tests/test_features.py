@@ -3,7 +3,8 @@ rule.
 
 The MNIST and Fashion-MNIST classifiers are trained in the normal cache directory (GAN_CACHE_DIR or
 ~/.cache/gan_dashboard), so only the first run of the suite pays for training them; a fresh CI machine trains
-each once (about a minute and a half each on two cores).
+each once (about a minute and a half each on two cores). So is the digits classifier, of which the tests of the cache
+get copies (tests/support/cached_classifiers.py).
 """
 
 import json
@@ -21,6 +22,7 @@ from gan_core.inputs import data
 from gan_core.measuring import features
 from gan_core.store import uploads
 from gan_core.spec.config import RunConfig, preset
+from support.cached_classifiers import copy_of_the_digits_classifier
 from support.datasets import requires_dataset, write_kaggle_cifar
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -36,9 +38,10 @@ def no_inception_weights(tmp_path, monkeypatch):
 
 @pytest.fixture(scope="module")
 def digits_cache(tmp_path_factory):
-    """A cache directory holding a digits classifier trained by this module (the smallest built-in set)."""
+    """A cache directory holding the digits classifier (the smallest built-in set), trained once in the normal cache
+    and copied here; training into a cache is the test of two processes wanting one classifier."""
     cache = tmp_path_factory.mktemp("cache")
-    features.load_or_train_classifier(data.load_builtin("digits", "train"), data.load_builtin("digits", "test"), cache)
+    copy_of_the_digits_classifier(cache)
     return cache
 
 
@@ -176,18 +179,11 @@ def test_classifier_features_and_probabilities_have_the_documented_shapes(digits
 
 
 @pytest.mark.slow
-def test_changed_training_data_trains_a_second_classifier(digits_cache, caplog):
-    train = data.load_builtin("digits", "train").first(1000)
-    with caplog.at_level(logging.INFO, logger="gan_core.measuring.features"):
-        extractor = features.load_or_train_classifier(train, data.load_builtin("digits", "test"), digits_cache)
-    assert "training the digits classifier on 1000 images" in caplog.text
-    assert features.classifier_path(train, digits_cache).is_file()
-    assert len(list((digits_cache / "classifiers").glob("digits-*.keras"))) == 2
-    assert extractor.key == features.classifier_key(train)
-
-
-@pytest.mark.slow
-def test_two_processes_wanting_the_same_classifier_train_it_once(tmp_path):
+def test_two_processes_wanting_a_classifier_for_changed_training_data_train_a_second_one_once(tmp_path, caplog):
+    """This test's process and a process of its own want the classifier of the first 600 digits at once; the cache
+    holds the one of the whole training split."""
+    full = copy_of_the_digits_classifier(tmp_path)
+    train = data.load_builtin("digits", "train").first(600)
     script = textwrap.dedent(f"""
         import logging, sys
         logging.basicConfig(level=logging.INFO, stream=sys.stdout, format="%(message)s")
@@ -198,16 +194,24 @@ def test_two_processes_wanting_the_same_classifier_train_it_once(tmp_path):
         print("key", extractor.key)
     """)
     environment = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
-    processes = [subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                  text=True, env=environment) for _ in range(2)]
-    outputs = [process.communicate(timeout=300) for process in processes]
-    for process, (_, stderr) in zip(processes, outputs):
-        assert process.returncode == 0, stderr[-2000:]
-    printed = "".join(stdout for stdout, _ in outputs)
-    assert printed.count("training the digits classifier") == 1
-    assert len({line for line in printed.splitlines() if line.startswith("key ")}) == 1
+    other = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             env=environment)
+    try:
+        with caplog.at_level(logging.INFO, logger="gan_core.measuring.features"):
+            here = features.load_or_train_classifier(train, data.load_builtin("digits", "test"), tmp_path)
+    finally:
+        printed, errors = other.communicate(timeout=300)
+    assert other.returncode == 0, errors[-2000:]
+    told = caplog.text + printed
+    assert told.count("training the digits classifier") == 1, told
+    assert "training the digits classifier on 600 images" in told
+    other_keys = [line.removeprefix("key ") for line in printed.splitlines() if line.startswith("key ")]
+    assert [here.key, *other_keys] == [features.classifier_key(train)] * 2, "both have the changed data's classifier"
+    second = features.classifier_path(train, tmp_path)
+    assert second != full and second.is_file()
+    # Each classifier's network and record, and the new one's lock: no temporary file is left behind.
     files = sorted(entry.name for entry in (tmp_path / "classifiers").iterdir())
-    assert [name.rsplit(".", 1)[1] for name in files] == ["json", "keras", "lock"], files
+    assert files == sorted([full.name, f"{full.stem}.json", second.name, f"{second.stem}.json", f"{second.stem}.lock"])
 
 
 # ---------------------------------------------------------------------------------------------------------------

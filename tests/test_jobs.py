@@ -14,6 +14,7 @@ import pytest
 from gan_core.workers import feature_jobs, jobs
 from gan_core.spec.config import lower_learning_rates, preset
 from gan_core.store.runs import create_run, write_status
+from support.cached_classifiers import copy_of_the_digits_classifier
 
 pytestmark = pytest.mark.slow
 
@@ -31,10 +32,22 @@ def long_digits_run(tmp_path):
     return create_run(preset("digits-mlp", steps=100_000, log_every=5, checkpoint_every=100_000), tmp_path)
 
 
-def test_a_started_run_trains_in_its_own_process_and_stops_gracefully(tmp_path):
+def test_a_started_run_trains_in_its_own_process_stops_gracefully_and_resumes_to_each_new_target(tmp_path):
+    """Started, the run cannot be started twice; stopped, it checkpoints; trained more, its new target is known at
+    once and reached; resumed from the command line after diverging, its learning rates are halved."""
     run = long_digits_run(tmp_path)
     pid = jobs.start_run(run)
     assert pid != os.getpid() and jobs.process_alive(pid)
+    # While its trainer is on its way, the run can be neither started again nor resumed.
+    try:
+        with pytest.raises(ValueError, match="already"):
+            jobs.start_run(run)
+        with pytest.raises(ValueError, match="can be resumed once it has stopped"):
+            jobs.resume_run(run)
+    except BaseException:
+        jobs.stop_run(run)
+        wait_for(lambda: not run.status.is_active, 120, f"the run did not stop; log:\n{run.tail_log()}")
+        raise
     wait_for(lambda: len(run.metrics_since()) >= 3, 120, f"no metrics appeared; log:\n{run.tail_log()}")
     assert run.status.state == "running" and run.status.pid == pid
 
@@ -51,45 +64,23 @@ def test_a_started_run_trains_in_its_own_process_and_stops_gracefully(tmp_path):
         jobs.stop_run(run)
 
     jobs.resume_run(run, extra_steps=10)
+    assert run.status.target_step == stopped_step + 10, "the target is known as soon as the trainer is asked for"
     wait_for(lambda: run.status.state == "finished", 120, f"the resumed run did not finish; log:\n{run.tail_log()}")
-    assert run.status.step == stopped_step + 10
+    assert (run.status.step, run.status.target_step, run.progress_target()) == (stopped_step + 10,) * 3
     assert run.checkpoint_steps()[-1] == stopped_step + 10
 
-
-def test_a_dead_trainer_is_noticed_with_its_last_words(tmp_path):
-    run = long_digits_run(tmp_path)
-    pid = jobs.start_run(run)
-    wait_for(lambda: run.status.state == "running", 120, f"the run never started; log:\n{run.tail_log()}")
-    os.kill(pid, signal.SIGKILL)
-    wait_for(lambda: not jobs.process_alive(pid), 20, "the killed process is gone")
-    jobs.refresh_status(run)
-    status = run.status
-    assert status.state == "failed"
-    assert f"pid {pid}" in status.message and "ended without finishing" in status.message
-    assert jobs.refresh_all(tmp_path) == []
-
-
-def test_a_run_cannot_be_started_twice_or_resumed_while_running(tmp_path):
-    run = long_digits_run(tmp_path)
-    jobs.start_run(run)
-    try:
-        with pytest.raises(ValueError, match="already"):
-            jobs.start_run(run)
-        with pytest.raises(ValueError, match="can be resumed once it has stopped"):
-            jobs.resume_run(run)
-    finally:
-        jobs.stop_run(run)
-        wait_for(lambda: not run.status.is_active, 120, f"the run did not stop; log:\n{run.tail_log()}")
-
-
-def test_a_crash_in_the_trainer_is_recorded_as_failed(tmp_path):
-    image_folder = tmp_path / "images"
-    image_folder.mkdir()
-    (image_folder / "notes.txt").write_text("no pictures here")
-    run = create_run(preset("digits-mlp", dataset="folder", data_path=str(image_folder)), tmp_path / "runs")
-    jobs.start_run(run)
-    wait_for(lambda: run.status.state == "failed", 120, f"the failure was not recorded; log:\n{run.tail_log()}")
-    assert "no usable images" in run.status.message.lower() or "image" in run.status.message
+    # The command line's resume of the run, diverged meanwhile, with its learning rates halved.
+    rates = (run.config.g_learning_rate, run.config.d_learning_rate)
+    write_status(run.path, "diverged", "losses or weights became non-finite", step=stopped_step + 10)
+    resumed = subprocess.run([sys.executable, "-m", "gan_core", "resume", str(run.path), "--steps", "5",
+                              "--lower-learning-rate"], capture_output=True, text=True, timeout=180)
+    assert resumed.returncode == 0, resumed.stderr
+    assert "learning rates halved" in resumed.stdout
+    assert (run.config.g_learning_rate, run.config.d_learning_rate) == (rates[0] / 2, rates[1] / 2)
+    final_step = stopped_step + 15
+    assert (run.status.step, run.status.target_step) == (final_step, final_step)
+    with pytest.raises(ValueError, match=f"already reached its {final_step:,} steps"):
+        jobs.resume_run(run)
 
 
 def process_state(pid):
@@ -110,19 +101,23 @@ def has_ended_unreaped(pid):
     return os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
 
 
-def test_a_trainer_that_ended_by_itself_is_reaped_when_its_status_is_refreshed(tmp_path):
+def test_a_crash_in_the_trainer_is_recorded_as_failed_and_the_ended_trainer_is_reaped_on_a_refresh(tmp_path):
     image_folder = tmp_path / "images"
     image_folder.mkdir()
+    (image_folder / "notes.txt").write_text("no pictures here")
     run = create_run(preset("digits-mlp", dataset="folder", data_path=str(image_folder)), tmp_path / "runs")
     pid = jobs.start_run(run)
     # The trainer records its own failure and exits; nothing has collected its end yet, so it lingers as a zombie.
     wait_for(lambda: has_ended_unreaped(pid), 120, f"the trainer did not end; log:\n{run.tail_log()}")
     assert run.status.state == "failed" and process_state(pid) == "Z"
+    assert "no usable images" in run.status.message.lower() or "image" in run.status.message
     jobs.refresh_status(run)
     assert process_state(pid) is None, "the finished trainer is still a zombie child after a refresh"
 
 
 def test_a_feature_worker_that_ended_is_reaped_when_its_status_is_read(tmp_path):
+    # The classifier is in this cache already, so the worker loads it and ends: its end, not its training, is tested.
+    copy_of_the_digits_classifier(tmp_path)
     pid = feature_jobs.start_preparation("digits", tmp_path)
     wait_for(lambda: has_ended_unreaped(pid), 240,
              f"the worker did not end; log:\n{feature_jobs.status_path('digits', tmp_path).with_suffix('.log')}")
@@ -197,15 +192,19 @@ def test_a_trainer_that_stops_at_once_keeps_its_final_status_over_the_pages_stop
         "the page's 'stopping' was written over the trainer's final status, so the run would be marked failed")
 
 
-def test_two_tabs_pressing_resume_at_once_start_exactly_one_trainer(tmp_path):
+def test_two_tabs_resuming_a_diverged_run_at_once_start_one_trainer_whose_death_is_noticed_with_its_last_words(
+        tmp_path):
     run = long_digits_run(tmp_path)
-    write_status(run.path, "stopped", "stopped on request at step 0")
+    write_status(run.path, "diverged", "losses or weights became non-finite at step 7", step=7)
+    rates = (run.config.g_learning_rate, run.config.d_learning_rate)
+    # Each tab's Resume button carries the lower learning rates its page suggested for the diverged run.
+    suggestion = lower_learning_rates(run.config)
     pressers = 4
     everyone_ready = threading.Barrier(pressers)
 
     def press_resume():
         everyone_ready.wait()
-        return jobs.resume_run(run)
+        return jobs.resume_run(run, config_changes=suggestion)
 
     with ThreadPoolExecutor(max_workers=pressers) as pool:
         outcomes = [pool.submit(press_resume) for _ in range(pressers)]
@@ -216,46 +215,23 @@ def test_two_tabs_pressing_resume_at_once_start_exactly_one_trainer(tmp_path):
         assert all(isinstance(error, ValueError) for error in refused) and len(refused) == pressers - 1
         assert all("is queued; it can be resumed once it has stopped" in str(error) for error in refused), refused
         assert run.status.pid == started[0] and run.status.target_step == run.config.steps
+        # The trainer asked for no extra steps, so it trains towards the run's own; the lower rates are saved first.
+        assert (run.config.g_learning_rate, run.config.d_learning_rate) == (rates[0] / 2, rates[1] / 2)
+
+        # The one trainer, killed once it trains, is noticed as dead with its last words.
+        pid = started[0]
+        wait_for(lambda: run.status.state == "running", 120, f"the run never started; log:\n{run.tail_log()}")
+        os.kill(pid, signal.SIGKILL)
+        wait_for(lambda: not jobs.process_alive(pid), 20, "the killed process is gone")
+        jobs.refresh_status(run)
+        status = run.status
+        assert status.state == "failed"
+        assert f"pid {pid}" in status.message and "ended without finishing" in status.message
+        assert jobs.refresh_all(tmp_path) == []
     finally:
-        jobs.stop_run(run)
-        wait_for(lambda: not run.status.is_active, 120, f"the run did not stop; log:\n{run.tail_log()}")
-        wait_for(lambda: not jobs.process_alive(started[0]), 20, "the trainer process exited")
-
-
-def test_train_more_and_a_resume_from_the_command_line_record_the_new_target(tmp_path):
-    run = create_run(preset("digits-mlp", steps=10, log_every=5, checkpoint_every=5), tmp_path)
-    write_status(run.path, "stopped", "never started")
-    jobs.resume_run(run)
-    wait_for(lambda: run.status.state == "finished", 120, f"the run did not finish; log:\n{run.tail_log()}")
-    assert (run.status.step, run.status.target_step) == (10, 10)
-
-    jobs.resume_run(run, extra_steps=15)
-    assert run.status.target_step == 25, "the target is known as soon as the trainer is asked for"
-    wait_for(lambda: run.status.state == "finished", 120, f"train more did not finish; log:\n{run.tail_log()}")
-    assert (run.status.step, run.status.target_step, run.progress_target()) == (25, 25, 25)
-
-    finished = subprocess.run([sys.executable, "-m", "gan_core", "resume", str(run.path), "--steps", "5"],
-                              capture_output=True, text=True, timeout=180)
-    assert finished.returncode == 0, finished.stderr
-    assert (run.status.step, run.status.target_step) == (30, 30)
-    with pytest.raises(ValueError, match="already reached its 30 steps"):
-        jobs.resume_run(run)
-
-
-def test_a_diverged_run_resumes_with_its_learning_rates_halved(tmp_path):
-    run = create_run(preset("digits-mlp", steps=10, log_every=5, checkpoint_every=5), tmp_path)
-    write_status(run.path, "diverged", "losses or weights became non-finite at step 7", step=7)
-    rates = (run.config.g_learning_rate, run.config.d_learning_rate)
-    jobs.resume_run(run, config_changes=lower_learning_rates(run.config))
-    assert (run.config.g_learning_rate, run.config.d_learning_rate) == (rates[0] / 2, rates[1] / 2)
-    wait_for(lambda: run.status.state == "finished", 120, f"the resumed run did not finish; log:\n{run.tail_log()}")
-
-    write_status(run.path, "diverged", "again", step=10)
-    resumed = subprocess.run([sys.executable, "-m", "gan_core", "resume", str(run.path), "--steps", "5",
-                              "--lower-learning-rate"], capture_output=True, text=True, timeout=180)
-    assert resumed.returncode == 0, resumed.stderr
-    assert "learning rates halved" in resumed.stdout
-    assert (run.config.g_learning_rate, run.config.d_learning_rate) == (rates[0] / 4, rates[1] / 4)
+        for trainer_pid in started:
+            if jobs.process_alive(trainer_pid):
+                os.kill(trainer_pid, signal.SIGKILL)
 
 
 def test_resuming_on_a_full_disk_is_refused_with_the_reason(small_disk):
