@@ -2,8 +2,9 @@
 real browser (`streamlit run app.py`, Debian's chromium through Playwright; screenshots in test-output/browser/).
 
 The runs: an unconditional and a conditional digits run, a ring of 2-D points, a person's own images (which
-have no learned feature space here) and a run that has not trained yet. The digits classifier that gives the
-feature space is trained ahead (seconds, cached), since the page itself only offers to train it.
+have no learned feature space here), a run that has not trained yet, and a copy of the digits run that only the test
+of "Evaluate all checkpoints" measures. The digits classifier that gives the feature space is trained ahead
+(seconds, cached), since the page itself only offers to train it.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import base64
 import json
 import re
-import time
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -21,10 +22,11 @@ from streamlit.testing.v1 import AppTest
 from gan_core.workers import feature_jobs
 from gan_core.measuring import features, judging
 from gan_core.spec.config import RunConfig, preset
-from gan_core.store.runs import create_run
+from gan_core.store.runs import create_run, open_run
 from gan_core.training.trainer import Trainer
 from support.datasets import write_png_folder
 from support.pages import widget_name
+from support.waiting import wait_for
 from views.common import EVALUATE_PAGE, HUMAN_TEST_PAGE, subject_key
 from views.evaluate_data import sample_count_options
 from views.evaluate_views import measure_rows
@@ -47,19 +49,25 @@ def trained(config: RunConfig, runs_dir: Path):
 def page_runs(tmp_path_factory):
     runs_dir = tmp_path_factory.mktemp("page-runs")
     features.classifier_extractor("digits")  # in the normal cache: the page offers to train it, never does
-    quick = dict(sample_every=50, checkpoint_every=50)
-    return runs_dir, {
-        # Two checkpoints (50 and 100), so the metrics over training have a line to draw.
-        "digits": trained(preset("digits-mlp", steps=100, **quick), runs_dir),
-        "conditional": trained(preset("digits-mlp", name="Digits conditional", steps=100, conditional=True,
+    quick = dict(sample_every=10, checkpoint_every=10)
+    runs = {
+        # Two checkpoints (10 and 20), so the metrics over training have a line to draw.
+        "digits": trained(preset("digits-mlp", steps=20, **quick), runs_dir),
+        "conditional": trained(preset("digits-mlp", name="Digits conditional", steps=20, conditional=True,
                                       **quick), runs_dir),
-        "ring": trained(preset("ring-mlp", steps=100, **quick), runs_dir),
+        "ring": trained(preset("ring-mlp", steps=20, **quick), runs_dir),
         "folder": trained(RunConfig(name="My images", dataset="folder",
                                     data_path=str(write_png_folder(runs_dir.parent / "my_images", 64)), image_size=16,
                                     architecture="mlp", width=16, latent_dim=16, batch_size=32, steps=20,
                                     sample_every=20, checkpoint_every=20, sample_grid=4), runs_dir),
         "untrained": create_run(preset("digits-mlp", name="Not started"), runs_dir),
     }
+    # A copy of the digits run, made before any test measures it, in a store of its own (a run's folder is named by
+    # its id): "Evaluate all checkpoints" measures every one of its checkpoints while the digits run itself is
+    # measured once by another test.
+    copy = shutil.copytree(runs["digits"].path, tmp_path_factory.mktemp("unmeasured-runs") / runs["digits"].run_id)
+    runs["unmeasured_digits"] = open_run(copy)
+    return runs_dir, runs
 
 
 def open_page(path: str, runs_dir: Path, run, monkeypatch) -> AppTest:
@@ -141,9 +149,7 @@ def test_evaluate_offers_to_train_a_missing_classifier_in_a_worker_and_shows_its
     status = feature_jobs.preparation_status("digits", cache_dir)
     assert status.is_active, status
     assert any("feature classifier" in bar.proto.text for bar in app.get("progress"))
-    deadline = time.monotonic() + 240
-    while feature_jobs.preparation_status("digits", cache_dir).is_active and time.monotonic() < deadline:
-        time.sleep(1)
+    wait_for(lambda: not feature_jobs.preparation_status("digits", cache_dir).is_active, 240)
     assert feature_jobs.preparation_status("digits", cache_dir).state == "done"
     assert len(list(cache_dir.glob("classifiers/digits-*.keras"))) == 1
     app.run()
@@ -177,11 +183,11 @@ def test_evaluate_computes_once_then_shows_the_stored_metrics(page_runs, monkeyp
     assert_clean(app)
     rows = table_rows(app)
     fd = rows["FD (Digits classifier)"]
-    # Real against real is what a perfect generator scores; 100 steps of training are far from it.
+    # Real against real is what a perfect generator scores; 20 steps of training are far from it.
     assert float(fd["Real vs real"]) < float(fd["This checkpoint"])
     for name in ("KID", "Precision", "Recall", "Coverage", "Classifier score", "Memorisation ratio"):
         assert rows[name]["Real vs real"] not in ("", "…"), name
-    assert [entry["step"] for entry in run.evaluations()] == [100]
+    assert [entry["step"] for entry in run.evaluations()] == [20]
 
     # A second visit shows the stored results at once, with nothing to compute.
     again = open_page(EVALUATE_PAGE, runs_dir, run, monkeypatch)
@@ -193,18 +199,19 @@ def test_evaluate_computes_once_then_shows_the_stored_metrics(page_runs, monkeyp
 
 @pytest.mark.slow
 def test_evaluate_all_checkpoints_stores_each_and_charts_them(page_runs, monkeypatch):
-    runs_dir, runs = page_runs
-    run = runs["conditional"]
-    app = open_page(EVALUATE_PAGE, runs_dir, run, monkeypatch)
+    _, runs = page_runs
+    run = runs["unmeasured_digits"]
+    assert run.evaluations() == []
+    app = open_page(EVALUATE_PAGE, run.path.parent, run, monkeypatch)
     app.button(key=subject_key("evaluate_all", run)).click().run()
     assert_clean(app)
-    assert sorted({entry["step"] for entry in run.evaluations()}) == run.checkpoint_steps() == [50, 100]
+    assert sorted({entry["step"] for entry in run.evaluations()}) == run.checkpoint_steps() == [10, 20]
     assert not [button for button in app.button if widget_name(button.key) == "evaluate_all"]
     (figure,) = [spec for spec in chart_specs(app) if any(trace.get("name") == "KID" for trace in spec["data"])]
     lines = {trace["name"]: trace for trace in figure["data"]}
-    assert decoded(lines["FD (Digits classifier)"]["x"]) == [50, 100]
+    assert decoded(lines["FD (Digits classifier)"]["x"]) == [10, 20]
     stored = {entry["step"]: entry["results"]["frechet_distance"] for entry in run.evaluations()}
-    assert decoded(lines["FD (Digits classifier)"]["y"]) == [stored[50], stored[100]]
+    assert decoded(lines["FD (Digits classifier)"]["y"]) == [stored[10], stored[20]]
     assert {"Precision", "Recall", "real vs real"} <= set(lines)
 
 
@@ -371,7 +378,7 @@ def browser_app(tmp_path_factory):
     assert {"pages/evaluate.py", "pages/human_test.py"} <= {page for page, _, _ in PAGES}, \
         "the navigation must list the Evaluate and Real-or-fake pages"
     runs_dir = tmp_path_factory.mktemp("browser-evaluate-runs")
-    run = trained(preset("digits-mlp", steps=100, checkpoint_every=100, sample_every=50), runs_dir)
+    run = trained(preset("digits-mlp", steps=20, checkpoint_every=20, sample_every=10), runs_dir)
     with dashboard_server(runs_dir) as url:
         yield url, run
 
@@ -413,10 +420,8 @@ def test_evaluate_and_judge_a_trained_run_in_a_browser(browser_app):
                 page.get_by_text(f"Image {number} in this session", exact=True).wait_for(timeout=30_000)
             page.get_by_text("from 3 answers").wait_for(timeout=30_000)
             page.get_by_text("Human error rate").wait_for()
-            # The answers table is drawn on a canvas; its accessible copy says when the three rows have arrived,
-            # and the thumbnails are painted a moment later.
+            # The answers table is drawn on a canvas; its accessible copy says when the three rows have arrived.
             page.locator('[data-testid="stDataFrame"] table[aria-rowcount="4"]').wait_for(state="attached")
-            page.wait_for_timeout(1000)
             assert_no_exception(page, "real or fake")
             screenshot(page, "human-test-01-answered")
         finally:

@@ -179,29 +179,27 @@ MIRRORED_SCRIPT = textwrap.dedent(
     from gan_core.spec.config import RunConfig
     from gan_core.store.runs import create_run
     from gan_core.training.trainer import Trainer
-    results = {}
-    for name, strategy in [("one", None), ("mirrored", tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"]))]:
-        run = create_run(RunConfig.from_json(sys.argv[2]), sys.argv[1])
-        Trainer(run, strategy=strategy).train()
-        results[name] = run.metrics_since()
-    print(json.dumps(results))
+    run = create_run(RunConfig.from_json(sys.argv[2]), sys.argv[1])
+    Trainer(run, strategy=tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])).train()
+    print(json.dumps(run.metrics_since()))
     """
 )
 
 
 @pytest.mark.slow
-def test_two_replicas_share_one_k_and_match_one_device(tmp_path):
+def test_two_replicas_share_one_k_and_match_one_device(tiny_run, tmp_path):
     """k_t must come from the losses of the whole batch, not of one replica's half."""
-    # The config goes to the script as JSON, the way a run's directory holds it: the script imports no test module.
-    config = tiny_config(steps=3, log_every=1, checkpoint_every=100, sample_every=100)
+    # The module's tiny run is the one device; the script trains its config again over two replicas. The config goes
+    # to the script as JSON, the way a run's directory holds it: the script imports no test module.
     environment = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
-    output = subprocess.run([sys.executable, "-c", MIRRORED_SCRIPT, str(tmp_path), config.to_json()],
+    output = subprocess.run([sys.executable, "-c", MIRRORED_SCRIPT, str(tmp_path), tiny_run.config.to_json()],
                             capture_output=True, text=True, timeout=300, env=environment, cwd=PROJECT_ROOT)
     assert output.returncode == 0, output.stderr[-3000:]
     import json
 
-    results = json.loads(output.stdout.strip().splitlines()[-1])
-    for one, mirrored in zip(results["one"], results["mirrored"], strict=True):
+    mirrored_rows = json.loads(output.stdout.strip().splitlines()[-1])
+    assert [row["step"] for row in mirrored_rows] == [2, 4, 6]
+    for one, mirrored in zip(tiny_run.metrics_since(), mirrored_rows, strict=True):
         for name in METRICS:
             assert mirrored[name] == pytest.approx(one[name], rel=1e-4, abs=1e-6), (name, one["step"])
 

@@ -19,7 +19,6 @@ from gan_core.training.trainer import Trainer
 from gan_core.variants import pix2pix, translation
 from support.cli import gan_core, last_line
 from support.datasets import requires_dataset
-from support.resume import straight_and_resumed
 
 METRICS = ("d_loss", "g_loss", "g_adversarial_loss", "l1_loss", "d_real", "d_fake")
 
@@ -141,11 +140,18 @@ def test_an_unpaired_collection_is_refused_with_a_pointer_to_cyclegan(tmp_path):
 # ---- training, resume, samples ------------------------------------------------------------------------------------
 
 
-@pytest.mark.slow
-def test_trains_checkpoints_and_samples_translations_of_held_out_inputs(tmp_path):
-    run = create_run(tiny_config(), tmp_path)
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    """(run, trainer) of tiny_config() trained straight through its 6 steps."""
+    run = create_run(tiny_config(), tmp_path_factory.mktemp("pix2pix-tiny"))
     trainer = Trainer(run)
     assert trainer.train() == "finished"
+    return run, trainer
+
+
+@pytest.mark.slow
+def test_trains_checkpoints_and_samples_translations_of_held_out_inputs(tiny_run):
+    run, trainer = tiny_run
     rows = run.metrics_since()
     assert [row["step"] for row in rows] == [2, 4, 6]
     for row in rows:
@@ -168,11 +174,15 @@ def test_trains_checkpoints_and_samples_translations_of_held_out_inputs(tmp_path
 
 
 @pytest.mark.slow
-def test_resume_continues_exactly(tmp_path):
-    config = tiny_config(steps=8, checkpoint_every=100, sample_every=100)
-    straight, interrupted = straight_and_resumed(config, tmp_path)
+def test_resume_continues_exactly(tiny_run, tmp_path):
+    # The module's tiny run, trained straight through, is what a run stopped at step 4 and resumed must match.
+    straight, _ = tiny_run
+    interrupted = create_run(tiny_config(), tmp_path)
+    assert Trainer(interrupted).train(target_step=4) == "finished"
+    assert interrupted.checkpoint_steps()[-1] == 4
+    assert Trainer(interrupted).train() == "finished"
     straight_rows, resumed_rows = straight.metrics_since(), interrupted.metrics_since()
-    assert [row["step"] for row in resumed_rows] == [row["step"] for row in straight_rows]
+    assert [row["step"] for row in resumed_rows] == [row["step"] for row in straight_rows] == [2, 4, 6]
     for expected, actual in zip(straight_rows, resumed_rows):
         for name in METRICS:
             assert actual[name] == expected[name], (name, expected["step"])
@@ -195,18 +205,16 @@ def test_l1_only_trains_without_a_discriminator(tmp_path):
 
 
 @pytest.fixture(scope="module")
-def trained_run(tmp_path_factory):
-    config = tiny_config(steps=30, checkpoint_every=30, sample_every=30, log_every=10)
-    run = create_run(config, tmp_path_factory.mktemp("pix2pix"))
-    Trainer(run).train()
-    return run
+def trained_run(tiny_run):
+    """The tiny run, finished at step 6: what its views, measures, command line and gallery read."""
+    return tiny_run[0]
 
 
 @pytest.mark.slow
 def test_views_show_translations_and_the_patch_map(trained_run):
     views = {view.key: view for view in registry.of(trained_run.config).views()}
     assert set(views) == {"translations", "patch_map"}
-    translations = views["translations"].draw(trained_run, 30, 0)[0].image
+    translations = views["translations"].draw(trained_run, 6, 0)[0].image
     scale = 7
     assert translations.shape == ((8 * (8 + 2) + 2) * scale, (6 * (8 + 2) + 2) * scale)
     # The first tile is the first held-out input drawn with the seed.
@@ -214,7 +222,7 @@ def test_views_show_translations_and_the_patch_map(trained_run):
     corner = 2 * scale
     np.testing.assert_array_equal(translations[corner : corner + 8 * scale : scale,
                                                corner : corner + 8 * scale : scale], first_input[..., 0])
-    patch_map = views["patch_map"].draw(trained_run, 30, 0)[0].image
+    patch_map = views["patch_map"].draw(trained_run, 6, 0)[0].image
     assert patch_map.ndim == 3 and patch_map.shape[-1] == 3
     assert translation.heatmap(np.array([[0.0, 0.5, 1.0]]))[0].tolist() == [[40, 90, 220], [255, 255, 255],
                                                                              [220, 40, 40]]
@@ -223,12 +231,12 @@ def test_views_show_translations_and_the_patch_map(trained_run):
 @pytest.mark.slow
 def test_evaluate_measures_outputs_against_held_out_targets(trained_run):
     variant = registry.of(trained_run.config)
-    results = variant.evaluate(trained_run, 30, 100, seed=0)
+    results = variant.evaluate(trained_run, 6, 100, seed=0)
     assert set(results) == {measure.name for measure in variant.measures} == {"l1", "psnr", "ssim",
                                                                              "class_preserved"}
     assert 0 <= results["l1"] <= 1 and results["psnr"] > 0 and -1 <= results["ssim"] <= 1
     assert 0 <= results["class_preserved"] <= 1
-    assert variant.evaluate(trained_run, 30, 100, seed=0) == results, "the same seed measures the same pairs"
+    assert variant.evaluate(trained_run, 6, 100, seed=0) == results, "the same seed measures the same pairs"
     # A perfect translation scores as one: L1 0, SSIM 1.
     targets = data.load_dataset(trained_run.config, "test").examples[:20]
     perfect = translation.pair_measures(targets, targets)
@@ -239,17 +247,19 @@ def test_evaluate_measures_outputs_against_held_out_targets(trained_run):
 def test_a_persons_image_is_translated(trained_run, tmp_path):
     path = tmp_path / "mine.png"
     Image.fromarray(np.tile(np.arange(64, dtype=np.uint8).reshape(8, 8) * 4, (4, 4)), "L").save(path)
-    pictures = registry.of(trained_run.config).translate(trained_run, 30, path.read_bytes())
+    pictures = registry.of(trained_run.config).translate(trained_run, 6, path.read_bytes())
     assert [picture.image.shape for picture in pictures] == [(8, 8), (8, 8)]
     with pytest.raises(ValueError, match="not a"):
-        registry.of(trained_run.config).translate(trained_run, 30, b"not an image")
+        registry.of(trained_run.config).translate(trained_run, 6, b"not an image")
 
 
 @pytest.mark.slow
-def test_the_command_line_trains_samples_and_evaluates_the_preset(tmp_path):
+def test_the_command_line_trains_and_samples_the_preset(tmp_path):
     requires_dataset("fashion_mnist")
+    # The first 256 training images (max_examples leaves the held-out test split whole): the Sobel edges of all
+    # 60,000 take seconds that three steps do not need.
     result = gan_core("train", "--preset", "fashion-edges2img", "--steps", 3, "--set", "log_every=1",
-                      "--runs-dir", tmp_path)
+                      "--set", "max_examples=256", "--runs-dir", tmp_path)
     assert result.returncode == 0, result.stderr[-2000:]
     assert "fashion_mnist, pix2pix" in result.stdout and "non_saturating" not in result.stdout
     assert "step 3/3" in result.stdout and " l1_loss " in result.stdout
@@ -287,7 +297,7 @@ def test_the_gallery_shows_translations_and_translates_an_uploaded_image(trained
     shown, headers = texts(app), [header.value for header in app.header]
     assert "Held-out translations" in shown and "Translate your own image" in shown
     assert headers == ["Timeline", "Translations"], "noise-only sections (fresh samples, interpolation) are left out"
-    assert "Held-out translations at step 30" in [caption for image in app.image for caption in image.captions]
+    assert "Held-out translations at step 6" in [caption for image in app.image for caption in image.captions]
 
     # The upload box says what this edges model translates before anything is uploaded.
     assert "This run translates a white-on-black edge drawing" in shown
