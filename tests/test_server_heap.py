@@ -2,8 +2,8 @@
 collection after every rerun skips the objects alive then; what is made afterwards is collected as usual."""
 
 import gc
-import importlib
 import sys
+import types
 import weakref
 
 from views.server_heap import freeze_imported_libraries
@@ -28,8 +28,8 @@ def test_new_imports_freeze_the_heap_once_with_the_garbage_collected_first():
         garbage, garbage_ref = cycle()
         survivor, survivor_ref = cycle()
         del garbage
-        sys.modules.pop("colorsys", None)
-        importlib.import_module("colorsys")
+        # A module never imported before in this process, as a page's first import of a library brings.
+        sys.modules["server_heap_probe"] = types.ModuleType("server_heap_probe")
 
         assert freeze_imported_libraries() is True
         assert garbage_ref() is None, "the garbage made before the freeze was collected, not frozen"
@@ -42,6 +42,7 @@ def test_new_imports_freeze_the_heap_once_with_the_garbage_collected_first():
         gc.collect()
         assert later_ref() is None, "what is made after the freeze is collected as usual"
     finally:
+        sys.modules.pop("server_heap_probe", None)
         gc.unfreeze()
     gc.collect()
     assert survivor_ref() is None
