@@ -2,10 +2,10 @@
 
 After every script run, fragment reruns included, Streamlit calls `keras.backend.clear_session()` when Keras is
 imported, and that runs a full garbage collection. With TensorFlow and Keras loaded a full collection walks some
-400,000 objects: most of a second of CPU on 2 busy cores, once a second while a Monitor page refreshes, taken from
-the trainer beside it. Nearly all of those objects belong to the imported libraries and live as long as the server.
-`gc.freeze()` moves every object alive at that moment into a generation the collector skips; objects made afterwards
-are collected as usual.
+430,000 objects: 0.2 s of CPU on a quiet 2-core EPYC and 0.9 s on a busy one (bench/bench_server_gc.py), once a
+second while a Monitor page refreshes, taken from the trainer beside it. Nearly all of those objects belong to the
+imported libraries and live as long as the server. `gc.freeze()` moves every object alive at that moment into a
+generation the collector skips; objects made afterwards are collected as usual.
 """
 
 from __future__ import annotations
