@@ -17,7 +17,7 @@ from gan_core.spec.settings import SettingError
 from gan_core.training.trainer import Trainer
 from gan_core.variants import acgan, gan
 from support import infogan_runs
-from support.resume_checks import assert_resumed_like
+from support.resume import assert_resumed_like
 
 
 def tiny_config(**overrides):

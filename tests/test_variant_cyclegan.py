@@ -20,7 +20,7 @@ from gan_core.training.trainer import Trainer
 from gan_core.variants import cyclegan
 from gan_core.variants.base import Batch, Networks
 from support.cli import PROJECT_ROOT, gan_core, last_line
-from support.resume_checks import assert_resumed_like
+from support.resume import assert_resumed_like
 from support.datasets import requires_dataset, write_png_folder
 
 # ---- the maths --------------------------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from gan_core.store.runs import create_run
 from gan_core.spec.settings import SettingError
 from gan_core.training.trainer import Trainer
 from gan_core.variants import infogan
-from support.resume_checks import assert_resumed_like
+from support.resume import assert_resumed_like
 from support.datasets import write_png_folder
 from support.infogan_runs import (assert_the_cas_trains_on_real_digits_well, assert_the_cli_trains, finite_rows,
                                   tiny_config, train_tiny_run)

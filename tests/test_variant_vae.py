@@ -17,7 +17,7 @@ from gan_core.training.trainer import Trainer
 from gan_core.variants import vae
 from support.cli import gan_core, last_line
 from support.datasets import requires_dataset
-from support.resume_checks import assert_resumed_like
+from support.resume import assert_resumed_like
 
 AUTOENCODERS = ["vae", "vaegan"]
 METRICS = {
