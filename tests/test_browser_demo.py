@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from gan_core.store import ownership, runs
 from gan_core.workers import jobs
@@ -74,6 +75,8 @@ def assert_no_server_path(page, *folders) -> None:
 def start_digits_run(page, url: str) -> None:
     open_page(page, f"{url}/train")
     choose(page, "Preset", "digits-mlp")
+    # The preset fills the form in a rerun, which may still be on its way: its estimate says when it is done.
+    expect(page.get_by_text("for all 3,000 steps")).to_have_count(1, timeout=60_000)
     page.get_by_label("Steps", exact=True).fill("20000")
     page.get_by_role("button", name=re.compile("Start training")).click()
     # The answer (a Monitor page or a cap's message) comes after the script's rerun; on 2 cores shared with a
@@ -94,11 +97,28 @@ def wait_for_refusal(page, text: str, runs_dir: Path, name: str) -> None:
     try:
         page.get_by_text(text).wait_for(timeout=60_000)
     except PlaywrightTimeout:
-        screenshot(page, f"failed-{name}")
-        stored = [(run.run_id, run.status.state, run.status.message) for run in runs.list_runs(runs_dir)]
-        server_log = server_log_path(runs_dir).read_text()[-3000:]
-        raise AssertionError(f"no {text!r} after 60 s at {page.url}\npage: {main_area(page).inner_text()[:3000]}\n"
-                             f"runs: {stored}\nserver log (end): {server_log}") from None
+        raise AssertionError(what_was_shown_instead(page, f"no {text!r} after 60 s", runs_dir, name)) from None
+
+
+def wait_for_monitor(page, runs_dir: Path) -> str:
+    """Wait until Start has opened Monitor on the new run and return its id; when it has not, say what the page,
+    the store and the server showed instead."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        page.wait_for_url(re.compile(r"/monitor\?run="), timeout=120_000)
+    except PlaywrightTimeout:
+        raise AssertionError(what_was_shown_instead(page, "no Monitor page after 120 s", runs_dir, "start")) from None
+    return re.search(r"run=([^&]+)", page.url).group(1)
+
+
+def what_was_shown_instead(page, missing: str, runs_dir: Path, name: str) -> str:
+    """A screenshot kept as failed-NAME, and what the page, the store and the server's log hold."""
+    screenshot(page, f"failed-{name}")
+    stored = [(run.run_id, run.status.state, run.status.message) for run in runs.list_runs(runs_dir)]
+    server_log = server_log_path(runs_dir).read_text()[-3000:]
+    return (f"{missing} at {page.url}\npage: {main_area(page).inner_text()[:3000]}\nruns: {stored}\n"
+            f"server log (end): {server_log}")
 
 
 def test_a_second_visitor_reaches_no_control_of_the_first_visitors_run_and_the_caps_hold(demo_server, browser):
@@ -116,10 +136,7 @@ def test_a_second_visitor_reaches_no_control_of_the_first_visitors_run_and_the_c
 
     try:
         start_digits_run(page_a, url)
-        # The rerun after Start creates the run and starts its trainer before it opens Monitor: once, in a CI run
-        # slower than usual, no Monitor page had come after 60 s.
-        page_a.wait_for_url(re.compile(r"/monitor\?run="), timeout=180_000)
-        run_id = re.search(r"run=([^&]+)", page_a.url).group(1)
+        run_id = wait_for_monitor(page_a, runs_dir)
         main_area(page_a).get_by_role("button", name="Stop").wait_for(timeout=60_000)
         assert "run=" in page_a.url and "owner" not in page_a.url, "the address carries the run, never its owner"
 
