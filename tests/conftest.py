@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,15 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 # After the log level: support.datasets imports gan_core, and support.browser does when a server stops.
 from support.browser import CHROMIUM, CHROMIUM_ARGS, dashboard_server  # noqa: E402
 from support.datasets import write_png_folder  # noqa: E402
+
+
+def pytest_collection_modifyitems(items):
+    """Files with the most slow tests first. With `-n 2` each file goes whole to one of two processes, in this order
+    (pyproject.toml turns off xdist's own, which puts the files with the most tests first): the long browser and
+    training files start early, and the two processes end together on quick files instead of one finishing a long
+    file while the other has nothing left."""
+    slow_tests = Counter(item.path for item in items if item.get_closest_marker("slow"))
+    items.sort(key=lambda item: -slow_tests[item.path])  # a stable sort: each file's tests keep their order
 
 
 @pytest.fixture(scope="module")

@@ -13,6 +13,7 @@ from gan_core.spec import registry
 from gan_core.spec.config import preset
 from gan_core.demo_mode.demo import DemoLimits, StoredRun
 from support.showcase import stop_showcase
+from support.started_trainers import end_trainer
 from support.waiting import wait_for
 
 VISITOR_A = ownership.owner_hash("a" * 43)
@@ -202,8 +203,7 @@ def test_starting_under_the_caps_refuses_before_creating_anything_even_at_once_a
         # Their trainers end at once (a stop request would wait for TensorFlow to load and a first step); the
         # store then records them as failed, which frees their slots as any ended trainer does.
         for run in started:
-            if run.status.pid and jobs.process_alive(run.status.pid):
-                os.kill(run.status.pid, signal.SIGKILL)
+            end_trainer(run)
 
     def trainers_ended():
         for run in started:

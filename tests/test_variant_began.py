@@ -19,6 +19,7 @@ from gan_core.store.runs import create_run, open_run
 from gan_core.spec.settings import SettingError
 from gan_core.training.trainer import Trainer
 from gan_core.variants import began
+from support.cli import gan_core_here
 from support.datasets import requires_dataset
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -210,11 +211,7 @@ def test_two_replicas_share_one_k_and_match_one_device(tiny_run, tmp_path):
 @pytest.mark.slow
 def test_the_preset_trains_from_the_command_line(tmp_path):
     requires_dataset("mnist")
-    environment = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
-    result = subprocess.run(
-        [sys.executable, "-m", "gan_core", "train", "--preset", "mnist-began", "--steps", "3", "--runs-dir",
-         str(tmp_path)], capture_output=True, text=True, timeout=300, env=environment, cwd=PROJECT_ROOT,
-    )
+    result = gan_core_here("train", "--preset", "mnist-began", "--steps", "3", "--runs-dir", tmp_path)
     assert result.returncode == 0, result.stderr[-2000:]
     run = open_run(result.stdout.strip().splitlines()[-1])
     assert run.config.variant == "began" and run.status.state == "finished"

@@ -19,7 +19,7 @@ from gan_core.spec.settings import SettingError
 from gan_core.training.trainer import Trainer
 from gan_core.variants import cyclegan
 from gan_core.variants.base import Batch, Networks
-from support.cli import PROJECT_ROOT, gan_core, last_line
+from support.cli import PROJECT_ROOT, gan_core_here, last_line
 from support.resume import assert_resumed_like
 from support.datasets import requires_dataset, write_png_folder
 
@@ -309,8 +309,8 @@ def test_evaluate_measures_cycles_and_the_known_answer(trained_run):
 @pytest.mark.slow
 def test_the_cli_trains_the_preset(tmp_path):
     requires_dataset("mnist")
-    result = gan_core("train", "--preset", "mnist2inverted-cyclegan", "--set", "steps=3", "--set", "max_examples=256",
-                      "--set", "log_every=1", "--runs-dir", tmp_path)
+    result = gan_core_here("train", "--preset", "mnist2inverted-cyclegan", "--set", "steps=3",
+                           "--set", "max_examples=256", "--set", "log_every=1", "--runs-dir", tmp_path)
     assert result.returncode == 0, result.stderr[-2000:]
     assert "step 3/3" in result.stdout and "cycle_loss" in result.stdout
     assert last_line(result).startswith(str(tmp_path))

@@ -17,7 +17,7 @@ from gan_core.store.runs import create_run
 from gan_core.spec.settings import SettingError
 from gan_core.training.trainer import Trainer
 from gan_core.variants import pix2pix, translation
-from support.cli import gan_core, last_line
+from support.cli import gan_core_here, last_line
 from support.datasets import requires_dataset
 
 METRICS = ("d_loss", "g_loss", "g_adversarial_loss", "l1_loss", "d_real", "d_fake")
@@ -258,14 +258,14 @@ def test_the_command_line_trains_and_samples_the_preset(tmp_path):
     requires_dataset("fashion_mnist")
     # The first 256 training images (max_examples leaves the held-out test split whole): the Sobel edges of all
     # 60,000 take seconds that three steps do not need.
-    result = gan_core("train", "--preset", "fashion-edges2img", "--steps", 3, "--set", "log_every=1",
-                      "--set", "max_examples=256", "--runs-dir", tmp_path)
+    result = gan_core_here("train", "--preset", "fashion-edges2img", "--steps", 3, "--set", "log_every=1",
+                           "--set", "max_examples=256", "--runs-dir", tmp_path)
     assert result.returncode == 0, result.stderr[-2000:]
     assert "fashion_mnist, pix2pix" in result.stdout and "non_saturating" not in result.stdout
     assert "step 3/3" in result.stdout and " l1_loss " in result.stdout
     run_dir = last_line(result)
     out = tmp_path / "translations.npy"
-    sampled = gan_core("sample", run_dir, "--n", 6, "--out", out)
+    sampled = gan_core_here("sample", run_dir, "--n", 6, "--out", out)
     assert sampled.returncode == 0, sampled.stderr[-2000:]
     outputs, inputs = np.load(out), np.load(tmp_path / "translations_inputs.npy")
     assert outputs.shape == inputs.shape == (6, 28, 28, 1)
@@ -277,7 +277,7 @@ def test_the_command_line_trains_and_samples_the_preset(tmp_path):
 def test_the_command_line_evaluates_with_the_translation_measures(trained_run):
     import json
 
-    result = gan_core("evaluate", trained_run.path, "--n", 50)
+    result = gan_core_here("evaluate", trained_run.path, "--n", 50)
     assert result.returncode == 0, result.stderr[-2000:]
     results = json.loads(last_line(result))
     assert {"l1", "psnr", "ssim", "class_preserved", "frechet_distance"} <= set(results)

@@ -15,7 +15,7 @@ from gan_core.store.runs import create_run
 from gan_core.spec.settings import SettingError
 from gan_core.training.trainer import Trainer
 from gan_core.variants import vae
-from support.cli import gan_core, last_line
+from support.cli import gan_core_here, last_line
 from support.datasets import requires_dataset
 from support.resume import assert_resumed_like
 
@@ -192,8 +192,8 @@ def test_evaluate_measures_reconstruction_error_and_kl(trained_run):
 @pytest.mark.parametrize("variant_name", AUTOENCODERS)
 def test_the_command_line_trains_the_preset(tmp_path, variant_name):
     requires_dataset("fashion_mnist")
-    result = gan_core("train", "--preset", f"fashion-{variant_name}", "--steps", 3, "--set", "log_every=1",
-                      "--runs-dir", tmp_path)
+    result = gan_core_here("train", "--preset", f"fashion-{variant_name}", "--steps", 3, "--set", "log_every=1",
+                           "--runs-dir", tmp_path)
     assert result.returncode == 0, result.stderr[-2000:]
     assert "step 3/3" in result.stdout and " kl " in result.stdout
     assert last_line(result).startswith(str(tmp_path))

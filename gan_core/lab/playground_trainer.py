@@ -109,8 +109,9 @@ class PlaygroundTrainer:
         self.display_latent = variant.draw_latents(config, config.batch_size, [config.seed, DISPLAY_SEED])
         self.measure_latent = variant.draw_latents(config, MEASURE_COUNT, [config.seed, MEASURE_SEED])
         self.mode_centres = data.toy_mode_centres(config.dataset)
-        self.compiled_discriminator_update = tf.function(self.discriminator_update)
-        self.compiled_generator_update = tf.function(self.generator_update)
+        # As the Trainer's step: branches on Python values only, so no AutoGraph conversion to pay for at start.
+        self.compiled_discriminator_update = tf.function(self.discriminator_update, autograph=False)
+        self.compiled_generator_update = tf.function(self.generator_update, autograph=False)
         self.state = PlaygroundState()
 
     @property

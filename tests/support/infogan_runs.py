@@ -8,7 +8,7 @@ import math
 from gan_core.spec.config import RunConfig
 from gan_core.store.runs import create_run
 from gan_core.training.trainer import Trainer
-from support.cli import gan_core, last_line
+from support.cli import gan_core_here, last_line
 from support.datasets import requires_dataset
 
 
@@ -50,7 +50,7 @@ def assert_the_cas_trains_on_real_digits_well(results, count):
 def assert_the_cli_trains(preset_name, directory):
     """`python -m gan_core train --preset <preset_name> --steps 3` trains on a slice of MNIST."""
     requires_dataset("mnist")
-    result = gan_core("train", "--preset", preset_name, "--steps", "3", "--set", "max_examples=512",
+    result = gan_core_here("train", "--preset", preset_name, "--steps", "3", "--set", "max_examples=512",
                       "--runs-dir", directory)
     assert result.returncode == 0, result.stderr[-2000:]
     assert "step 3/3" in result.stdout and last_line(result).startswith(str(directory))
