@@ -10,11 +10,13 @@ import zipfile
 
 import numpy as np
 import pytest
+from playwright.sync_api import expect
 from PIL import Image, ImageDraw
 
 from gan_core.spec import registry
 from gan_core.spec.config import preset
-from support.browser import BROWSER_MARKS, assert_no_exception, choose, screenshot, wait_for_app, wait_for_text
+from support.browser import (BROWSER_MARKS, after_its_rerun, assert_no_exception, choose, screenshot, wait_for_app,
+                             wait_for_text)
 from support.variant_pages import check_monitor_charts, check_variant_views
 
 pytestmark = BROWSER_MARKS
@@ -65,21 +67,20 @@ def test_a_persons_paired_zip_trains_pix2pix_and_their_image_is_translated(app_u
     choose(page, "Preset", "fashion-edges2img")
     wait_for_text(page, "Pix2Pix settings")
     choose(page, "Dataset", "your own images")
-    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(pairs_zip))
-    wait_for_app(page)
+    uploader = page.locator('[data-testid="stFileUploaderDropzoneInput"]')
+    after_its_rerun(page, lambda: uploader.set_input_files(str(pairs_zip)))
     page.get_by_text("usable images in `shapes_pairs.zip`").or_(
         page.get_by_text(re.compile(r"image files \(the first"))).first.wait_for(timeout=60_000)
     wait_for_app(page)
-    # A selectbox inside the form: typing the option and Enter picks it.
+    # A selectbox inside the form: typing filters its list, the option is clicked, and the box shows it until the
+    # form goes to the server. (Enter instead of the click once picked the first option: it came before the filter.)
     pairs = page.locator('[data-testid="stSelectbox"]').filter(has_text="Pairs").locator("input")
-    pairs.click()
-    pairs.fill("own")
-    pairs.press("Enter")
-    wait_for_text(page, "own")
+    pairs.press_sequentially("own")
+    page.get_by_role("option", name="own", exact=True).click()
+    expect(pairs).to_have_value("own")
     steps = page.get_by_label("Steps", exact=True)
     steps.fill(str(STEPS))
-    steps.press("Enter")
-    wait_for_app(page)
+    after_its_rerun(page, lambda: steps.press("Enter"))  # Enter sends the form
     assert_no_exception(page, "train form")
     screenshot(page, "translation-01-form")
     page.get_by_role("button", name=re.compile("Start training")).click()

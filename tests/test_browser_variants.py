@@ -15,7 +15,7 @@ from playwright.sync_api import expect
 
 from gan_core.spec import registry
 from gan_core.spec.config import preset
-from support.browser import BROWSER_MARKS, assert_no_exception, choose, wait_for_app, wait_for_text
+from support.browser import BROWSER_MARKS, after_its_rerun, assert_no_exception, choose, wait_for_app, wait_for_text
 from support.datasets import requires_dataset
 from support.variant_pages import check_monitor_charts, check_variant_views
 
@@ -35,8 +35,7 @@ def set_number(page, label: str, value: int) -> None:
     # While the page reruns after a choice, the form drawn before it can still be on screen beside the new one.
     expect(field).to_have_count(1, timeout=60_000)
     field.fill(str(value))
-    field.press("Enter")
-    wait_for_app(page)
+    after_its_rerun(page, lambda: field.press("Enter"))  # Enter sends the form
 
 
 @pytest.mark.parametrize("preset_name", VARIANT_PRESETS)

@@ -13,13 +13,11 @@ import os
 import sys
 import time
 import uuid
-from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 
 from gan_core.measuring import features
 from gan_core.measuring.features import default_cache_dir
-from gan_core.store.files import exclusive_lock
 from gan_core.workers.jobs import process_alive, reap_finished_processes, start_background_process
 
 STATES = ("none", "starting", "training", "done", "failed")
@@ -51,7 +49,8 @@ def preparation_status(dataset_name: str, cache_dir: Path | str | None = None) -
     reap_finished_processes()
     path = status_path(dataset_name, cache_dir)
     try:
-        status = read_preparation(path)
+        report = json.loads(path.read_text())
+        status = Preparation(report["state"], float(report["fraction"]), report["message"], report["pid"])
     except FileNotFoundError:
         return Preparation("none")
     except (OSError, ValueError, KeyError, TypeError) as error:
@@ -73,14 +72,16 @@ def start_preparation(dataset_name: str, cache_dir: Path | str | None = None) ->
     command = [sys.executable, "-m", "gan_core", "prepare-features", dataset_name]
     if cache_dir is not None:
         command += ["--cache-dir", str(cache_dir)]
-    # Written before the worker exists, so that none of the worker's own reports can come before it and be hidden.
     starting = Preparation("starting", 0.0, "the worker process is starting")
-    write_preparation(path, starting)
-    pid = start_background_process(command, path.with_suffix(".log"))
-    # The pid goes in only while the worker has not reported yet: once it has, its own report stands.
-    with preparation_lock(path):
-        if read_preparation(path) == starting:
-            write_unlocked(path, Preparation("starting", 0.0, starting.message, pid))
+    write_preparation(path, starting)  # before the worker exists, so that none of its own reports comes before it
+    try:
+        pid = start_background_process(command, path.with_suffix(".log"))
+    except OSError as error:
+        write_preparation(path, Preparation("failed", 0.0, f"the worker could not start: {error}"))
+        raise ValueError(f"cannot start the {dataset_name} classifier's worker: {error}") from error
+    # The worker reports "training" itself once TensorFlow is imported; until then the pid says who is on its way.
+    if preparation_status(dataset_name, cache_dir).state == "starting":
+        write_preparation(path, Preparation("starting", 0.0, starting.message, pid))
     return pid
 
 
@@ -103,28 +104,9 @@ def prepare_features(dataset_name: str, cache_dir: Path | str | None = None) -> 
     write_preparation(path, Preparation("done", 1.0, f"ready: {extractor.name}", pid))
 
 
-def read_preparation(path: Path) -> Preparation:
-    """The report in the status file at `path`, as written; raises OSError, ValueError, KeyError or TypeError when
-    it is missing or unreadable."""
-    report = json.loads(path.read_text())
-    return Preparation(report["state"], float(report["fraction"]), report["message"], report["pid"])
-
-
-def preparation_lock(path: Path) -> AbstractContextManager[None]:
-    """Held while writing the status file at `path`, so that the starter's pid note and the worker's reports come
-    one after the other."""
-    return exclusive_lock(path.with_suffix(".lock"))
-
-
 def write_preparation(path: Path, status: Preparation) -> None:
-    """Replace the status file in one step, under its lock."""
-    with preparation_lock(path):
-        write_unlocked(path, status)
-
-
-def write_unlocked(path: Path, status: Preparation) -> None:
     """Replace the status file in one step (written under a unique name, then renamed), so a reader never sees
-    half of it; the caller holds its lock."""
+    half of it."""
     temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}")
     temporary.write_text(json.dumps({"state": status.state, "fraction": status.fraction, "message": status.message,
                                      "pid": status.pid, "updated": time.time()}))

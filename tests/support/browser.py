@@ -126,8 +126,32 @@ def screenshot(page, name: str) -> None:
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
 
 
-def choose(page, label: str, option: str) -> None:
-    """Pick the option of a Streamlit selectbox, labelled `label`, whose text contains `option`."""
-    page.locator('[data-testid="stSelectbox"]').filter(has_text=label).first.click()
-    page.get_by_role("option").filter(has_text=option).first.click()
+# Counts the script runs the page starts from now on: Streamlit marks its app element "running" during each.
+COUNT_SCRIPT_RUNS = """() => {
+    const app = document.querySelector('[data-testid="stApp"]');
+    window.scriptRunsSeen = 0;
+    new MutationObserver(() => {
+        if (app.getAttribute('data-test-script-state') === 'running') window.scriptRunsSeen += 1;
+    }).observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
+}"""
+RUN_SEEN_AND_ENDED = """() => window.scriptRunsSeen > 0
+    && document.querySelector('[data-testid="stApp"]').getAttribute('data-test-script-state') !== 'running'"""
+
+
+def after_its_rerun(page, action) -> None:
+    """Do `action` (a choice that reruns the page's script) and wait until that run has ended.
+
+    For a moment after a choice the page still says it is not running: the run it asked for has not begun. A wait
+    for "not running" alone can end in that moment, and the next step then meets the page mid-run.
+    """
+    page.evaluate(COUNT_SCRIPT_RUNS)
+    action()
+    page.wait_for_function(RUN_SEEN_AND_ENDED, timeout=60_000)
     wait_for_app(page)
+
+
+def choose(page, label: str, option: str) -> None:
+    """Pick the option of a Streamlit selectbox, labelled `label`, whose text contains `option`, and wait for the
+    page's rerun."""
+    page.locator('[data-testid="stSelectbox"]').filter(has_text=label).first.click()
+    after_its_rerun(page, page.get_by_role("option").filter(has_text=option).first.click)
