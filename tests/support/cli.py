@@ -37,6 +37,8 @@ def gan_core_here(*arguments):
     try:
         with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
             returncode = main([str(argument) for argument in arguments])
+    except SystemExit as exit_request:  # argparse's answer to a bad option
+        returncode = exit_request.code
     finally:
         package_log.handlers = handlers  # main adds one for its notices, bound to the output captured above
     return SimpleNamespace(returncode=returncode, stdout=stdout.getvalue(), stderr=stderr.getvalue())

@@ -51,6 +51,6 @@ def assert_the_cli_trains(preset_name, directory):
     """`python -m gan_core train --preset <preset_name> --steps 3` trains on a slice of MNIST."""
     requires_dataset("mnist")
     result = gan_core_here("train", "--preset", preset_name, "--steps", "3", "--set", "max_examples=512",
-                      "--runs-dir", directory)
+                           "--runs-dir", directory)
     assert result.returncode == 0, result.stderr[-2000:]
     assert "step 3/3" in result.stdout and last_line(result).startswith(str(directory))
