@@ -7,18 +7,25 @@ log level when first imported).
 
 from __future__ import annotations
 
+import functools
 import os
 import subprocess
 from collections import Counter
 from pathlib import Path
 
 import pytest
+from streamlit.components.v2 import manifest_scanner
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 # After the log level: support.datasets imports gan_core, and support.browser does when a server stops.
 from support.browser import CHROMIUM, CHROMIUM_ARGS, dashboard_server  # noqa: E402
 from support.datasets import write_png_folder  # noqa: E402
+
+
+# Every new AppTest scans the metadata of every installed package for Streamlit components (0.15-0.35 s each, over a
+# hundred times in the suite); what is installed does not change while the tests run.
+manifest_scanner.scan_component_manifests = functools.cache(manifest_scanner.scan_component_manifests)
 
 
 def pytest_collection_modifyitems(items):
