@@ -21,6 +21,7 @@ from gan_core.workers import jobs
 from support.browser import (BROWSER_MARKS, SCREENSHOTS, assert_no_exception, choose, dashboard_server,
                              server_log_path, wait_for_app)
 from support.showcase import stop_showcase
+from support.started_trainers import held_still
 from support.waiting import wait_for
 from views.common import HOME_PAGE, HUMAN_TEST_PAGE, MONITOR_PAGE, PAGES, RUNS_PAGE, TRAIN_PAGE
 
@@ -140,35 +141,38 @@ def test_a_second_visitor_reaches_no_control_of_the_first_visitors_run_and_the_c
         main_area(page_a).get_by_role("button", name="Stop").wait_for(timeout=60_000)
         assert "run=" in page_a.url and "owner" not in page_a.url, "the address carries the run, never its owner"
 
-        # A second run of A's own: the per-visitor cap, with its message, and no run created.
-        start_digits_run(page_a, url)
-        wait_for_refusal(page_a, "you already have 1 run(s) training", runs_dir, "owner-cap")
-        screenshot(page_a, "01-owner-cap")
+        # While the caps and B's pages are checked, A's trainer is held still: alive, so its run is active and
+        # holds the one trainer slot, but not training, so that the pages get the CPU.
+        run = runs.open_run(runs_dir / run_id)
+        with held_still(run):
+            # A second run of A's own: the per-visitor cap, with its message, and no run created.
+            start_digits_run(page_a, url)
+            wait_for_refusal(page_a, "you already have 1 run(s) training", runs_dir, "owner-cap")
+            screenshot(page_a, "01-owner-cap")
 
-        # B's own run: the demo's total cap (one trainer), with its message.
-        start_digits_run(page_b, url)
-        wait_for_refusal(page_b, "this demo trains at most 1 run(s) at once", runs_dir, "total-cap")
-        assert [each.run_id for each in runs.list_runs(runs_dir)] == [run_id]
-        assert_no_exception(page_b, "Train")
-        no_server_path_on(page_b, TRAIN_PAGE)
-        screenshot(page_b, "03-total-cap")
+            # B's own run: the demo's total cap (one trainer), with its message.
+            start_digits_run(page_b, url)
+            wait_for_refusal(page_b, "this demo trains at most 1 run(s) at once", runs_dir, "total-cap")
+            assert [each.run_id for each in runs.list_runs(runs_dir)] == [run_id]
+            assert_no_exception(page_b, "Train")
+            no_server_path_on(page_b, TRAIN_PAGE)
+            screenshot(page_b, "03-total-cap")
 
-        # B, with a link to A's run: every page shows the run, none offers its controls.
-        open_page(page_b, page_address(url, RUNS_PAGE, run_id))
-        page_b.get_by_text(NOT_YOURS).wait_for(timeout=30_000)
-        assert controls(page_b) == [] and page_b.get_by_text("Yes, delete").count() == 0
-        assert_no_exception(page_b, "Runs")
-        no_server_path_on(page_b, RUNS_PAGE)
-        open_page(page_b, page_address(url, MONITOR_PAGE, run_id))
-        page_b.get_by_text(NOT_YOURS).wait_for(timeout=30_000)
-        page_b.get_by_text("running").first.wait_for(timeout=30_000)
-        assert controls(page_b) == []
-        assert_no_exception(page_b, "Monitor")
-        no_server_path_on(page_b, MONITOR_PAGE)
-        screenshot(page_b, "02-monitor-not-yours")
+            # B, with a link to A's run: every page shows the run, none offers its controls.
+            open_page(page_b, page_address(url, RUNS_PAGE, run_id))
+            page_b.get_by_text(NOT_YOURS).wait_for(timeout=30_000)
+            assert controls(page_b) == [] and page_b.get_by_text("Yes, delete").count() == 0
+            assert_no_exception(page_b, "Runs")
+            no_server_path_on(page_b, RUNS_PAGE)
+            open_page(page_b, page_address(url, MONITOR_PAGE, run_id))
+            page_b.get_by_text(NOT_YOURS).wait_for(timeout=30_000)
+            page_b.get_by_text("running").first.wait_for(timeout=30_000)
+            assert controls(page_b) == []
+            assert_no_exception(page_b, "Monitor")
+            no_server_path_on(page_b, MONITOR_PAGE)
+            screenshot(page_b, "02-monitor-not-yours")
 
         # A reloads: the browser's cookie keeps A the owner, and A stops the run.
-        run = runs.open_run(runs_dir / run_id)
         page_a.goto(f"{url}/monitor?run={run_id}")
         wait_for_app(page_a)
         page_a.reload()

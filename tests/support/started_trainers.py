@@ -1,11 +1,14 @@
 """Ending the trainer process a page started, once a test has checked what it needs of the run and not of the
 trainer: by SIGKILL, since a stop request is only seen by a trainer that has loaded TensorFlow and built its
-networks, seconds of CPU spent for nothing (and taken from the tests running beside it)."""
+networks, seconds of CPU spent for nothing (and taken from the tests running beside it). And holding one still
+while a test checks what its run looks like to others."""
 
 from __future__ import annotations
 
 import os
 import signal
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from gan_core.store.runs import Run
@@ -49,3 +52,20 @@ def live(pid: int) -> bool:
         return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
     except (FileNotFoundError, ProcessLookupError, IndexError):
         return False
+
+
+@contextmanager
+def held_still(run: Run, seconds: float = 180.0) -> Iterator[None]:
+    """Stop the trainer of `run` (SIGSTOP) once it reports "running", and let it go on (SIGCONT) after the block.
+
+    Its process stays alive, so the run stays active and keeps its place under the trainer caps, while the pages a
+    test opens meanwhile get the CPU it would have trained with.
+    """
+    assert wait_for(lambda: run.status.state == "running", seconds), run.status
+    pid = run.status.pid
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        with suppress(ProcessLookupError):  # a trainer that died meanwhile has nothing to go on with
+            os.kill(pid, signal.SIGCONT)
