@@ -12,7 +12,8 @@ import logging
 import os
 import sys
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -21,7 +22,9 @@ import numpy as np
 from gan_core.nets import augment, distribution
 from gan_core.inputs import data
 from gan_core.measuring import evaluation
-from gan_core.workers import feature_jobs, jobs
+from gan_core.workers import feature_jobs, jobs, queue
+from gan_core.sweeps import driver, sweep_store
+from gan_core.sweeps import plan as sweep_plan
 from gan_core.spec import registry
 from gan_core.spec import config as config_module
 from gan_core.inputs.data import Dataset
@@ -32,6 +35,8 @@ if TYPE_CHECKING:
     import tensorflow as tf
 
 USAGE_ERROR = 2
+# Successive halving measures at a quarter, a half and all of each trial's budget.
+HALVING_RUNGS = 3
 
 # TensorFlow's C++ log lines (a missing GPU, grappler's harmless fusion notices) are noise for a person at a
 # terminal; real failures still arrive as Python exceptions. TF_CPP_MIN_LOG_LEVEL=0 brings the lines back.
@@ -100,6 +105,8 @@ def build_parser() -> ArgumentParser:
     add_evaluate_command(commands)
     add_prepare_features_command(commands)
     add_list_command(commands)
+    add_sweep_command(commands)
+    add_trial_command(commands)
     return parser
 
 
@@ -144,6 +151,55 @@ def add_resume_command(commands: argparse._SubParsersAction) -> None:
     resume.add_argument("--lower-learning-rate", action="store_true",
                         help="halve both learning rates first (saved in the run's config), e.g. after it diverged")
     add_limits(resume, "steps to train beyond the latest checkpoint (default: up to the run's own total)")
+    add_slots(resume)
+
+
+def add_slots(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--slots", type=positive_int,
+                         help="wait in the run folder's queue until fewer than this many trainers train there")
+
+
+def add_sweep_command(commands: argparse._SubParsersAction) -> None:
+    """`sweep`: a group of runs that differ in a few settings, trained to one budget each and ranked by a measure."""
+    sweep = commands.add_parser("sweep", help="train runs that differ in a few settings and rank them by a measure")
+    sweep.add_argument("--preset", default=config_module.DEFAULT_PRESET,
+                       help=f"the runs' starting point: one of {', '.join(registry.presets())}")
+    sweep.add_argument("--name", help="the sweep's name (default: the preset's)")
+    sweep.add_argument("--grid", action="append", default=[], metavar="NAME=V1,V2",
+                       help="a setting and its values; every combination of the grids is a trial")
+    sweep.add_argument("--range", action="append", default=[], metavar="NAME=LOW:HIGH[:log]",
+                       help="a number setting drawn between two bounds (with --random)")
+    sweep.add_argument("--random", type=positive_int, metavar="N", help="N trials of random draws instead of the grid")
+    budget = sweep.add_mutually_exclusive_group(required=True)
+    budget.add_argument("--steps", type=positive_int, help="each trial's budget in steps")
+    budget.add_argument("--seconds", type=positive_float, help="each trial's budget in seconds of training")
+    sweep.add_argument("--measure", default="frechet_distance", help="the measure that ranks the trials")
+    sweep.add_argument("--halving", action="store_true",
+                       help="successive halving: measure at 1/4 and 1/2 of the budget, stop the worse half each time")
+    sweep.add_argument("--slots", type=positive_int, help="trials that train at once on this machine "
+                                                           f"(default: ${queue.SLOTS_VARIABLE}, or one per two cores)")
+    sweep.add_argument("--ray", metavar="ADDRESS", default=sweep_plan.ray_address_from_environment(),
+                       help=f"train on the Ray cluster at HOST:PORT (default: ${sweep_plan.RAY_ADDRESS_VARIABLE})")
+    sweep.add_argument("--cpus-per-trial", type=positive_float, default=1.0, help="CPUs each trial asks Ray for")
+    sweep.add_argument("--gpus-per-trial", type=float, default=0.0, help="GPUs each trial asks Ray for")
+    sweep.add_argument("--samples", type=positive_int, help="generated and real samples per measure")
+    sweep.add_argument("--seed", type=int, default=0, help="the seed of random draws and of the measures")
+    sweep.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="a setting every trial shares")
+    sweep.add_argument("--runs-dir", default=str(DEFAULT_RUNS_DIR), help="where the trials' runs are created")
+    sweep.add_argument("--detach", action="store_true", help="run the sweep in the background and print its folder")
+
+
+def add_trial_command(commands: argparse._SubParsersAction) -> None:
+    """`trial`: one stretch of a sweep's trial, trained and then measured (a sweep starts these; see `sweep`)."""
+    trial = commands.add_parser("trial", help="train one of a sweep's trials to a budget, then measure it")
+    trial.add_argument("run_dir")
+    budget = trial.add_mutually_exclusive_group(required=True)
+    budget.add_argument("--until-step", type=positive_int, help="train until this step")
+    budget.add_argument("--until-seconds", type=positive_float, help="train until this much training time in all")
+    trial.add_argument("--samples", type=positive_int, required=True, help="generated and real samples to measure")
+    trial.add_argument("--measure", default="frechet_distance", help="the measure to print")
+    trial.add_argument("--seed", type=int, default=0)
+    add_slots(trial)
 
 
 def add_sample_command(commands: argparse._SubParsersAction) -> None:
@@ -287,10 +343,40 @@ def command_train(options: argparse.Namespace) -> int:
 
 def command_resume(options: argparse.Namespace) -> int:
     run = open_run(options.run_dir)
+    with queue_turn(run, options.slots) as admitted:
+        if not admitted:
+            return 0
+        state = resume_here(run, options.steps, options.max_seconds, options.lower_learning_rate)
+    print(f"{state}: {run.status.message}", flush=True)
+    print(run.path)
+    return 0 if state in ("finished", "stopped") else 1
+
+
+@contextmanager
+def queue_turn(run: Run, slots: int | None) -> Iterator[bool]:
+    """With `slots`, wait in the run store's queue for a free trainer slot and hold it for the block; yields False
+    when the run was cancelled while it waited (its status then says so). Without, yields True at once."""
+    if slots is None:
+        yield True
+        return
+    write_status(run.path, "queued", "joining the queue", pid=os.getpid(), step=run.status.step)
+    with queue.trainer_slot(run, slots, run.stop_request_path.exists) as admitted:
+        if not admitted:
+            run.stop_request_path.unlink(missing_ok=True)
+            write_status(run.path, "stopped", "cancelled while it waited in the queue; resume it to queue it again",
+                         pid=None, step=run.status.step)
+            print(f"{run.run_id}: cancelled while it waited in the queue", flush=True)
+        yield admitted
+
+
+def resume_here(run: Run, extra_steps: int | None, max_seconds: float | None,
+                lower_learning_rate: bool = False) -> str:
+    """Continue `run` in this process from its latest checkpoint, `extra_steps` beyond it (default: to its target);
+    returns the state it ended in."""
     import_tensorflow_quietly()
     strategy = distribution.choose_strategy()  # before TensorFlow runs any operation
     if not distribution.is_chief(strategy):
-        return train_as_worker(run, strategy, options)
+        return train_as_worker(run, strategy, extra_steps, max_seconds)
     # The same lock as the dashboard's Resume button, so a resume here and one in a browser start one trainer.
     with jobs.run_directory_lock(run):
         status = run.status
@@ -300,23 +386,51 @@ def command_resume(options: argparse.Namespace) -> int:
             status = run.status
             if status.is_active and jobs.process_alive(status.pid):
                 raise ValueError(f"run {run.run_id} is already {status.state} in process {status.pid}")
-            if options.lower_learning_rate:
+            if lower_learning_rate:
                 changed = update_config(run, **config_module.lower_learning_rates(run.config))
                 print(f"learning rates halved: g_learning_rate={changed.g_learning_rate:g}, "
                       f"d_learning_rate={changed.d_learning_rate:g}", flush=True)
         # A stop asked for while this process was starting up still counts; any other stop request is stale.
         if status.state != "stopping":
             run.stop_request_path.unlink(missing_ok=True)
-        target = resume_target(run, options.steps)
+        target = resume_target(run, extra_steps)
         if not started_by_a_job:
             # Claim the run before the networks are built, so that the dashboard sees it taken.
             write_status(run.path, "queued", "resuming from the command line", pid=os.getpid(), step=status.step,
                          target_step=target)
-    state = train_run(run, target_step=target, max_seconds=options.max_seconds,
-                      on_log=print_progress(target, run.config), strategy=strategy)
-    print(f"{state}: {run.status.message}", flush=True)
-    print(run.path)
-    return 0 if state in ("finished", "stopped") else 1
+    return train_run(run, target_step=target, max_seconds=max_seconds, on_log=print_progress(target, run.config),
+                     strategy=strategy)
+
+
+def command_trial(options: argparse.Namespace) -> int:
+    """One stretch of a sweep's trial: train to the rung's budget (unless a previous attempt got there), then measure
+    the checkpoint it ended on; the measures go to the run store, where the sweep reads them."""
+    run = open_run(options.run_dir)
+    with queue_turn(run, options.slots) as admitted:
+        if not admitted:
+            return 0
+        extra_steps, max_seconds = trial_stretch(run, options.until_step, options.until_seconds)
+        if extra_steps or max_seconds:
+            state = resume_here(run, extra_steps, max_seconds)
+            if state not in ("finished", "stopped"):
+                print(f"{state}: {run.status.message}", flush=True)
+                return 1
+        import_tensorflow_quietly()
+        results = evaluation.evaluate_run(run, options.samples, seed=options.seed)
+    print(json.dumps({"step": results["step"], options.measure: results.get(options.measure)}), flush=True)
+    return 0
+
+
+def trial_stretch(run: Run, until_step: int | None, until_seconds: float | None) -> tuple[int | None, float | None]:
+    """(extra steps, seconds) still to train for a trial to reach `until_step` or `until_seconds` of training in all;
+    (None, None) when it is there already (an attempt that ended after training, before its measures)."""
+    reached = max(run.checkpoint_steps(), default=0)
+    if until_step is not None:
+        return (until_step - reached, None) if until_step > reached else (None, None)
+    seconds_left = until_seconds - run.status.trained_seconds
+    if seconds_left < 1 or reached >= run.config.steps:
+        return None, None
+    return run.config.steps - reached, seconds_left
 
 
 def train_run(
@@ -349,14 +463,14 @@ def train_run(
         raise
 
 
-def train_as_worker(run, strategy, options: argparse.Namespace) -> int:
+def train_as_worker(run, strategy, extra_steps: int | None, max_seconds: float | None) -> str:
     """A non-chief worker of a cluster: it trains beside the chief, which alone claims and writes the run."""
     from gan_core.training import trainer
 
-    target = resume_target(run, options.steps)
-    state = trainer.Trainer(run, strategy=strategy).train(target_step=target, max_seconds=options.max_seconds)
+    target = resume_target(run, extra_steps)
+    state = trainer.Trainer(run, strategy=strategy).train(target_step=target, max_seconds=max_seconds)
     print(f"{state} (worker; the chief writes the run)", flush=True)
-    return 0 if state in ("finished", "stopped") else 1
+    return state
 
 
 def command_sample(options: argparse.Namespace) -> int:
@@ -414,6 +528,30 @@ def command_list(options: argparse.Namespace) -> int:
     return 0
 
 
+def command_sweep(options: argparse.Namespace) -> int:
+    plan = sweep_plan.SweepPlan(
+        name=options.name or config_module.preset(options.preset).name, preset=options.preset,
+        dimensions=tuple(options.grid + options.range), budget_steps=options.steps, budget_seconds=options.seconds,
+        overrides=dict(config_module.parse_assignment(text) for text in options.set),
+        random_count=options.random or 0, measure=options.measure, rungs=HALVING_RUNGS if options.halving else 1,
+        slots=options.slots or queue.default_slots(), ray_address=options.ray or "",
+        cpus_per_trial=options.cpus_per_trial, gpus_per_trial=options.gpus_per_trial, samples=options.samples or 0,
+        seed=options.seed)
+    sweep = sweep_store.create_sweep(plan, options.runs_dir)
+    if options.detach:
+        driver.start_sweep(sweep)
+        print(sweep.path)
+        return 0
+    print(f"sweep {sweep.sweep_id}: {len(sweep.trials())} trials", flush=True)
+    state = driver.run_sweep(sweep, on_report=lambda message: print(message, flush=True))
+    for place, run_id in enumerate(state.ranking, start=1):
+        scores = state.scores[run_id]
+        score = f"{scores[-1]:.4g}" if scores and scores[-1] is not None else "not measured"
+        print(f"{place:>3}. {run_id}  {plan.measure} {score}  (rungs reached: {len(scores)})")
+    print(sweep.path)
+    return 0 if state.state == "finished" else 1
+
+
 COMMANDS = {
     "train": command_train,
     "resume": command_resume,
@@ -422,6 +560,8 @@ COMMANDS = {
     "evaluate": command_evaluate,
     "prepare-features": command_prepare_features,
     "list": command_list,
+    "sweep": command_sweep,
+    "trial": command_trial,
 }
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ PROJECT = Path(__file__).resolve().parents[1]
 
 # Libraries that cost a process seconds or tens of MB to import (TensorFlow about 5 s and 600 MB): the web server's
 # light pages must not load them, so the engine imports them inside the functions that use them.
-HEAVY_LIBRARIES = ("tensorflow", "keras", "scipy", "sklearn")
+HEAVY_LIBRARIES = ("tensorflow", "keras", "scipy", "sklearn", "ray")
 
 
 def tool(name: str, *arguments: str, cwd: Path = PROJECT) -> subprocess.CompletedProcess:
@@ -80,7 +80,7 @@ def test_the_engine_imports_inside_functions_only_what_is_heavy():
     # The modules that build or run networks; listed, so that a light module turning heavy is noticed.
     assert heavy == {"gan_core.measuring.critique", "gan_core.nets.losses", "gan_core.nets.models",
                      "gan_core.lab.playground_trainer", "gan_core.nets.sampling", "gan_core.training.trainer",
-                     "gan_core.training.callbacks", "gan_core.training.saving"}
+                     "gan_core.training.callbacks", "gan_core.training.saving", "gan_core.sweeps.cluster"}
     light_imports_in_functions = []
     for path in sorted((PROJECT / "gan_core").rglob("*.py")):
         for function in ast.walk(ast.parse(path.read_text())):
@@ -94,8 +94,8 @@ def test_the_engine_imports_inside_functions_only_what_is_heavy():
 
 
 def test_the_heavy_libraries_stay_out_of_the_light_modules():
-    light = ["gan_core.store.runs", "gan_core.workers.jobs", "gan_core.measuring.evaluation",
-             "gan_core.measuring.health", "gan_core.inputs.data"]
+    light = ["gan_core.store.runs", "gan_core.workers.jobs", "gan_core.workers.queue", "gan_core.sweeps.driver",
+             "gan_core.measuring.evaluation", "gan_core.measuring.health", "gan_core.inputs.data"]
     script = (f"import sys, {', '.join(light)}; "
               f"print(sorted({{name.split('.')[0] for name in sys.modules}} & set({HEAVY_LIBRARIES!r})))")
     result = subprocess.run([sys.executable, "-c", script], cwd=PROJECT, capture_output=True, text=True, timeout=120)

@@ -35,6 +35,7 @@ from gan_core.store.files import exclusive_lock, write_text_atomically
 log = logging.getLogger(__name__)
 
 DEFAULT_RUNS_DIR = Path(os.environ.get("GAN_RUNS_DIR", "runs"))
+JOURNAL_VARIABLE = "GAN_SQLITE_JOURNAL"
 
 STATES = ("queued", "running", "stopping", "stopped", "finished", "failed", "diverged")
 ACTIVE_STATES = ("queued", "running", "stopping")
@@ -238,6 +239,16 @@ def steps_named_in(folder: Path, pattern: re.Pattern) -> list[int]:
     return sorted(int(match.group(1)) for entry in folder.iterdir() if (match := pattern.match(entry.name)))
 
 
+def journal_mode() -> str:
+    """SQLite's journal for a trainer's metrics: "wal" (the default: readers never wait for the writer) or, with
+    $GAN_SQLITE_JOURNAL=delete, the rollback journal, for a run store on a network filesystem shared by several
+    hosts, where WAL's shared memory does not reach."""
+    mode = os.environ.get(JOURNAL_VARIABLE, "wal").strip().lower() or "wal"
+    if mode not in ("wal", "delete"):
+        raise ValueError(f"{JOURNAL_VARIABLE}={mode!r} must be wal or delete")
+    return mode
+
+
 def connect(database_path: Path, readonly: bool = False) -> ClosingConnection:
     """Open the run's SQLite database. WAL mode lets the UI read while the trainer writes."""
     return ClosingConnection(database_path, readonly)
@@ -278,7 +289,7 @@ class MetricsWriter:
 
     def __init__(self, database_path: Path) -> None:
         self.connection = sqlite3.connect(database_path, timeout=10)
-        self.connection.execute("PRAGMA journal_mode=WAL")
+        self.connection.execute(f"PRAGMA journal_mode={journal_mode()}")
         self.connection.execute("PRAGMA synchronous=NORMAL")
         # Read once: this writer is the table's only writer while it is open, so it knows every column added.
         self.columns = {row[1] for row in self.connection.execute("PRAGMA table_info(metrics)")}
@@ -341,7 +352,7 @@ def create_run(config: RunConfig, runs_dir: Path | str = DEFAULT_RUNS_DIR) -> Ru
         (path / "checkpoints").mkdir()
         write_text_atomically(path / "config.json", config.to_json())
         with connect(path / "metrics.sqlite") as connection:
-            connection.execute("PRAGMA journal_mode=WAL")
+            connection.execute(f"PRAGMA journal_mode={journal_mode()}")
             connection.executescript(SCHEMA)
         write_status(path, "queued", "waiting for its trainer process to start", target_step=config.steps)
     except (OSError, sqlite3.Error) as error:

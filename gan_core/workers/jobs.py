@@ -152,6 +152,14 @@ def stop_run(run: Run) -> None:
                        pid=status.pid, step=status.step)
 
 
+def stop_if_active(run: Run) -> None:
+    """`stop_run` for a run that may have ended meanwhile, which is left as it is."""
+    try:
+        stop_run(run)
+    except ValueError:
+        pass
+
+
 def process_alive(pid: int | None) -> bool:
     """True when `pid` is a live (not zombie) gan_core process; pids can be reused by unrelated programs."""
     if not pid:
