@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     import tensorflow as tf
 
 USAGE_ERROR = 2
-# Successive halving measures at a quarter, a half and all of each trial's budget.
+# Successive halving's rungs unless the command line says otherwise: a quarter, a half and all of the budget.
 HALVING_RUNGS = 3
 
 # TensorFlow's C++ log lines (a missing GPU, grappler's harmless fusion notices) are noise for a person at a
@@ -174,8 +174,9 @@ def add_sweep_command(commands: argparse._SubParsersAction) -> None:
     budget.add_argument("--steps", type=positive_int, help="each trial's budget in steps")
     budget.add_argument("--seconds", type=positive_float, help="each trial's budget in seconds of training")
     sweep.add_argument("--measure", default="frechet_distance", help="the measure that ranks the trials")
-    sweep.add_argument("--halving", action="store_true",
-                       help="successive halving: measure at 1/4 and 1/2 of the budget, stop the worse half each time")
+    sweep.add_argument("--halving", type=positive_int, nargs="?", const=HALVING_RUNGS, metavar="RUNGS",
+                       help=f"successive halving in RUNGS rungs (default {HALVING_RUNGS}: at 1/4, 1/2 and all of the "
+                            "budget), the worse half stopped at each")
     sweep.add_argument("--slots", type=positive_int, help="trials that train at once on this machine "
                                                            f"(default: ${queue.SLOTS_VARIABLE}, or one per two cores)")
     sweep.add_argument("--ray", metavar="ADDRESS", default=sweep_plan.ray_address_from_environment(),
@@ -533,7 +534,7 @@ def command_sweep(options: argparse.Namespace) -> int:
         name=options.name or config_module.preset(options.preset).name, preset=options.preset,
         dimensions=tuple(options.grid + options.range), budget_steps=options.steps, budget_seconds=options.seconds,
         overrides=dict(config_module.parse_assignment(text) for text in options.set),
-        random_count=options.random or 0, measure=options.measure, rungs=HALVING_RUNGS if options.halving else 1,
+        random_count=options.random or 0, measure=options.measure, rungs=options.halving or 1,
         slots=options.slots or queue.default_slots(), ray_address=options.ray or "",
         cpus_per_trial=options.cpus_per_trial, gpus_per_trial=options.gpus_per_trial, samples=options.samples or 0,
         seed=options.seed)
