@@ -23,7 +23,7 @@ from gan_core.nets import augment, distribution
 from gan_core.inputs import data
 from gan_core.measuring import evaluation
 from gan_core.workers import feature_jobs, jobs, queue
-from gan_core.sweeps import driver, sweep_store
+from gan_core.sweeps import driver, halving, sweep_store
 from gan_core.sweeps import plan as sweep_plan
 from gan_core.spec import registry
 from gan_core.spec import config as config_module
@@ -35,8 +35,6 @@ if TYPE_CHECKING:
     import tensorflow as tf
 
 USAGE_ERROR = 2
-# Successive halving's rungs unless the command line says otherwise: a quarter, a half and all of the budget.
-HALVING_RUNGS = 3
 
 # TensorFlow's C++ log lines (a missing GPU, grappler's harmless fusion notices) are noise for a person at a
 # terminal; real failures still arrive as Python exceptions. TF_CPP_MIN_LOG_LEVEL=0 brings the lines back.
@@ -174,9 +172,9 @@ def add_sweep_command(commands: argparse._SubParsersAction) -> None:
     budget.add_argument("--steps", type=positive_int, help="each trial's budget in steps")
     budget.add_argument("--seconds", type=positive_float, help="each trial's budget in seconds of training")
     sweep.add_argument("--measure", default="frechet_distance", help="the measure that ranks the trials")
-    sweep.add_argument("--halving", type=positive_int, nargs="?", const=HALVING_RUNGS, metavar="RUNGS",
-                       help=f"successive halving in RUNGS rungs (default {HALVING_RUNGS}: at 1/4, 1/2 and all of the "
-                            "budget), the worse half stopped at each")
+    sweep.add_argument("--halving", type=positive_int, nargs="?", const=halving.DEFAULT_RUNGS, metavar="RUNGS",
+                       help=f"successive halving in RUNGS rungs (default {halving.DEFAULT_RUNGS}: at 1/4, 1/2 and all "
+                            "of the budget), the worse half stopped at each")
     sweep.add_argument("--slots", type=positive_int, help="trials that train at once on this machine "
                                                            f"(default: ${queue.SLOTS_VARIABLE}, or one per two cores)")
     sweep.add_argument("--ray", metavar="ADDRESS", default=sweep_plan.ray_address_from_environment(),
@@ -200,6 +198,7 @@ def add_trial_command(commands: argparse._SubParsersAction) -> None:
     trial.add_argument("--samples", type=positive_int, required=True, help="generated and real samples to measure")
     trial.add_argument("--measure", default="frechet_distance", help="the measure to print")
     trial.add_argument("--seed", type=int, default=0)
+    trial.add_argument("--held-by", type=int, metavar="PID", help="the process holding the run for this one")
     add_slots(trial)
 
 
@@ -371,9 +370,10 @@ def queue_turn(run: Run, slots: int | None) -> Iterator[bool]:
 
 
 def resume_here(run: Run, extra_steps: int | None, max_seconds: float | None,
-                lower_learning_rate: bool = False) -> str:
+                lower_learning_rate: bool = False, handed_over_by: int | None = None) -> str:
     """Continue `run` in this process from its latest checkpoint, `extra_steps` beyond it (default: to its target);
-    returns the state it ended in."""
+    returns the state it ended in. `handed_over_by` is a process that holds the run for this one (a sweep's driver
+    while the trial waits for a node of its cluster)."""
     import_tensorflow_quietly()
     strategy = distribution.choose_strategy()  # before TensorFlow runs any operation
     if not distribution.is_chief(strategy):
@@ -385,7 +385,7 @@ def resume_here(run: Run, extra_steps: int | None, max_seconds: float | None,
         if not started_by_a_job:
             jobs.refresh_status(run)
             status = run.status
-            if status.is_active and jobs.process_alive(status.pid):
+            if status.is_active and status.pid != handed_over_by and jobs.process_alive(status.pid):
                 raise ValueError(f"run {run.run_id} is already {status.state} in process {status.pid}")
             if lower_learning_rate:
                 changed = update_config(run, **config_module.lower_learning_rates(run.config))
@@ -412,7 +412,7 @@ def command_trial(options: argparse.Namespace) -> int:
             return 0
         extra_steps, max_seconds = trial_stretch(run, options.until_step, options.until_seconds)
         if extra_steps or max_seconds:
-            state = resume_here(run, extra_steps, max_seconds)
+            state = resume_here(run, extra_steps, max_seconds, handed_over_by=options.held_by)
             if state not in ("finished", "stopped"):
                 print(f"{state}: {run.status.message}", flush=True)
                 return 1

@@ -7,10 +7,12 @@ from gan_core.store import runs
 from gan_core.training import throughput
 from gan_core.spec.config import RunConfig
 from gan_core.spec.settings import SettingError
-from views.common import MONITOR_PAGE, TRAIN_PAGE, duration_text, page_frame_ui, runs_dir
+from gan_core.spec.config import DEFAULT_PRESET
+from views.common import MONITOR_PAGE, SWEEPS_PAGE, TRAIN_PAGE, duration_text, page_frame_ui, runs_dir
 from views.demo_views import demo_limits, demo_mode, start_run_as_visitor
 from views.train_form import (dataset_picker_ui, form_fields_ui, form_values, loss_picker_ui, preset_picker_ui,
                               start_from_run_values, upload_refusal, upload_ui, variant_picker_ui)
+from views.sweep_views import plan_from_form, start_sweep_from_form, sweep_options_ui
 from views.train_start import start_refusal
 
 page_frame_ui(TRAIN_PAGE)
@@ -50,6 +52,10 @@ with st.form("train_form", border=True):
     started = start_column.form_submit_button("Start training", type="primary", key="train_start",
                                               icon=":material/play_arrow:")
     start_message = start_column.empty()
+    with st.expander("Sweep: train several runs that differ in a few settings, and rank them"):
+        sweep_options = sweep_options_ui(variant.name)
+        sweep_started = st.form_submit_button("Start sweep", key="train_sweep", icon=":material/tune:")
+        sweep_message = st.empty()
 
 settings_error = ""
 try:
@@ -73,6 +79,20 @@ if config is not None:
             f"{duration_text(total)} for all {config.steps:,} steps on this machine.  \nHow this is estimated: "
             f"{estimate.source}.", icon=":material/timer:")
     st.caption(f"The run will be called **{config.name}**.")
+if sweep_started:
+    refusal = start_refusal(config, settings_error, refused_upload)
+    if refusal is None and limits is not None:
+        refusal = "Sweeps are not offered in this demo: each trains several runs. Run the dashboard on your machine."
+    try:
+        sweep = None if refusal else start_sweep_from_form(
+            plan_from_form(config, st.session_state.get("train_preset") or DEFAULT_PRESET, sweep_options), runs_dir())
+    except ValueError as error:  # a setting, a value or the measure the sweep cannot use; nothing was made
+        refusal = f"The sweep was not started: {error}"
+    if refusal:
+        sweep_message.error(refusal.replace("The run was not started", "The sweep was not started"),
+                            icon=":material/block:")
+    else:
+        st.switch_page(SWEEPS_PAGE, query_params={"sweep": sweep.sweep_id})
 if started:
     refusal = start_refusal(config, settings_error, refused_upload)
     if refusal:

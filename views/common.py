@@ -37,6 +37,7 @@ EVALUATE_PAGE = "pages/evaluate.py"
 HUMAN_TEST_PAGE = "pages/human_test.py"
 RUNS_PAGE = "pages/runs.py"
 PLAYGROUND_PAGE = "pages/playground.py"
+SWEEPS_PAGE = "pages/sweeps.py"
 PAGES = (
     (HOME_PAGE, "Runs overview", ":material/dashboard:"),
     (TRAIN_PAGE, "Train", ":material/model_training:"),
@@ -46,6 +47,7 @@ PAGES = (
     (EVALUATE_PAGE, "Evaluate", ":material/analytics:"),
     (HUMAN_TEST_PAGE, "Real or fake?", ":material/visibility:"),
     (RUNS_PAGE, "Runs", ":material/folder_open:"),
+    (SWEEPS_PAGE, "Sweeps", ":material/tune:"),
     (PLAYGROUND_PAGE, "Playground", ":material/scatter_plot:"),
 )
 

@@ -29,8 +29,9 @@ POLL_SECONDS = 0.5
 PR_SET_PDEATHSIG = 1
 
 
-def run_trial_command(command: list[str], environment: dict[str, str]) -> int:
-    """A Ray task's body: run one stretch of a trial as a process of its own on this node and return its exit status.
+def run_trial_command(command: list[str], environment: dict[str, str], log_path: str) -> int:
+    """A Ray task's body: run one stretch of a trial as a process of its own on this node, its output appended to the
+    run's log, and return its exit status.
 
     The process dies with the Ray worker that started it: a worker killed with its node must not leave a trainer
     writing to the run while Ray runs the stretch again elsewhere.
@@ -38,8 +39,10 @@ def run_trial_command(command: list[str], environment: dict[str, str]) -> int:
     def die_with_parent() -> None:
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
-    completed = subprocess.run(command, env={**os.environ, **environment}, cwd=jobs.PROJECT_ROOT,
-                               stdin=subprocess.DEVNULL, preexec_fn=die_with_parent, check=False)
+    with open(log_path, "ab") as log:
+        completed = subprocess.run(command, env={**os.environ, **environment}, cwd=jobs.PROJECT_ROOT, stdout=log,
+                                   stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, preexec_fn=die_with_parent,
+                                   check=False)
     return completed.returncode
 
 
@@ -65,12 +68,13 @@ class RayTrials:
         pending = {}
         for run, command in stretches:
             note_waiting(run, self.plan)
-            pending[self.task.remote(command, self.environment)] = run
+            pending[self.task.remote(command, self.environment, str(run.log_path.resolve()))] = run
         exits, stopping = {}, False
         while pending:
             done, _ = ray.wait(list(pending), num_returns=1, timeout=POLL_SECONDS)
             for reference in done:
-                exits[pending.pop(reference).run_id] = exit_status(reference)
+                run = pending.pop(reference)
+                exits[run.run_id] = exit_status(reference, run)
             if not stopping and stop_requested():
                 stopping = True
                 for run in pending.values():
@@ -78,10 +82,13 @@ class RayTrials:
         return exits
 
 
-def exit_status(reference) -> int:
+def exit_status(reference, run: Run) -> int:
+    """The stretch's exit status; -1 when its task failed for good, with Ray's reason at the end of the run's log."""
     try:
         return int(ray.get(reference))
-    except ray.exceptions.RayError:
+    except ray.exceptions.RayError as error:
+        with open(run.log_path, "a") as log:
+            log.write(f"\nthe Ray task of this trial failed after {RETRIES} retries: {error}\n")
         return -1
 
 

@@ -49,9 +49,10 @@ def trial_command(sweep: Sweep, run: Run, budget: float, slots: int | None) -> l
     """The command of one stretch of a trial: train `run` to `budget` (steps or seconds), then measure it."""
     plan = sweep.plan
     until = ["--until-step", str(int(budget))] if plan.budget_steps else ["--until-seconds", f"{budget:.3f}"]
-    queue = ["--slots", str(slots)] if slots else []
+    # On this machine the trial waits in the queue; on a cluster this driver holds the run until Ray starts it.
+    waiting = ["--slots", str(slots)] if slots else ["--held-by", str(os.getpid())]
     return [sys.executable, "-m", "gan_core", "trial", str(run.path.resolve()), *until,
-            "--samples", str(sweep.samples), "--measure", plan.measure, "--seed", str(plan.seed), *queue]
+            "--samples", str(sweep.samples), "--measure", plan.measure, "--seed", str(plan.seed), *waiting]
 
 
 class LocalTrials:
@@ -108,7 +109,8 @@ def run_sweep(sweep: Sweep, on_report: Callable[[str], None] = lambda message: N
                           on_report)
         rung_scores = measured_scores(sweep, alive, exits)
         for run_id, score in rung_scores.items():
-            state.scores[run_id].append(score)
+            if score is not None:
+                state.scores[run_id].append(score)
         alive = [run for run in alive if rung_scores.get(run.run_id) is not None]
         if rung < len(budgets) - 1:
             kept = halving.survivors({run.run_id: rung_scores[run.run_id] for run in alive}, better)

@@ -13,6 +13,8 @@ from collections.abc import Mapping, Sequence
 
 # Each rung keeps 1/ETA of the trials that reached it and doubles the budget (rungs at budget * ETA**-k).
 ETA = 2
+# Rungs unless a person asks for others: a quarter, a half and all of the budget.
+DEFAULT_RUNGS = 3
 
 
 def rung_fractions(rungs: int) -> list[float]:

@@ -71,7 +71,7 @@ class SweepPlan:
 
     def better(self) -> str:
         """"lower" or "higher": which way the ranking measure is better."""
-        return ranking_measures(self.base_config())[self.measure]
+        return ranking_measures(self.base_config().variant)[self.measure]
 
     def to_dict(self) -> dict[str, Any]:
         return {**dataclasses.asdict(self), "dimensions": list(self.dimensions)}
@@ -106,16 +106,16 @@ class SweepPlan:
             check_ray_address(self.ray_address)
 
 
-def ranking_measures(config: RunConfig) -> dict[str, str]:
-    """The measures a sweep of `config` can rank by, each with "lower" or "higher" for its better direction: the
+def ranking_measures(variant_name: str) -> dict[str, str]:
+    """The measures a sweep of the variant can rank by, each with "lower" or "higher" for its better direction: the
     standard ones and the variant's own that have a direction (not "about 1")."""
-    declared = [*measures.STANDARD, *registry.of(config).measures]
+    declared = [*measures.STANDARD, *registry.get(variant_name).measures]
     directions = {measure.name: measure.better.split()[0] for measure in declared if measure.better}
     return {name: better for name, better in directions.items() if better in ("lower", "higher")}
 
 
 def check_measure(config: RunConfig, name: str) -> None:
-    allowed = ranking_measures(config)
+    allowed = ranking_measures(config.variant)
     if name not in allowed:
         raise ValueError(f"measure {name!r} cannot rank a sweep of {config.variant!r}; choose one of "
                          f"{', '.join(allowed)}")
