@@ -6,7 +6,7 @@ import streamlit as st
 from gan_core.sweeps import sweep_store
 from views.common import SWEEPS_PAGE, TRAIN_PAGE, page_frame_ui, runs_dir
 from views.sweep_views import (REFRESH_SECONDS, best_trial_ui, parallel_coordinates_figure, samples_row_ui,
-                               sweep_header_ui, sweep_picker_ui, trial_rows, trials_table_ui)
+                               sweep_header_ui, trial_states_ui, sweep_picker_ui, trial_rows, trials_table_ui)
 
 page_frame_ui(SWEEPS_PAGE)
 st.title("Sweeps")
@@ -27,6 +27,7 @@ def sweep_live_ui() -> None:
     sweep_header_ui(sweep)
     rows = trial_rows(sweep)
     st.subheader("Trials")
+    trial_states_ui(sweep, rows)
     trials_table_ui(sweep, rows)
     st.subheader("Settings against the measure")
     if any(row[sweep.plan.measure] is not None for row in rows):

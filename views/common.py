@@ -17,7 +17,7 @@ import streamlit as st
 
 from gan_core.spec import config as config_module
 from gan_core.inputs import images
-from gan_core.workers import jobs
+from gan_core.workers import jobs, queue
 from gan_core.measuring import measures
 from gan_core.spec import registry
 from gan_core.store import runs, uploads
@@ -204,8 +204,10 @@ def active_runs_sidebar_ui() -> None:
         st.caption("Nothing is training. Start a run on the Train page.")
     for run in active:
         status = run.status
+        place = queue.position(run) if status.state == "queued" else None
+        waiting = f" ({place[0]} of {place[1]})" if place else ""
         st.page_link(MONITOR_PAGE, label=f"{run.config.name or run.run_id} · step {status.step:,}/"
-                     f"{run.progress_target(status):,} · {status.state}", query_params={"run": run.run_id},
+                     f"{run.progress_target(status):,} · {status.state}{waiting}", query_params={"run": run.run_id},
                      icon=":material/monitoring:")
 
 

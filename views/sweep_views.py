@@ -97,6 +97,19 @@ def trial_rows(sweep: Sweep) -> list[dict[str, Any]]:
     return rows
 
 
+def trial_states_ui(sweep: Sweep, rows: list[dict[str, Any]]) -> None:
+    """One line per trial: what it varies, its state (with its place while it waits), its step and its measure."""
+    names = list(dict.fromkeys(line.partition("=")[0] for line in sweep.plan.dimensions))
+    lines = []
+    for number, row in enumerate(rows, start=1):
+        score = row[sweep.plan.measure]
+        measured = f" · {measure_label(sweep.plan.measure)} {score:.4g}" if score is not None else ""
+        lines.append(f"{number}. {' '.join(f'`{name}={row[name]}`' for name in names)} "
+                     f"{state_badge(row['state'].split(' ')[0])}{row['state'].partition(' ')[2]} · step "
+                     f"{row['step']:,}{measured}")
+    st.markdown("\n".join(lines))
+
+
 def trials_table_ui(sweep: Sweep, rows: list[dict[str, Any]]) -> None:
     st.dataframe(rows, key=f"sweep_table_{sweep.sweep_id}", hide_index=True, width="stretch", column_config={
         "monitor": st.column_config.LinkColumn("Monitor", display_text="open"),

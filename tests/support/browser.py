@@ -83,10 +83,14 @@ def dashboard_server(runs_dir: Path, **environment_variables: str):
     finally:
         process.terminate()
         process.wait(timeout=30)
-        # Any trainer the test left behind is stopped the way the app would.
+        # Any sweep or trainer the test left behind is stopped the way the app would.
         from gan_core.workers import jobs
         from gan_core.store import runs
+        from gan_core.sweeps import driver, sweep_store
 
+        for sweep in sweep_store.list_sweeps(runs_dir):
+            if sweep.state.is_active:
+                driver.stop_sweep(sweep)
         for run in runs.list_runs(runs_dir):
             if run.status.is_active:
                 jobs.stop_run(run)
