@@ -15,7 +15,7 @@ from pathlib import Path
 import streamlit as st
 
 from gan_core.demo_mode import demo, demo_jobs, showcase
-from gan_core.workers import feature_jobs, jobs
+from gan_core.workers import feature_jobs, jobs, queue
 from gan_core.store import ownership, runs
 from gan_core.spec.config import RunConfig
 from gan_core.demo_mode.demo import DemoLimits
@@ -109,11 +109,12 @@ def owner_text(run: Run) -> str:
 
 
 def start_run_as_visitor(config: RunConfig, runs_dir: Path) -> Run:
-    """Create and start a run; in demo mode under the caps and owned by this visitor (ValueError when refused)."""
+    """Create and start a run; in demo mode under the caps and owned by this visitor (ValueError when refused), on
+    one's own machine through the queue, which holds it while the machine's trainer slots are taken."""
     if demo_mode():
         return demo_jobs.start_owned_run(config, runs_dir, visitor_hash(), demo_limits())
     run = runs.create_run(config, runs_dir)
-    jobs.start_run(run)
+    jobs.start_run(run, slots=queue.default_slots())
     return run
 
 
@@ -124,7 +125,7 @@ def resume_run_as_visitor(run: Run, extra_steps: int | None = None, config_chang
         demo_jobs.resume_owned_run(run, visitor_hash(), demo_limits(), extra_steps=extra_steps,
                                    config_changes=config_changes)
     else:
-        jobs.resume_run(run, extra_steps=extra_steps, config_changes=config_changes)
+        jobs.resume_run(run, extra_steps=extra_steps, config_changes=config_changes, slots=queue.default_slots())
 
 
 def start_preparation_as_visitor(dataset_name: str, runs_dir: Path) -> None:

@@ -9,7 +9,7 @@ import numpy as np
 import streamlit as st
 
 from gan_core.measuring import health
-from gan_core.workers import jobs
+from gan_core.workers import jobs, queue
 from gan_core.spec import registry
 from gan_core.store import runs
 from gan_core.training import throughput
@@ -43,7 +43,8 @@ def controls_ui(run: Run, status: Status) -> None:
         st.button("Stopping…" if stopping else "Stop", key=subject_key("monitor_stop", run),
                   icon=":material/stop_circle:", disabled=stopping, on_click=act_on_run,
                   args=(run, jobs.stop_run, click_token("stop")),
-                  help="The trainer writes a checkpoint and exits at its next step.")
+                  help="The trainer writes a checkpoint and exits at its next step; a run waiting in the queue is "
+                       "cancelled.")
     elif status.state == "diverged":
         changes = lower_learning_rates(config)
         st.button("Resume with learning rates halved", key=subject_key("monitor_resume_lower", run),
@@ -81,6 +82,9 @@ def status_ui(run: Run, status: Status, rows: list[dict[str, Any]]) -> None:
 def time_left_text(run: Run, status: Status, rows: list[dict[str, Any]], total: int) -> str:
     """"about 4 min left", from the same model as the Train form's estimate; while the trainer starts (it loads
     TensorFlow and compiles its step first), only that."""
+    place = queue.position(run) if status.state == "queued" else None
+    if place:
+        return f"waiting in the queue for a free trainer slot (place {place[0]} of {place[1]})"
     if status.state == "queued" or not rows:
         return "the trainer is starting"
     left = throughput.seconds_left(run.config, rows, status.step, total, measured_history(str(run.path.parent)))

@@ -49,16 +49,18 @@ def run_directory_lock(run: Run) -> Iterator[None]:
         yield
 
 
-def start_run(run: Run, extra_steps: int | None = None, max_seconds: float | None = None) -> int:
+def start_run(run: Run, extra_steps: int | None = None, max_seconds: float | None = None,
+              slots: int | None = None) -> int:
     """Launch the trainer for `run` in a new process and return its pid.
 
-    A run with checkpoints continues from the latest one; `extra_steps` trains that many steps beyond it.
+    A run with checkpoints continues from the latest one; `extra_steps` trains that many steps beyond it. With
+    `slots` the trainer first waits in the run folder's queue until fewer than that many train there (workers.queue).
     """
     with run_directory_lock(run):
-        return launch_trainer(run, extra_steps, max_seconds)
+        return launch_trainer(run, extra_steps, max_seconds, slots)
 
 
-def launch_trainer(run: Run, extra_steps: int | None, max_seconds: float | None) -> int:
+def launch_trainer(run: Run, extra_steps: int | None, max_seconds: float | None, slots: int | None = None) -> int:
     """Start the trainer process; the caller holds the run directory's lock."""
     status = run.status
     if status.is_active and process_alive(status.pid):
@@ -69,6 +71,8 @@ def launch_trainer(run: Run, extra_steps: int | None, max_seconds: float | None)
         command += ["--steps", str(extra_steps)]
     if max_seconds is not None:
         command += ["--max-seconds", str(max_seconds)]
+    if slots is not None:
+        command += ["--slots", str(slots)]
     target_step = resume_target(run, extra_steps)
     try:
         write_status(run.path, "queued", "trainer process starting", pid=None, step=status.step,
@@ -120,8 +124,10 @@ def resume_run(
     extra_steps: int | None = None,
     max_seconds: float | None = None,
     config_changes: dict[str, Any] | None = None,
+    slots: int | None = None,
 ) -> int:
-    """Continue a stopped, finished, failed or diverged run from its latest checkpoint.
+    """Continue a stopped, finished, failed or diverged run from its latest checkpoint (queued for one of `slots`
+    if given, as `start_run` does).
 
     `config_changes` (e.g. lower learning rates for a diverged run) are validated and saved to its config.json
     before the trainer starts, under the same lock, so two tabs cannot both apply them.
@@ -137,7 +143,7 @@ def resume_run(
                              f"give a number of extra steps")
         if config_changes:
             update_config(run, **config_changes)
-        return launch_trainer(run, extra_steps, max_seconds)
+        return launch_trainer(run, extra_steps, max_seconds, slots)
 
 
 def stop_run(run: Run) -> None:
