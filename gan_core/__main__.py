@@ -105,6 +105,7 @@ def build_parser() -> ArgumentParser:
     add_list_command(commands)
     add_sweep_command(commands)
     add_trial_command(commands)
+    add_trial_worker_command(commands)
     return parser
 
 
@@ -188,6 +189,13 @@ def add_sweep_command(commands: argparse._SubParsersAction) -> None:
     sweep.add_argument("--detach", action="store_true", help="run the sweep in the background and print its folder")
 
 
+def add_trial_worker_command(commands: argparse._SubParsersAction) -> None:
+    """`trial-worker`: stretches of trials read from standard input, trained one after another (a sweep's driver)."""
+    worker = commands.add_parser("trial-worker", help="train the trial stretches a sweep's driver sends, one after "
+                                                      "another in one process")
+    worker.add_argument("--reply-fd", type=int, required=True, help="the file descriptor to answer on")
+
+
 def add_trial_command(commands: argparse._SubParsersAction) -> None:
     """`trial`: one stretch of a sweep's trial, trained and then measured (a sweep starts these; see `sweep`)."""
     trial = commands.add_parser("trial", help="train one of a sweep's trials to a budget, then measure it")
@@ -247,6 +255,11 @@ def main(arguments: list[str] | None = None) -> int:
     package_log = logging.getLogger("gan_core")
     package_log.setLevel(logging.INFO)
     package_log.addHandler(logging.StreamHandler(sys.stderr))
+    return run_command(arguments)
+
+
+def run_command(arguments: list[str] | None) -> int:
+    """One command, its bad input answered with one line and exit status 2."""
     try:
         options = build_parser().parse_args(arguments)
         return COMMANDS[options.command](options)
@@ -401,6 +414,47 @@ def resume_here(run: Run, extra_steps: int | None, max_seconds: float | None,
                          target_step=target)
     return train_run(run, target_step=target, max_seconds=max_seconds, on_log=print_progress(target, run.config),
                      strategy=strategy)
+
+
+def command_trial_worker(options: argparse.Namespace) -> int:
+    """Stretches of a sweep's trials, one after another in this process, so that TensorFlow loads once, not once per
+    stretch: each line on standard input is a `trial` command's arguments (JSON); each is answered on --reply-fd with
+    its exit status, its output appended to its run's log. Ends when standard input closes."""
+    import_tensorflow_quietly()
+    import keras
+
+    with os.fdopen(options.reply_fd, "w", buffering=1) as replies:
+        for line in sys.stdin:
+            arguments = json.loads(line)
+            with output_appended_to(open_run(arguments[1]).log_path):
+                try:
+                    status = run_command(arguments)
+                except Exception:  # a crash of one stretch (its run's status says so) must not end the others
+                    traceback.print_exc()
+                    status = 1
+            keras.backend.clear_session()  # the networks of that run, no longer needed
+            replies.write(json.dumps({"run": arguments[1], "exit": status}) + "\n")
+    return 0
+
+
+@contextmanager
+def output_appended_to(log_path: Path) -> Iterator[None]:
+    """This process's standard output and error (Python's and TensorFlow's own) appended to `log_path` for the
+    block."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = os.dup(1), os.dup(2)
+    with open(log_path, "ab") as log:
+        os.dup2(log.fileno(), 1)
+        os.dup2(log.fileno(), 2)
+    try:
+        yield
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        for descriptor, original in zip((1, 2), saved):
+            os.dup2(original, descriptor)
+            os.close(original)
 
 
 def command_trial(options: argparse.Namespace) -> int:
@@ -563,6 +617,7 @@ COMMANDS = {
     "list": command_list,
     "sweep": command_sweep,
     "trial": command_trial,
+    "trial-worker": command_trial_worker,
 }
 
 if __name__ == "__main__":

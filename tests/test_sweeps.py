@@ -14,9 +14,10 @@ from gan_core.spec.config import preset
 from gan_core.store import runs
 from gan_core.sweeps import halving, sweep_store
 from gan_core.sweeps.plan import SweepPlan
-from gan_core.workers import queue
+from gan_core.workers import jobs, queue
 from support.cached_classifiers import copy_of_the_digits_classifier
 from support.cli import gan_core, gan_core_here
+from support.started_trainers import end_trainer
 from support.waiting import wait_for
 
 
@@ -168,6 +169,27 @@ def test_the_default_slots_follow_the_cores_or_the_setting():
     assert queue.default_slots({"GAN_TRAINER_SLOTS": "3"}) == 3
     with pytest.raises(ValueError, match="GAN_TRAINER_SLOTS=0 must be at least 1"):
         queue.default_slots({"GAN_TRAINER_SLOTS": "0"})
+
+
+@pytest.mark.slow
+def test_a_run_started_while_the_slot_is_taken_waits_and_stop_cancels_it(tmp_path):
+    training = runs.create_run(preset("digits-mlp", steps=100_000), tmp_path)
+    waiting = runs.create_run(preset("digits-mlp", steps=100), tmp_path)
+    jobs.start_run(training, slots=1)
+    try:
+        assert wait_for(lambda: training.status.state == "running", 120), training.status
+        jobs.start_run(waiting, slots=1)
+        assert wait_for(lambda: "place 1 of 1" in waiting.status.message, 60), waiting.status
+        assert waiting.status.state == "queued" and queue.position(waiting) == (1, 1)
+        jobs.refresh_status(waiting)
+        assert waiting.status.state == "queued", "a waiting run is alive, not abandoned"
+        jobs.stop_run(waiting)
+        assert wait_for(lambda: waiting.status.state == "stopped", 60), waiting.status
+        assert "cancelled while it waited in the queue" in waiting.status.message
+        assert waiting.checkpoint_steps() == [] and waiting.status.step == 0
+    finally:
+        end_trainer(training)
+    assert queue.waiting_tickets(tmp_path) == []
 
 
 # A whole sweep on this machine

@@ -13,6 +13,7 @@ import ctypes
 import os
 import signal
 import subprocess
+import sys
 from collections.abc import Callable
 
 import ray
@@ -63,11 +64,13 @@ class RayTrials:
         self.environment = environment
 
     def run(self, stretches: list[tuple[Run, list[str]]], stop_requested: Callable[[], bool]) -> dict[str, int]:
-        """Submit every stretch (a run and its command), wait for all to end (stopping them on a stop request);
-        returns each run id's exit status (0: trained and measured; -1: its task failed even after RETRIES tries)."""
+        """Submit every stretch (a run and its `trial` arguments), wait for all to end (stopping them on a stop
+        request); returns each run id's exit status (0: trained and measured; -1: its task failed even after RETRIES
+        tries)."""
         pending = {}
-        for run, command in stretches:
+        for run, arguments in stretches:
             note_waiting(run, self.plan)
+            command = [sys.executable, "-m", "gan_core", *arguments]
             pending[self.task.remote(command, self.environment, str(run.log_path.resolve()))] = run
         exits, stopping = {}, False
         while pending:
@@ -80,6 +83,10 @@ class RayTrials:
                 for run in pending.values():
                     jobs.stop_if_active(run)
         return exits
+
+
+    def close(self) -> None:
+        ray.shutdown()
 
 
 def exit_status(reference, run: Run) -> int:
