@@ -12,7 +12,7 @@ import streamlit as st
 from gan_core.measuring import measures
 from gan_core.spec.config import RunConfig
 from gan_core.sweeps import driver, halving, sweep_store
-from gan_core.sweeps.plan import SweepPlan, ranking_measures
+from gan_core.sweeps.plan import SweepPlan, ranking_measures, ray_address_from_environment
 from gan_core.sweeps.sweep_store import Sweep
 from gan_core.workers import jobs, queue
 from views.common import MONITOR_PAGE, duration_text, state_badge
@@ -61,7 +61,7 @@ def measure_label(name: str) -> str:
 
 def sweep_header_ui(sweep: Sweep) -> None:
     """The sweep's plan, its state and its Stop button."""
-    state = sweep.state
+    state = driver.refresh_sweep(sweep)
     st.markdown(plan_text(sweep.plan, len(sweep.trials())))
     st.markdown(f"{state_badge(state.state)} {state.message}")
     if state.is_active:
@@ -182,8 +182,10 @@ def samples_row_ui(sweep: Sweep) -> None:
 
 def sweep_options_ui(variant_name: str) -> dict[str, Any]:
     """The Train form's sweep options: the settings to vary, the measure, halving and the slots."""
-    st.caption("A sweep trains one run per combination of the values below, each for the Steps above, and ranks "
-               "them by a measure; the Sweeps page shows them live.")
+    address = ray_address_from_environment()
+    where = f"on the Ray cluster at `{address}`" if address else "on this machine, queued for its trainer slots"
+    st.caption(f"A sweep trains one run per combination of the values below, each for the Steps above, {where}, and "
+               "ranks them by a measure; the Sweeps page shows them live.")
     measures_here = list(ranking_measures(variant_name))
     return {
         "dimensions": st.text_area("Settings to vary, one per line", key="sweep_dimensions",
@@ -203,7 +205,7 @@ def plan_from_form(config: RunConfig, preset: str, options: dict[str, Any]) -> S
     lines = tuple(line.strip() for line in options["dimensions"].splitlines() if line.strip())
     return SweepPlan(name=config.name, preset=preset, dimensions=lines, budget_steps=config.steps, overrides=base,
                      measure=options["measure"], rungs=halving.DEFAULT_RUNGS if options["halving"] else 1,
-                     slots=int(options["slots"]))
+                     slots=int(options["slots"]), ray_address=ray_address_from_environment())
 
 
 def start_sweep_from_form(plan: SweepPlan, runs_folder: Path) -> Sweep:

@@ -32,19 +32,36 @@ def start_sweep(sweep: Sweep) -> int:
     """Launch the sweep's driver process; returns its pid."""
     command = [sys.executable, "-m", "gan_core.sweeps.driver", str(sweep.path.resolve())]
     pid = jobs.start_background_process(command, sweep.log_path)
-    state = sweep.state
-    if state.state == "queued":
-        sweep_store.write_state(sweep, dataclasses.replace(state, pid=pid))
+    with sweep_store.state_lock(sweep) as state:
+        if state.state == "queued":  # until the driver reports for itself
+            sweep_store.replace_state(sweep, dataclasses.replace(state, pid=pid))
     return pid
+
+
+def refresh_sweep(sweep: Sweep) -> SweepState:
+    """The sweep's state, marked failed first when it is active but its driver process has gone (killed, or the
+    machine restarted): its trials stay as they are, each an ordinary run that can be resumed."""
+    if not looks_abandoned(sweep.state):
+        return sweep.state
+    with sweep_store.state_lock(sweep) as state:
+        if looks_abandoned(state):
+            state = dataclasses.replace(state, state="failed", pid=None, message=f"its driver process (pid "
+                                        f"{state.pid}) ended before the sweep finished; its log is {sweep.log_path}")
+            sweep_store.replace_state(sweep, state)
+    return state
+
+
+def looks_abandoned(state: SweepState) -> bool:
+    return state.is_active and bool(state.pid) and not jobs.process_alive(state.pid)
 
 
 def stop_sweep(sweep: Sweep) -> None:
     """Ask the driver to stop every trial (each checkpoints) and end; queued trials are cancelled."""
-    state = sweep.state
-    if not state.is_active:
-        raise ValueError(f"sweep {sweep.sweep_id} is {state.state}, not running")
-    sweep.stop_request_path.touch()
-    sweep_store.write_state(sweep, dataclasses.replace(state, state="stopping", message="stop requested"))
+    with sweep_store.state_lock(sweep) as state:
+        if not state.is_active:
+            raise ValueError(f"sweep {sweep.sweep_id} is {state.state}, not running")
+        sweep.stop_request_path.touch()
+        sweep_store.replace_state(sweep, dataclasses.replace(state, state="stopping", message="stop requested"))
 
 
 def trial_arguments(sweep: Sweep, run: Run, budget: float, slots: int | None) -> list[str]:

@@ -10,13 +10,15 @@ import json
 import secrets
 import time
 from dataclasses import dataclass, field
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from gan_core.measuring import evaluation
 from gan_core.spec import search
 from gan_core.store import runs
-from gan_core.store.files import write_text_atomically
+from gan_core.store.files import exclusive_lock, write_text_atomically
 from gan_core.store.runs import Run
 from gan_core.sweeps.plan import DEFAULT_SAMPLES, SweepPlan
 
@@ -95,7 +97,22 @@ class Sweep:
         return self.path / "sweep.log"
 
 
+@contextmanager
+def state_lock(sweep: Sweep) -> Iterator[SweepState]:
+    """Hold the sweep's state lock and yield its state as it stands; a writer that decides from what it read (a stop
+    request, the driver's pid) holds it from the read to the write, so that the driver's own report is never
+    overwritten with an older state."""
+    with exclusive_lock(sweep.path / "state.lock"):
+        yield sweep.state
+
+
 def write_state(sweep: Sweep, state: SweepState) -> None:
+    with exclusive_lock(sweep.path / "state.lock"):
+        replace_state(sweep, state)
+
+
+def replace_state(sweep: Sweep, state: SweepState) -> None:
+    """`write_state` for a caller inside `state_lock(sweep)`."""
     if state.state not in STATES:
         raise ValueError(f"sweep state {state.state!r} is not one of {', '.join(STATES)}")
     payload = {**dataclasses.asdict(state), "updated": time.time()}
