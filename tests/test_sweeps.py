@@ -50,7 +50,8 @@ def test_random_draws_stay_in_their_ranges_and_repeat_with_the_seed():
     ("width=32,99999", "width=99999 is not allowed"),
     ("g_learning_rate=-1,1e-3", "g_learning_rate=-1.0 is not allowed"),
     ("dataset=mnist,digits", "a sweep cannot vary dataset"),
-    ("info_lambda=1,2", "info_lambda (a setting of variant 'infogan') cannot be used with variant 'gan'"),
+    ("info_lambda_categorical=1,2",
+     "info_lambda_categorical (a setting of variant 'infogan') cannot be used with variant 'gan'"),
     ("g_learning_rate=1e-2:1e-4", "must go from low to high"),
     ("loss=hinge:lsgan", "is not a range"),
 ])

@@ -86,10 +86,9 @@ def trial_rows(sweep: Sweep) -> list[dict[str, Any]]:
         jobs.refresh_status(run)
         status = run.status
         scores = state.scores.get(run.run_id, [])
-        waiting = queue.position(run) if status.state == "queued" else None
         rows.append({
             "place": places.get(run.run_id), "trial": run.run_id, **settings,
-            "state": status.state + (f" ({waiting[0]} of {waiting[1]})" if waiting else ""),
+            "state": status.state, "status": status.message,
             "step": status.step, plan.measure: scores[-1] if scores else None, "rungs": len(scores),
             "halved after rung": (state.halted[run.run_id] + 1) if run.run_id in state.halted else None,
             "monitor": f"{MONITOR_PAGE.removeprefix('pages/').removesuffix('.py')}?run={run.run_id}",
@@ -104,9 +103,9 @@ def trial_states_ui(sweep: Sweep, rows: list[dict[str, Any]]) -> None:
     for number, row in enumerate(rows, start=1):
         score = row[sweep.plan.measure]
         measured = f" · {measure_label(sweep.plan.measure)} {score:.4g}" if score is not None else ""
+        waiting = f" {row['status']}" if row["state"] == "queued" else ""  # with its place in the queue
         lines.append(f"{number}. {' '.join(f'`{name}={row[name]}`' for name in names)} "
-                     f"{state_badge(row['state'].split(' ')[0])}{row['state'].partition(' ')[2]} · step "
-                     f"{row['step']:,}{measured}")
+                     f"{state_badge(row['state'])}{waiting} · step {row['step']:,}{measured}")
     st.markdown("\n".join(lines))
 
 

@@ -13,7 +13,7 @@ import random
 from dataclasses import dataclass
 from typing import Any
 
-from gan_core.spec.config import RunConfig, setting_of
+from gan_core.spec.config import RunConfig, setting_of, unknown_fields_message
 from gan_core.spec.settings import SettingError
 
 # More trials than a class or a lab runs on a few machines in an afternoon; a typo in a grid should not queue a
@@ -109,7 +109,7 @@ def checked_setting(base: RunConfig, name: str):
                                  f"{', '.join(FIXED_SETTINGS)} (the budget sets the steps)")
     setting = setting_of(name)  # SettingError listing the known settings
     if name not in base.to_dict():
-        raise SettingError(name, f"{name} is not a setting of variant {base.variant!r}")
+        raise SettingError(name, unknown_fields_message([name], base.variant))
     return setting
 
 

@@ -131,4 +131,4 @@ def note_place(run: Run, place: int, waiting: int, slots: int) -> None:
 
 def waiting_message(place: int, waiting: int, slots: int) -> str:
     trainers = "one trainer" if slots == 1 else f"{slots} trainers"
-    return f"waiting for a free slot: place {place} of {waiting} in the queue (this machine trains {trainers} at once)"
+    return f"waiting for a free slot: place {place} of {waiting} in the queue ({trainers} at a time here)"
