@@ -580,6 +580,9 @@ def command_list(options: argparse.Namespace) -> int:
             f"{run.run_id}  {status.state:<9} step {status.step}/{run.progress_target(status)}  "
             f"{describe(config)}  {run.path}"
         )
+    for sweep in sweep_store.list_sweeps(options.runs_dir):
+        state = driver.refresh_sweep(sweep)
+        print(f"sweep {sweep.sweep_id}  {state.state:<9} {len(sweep.trials())} trials  {state.message}  {sweep.path}")
     return 0
 
 

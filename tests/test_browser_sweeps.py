@@ -24,7 +24,7 @@ def test_a_sweep_from_the_train_form_shows_its_trials_queued_training_and_done(t
         wait_for_app(page)
         choose(page, "Preset", "digits-mlp")
         expect(page.get_by_text("per 1,000 steps")).to_have_count(1, timeout=60_000)
-        page.get_by_label("Steps", exact=True).fill("150")
+        page.get_by_label("Steps", exact=True).fill("100")
         page.get_by_text("Sweep: train several runs").click()
         page.get_by_role("textbox", name="Settings to vary, one per line").fill("g_learning_rate=3e-4,1e-3")
         page.get_by_role("spinbutton", name="Trials at once").fill("1")

@@ -18,7 +18,7 @@ from support.ray_cluster import PROJECT, Node, session_of, two_node_cluster, wai
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
-STEPS, CHECKPOINT_EVERY, LOG_EVERY, SAMPLES = 300, 100, 10, 200
+STEPS, CHECKPOINT_EVERY, LOG_EVERY, SAMPLES = 200, 50, 10, 100
 
 
 def trial_processes(node: Node) -> list[int]:

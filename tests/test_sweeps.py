@@ -96,6 +96,8 @@ def test_a_bad_plan_is_refused_and_leaves_nothing_behind(tmp_path):
         "measure": (plan(measure="beauty"), "measure 'beauty' cannot rank a sweep"),
         "budget": (plan(budget_steps=None), "as steps or as seconds"),
         "halving one trial": (plan(dimensions=("width=32",), rungs=3), "at least two trials"),
+        "slots": (plan(slots=0), "slots=0 is not allowed"),
+        "random trials": (plan(random_count=-2), "random trials must be 0"),
     }
     for bad, message in refusals.values():
         with pytest.raises(ValueError, match=message):
@@ -201,7 +203,7 @@ def test_a_halved_sweep_from_the_command_line_ranks_its_trials_by_their_own_meas
     copy_of_the_digits_classifier(cache)
     monkeypatch.setenv("GAN_CACHE_DIR", str(cache))
     result = gan_core("sweep", "--preset", "digits-mlp", "--grid", "g_learning_rate=1e-4,1e-3",
-                      "--grid", "width=16,128", "--steps", "80", "--halving", "--slots", "2", "--samples", "150",
+                      "--grid", "width=16,128", "--steps", "80", "--halving", "--slots", "2", "--samples", "100",
                       "--runs-dir", tmp_path / "runs")
     assert result.returncode == 0, result.stdout + result.stderr
     sweep = sweep_store.list_sweeps(tmp_path / "runs")[0]

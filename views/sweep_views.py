@@ -193,8 +193,13 @@ def sweep_options_ui(variant_name: str) -> dict[str, Any]:
         "measure": st.selectbox("Rank by", measures_here, key="sweep_measure", format_func=measure_label),
         "halving": st.checkbox("Successive halving", key="sweep_halving",
                                help="Measure at a quarter and a half of the steps and stop the worse half each time."),
-        "slots": st.number_input("Trials at once", min_value=1, max_value=16, value=queue.default_slots(),
-                                 key="sweep_slots", help="The others wait in the queue for a free slot."),
+        # No minimum or maximum in the browser, as in the rest of the form: a number out of range is refused with a
+        # message that says what is allowed.
+        "random_count": st.number_input("Random trials", value=0, step=1, key="sweep_random",
+                                        help="0 trains every combination; N draws N trials instead, where a line may "
+                                             "also be a range: name=low:high, or name=low:high:log."),
+        "slots": st.number_input("Trials at once", value=queue.default_slots(), step=1, key="sweep_slots",
+                                 help="The others wait in the queue for a free slot."),
     }
 
 
@@ -204,7 +209,8 @@ def plan_from_form(config: RunConfig, preset: str, options: dict[str, Any]) -> S
     lines = tuple(line.strip() for line in options["dimensions"].splitlines() if line.strip())
     return SweepPlan(name=config.name, preset=preset, dimensions=lines, budget_steps=config.steps, overrides=base,
                      measure=options["measure"], rungs=halving.DEFAULT_RUNGS if options["halving"] else 1,
-                     slots=int(options["slots"]), ray_address=ray_address_from_environment())
+                     slots=int(options["slots"]), random_count=int(options["random_count"]),
+                     ray_address=ray_address_from_environment())
 
 
 def start_sweep_from_form(plan: SweepPlan, runs_folder: Path) -> Sweep:

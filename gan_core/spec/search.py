@@ -72,12 +72,12 @@ def build_space(base: RunConfig, texts: list[str], random_count: int = 0) -> Sea
     repeated = sorted({name for name in names if names.count(name) > 1})
     if repeated:
         raise ValueError(f"setting {repeated[0]} is given twice; list all its values in one line")
+    if random_count < 0:
+        raise ValueError(f"random trials must be 0 (every combination of the grid) or more, not {random_count}")
     space = SearchSpace(dimensions, random_count)
     ranged = [dimension.name for dimension in dimensions if dimension.is_range]
     if ranged and not random_count:
         raise ValueError(f"{ranged[0]} is a range; a range needs a number of random trials (--random N)")
-    if random_count < 0:
-        raise ValueError(f"the number of random trials must be at least 1, not {random_count}")
     if trial_count(space) > MAX_TRIALS:
         raise ValueError(f"this sweep would make {trial_count(space)} trials; a sweep holds at most {MAX_TRIALS}")
     return space

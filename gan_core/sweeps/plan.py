@@ -20,6 +20,8 @@ from gan_core.sweeps import halving
 RAY_ADDRESS_VARIABLE = "GAN_RAY_ADDRESS"
 # Generated and real samples per measure: enough for a stable Fréchet distance on small sets, a few seconds each.
 DEFAULT_SAMPLES = 1000
+# Trials training at once on one machine: each takes a core or two and hundreds of MB.
+MAX_SLOTS = 64
 # How long the reachability check of a Ray address waits; a cluster on the network answers in milliseconds.
 CONNECT_SECONDS = 3.0
 
@@ -94,8 +96,9 @@ class SweepPlan:
         space = self.space()
         check_measure(self.base_config(), self.measure)
         self.rung_budgets()
-        if self.slots < 1:
-            raise ValueError(f"slots must be at least 1 (trials that train at once), not {self.slots}")
+        if not 1 <= self.slots <= MAX_SLOTS:
+            raise ValueError(f"slots={self.slots} is not allowed; trials that train at once on this machine must be "
+                             f"from 1 to {MAX_SLOTS}")
         if self.samples < 0:
             raise ValueError(f"samples must be at least 1, not {self.samples}")
         if self.cpus_per_trial <= 0 or self.gpus_per_trial < 0:
