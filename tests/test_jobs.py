@@ -3,6 +3,7 @@
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -248,3 +249,26 @@ def test_resuming_on_a_full_disk_is_refused_with_the_reason(small_disk):
     assert run.status.state == "stopped" and json.loads((run.path / "config.json").read_text())
     assert sorted(entry.name for entry in run.path.iterdir()
                   if entry.name.startswith(".")) == [], "no stray temporary files"
+
+
+def test_a_run_training_on_another_machine_is_judged_by_its_reports_not_by_a_pid_here(tmp_path):
+    """A run store shared by a cluster: the pid in the status is another machine's, which this one cannot look up."""
+    run = create_run(preset("digits-mlp"), tmp_path)
+    status_path = run.path / "status.json"
+
+    def trained_elsewhere(seconds_ago: float) -> None:
+        payload = json.loads(status_path.read_text())
+        payload.update(state="running", pid=2**22 + 1, step=40, host="another-machine",
+                       updated=time.time() - seconds_ago)
+        status_path.write_text(json.dumps(payload))
+
+    trained_elsewhere(5)
+    jobs.refresh_status(run)
+    assert run.status.state == "running"
+    trained_elsewhere(jobs.REMOTE_SILENCE_SECONDS + 60)
+    jobs.refresh_status(run)
+    assert run.status.state == "failed"
+    assert "the trainer on another-machine" in run.status.message and "has not reported for 11 min" in \
+        run.status.message
+    write_status(run.path, "queued", "here", pid=os.getpid())
+    assert run.status.host == socket.gethostname()

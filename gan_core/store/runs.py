@@ -20,6 +20,7 @@ import os
 import re
 import secrets
 import shutil
+import socket
 import sqlite3
 import time
 from contextlib import contextmanager
@@ -98,6 +99,8 @@ class Status:
     target_step: int | None = None
     # Seconds the run's trainer processes have spent training, summed over every resume (a demo caps it).
     trained_seconds: float = 0.0
+    # The machine whose process `pid` is: a run store shared by several machines holds runs trained elsewhere.
+    host: str | None = None
 
     @property
     def is_active(self) -> bool:
@@ -491,7 +494,7 @@ def replace_status(
         "state": state, "message": message, "pid": pid, "step": step,
         "target_step": recorded.target_step if target_step is None else target_step,
         "trained_seconds": recorded.trained_seconds if trained_seconds is None else trained_seconds,
-        "updated": time.time(),
+        "updated": time.time(), "host": socket.gethostname() if pid else None,
     }
     write_text_atomically(path / "status.json", json.dumps(payload))
 
@@ -509,6 +512,7 @@ def read_status(path: Path) -> Status:
         updated=payload.get("updated", 0.0),
         target_step=payload.get("target_step"),
         trained_seconds=payload.get("trained_seconds", 0.0),
+        host=payload.get("host"),
     )
 
 

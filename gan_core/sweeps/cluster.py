@@ -96,6 +96,10 @@ def exit_status(reference, run: Run) -> int:
     except ray.exceptions.RayError as error:
         with open(run.log_path, "a") as log:
             log.write(f"\nthe Ray task of this trial failed after {RETRIES} retries: {error}\n")
+        with runs.status_lock(run.path) as status:
+            if status.is_active:
+                runs.replace_status(run.path, status, "failed", f"its Ray task failed after {RETRIES} retries; the "
+                                    "end of its log says why", pid=None, step=status.step)
         return -1
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 import subprocess
 import sys
 import threading
@@ -26,6 +27,8 @@ logger = logging.getLogger(__name__)
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 # Every trainer records its pid within moments of starting; an active run without one for this long has none.
 NEVER_STARTED_SECONDS = 120
+# A trainer on another machine that has written no status for this long while running is taken for gone.
+REMOTE_SILENCE_SECONDS = 600
 
 # The background processes this process started and has not yet seen end, kept so that their ends can be collected.
 _started_processes: dict[int, subprocess.Popen] = {}
@@ -217,7 +220,10 @@ def mark_failed_if_abandoned(run: Run) -> None:
     with status_lock(run.path) as status:
         if not looks_abandoned(status):
             return
-        if not status.pid:
+        if status.host and status.host != socket.gethostname():
+            message = (f"the trainer on {status.host} (pid {status.pid}) has not reported for "
+                       f"{(time.time() - status.updated) / 60:.0f} min; resume it to go on from its last checkpoint")
+        elif not status.pid:
             message = "no trainer process ever took this run on; resume it to try again"
         else:
             last_lines = run.tail_log(5).strip() or "the log is empty"
@@ -226,9 +232,13 @@ def mark_failed_if_abandoned(run: Run) -> None:
 
 
 def looks_abandoned(status: Status) -> bool:
-    """Whether an active status has no trainer behind it: its process has gone, or none came in time."""
+    """Whether an active status has no trainer behind it: its process has gone, or none came in time. A process on
+    another machine (a run store shared by a cluster) cannot be looked up here: a trainer there rewrites its status at
+    every metrics row, so one silent for REMOTE_SILENCE_SECONDS while "running" has gone."""
     if not status.is_active:
         return False
+    if status.host and status.host != socket.gethostname():
+        return status.state == "running" and time.time() - status.updated > REMOTE_SILENCE_SECONDS
     if not status.pid:
         return time.time() - status.updated > NEVER_STARTED_SECONDS
     return not process_alive(status.pid)
