@@ -1,6 +1,6 @@
 """A sweep on a Ray cluster of two nodes on loopback, one CPU each: its four digits-mlp trials take turns on the nodes,
-one per node at a time; the second node is killed whole while a trial trains there, and every trial still ends, the
-interrupted one resumed from its checkpoint on the head with its metrics continuous."""
+one per node at a time; the second node is killed whole while its second trial trains there, and every trial still
+ends, the interrupted one resumed from its checkpoint on the head with its metrics continuous."""
 
 from __future__ import annotations
 
@@ -34,14 +34,15 @@ def trial_processes(node: Node) -> list[int]:
     return found
 
 
-def trial_past_its_checkpoint_on(node: Node, runs_dir: Path, most_at_once: dict) -> Run | None:
-    """A trial training on `node` beyond its first checkpoint, if there is one now; notes how many trials each node
-    runs at once on the way."""
-    for name, other in (("head", None), ("node", node)):
-        if other is not None:
-            most_at_once[name] = max(most_at_once.get(name, 0), len(trial_processes(other)))
-    for path in runs_dir.glob("*/status.json"):
-        run = Run(path.parent)
+def second_trial_past_its_checkpoint_on(node: Node, runs_dir: Path, most_at_once: dict) -> Run | None:
+    """A trial training on `node` beyond its first checkpoint once the first two trials have finished (the node's
+    second trial: the others then end on the head while it is retried), if there is one now; notes how many trials
+    the node runs at once on the way."""
+    most_at_once["node"] = max(most_at_once.get("node", 0), len(trial_processes(node)))
+    trials = [Run(path.parent) for path in runs_dir.glob("*/status.json")]
+    if sum(run.status.state == "finished" for run in trials) < 2:
+        return None
+    for run in trials:
         status = run.status
         if (status.state == "running" and status.pid and session_of(status.pid) == node.process.pid
                 and run.checkpoint_steps() and status.step > min(run.checkpoint_steps())):
@@ -65,10 +66,10 @@ def test_a_sweep_on_two_nodes_survives_losing_one(tmp_path, monkeypatch):
 
         def victim_found() -> bool:
             assert sweep_process.poll() is None, sweep_process.communicate()[0]
-            found.append(trial_past_its_checkpoint_on(second, runs_dir, most_at_once))
+            found.append(second_trial_past_its_checkpoint_on(second, runs_dir, most_at_once))
             return found[-1] is not None
 
-        wait_until(victim_found, timeout=300, what="a trial training on the second node past its first checkpoint")
+        wait_until(victim_found, timeout=300, what="the second node's second trial past its first checkpoint")
         interrupted = found[-1]
         killed_at = time.time()
         second.kill()

@@ -113,7 +113,6 @@ def two_node_cluster(folder: Path) -> Iterator[tuple[str, Node, Node]]:
                                          f"--ray-client-server-port={ports()}", *node_ports(ports, 21000)],
                                 folder, {**environment, **FAST_HEALTH_CHECKS}))
         wait_until(lambda: port_open(port) or ended(nodes[0], folder), timeout=60, what="the head's GCS port open")
-        wait_for_nodes(address, 1)
         nodes.append(start_node("second", [f"--address={address}", *node_ports(ports, 22000)], folder, environment))
         wait_for_nodes(address, 2)
         yield address, nodes[0], nodes[1]
