@@ -187,7 +187,7 @@ class StopRequests(Callback):
         if session.stop_signal.requested or self.trainer.run.stop_request_path.exists():
             return "stopped", f"stopped on request at step {done}"
         if session.max_seconds is not None and time.monotonic() - session.started >= session.max_seconds:
-            return "stopped", f"stopped at step {done} after the {session.max_seconds:g} s time limit"
+            return "stopped", f"stopped at step {done} after the {round(session.max_seconds, 1):g} s time limit"
         return None
 
     def any_worker(self, flag: bool) -> bool:
