@@ -5,14 +5,13 @@ import streamlit as st
 from gan_core.demo_mode import demo
 from gan_core.store import runs
 from gan_core.training import throughput
-from gan_core.spec.config import RunConfig
+from gan_core.spec.config import DEFAULT_PRESET, RunConfig
 from gan_core.spec.settings import SettingError
-from gan_core.spec.config import DEFAULT_PRESET
 from views.common import MONITOR_PAGE, SWEEPS_PAGE, TRAIN_PAGE, duration_text, page_frame_ui, runs_dir
 from views.demo_views import demo_limits, demo_mode, start_run_as_visitor
 from views.train_form import (dataset_picker_ui, form_fields_ui, form_values, loss_picker_ui, preset_picker_ui,
                               start_from_run_values, upload_refusal, upload_ui, variant_picker_ui)
-from views.sweep_views import plan_from_form, start_sweep_from_form, sweep_options_ui
+from views.sweep_views import start_sweep_from_form, sweep_options_ui
 from views.train_start import start_refusal
 
 page_frame_ui(TRAIN_PAGE)
@@ -80,17 +79,11 @@ if config is not None:
             f"{estimate.source}.", icon=":material/timer:")
     st.caption(f"The run will be called **{config.name}**.")
 if sweep_started:
-    refusal = start_refusal(config, settings_error, refused_upload)
-    if refusal is None and limits is not None:
-        refusal = "Sweeps are not offered in this demo: each trains several runs. Run the dashboard on your machine."
-    try:
-        sweep = None if refusal else start_sweep_from_form(
-            plan_from_form(config, st.session_state.get("train_preset") or DEFAULT_PRESET, sweep_options), runs_dir())
-    except ValueError as error:  # a setting, a value or the measure the sweep cannot use; nothing was made
-        refusal = f"The sweep was not started: {error}"
-    if refusal:
-        sweep_message.error(refusal.replace("The run was not started", "The sweep was not started"),
-                            icon=":material/block:")
+    sweep, refusal = start_sweep_from_form(config, start_refusal(config, settings_error, refused_upload),
+                                           limits is not None, st.session_state.get("train_preset") or DEFAULT_PRESET,
+                                           sweep_options, runs_dir())
+    if sweep is None:
+        sweep_message.error(refusal, icon=":material/block:")
     else:
         st.switch_page(SWEEPS_PAGE, query_params={"sweep": sweep.sweep_id})
 if started:

@@ -260,6 +260,17 @@ def test_start_with_an_out_of_range_number_says_why_next_to_start(tmp_path, monk
     assert list_runs(tmp_path) == []
 
 
+def test_a_sweep_with_an_unknown_setting_is_refused_beside_its_button_and_nothing_is_made(tmp_path, monkeypatch):
+    monkeypatch.setenv("GAN_RUNS_DIR", str(tmp_path))
+    app = open_page("train")
+    app.text_area(key="sweep_dimensions").input("g_learning_rate=3e-4,1e-3\nwidht=32,64")
+    app.button(key="train_sweep").click().run()
+    assert not app.exception
+    errors = [element.value for element in app.error]
+    assert any(error.startswith("The sweep was not started: unknown config field 'widht'") for error in errors), errors
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_the_run_name_follows_the_data_unless_typed(tmp_path, monkeypatch):
     monkeypatch.setenv("GAN_RUNS_DIR", str(tmp_path))
     app = open_page("train")

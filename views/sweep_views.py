@@ -213,8 +213,17 @@ def plan_from_form(config: RunConfig, preset: str, options: dict[str, Any]) -> S
                      ray_address=ray_address_from_environment())
 
 
-def start_sweep_from_form(plan: SweepPlan, runs_folder: Path) -> Sweep:
-    """Make the sweep and start its driver; ValueError (and nothing made) for a bad plan."""
-    sweep = sweep_store.create_sweep(plan, runs_folder)
+def start_sweep_from_form(config: RunConfig | None, refusal: str | None, in_demo: bool, preset: str,
+                          options: dict[str, Any], runs_folder: Path) -> tuple[Sweep | None, str]:
+    """(the sweep the Train form asks for, started, ""), or (None, why not) with nothing made: `refusal` is why the
+    form's settings cannot train (as for Start), and a demo offers no sweeps."""
+    if refusal:
+        return None, refusal.replace("The run was not started", "The sweep was not started")
+    if in_demo:
+        return None, "The sweep was not started: sweeps are not offered in this demo, since each trains several runs."
+    try:
+        sweep = sweep_store.create_sweep(plan_from_form(config, preset, options), runs_folder)
+    except ValueError as error:  # a setting, a value or a measure the sweep cannot use
+        return None, f"The sweep was not started: {error}"
     driver.start_sweep(sweep)
-    return sweep
+    return sweep, ""
