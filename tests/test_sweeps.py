@@ -1,5 +1,6 @@
-"""Sweeps on this machine: the search space and its refusals, successive halving's arithmetic, the trainer queue's
-slots and order, and a halved sweep from the command line whose ranking is its trials' own measures."""
+"""Sweeps on this machine: the search space and its refusals, successive halving's arithmetic, and the trainer
+queue's slots, order and cancelling (a whole halved sweep runs in tests/test_browser_sweeps.py, on a cluster in
+tests/test_sweep_cluster.py)."""
 
 from __future__ import annotations
 
@@ -15,9 +16,7 @@ from gan_core.store import runs
 from gan_core.sweeps import halving, sweep_store
 from gan_core.sweeps.plan import SweepPlan
 from gan_core.workers import jobs, queue
-from support.cached_classifiers import copy_of_the_digits_classifier
-from support.cli import gan_core, gan_core_here
-from support.started_trainers import end_trainer
+from support.cli import gan_core_here
 from support.waiting import wait_for
 
 
@@ -174,50 +173,32 @@ def test_the_default_slots_follow_the_cores_or_the_setting():
         queue.default_slots({"GAN_TRAINER_SLOTS": "0"})
 
 
-@pytest.mark.slow
-def test_a_run_started_while_the_slot_is_taken_waits_and_stop_cancels_it(tmp_path):
-    training = runs.create_run(preset("digits-mlp", steps=100_000), tmp_path)
+def test_a_trainer_started_while_the_slot_is_taken_waits_and_stop_cancels_it(tmp_path):
+    """The trainer process (`resume --slots 1`) waits before it loads TensorFlow; Stop ends it without training."""
+    holder = runs.create_run(preset("digits-mlp"), tmp_path)
     waiting = runs.create_run(preset("digits-mlp", steps=100), tmp_path)
-    jobs.start_run(training, slots=1)
+    slot_taken, release = threading.Event(), threading.Event()
+
+    def hold_the_slot():
+        with queue.trainer_slot(holder, 1, lambda: False):
+            slot_taken.set()
+            release.wait(60)
+
+    thread = threading.Thread(target=hold_the_slot)
+    thread.start()
     try:
-        assert wait_for(lambda: training.status.state == "running", 120), training.status
-        jobs.start_run(waiting, slots=1)
+        assert slot_taken.wait(30)
+        pid = jobs.start_run(waiting, slots=1)
         assert wait_for(lambda: "place 1 of 1" in waiting.status.message, 60), waiting.status
-        assert waiting.status.state == "queued" and queue.position(waiting) == (1, 1)
+        assert waiting.status.state == "queued" and waiting.status.pid == pid and queue.position(waiting) == (1, 1)
         jobs.refresh_status(waiting)
         assert waiting.status.state == "queued", "a waiting run is alive, not abandoned"
         jobs.stop_run(waiting)
         assert wait_for(lambda: waiting.status.state == "stopped", 60), waiting.status
         assert "cancelled while it waited in the queue" in waiting.status.message
         assert waiting.checkpoint_steps() == [] and waiting.status.step == 0
+        assert wait_for(lambda: not jobs.process_alive(pid), 30)
     finally:
-        end_trainer(training)
+        release.set()
+        thread.join(30)
     assert queue.waiting_tickets(tmp_path) == []
-
-
-# A whole sweep on this machine
-
-@pytest.mark.slow
-def test_a_halved_sweep_from_the_command_line_ranks_its_trials_by_their_own_measures(tmp_path, monkeypatch):
-    cache = tmp_path / "cache"
-    copy_of_the_digits_classifier(cache)
-    monkeypatch.setenv("GAN_CACHE_DIR", str(cache))
-    result = gan_core("sweep", "--preset", "digits-mlp", "--grid", "g_learning_rate=1e-4,1e-3",
-                      "--grid", "width=16,128", "--steps", "80", "--halving", "--slots", "2", "--samples", "100",
-                      "--runs-dir", tmp_path / "runs")
-    assert result.returncode == 0, result.stdout + result.stderr
-    sweep = sweep_store.list_sweeps(tmp_path / "runs")[0]
-    state = sweep.state
-    assert state.state == "finished"
-    trials = {run.run_id: run for run, _ in sweep.trials()}
-    reached = {run_id: len(scores) for run_id, scores in state.scores.items()}
-    assert sorted(reached.values()) == [1, 1, 2, 3]  # 4 trials at 20 steps, 2 at 40, 1 at 80
-    assert {trials[run_id].status.step for run_id in trials} == {20, 40, 80}
-    for run_id, rung in state.halted.items():
-        assert trials[run_id].status.state == "stopped"
-        assert f"after rung {rung + 1} of 3" in trials[run_id].status.message
-    own = {run_id: [entry["results"]["frechet_distance"] for entry in run.evaluations()]
-           for run_id, run in trials.items()}
-    assert own == state.scores
-    assert state.ranking == halving.ranking(own, "lower")
-    assert state.ranking[0] in result.stdout.splitlines()[-5]
