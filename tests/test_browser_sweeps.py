@@ -41,7 +41,8 @@ def test_a_halved_sweep_from_the_train_form_shows_its_trials_queued_training_and
         expect(trials.filter(has_text="running")).to_have_count(2, timeout=120_000)
         expect(trials.filter(has_text=re.compile(r"queued.*place 2 of 2"))).to_have_count(1, timeout=30_000)
         screenshot(page, "sweep-1-queued-and-training")
-        main.get_by_text(re.compile(r"best: \S+ with frechet_distance")).wait_for(timeout=240_000)
+        best = re.compile(r"best: g_learning_rate=\S+ width=\d+ \(\S+\) with frechet_distance")
+        main.get_by_text(best).wait_for(timeout=240_000)
         expect(trials.filter(has_text="finished")).to_have_count(1)
         expect(trials.filter(has_text="stopped")).to_have_count(3)
 
