@@ -143,7 +143,8 @@ def axis(name: str, values: list[Any]) -> dict[str, Any]:
 def best_trial_ui(sweep: Sweep) -> None:
     """The best trial so far: its settings, its measure, its newest samples and a link to its Monitor."""
     state = sweep.state
-    ranked = [run_id for run_id in state.ranking or ranked_so_far(state, sweep.plan) if state.scores.get(run_id)]
+    so_far = state.ranking or halving.ranking(state.scores, sweep.plan.better())
+    ranked = [run_id for run_id in so_far if state.scores.get(run_id)]
     if not ranked:
         st.caption("No trial has been measured yet; the first measures come at the end of the first rung.")
         return
@@ -160,10 +161,6 @@ def best_trial_ui(sweep: Sweep) -> None:
     sample = run.latest_sample_path()
     if sample is not None:
         st.image(str(sample), caption=f"{best}, step {run.status.step:,}", width=240)
-
-
-def ranked_so_far(state: sweep_store.SweepState, plan: SweepPlan) -> list[str]:
-    return halving.ranking(state.scores, plan.better())
 
 
 def samples_row_ui(sweep: Sweep) -> None:

@@ -248,7 +248,7 @@ def final_message(sweep: Sweep, ranking: list[str], scores: dict) -> str:
     if not ranking or not scores[ranking[0]]:
         return "no trial could be measured; their logs say why"
     best = ranking[0]
-    settings = next(trial["settings"] for trial in sweep.record()["trials"] if trial["run_id"] == best)
+    settings = next(trial["settings"] for trial in sweep.record["trials"] if trial["run_id"] == best)
     varied = " ".join(f"{name}={value}" for name, value in settings.items())
     return f"best: {varied} ({best}) with {sweep.plan.measure} {scores[best][-1]:.4g}"
 

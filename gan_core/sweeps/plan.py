@@ -58,11 +58,11 @@ class SweepPlan:
     def space(self) -> SearchSpace:
         return search.build_space(self.base_config(), list(self.dimensions), self.random_count)
 
-    def trial_configs(self) -> list[RunConfig]:
-        """Each trial's configuration, named after the sweep and what it varies."""
+    def trials(self) -> list[tuple[RunConfig, dict[str, Any]]]:
+        """Each trial's configuration, named after the sweep and what it varies, and the settings it varies."""
         base = self.base_config()
-        return [base.replace(name=f"{self.name} {number}: " + " ".join(f"{key}={value}" for key, value in
-                                                                        settings.items()), **settings)
+        return [(base.replace(name=f"{self.name} {number}: " + " ".join(f"{key}={value}" for key, value in
+                                                                         settings.items()), **settings), settings)
                 for number, settings in enumerate(search.trial_settings(self.space(), self.seed), start=1)]
 
     def rung_budgets(self) -> list[float]:

@@ -6,6 +6,7 @@ resume and export work on them as on any run.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import secrets
 import time
@@ -16,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 from gan_core.measuring import evaluation
-from gan_core.spec import search
 from gan_core.store import runs
 from gan_core.store.files import exclusive_lock, write_text_atomically
 from gan_core.store.runs import Run
@@ -58,23 +58,25 @@ class Sweep:
     def runs_dir(self) -> Path:
         return self.path.parent.parent
 
+    @functools.cached_property
     def record(self) -> dict[str, Any]:
+        """sweep.json: written once, when the sweep is made, so read once."""
         return json.loads((self.path / "sweep.json").read_text())
 
-    @property
+    @functools.cached_property
     def plan(self) -> SweepPlan:
-        return SweepPlan.from_dict(self.record()["plan"])
+        return SweepPlan.from_dict(self.record["plan"])
 
     @property
     def samples(self) -> int:
         """Samples per side of every measure of this sweep (the plan's, or the one chosen when it was made)."""
-        return int(self.record()["samples"])
+        return int(self.record["samples"])
 
     def trials(self) -> list[tuple[Run, dict[str, Any]]]:
         """Each trial's run and the settings it varies, in the sweep's order; a trial whose run was deleted is left
         out."""
         found = []
-        for trial in self.record()["trials"]:
+        for trial in self.record["trials"]:
             path = self.runs_dir / trial["run_id"]
             if path.is_dir():
                 found.append((Run(path), trial["settings"]))
@@ -123,28 +125,24 @@ def create_sweep(plan: SweepPlan, runs_dir: Path | str) -> Sweep:
     """Check the plan, then make the sweep's folder and one queued run per trial; ValueError (and nothing made) for a
     bad plan."""
     plan.check()
-    configs = plan.trial_configs()
+    trials = plan.trials()
     base = plan.base_config()
-    samples = plan.samples or min(DEFAULT_SAMPLES, evaluation.largest_sample_count(base))
-    if samples > evaluation.largest_sample_count(base):
-        raise ValueError(f"samples={samples} is more than the {evaluation.largest_sample_count(base)} held-out "
-                         f"examples of {base.dataset}; use at most that many")
+    largest = evaluation.largest_sample_count(base)
+    samples = plan.samples or min(DEFAULT_SAMPLES, largest)
+    if samples > largest:
+        raise ValueError(f"samples={samples} is more than the {largest} held-out examples of {base.dataset}; use at "
+                         f"most that many")
     folder = Path(runs_dir) / SWEEPS_FOLDER
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{time.strftime('%Y%m%d-%H%M%S')}-{slug(plan.name)}-{secrets.token_hex(2)}"
     path.mkdir()
-    trials = [{"run_id": runs.create_run(config, runs_dir).run_id, "settings": settings}
-              for config, settings in zip(configs, trial_settings(plan))]
-    record = {"plan": plan.to_dict(), "samples": samples, "trials": trials, "created": time.time()}
+    made = [{"run_id": runs.create_run(config, runs_dir).run_id, "settings": settings} for config, settings in trials]
+    record = {"plan": plan.to_dict(), "samples": samples, "trials": made, "created": time.time()}
     write_text_atomically(path / "sweep.json", json.dumps(record, indent=2))
     sweep = Sweep(path)
     write_state(sweep, SweepState("queued", "waiting for its driver to start", scores={
-        trial["run_id"]: [] for trial in trials}))
+        trial["run_id"]: [] for trial in made}))
     return sweep
-
-
-def trial_settings(plan: SweepPlan) -> list[dict[str, Any]]:
-    return search.trial_settings(plan.space(), plan.seed)
 
 
 def slug(name: str) -> str:
