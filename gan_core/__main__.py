@@ -238,7 +238,7 @@ def add_evaluate_command(commands: argparse._SubParsersAction) -> None:
 def add_prepare_features_command(commands: argparse._SubParsersAction) -> None:
     """`prepare-features`: a dataset's feature classifier trained ahead of time, so that evaluating waits for none."""
     prepare = commands.add_parser("prepare-features",
-                                  help="train a dataset's feature classifier for evaluation (once; 1-2 minutes)")
+                                  help="train a dataset's feature classifier for evaluation (once; half a minute)")
     prepare.add_argument("dataset", choices=tuple(config_module.NATIVE_IMAGE_SHAPES))
     prepare.add_argument("--cache-dir", help="where classifiers are kept (default: $GAN_CACHE_DIR or "
                                              "~/.cache/gan_dashboard)")

@@ -3,7 +3,7 @@ rule.
 
 The MNIST and Fashion-MNIST classifiers are trained in the normal cache directory (GAN_CACHE_DIR or
 ~/.cache/gan_dashboard), so only the first run of the suite pays for training them; a fresh CI machine trains
-each once (about a minute and a half each on two cores). So is the digits classifier, of which the tests of the cache
+each once (about half a minute each on two cores). So is the digits classifier, of which the tests of the cache
 get copies (tests/support/cached_classifiers.py).
 """
 
@@ -246,8 +246,14 @@ def test_a_classifiers_time_is_predicted_from_those_trained_before_on_images_of_
     folder = tmp_path / "classifiers"
     folder.mkdir()
     assert features.expected_classifier_seconds("fashion_mnist", tmp_path) is None
-    (folder / "mnist-0123456789abcdef.json").write_text(json.dumps({"dataset": "mnist", "training_seconds": 90.0}))
+    (folder / "mnist-0123456789abcdef.json").write_text(json.dumps(
+        {"dataset": "mnist", "training_seconds": 90.0, "version": features.CLASSIFIER_VERSION,
+         "recipe": features.CLASSIFIER_RECIPE}))
     (folder / "mnist.preparing.json").write_text(json.dumps({"state": "done"}))  # a progress file: no pace
+    # A classifier of an older version was trained another way, at another pace.
+    (folder / "mnist-fedcba9876543210.json").write_text(json.dumps(
+        {"dataset": "mnist", "training_seconds": 900.0, "version": features.CLASSIFIER_VERSION - 1,
+         "recipe": features.CLASSIFIER_RECIPE}))
     # Fashion-MNIST's classifier does the same work as MNIST's (the same image size and number of examples).
     assert features.expected_classifier_seconds("fashion_mnist", tmp_path) == pytest.approx(90.0)
     # Digits' 8x8 images and CIFAR-10's colour ones are not judged by a 28x28 classifier's pace.
@@ -255,15 +261,23 @@ def test_a_classifiers_time_is_predicted_from_those_trained_before_on_images_of_
     assert features.expected_classifier_seconds("cifar10", tmp_path) is None
     assert features.classifier_training_work("cifar10") > features.classifier_training_work("mnist") > \
         features.classifier_training_work("digits")
+    # A record of another recipe at the same pace predicts this recipe's time from its own work.
+    wider = {**features.CLASSIFIER_RECIPE, "filters": (32, 64)}
+    wider_work = features.classifier_training_work("mnist", wider)
+    (folder / "mnist-0123456789abcdef.json").write_text(json.dumps(
+        {"dataset": "mnist", "training_seconds": 90.0 * wider_work / features.classifier_training_work("mnist"),
+         "version": features.CLASSIFIER_VERSION, "recipe": wider}))
+    assert features.expected_classifier_seconds("fashion_mnist", tmp_path) == pytest.approx(90.0)
 
 
 def test_the_classifier_button_gives_this_machines_time_else_the_reference_cpus(tmp_path, monkeypatch):
     from views.feature_preparation import classifier_time_text
 
     monkeypatch.setenv("GAN_CACHE_DIR", str(tmp_path))
-    assert classifier_time_text("mnist") == "about 44 s on a 2-core AMD EPYC with AVX-512"
+    assert classifier_time_text("mnist") == "about 22 s on a 2-core AMD EPYC with AVX-512"
     assert classifier_time_text("cifar10") == "one to a few minutes"  # never measured anywhere
     (tmp_path / "classifiers").mkdir()
     (tmp_path / "classifiers" / "mnist-0123456789abcdef.json").write_text(
-        json.dumps({"dataset": "mnist", "training_seconds": 150.0}))
+        json.dumps({"dataset": "mnist", "training_seconds": 150.0, "version": features.CLASSIFIER_VERSION,
+                    "recipe": features.CLASSIFIER_RECIPE}))
     assert classifier_time_text("fashion_mnist") == "about 2 min on this machine"

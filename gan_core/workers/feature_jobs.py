@@ -1,7 +1,7 @@
 """Training a dataset's feature classifier in a worker process, with its progress in a small status file.
 
-The classifier takes a minute or two to train on two cores, too long for a web server to block on (every visitor
-would wait). So the Evaluate page starts `python -m gan_core prepare-features DATASET` and polls
+The classifier takes about half a minute to train on two cores, too long for a web server to block on (every
+visitor would wait). So the Evaluate page starts `python -m gan_core prepare-features DATASET` and polls
 `<cache dir>/classifiers/<dataset>.preparing.json`; the worker trains through `features.classifier_extractor`,
 whose lock file makes two workers for the same data train once. Nothing here imports TensorFlow.
 """
