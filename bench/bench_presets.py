@@ -1,0 +1,118 @@
+"""Does each preset keep the promise its README line makes, for every seed, at the step count the promise names?
+
+    GAN_DATA_DIR=../shared/datasets python3 bench/bench_presets.py [--presets ring-mlp ...] [--seeds 0 1 2]
+        [--samples 2000] [--set NAME=VALUE ...] [--steps N]
+
+A promise is stated by a step count, which does not depend on the machine: "all 8 modes and most samples near one by
+step 3,000". Each preset is trained from the command line exactly as a person starts it (`python -m gan_core train
+--preset NAME --set seed=S`), one seed after another, to the promised step; its last checkpoint is then measured by
+the same evaluation as the Evaluate page (2,000 samples against as many held-out images), and every promised
+measure is printed per seed with its verdict. The seconds each run took are printed beside, with the CPU: they are
+what the README quotes as this machine's time, and they vary with the machine, the promise does not.
+
+With --set (and --steps), the presets are trained with those settings changed instead: a recipe as it was, or a
+candidate, measured against the same promises in the same run of the machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import operator
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from project_paths import PROJECT_ROOT
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+from gan_core.measuring import evaluation  # noqa: E402
+from gan_core.store.runs import open_run  # noqa: E402
+
+
+@dataclass(frozen=True)
+class Promise:
+    measure: str  # a key of the evaluation's results
+    relation: str  # ">=" or "<="
+    bound: float | str  # a number, or another measure's key, times `factor`
+    factor: float = 1.0
+
+    def bound_in(self, results: dict) -> float:
+        return (results[self.bound] if isinstance(self.bound, str) else self.bound) * self.factor
+
+    def kept_by(self, results: dict) -> bool:
+        compare = operator.ge if self.relation == ">=" else operator.le
+        return compare(results[self.measure], self.bound_in(results))
+
+    def describe(self) -> str:
+        bound = f"{self.factor:g} x {self.bound}" if isinstance(self.bound, str) else f"{self.bound:g}"
+        return f"{self.measure} {self.relation} {bound}"
+
+
+# preset -> (the step count the promise names, what it promises there). The README's preset table says the same.
+PROMISES = {
+    "ring-mlp": (3000, (Promise("modes_covered", ">=", 8), Promise("high_quality_share", ">=", 0.5))),
+    "mnist-acgan": (4000, (Promise("requested_class_accuracy", ">=", 0.95),)),
+    "mnist-infogan": (6000, (Promise("categorical_code_purity", ">=", 0.8),)),
+    "mnist2inverted-cyclegan": (4000, (Promise("translation_l1", "<=", "identity_mapping_l1", 0.1),)),
+}
+
+
+def train(preset_name: str, steps: int, seed: int, runs_dir: Path, settings: list[str]) -> tuple[Path, float]:
+    """The run folder and the seconds `python -m gan_core train` took, TensorFlow's start included."""
+    command = [sys.executable, "-m", "gan_core", "train", "--preset", preset_name, "--steps", str(steps),
+               "--set", f"seed={seed}", "--runs-dir", str(runs_dir)]
+    for setting in settings:
+        command += ["--set", setting]
+    started = time.perf_counter()
+    result = subprocess.run(command, capture_output=True, text=True, cwd=PROJECT_ROOT)
+    seconds = time.perf_counter() - started
+    if result.returncode != 0:
+        raise SystemExit(f"training {preset_name} (seed {seed}) failed:\n{result.stderr[-3000:]}")
+    return Path(result.stdout.strip().splitlines()[-1]), seconds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--presets", nargs="+", default=list(PROMISES), choices=list(PROMISES))
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
+    parser.add_argument("--samples", type=int, default=2000)
+    parser.add_argument("--set", dest="settings", action="append", default=[], metavar="NAME=VALUE",
+                        help="train with this setting changed (repeatable)")
+    parser.add_argument("--steps", type=int, help="train to this step instead of the promise's")
+    options = parser.parse_args()
+    started = time.strftime("%Y-%m-%d %H:%M")
+    rows, broken = [], 0
+    with tempfile.TemporaryDirectory() as runs_dir:
+        for preset_name in options.presets:
+            steps, promises = PROMISES[preset_name]
+            steps = options.steps or steps
+            for seed in options.seeds:
+                run_path, seconds = train(preset_name, steps, seed, Path(runs_dir), options.settings)
+                results = evaluation.evaluate_run(open_run(run_path), options.samples)
+                for promise in promises:
+                    kept = promise.kept_by(results)
+                    broken += not kept
+                    rows.append((preset_name, seed, steps, seconds, promise, results[promise.measure],
+                                 promise.bound_in(results), kept))
+                    print(f"  {preset_name} seed {seed}: {promise.measure} {results[promise.measure]:.4g} "
+                          f"({'kept' if kept else 'BROKEN'}), {seconds:.0f} s", flush=True)
+
+    changed = f"; changed: {' '.join(options.settings)}" if options.settings else ""
+    print(f"\n{started}, {platform.processor() or platform.machine()}, {os.cpu_count()} cores, load average at the "
+          f"end {os.getloadavg()[0]:.1f}; {options.samples:,} samples per side{changed}")
+    print("| preset | seed | steps | seconds | promise | measured | bound | kept |")
+    print("|---|---|---|---|---|---|---|---|")
+    for preset_name, seed, steps, seconds, promise, value, bound, kept in rows:
+        print(f"| {preset_name} | {seed} | {steps:,} | {seconds:.0f} | {promise.describe()} | {value:.4g} | "
+              f"{bound:.4g} | {'yes' if kept else 'NO'} |")
+    print(f"\n{len(rows) - broken} of {len(rows)} promises kept")
+
+
+if __name__ == "__main__":
+    main()
