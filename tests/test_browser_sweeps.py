@@ -8,10 +8,12 @@ import re
 
 from playwright.sync_api import expect
 
+from gan_core.store import runs
 from gan_core.sweeps import halving, sweep_store
 from support.browser import (BROWSER_MARKS, assert_no_exception, choose, dashboard_server, main_area, screenshot,
                              wait_for_app)
 from support.cached_classifiers import copy_of_the_digits_classifier
+from support.started_trainers import held_still
 
 pytestmark = BROWSER_MARKS
 
@@ -36,10 +38,12 @@ def test_a_halved_sweep_from_the_train_form_shows_its_trials_queued_training_and
         main = main_area(page)
         trials = main.locator('[data-testid="stMarkdownContainer"] ol li')
         expect(trials).to_have_count(2, timeout=60_000)
-        # One slot: while one trial trains, the other waits with its place in the queue.
-        expect(trials.filter(has_text="running")).to_have_count(1, timeout=120_000)
-        expect(trials.filter(has_text=re.compile(r"queued.*place 1 of 1"))).to_have_count(1, timeout=30_000)
-        screenshot(page, "sweep-1-queued-and-training")
+        # One slot: while one trial trains, the other waits with its place in the queue. A stretch of 20 steps trains
+        # for about two seconds, so the trial that trains is held still while the page is read.
+        with held_still(*runs.list_runs(runs_dir)):
+            expect(trials.filter(has_text="running")).to_have_count(1, timeout=60_000)
+            expect(trials.filter(has_text=re.compile(r"queued.*place 1 of 1"))).to_have_count(1, timeout=60_000)
+            screenshot(page, "sweep-1-queued-and-training")
         best = re.compile(r"best: g_learning_rate=\S+ \(\S+\) with frechet_distance")
         main.get_by_text(best).wait_for(timeout=240_000)
         expect(trials.filter(has_text="finished")).to_have_count(1)

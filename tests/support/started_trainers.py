@@ -55,17 +55,28 @@ def live(pid: int) -> bool:
 
 
 @contextmanager
-def held_still(run: Run, seconds: float = 180.0) -> Iterator[None]:
-    """Stop the trainer of `run` (SIGSTOP) once it reports "running", and let it go on (SIGCONT) after the block.
+def held_still(*runs: Run, seconds: float = 180.0) -> Iterator[Run]:
+    """Stop the trainer of the first of `runs` to report "running" (SIGSTOP), and let it go on (SIGCONT) after the
+    block, which is given that run.
 
-    Its process stays alive, so the run stays active and keeps its place under the trainer caps, while the pages a
-    test opens meanwhile get the CPU it would have trained with.
+    Its process stays alive, so the run stays active and keeps its place under the trainer caps (or its slot), while
+    the pages a test opens meanwhile get the CPU it would have trained with. The status files are read often, so that
+    a trainer running for a second or two is still caught, and read again once it is held: it may have written its
+    last status between the two.
     """
-    assert wait_for(lambda: run.status.state == "running", seconds), run.status
+    running = []
+
+    def one_running() -> bool:
+        running[:] = [run for run in runs if run.status.state == "running"][:1]
+        return bool(running)
+
+    assert wait_for(one_running, seconds, interval=0.02), [run.status for run in runs]
+    [run] = running
     pid = run.status.pid
     os.kill(pid, signal.SIGSTOP)
     try:
-        yield
+        assert run.status.state == "running", f"the trainer of {run.run_id} ended before it was held: {run.status}"
+        yield run
     finally:
         with suppress(ProcessLookupError):  # a trainer that died meanwhile has nothing to go on with
             os.kill(pid, signal.SIGCONT)
