@@ -55,6 +55,17 @@ SETTINGS = (
 )
 
 
+def run_steps(trainer, first_step: int, steps: int) -> float:
+    """Seconds the trainer's compiled step takes for `steps` steps from `first_step`, the last one waited for."""
+    import tensorflow as tf
+
+    started = time.perf_counter()
+    for step in range(first_step, first_step + steps):
+        outputs = trainer.compiled_step(tf.constant(step, tf.int64), *trainer.indices_for_step(step))
+    float(next(iter(outputs.values())))
+    return time.perf_counter() - started
+
+
 def time_steps(preset_name: str, settings: dict[str, str], steps: int, intra: int, inter: int, xla: bool) -> float:
     """Steps per second of the preset's compiled step in this process, with the given thread pools."""
     import tensorflow as tf
@@ -69,13 +80,8 @@ def time_steps(preset_name: str, settings: dict[str, str], steps: int, intra: in
         trainer = Trainer(create_run(preset(preset_name, **settings), runs_dir))
         if xla:
             trainer.compiled_step = tf.function(trainer.distributed_step, jit_compile=True)
-        for step in range(2):  # trace and warm up
-            trainer.compiled_step(tf.constant(step, tf.int64), *trainer.indices_for_step(step))
-        started = time.perf_counter()
-        for step in range(2, 2 + steps):
-            outputs = trainer.compiled_step(tf.constant(step, tf.int64), *trainer.indices_for_step(step))
-        float(next(iter(outputs.values())))  # waits for the last step
-        return steps / (time.perf_counter() - started)
+        run_steps(trainer, 0, 2)  # trace and warm up
+        return steps / run_steps(trainer, 2, steps)
 
 
 ROOF_SIDES = (2048, 4096)
@@ -130,9 +136,7 @@ def profile_by_operation(trainer, first_step: int, steps: int) -> list[tuple[str
 
     with tempfile.TemporaryDirectory() as log_dir:
         tf.profiler.experimental.start(log_dir)
-        for step in range(first_step, first_step + steps):
-            outputs = trainer.compiled_step(tf.constant(step, tf.int64), *trainer.indices_for_step(step))
-        float(next(iter(outputs.values())))  # waits for the last step
+        run_steps(trainer, first_step, steps)
         tf.profiler.experimental.stop()
         traces = glob.glob(f"{log_dir}/**/*.xplane.pb", recursive=True)
         table, _ = _pywrap_profiler_plugin.xspace_to_tools_data(traces, "framework_op_stats", {})
@@ -148,21 +152,14 @@ def profile_by_operation(trainer, first_step: int, steps: int) -> list[tuple[str
 def roof_worker(preset_name: str, steps: int, profile_steps: int) -> dict:
     """Steps per second and FLOPs per step of the preset's compiled step in this process; with `profile_steps`, also
     the time by kind of operation."""
-    import tensorflow as tf
-
     from gan_core.spec.config import preset
     from gan_core.store.runs import create_run
     from gan_core.training.trainer import Trainer
 
     with tempfile.TemporaryDirectory() as runs_dir:
         trainer = Trainer(create_run(preset(preset_name), runs_dir))
-        for step in range(2):  # trace and warm up
-            trainer.compiled_step(tf.constant(step, tf.int64), *trainer.indices_for_step(step))
-        started = time.perf_counter()
-        for step in range(2, 2 + steps):
-            outputs = trainer.compiled_step(tf.constant(step, tf.int64), *trainer.indices_for_step(step))
-        float(next(iter(outputs.values())))  # waits for the last step
-        result = {"steps_per_second": steps / (time.perf_counter() - started), "flops": step_flops(trainer),
+        run_steps(trainer, 0, 2)  # trace and warm up
+        result = {"steps_per_second": steps / run_steps(trainer, 2, steps), "flops": step_flops(trainer),
                   "images_per_step": trainer.config.batch_size}
         if profile_steps:
             result["profile"] = profile_by_operation(trainer, 2 + steps, profile_steps)

@@ -60,7 +60,7 @@ def test_a_playground_run_shows_its_step_without_a_bar_towards_steps_it_never_ai
     stopped_run(store, preset("ring-playground", steps=100_000), step=945)
     stopped_run(store, preset("ring-mlp"), step=500)
     app = open_overview()
-    assert progress_texts(app) == ["step 500 / 2,000"]
+    assert progress_texts(app) == ["step 500 / 3,000"]
     assert "step 945  \n:gray[Playground run: trains while played, until paused]" in main_markdown(app)
 
 

@@ -57,7 +57,7 @@ def test_home_lists_every_run_with_its_samples_and_the_sidebar(store):
     page = texts(app)
     for run in store.values():
         assert run.run_id in page
-    assert "Conditional digits" in page and "ring · gan · mlp · non_saturating" in page
+    assert "Conditional digits" in page and "ring · gan · mlp · hinge" in page
     assert "best metric: —" in page
     assert len(app.image) == 3
     assert "step 12 / 12" in [bar.proto.text for bar in app.get("progress")]
