@@ -94,9 +94,9 @@ class GAN(Variant):
         ),
         # The default's lessons on the ring: with the hinge loss, Adam without momentum and a long average of the
         # generator's weights, every seed tried covers all 8 modes by step 1,000 and puts most samples within three
-        # standard deviations of a mode by step 3,000 (the classic recipe left seeds with 1 to 7 modes at 2,000
-        # steps and a sixth of the samples near one); alternating updates, since simultaneous ones collapse here
-        # (bench/bench_presets.py, docs/benchmarks.md).
+        # standard deviations of a mode by step 3,000 (the classic recipe covered at most 1 mode at step 1,000, 7 or
+        # 8 at step 2,000, with 4-22% of the points near one); alternating updates, since simultaneous ones collapse
+        # here (bench/bench_presets.py, docs/benchmarks.md).
         "ring-mlp": dict(
             name="Ring of 8 Gaussians", dataset="ring", architecture="mlp", width=128, latent_dim=16, batch_size=256,
             loss="hinge", g_learning_rate=1e-3, d_learning_rate=1e-3, g_beta_1=0.0, g_beta_2=0.99, d_beta_1=0.0,
