@@ -47,7 +47,7 @@ def queue_folder(runs_dir: Path) -> Path:
 def waiting_tickets(runs_dir: Path) -> list[Path]:
     """The tickets of the runs waiting now, first come first; tickets of waiters that have gone are removed."""
     folder = queue_folder(runs_dir) / "waiting"
-    tickets = sorted(folder.iterdir()) if folder.is_dir() else []
+    tickets = sorted(path for path in folder.iterdir() if not path.name.startswith(".")) if folder.is_dir() else []
     alive = []
     for ticket in tickets:
         if is_held(ticket):
@@ -85,9 +85,14 @@ def trainer_slot(run: Run, slots: int, stop_requested: Callable[[], bool]) -> It
     folder = queue_folder(run.path.parent)
     (folder / "waiting").mkdir(parents=True, exist_ok=True)
     with ExitStack() as held:
-        ticket = folder / "waiting" / f"{time.time_ns():020d}-{run.run_id}"
-        ticket_handle = held.enter_context(open(ticket, "wb"))
+        name = f"{time.time_ns():020d}-{run.run_id}"
+        ticket = folder / "waiting" / name
+        # Locked before it is listed: a ticket seen unlocked is taken for a gone waiter's and removed, so it is made
+        # under a hidden name, locked, and only then renamed into the line (the lock stays with the open file).
+        hidden = folder / "waiting" / f".{name}"
+        ticket_handle = held.enter_context(open(hidden, "wb"))
         fcntl.flock(ticket_handle, fcntl.LOCK_EX)
+        os.replace(hidden, ticket)
         held.callback(ticket.unlink, missing_ok=True)
         slot = None
         while slot is None:
