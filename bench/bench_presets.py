@@ -20,17 +20,16 @@ import argparse
 import operator
 import os
 import platform
-import subprocess
-import sys
 import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from project_paths import PROJECT_ROOT
+from project_paths import PROJECT_ROOT  # noqa: F401  (puts the project on sys.path)
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
+from bench_variants import gan_core  # noqa: E402
 from gan_core.measuring import evaluation  # noqa: E402
 from gan_core.store.runs import open_run  # noqa: E402
 
@@ -65,16 +64,11 @@ PROMISES = {
 
 def train(preset_name: str, steps: int, seed: int, runs_dir: Path, settings: list[str]) -> tuple[Path, float]:
     """The run folder and the seconds `python -m gan_core train` took, TensorFlow's start included."""
-    command = [sys.executable, "-m", "gan_core", "train", "--preset", preset_name, "--steps", str(steps),
-               "--set", f"seed={seed}", "--runs-dir", str(runs_dir)]
-    for setting in settings:
-        command += ["--set", setting]
+    changes = [argument for setting in settings for argument in ("--set", setting)]
     started = time.perf_counter()
-    result = subprocess.run(command, capture_output=True, text=True, cwd=PROJECT_ROOT)
-    seconds = time.perf_counter() - started
-    if result.returncode != 0:
-        raise SystemExit(f"training {preset_name} (seed {seed}) failed:\n{result.stderr[-3000:]}")
-    return Path(result.stdout.strip().splitlines()[-1]), seconds
+    printed = gan_core("train", "--preset", preset_name, "--steps", str(steps), "--set", f"seed={seed}",
+                       "--runs-dir", str(runs_dir), *changes)
+    return Path(printed.strip().splitlines()[-1]), time.perf_counter() - started
 
 
 def main() -> None:
