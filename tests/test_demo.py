@@ -302,7 +302,8 @@ def test_the_showcase_trains_its_runs_one_after_the_other_owned_by_nobody(tmp_pa
 def test_a_showcase_killed_mid_way_goes_on_after_a_server_restart(tmp_path, monkeypatch):
     import importlib
 
-    # The DCGAN that follows the digits run trains for one second: what is tested here is the digits run's resume.
+    # What is tested here is the digits run's resume: the test ends once it has finished, before the DCGAN that
+    # follows it (tested above) has trained.
     monkeypatch.setenv("GAN_DEMO_SHOWCASE_SECONDS", "1")
     # A third of the digits preset's 3,000 steps: the first checkpoint (step 500) still comes 500 steps before the end.
     monkeypatch.setenv("GAN_DEMO_MAX_STEPS", "1000")
@@ -328,13 +329,9 @@ def test_a_showcase_killed_mid_way_goes_on_after_a_server_restart(tmp_path, monk
     assert not restarted.ensure_started(tmp_path, limits), "once"
     assert showcase.showcase_pid(tmp_path) != first_pid
 
-    def both_done():
-        made = runs.list_runs(tmp_path)
-        return len(made) == 2 and all(run.status.state in ("finished", "stopped") for run in made)
-
     try:
-        assert wait_for(both_done, 480), showcase.marker_path(tmp_path).read_text()
-        assert digits.path.exists() and digits.status.state == "finished" and digits.status.step == digits.config.steps
+        assert wait_for(lambda: digits.status.state == "finished", 480), showcase.marker_path(tmp_path).read_text()
+        assert digits.path.exists() and digits.status.step == digits.config.steps
         assert "showcase resumed" in showcase.marker_path(tmp_path).read_text()
         # Resumed from its checkpoint: the rows logged before it are the first trainer's, the later ones the new one's.
         rows = digits.metrics_since()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 from gan_core.workers import jobs
 from gan_core.store import runs
@@ -26,6 +27,26 @@ def stop_showcase(runs_dir, cache_dir):
         assert wait_for(lambda: not jobs.process_alive(showcase_pid), 30)
     pids = [feature_jobs.preparation_status(name, cache_dir).pid for name in ("digits", "fashion_mnist")]
     pids += [run.status.pid for run in runs.list_runs(runs_dir) if run.status.is_active]
-    for pid in filter(None, pids):
+    # A trainer the showcase launched just before it was killed has not written its pid yet; its command line names
+    # its run, inside runs_dir.
+    pids += processes_naming(runs_dir)
+    for pid in set(filter(None, pids)):
         if jobs.process_alive(pid):
             os.kill(pid, signal.SIGKILL)
+
+
+def processes_naming(folder) -> list[int]:
+    """The pids of this machine's other processes whose command line names `folder` or a path inside it."""
+    wanted = str(Path(folder).resolve())
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            arguments = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue  # ended meanwhile
+        named = (argument.decode(errors="replace") for argument in arguments)
+        if any(path == wanted or path.startswith(wanted + os.sep) for path in named):
+            found.append(int(entry.name))
+    return found
