@@ -5,6 +5,7 @@ import streamlit as st
 from gan_core.demo_mode import demo
 from gan_core.store import runs
 from gan_core.training import throughput
+from gan_core.spec import promises
 from gan_core.spec.config import DEFAULT_PRESET, RunConfig
 from gan_core.spec.settings import SettingError
 from views.common import MONITOR_PAGE, SWEEPS_PAGE, TRAIN_PAGE, duration_text, page_frame_ui, runs_dir
@@ -74,9 +75,13 @@ except ValueError as error:
 if config is not None:
     estimate = throughput.estimate(config, throughput.measured_history(runs.list_runs(runs_dir())))
     total = estimate.seconds_per_1000_steps * config.steps / 1000
+    promise = promises.promise_of(st.session_state.get("train_preset"))
+    promised = "" if promise is None else (
+        f"  \nWhat the preset promises with its own settings: {promise.sentence()}; on this machine about "
+        f"{duration_text(estimate.seconds_per_1000_steps * promise.steps / 1000)}.")
     st.info(f"**About {duration_text(estimate.seconds_per_1000_steps)} per 1,000 steps**, so about "
             f"{duration_text(total)} for all {config.steps:,} steps on this machine.  \nHow this is estimated: "
-            f"{estimate.source}.", icon=":material/timer:")
+            f"{estimate.source}.{promised}", icon=":material/timer:")
     st.caption(f"The run will be called **{config.name}**.")
 if sweep_started:
     sweep, refusal = start_sweep_from_form(config, start_refusal(config, settings_error, refused_upload),

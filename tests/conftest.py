@@ -17,11 +17,12 @@ import pytest
 from streamlit.components.v2 import manifest_scanner
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-# One thread per operation in every process the tests start (trainers, servers, workers inherit the environment):
-# two test processes share two cores, often each beside a trainer and a server, and TensorFlow's default pool of one
-# thread per core then has more threads waiting for a core (spinning before they sleep) than there are cores. The
-# whole suite took 600 s with it and 658 s without, on the same 2-core machine (docs/benchmarks.md).
+# One TensorFlow thread in every process the tests start (trainers, servers and workers inherit the environment):
+# two test processes share two cores, often each beside a trainer and a server, and TensorFlow's default pools of one
+# thread per core then have more threads waiting for a core (spinning before they sleep) than there are cores
+# (docs/benchmarks.md, "The test suite's time").
 os.environ.setdefault("TF_NUM_INTRAOP_THREADS", "1")
+os.environ.setdefault("TF_NUM_INTEROP_THREADS", "1")
 
 # After the log level: support.datasets imports gan_core, and support.browser does when a server stops.
 from support.browser import CHROMIUM, CHROMIUM_ARGS, dashboard_server  # noqa: E402

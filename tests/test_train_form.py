@@ -6,7 +6,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from gan_core.inputs import data
-from gan_core.spec import registry
+from gan_core.spec import promises, registry
 from gan_core.spec.config import RunConfig
 from gan_core.store.runs import list_runs
 from support.started_trainers import end_trainer
@@ -98,3 +98,16 @@ def test_fields_a_setting_leaves_unused_are_hidden_and_keep_their_defaults(tmp_p
     finally:
         # What is checked is the run the form created; its trainer, started by the page, is ended by its pid.
         end_trainer(run)
+
+
+def test_a_preset_with_a_promise_states_it_by_step_count_with_this_machines_time(tmp_path, monkeypatch):
+    monkeypatch.setenv("GAN_RUNS_DIR", str(tmp_path))
+    app = open_train_page()
+    app.selectbox(key="train_preset").set_value("ring-mlp").run()
+    [estimate] = [info.value for info in app.info if "per 1,000 steps" in info.value]
+    promise = promises.promise_of("ring-mlp")
+    assert f"What the preset promises with its own settings: {promise.sentence()}; on this machine about" in estimate
+    assert "by step 3,000, for every seed tried" in estimate and "AMD EPYC" in estimate
+    app.selectbox(key="train_preset").set_value("digits-mlp").run()
+    [estimate] = [info.value for info in app.info if "per 1,000 steps" in info.value]
+    assert promises.promise_of("digits-mlp") is None and "promises" not in estimate
