@@ -155,3 +155,20 @@ def test_list_describes_each_run_by_the_settings_its_variant_reads(tmp_path):
     assert listed.returncode == 0, listed.stderr[-2000:]
     # A VAE has no adversarial loss: its line names the variant and the architecture its networks follow, no loss.
     assert "  fashion_mnist, vae, dcgan  " in listed.stdout and "non_saturating" not in listed.stdout
+
+
+def test_tensorflow_is_imported_without_keras_extras_and_they_stay_importable():
+    """A trainer loads TensorFlow and Keras without the notebook, data-frame and scikit-learn extras Keras would
+    import; the project's own use of scikit-learn afterwards (the digits data) imports it as usual."""
+    import subprocess
+    import sys
+
+    from support.cli import PROJECT_ROOT
+
+    script = ("import sys; import gan_core.__main__ as command_line; command_line.import_tensorflow_quietly(); "
+              "print(sorted(name for name in command_line.KERAS_EXTRAS if name in sys.modules)); "
+              "import keras, sklearn.datasets; print(len(sklearn.datasets.load_digits().images))")
+    finished = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=PROJECT_ROOT,
+                              timeout=300)
+    assert finished.returncode == 0, finished.stderr[-3000:]
+    assert finished.stdout.split() == ["[]", "1797"], finished.stdout

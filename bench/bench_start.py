@@ -1,0 +1,55 @@
+"""How long a trainer waits for TensorFlow and Keras before its first step: their plain import against the command
+line's (gan_core.__main__.import_tensorflow_quietly, which leaves out the extras Keras imports for notebooks, data
+frames and scikit-learn wrappers), each in a fresh process, taking turns.
+
+    python3 bench/bench_start.py [--rounds 7]
+
+Run it with nothing else on the machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import statistics
+import subprocess
+import sys
+
+from bench_clicks import cpu_name
+from project_paths import PROJECT_ROOT
+
+TIMED = "import time; started = time.perf_counter(); {body}; print(time.perf_counter() - started)"
+WAYS = {
+    "import tensorflow, keras (baseline)": "import tensorflow, keras",
+    "import_tensorflow_quietly()": "import gan_core.__main__ as command_line; command_line.import_tensorflow_quietly()",
+}
+
+
+def seconds(body: str) -> float:
+    environment = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": str(PROJECT_ROOT)}
+    printed = subprocess.run([sys.executable, "-c", TIMED.format(body=body)], env=environment, cwd=PROJECT_ROOT,
+                             capture_output=True, text=True, check=True).stdout
+    return float(printed.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=7)
+    options = parser.parse_args()
+    times: dict[str, list[float]] = {name: [] for name in WAYS}
+    for _ in range(options.rounds):
+        for name, body in WAYS.items():
+            times[name].append(seconds(body))
+    print(f"{datetime.datetime.now():%Y-%m-%d %H:%M}, {cpu_name()}, {os.cpu_count()} cores, load average at the end "
+          f"{os.getloadavg()[0]:.1f}; {options.rounds} rounds, each import in a fresh process")
+    print("| import | median seconds | all rounds | against the baseline |")
+    print("|---|---|---|---|")
+    baseline = statistics.median(times[next(iter(WAYS))])
+    for name, measured in times.items():
+        print(f"| {name} | {statistics.median(measured):.2f} | {', '.join(f'{value:.2f}' for value in measured)} | "
+              f"{statistics.median(measured) / baseline:.3f} |")
+
+
+if __name__ == "__main__":
+    main()
