@@ -1,6 +1,7 @@
-"""How long a trainer waits for TensorFlow and Keras before its first step: their plain import against the command
+"""How long a trainer waits before its first step: TensorFlow and Keras, their plain import against the command
 line's (gan_core.__main__.import_tensorflow_quietly, which leaves out the extras Keras imports for notebooks, data
-frames and scikit-learn wrappers), each in a fresh process, taking turns.
+frames and scikit-learn wrappers); and scikit-learn's digits, through scikit-learn against the project's own read
+of the same file. Each in a fresh process, taking turns.
 
     python3 bench/bench_start.py [--rounds 7]
 
@@ -20,9 +21,18 @@ from bench_clicks import cpu_name
 from project_paths import PROJECT_ROOT
 
 TIMED = "import time; started = time.perf_counter(); {body}; print(time.perf_counter() - started)"
-WAYS = {
-    "import tensorflow, keras (baseline)": "import tensorflow, keras",
-    "import_tensorflow_quietly()": "import gan_core.__main__ as command_line; command_line.import_tensorflow_quietly()",
+# What is timed, and its baseline first.
+COMPARISONS = {
+    "TensorFlow and Keras": {
+        "import tensorflow, keras (baseline)": "import tensorflow, keras",
+        "import_tensorflow_quietly()":
+            "import gan_core.__main__ as command_line; command_line.import_tensorflow_quietly()",
+    },
+    "scikit-learn's digits": {
+        "sklearn.datasets.load_digits() (baseline)": "import sklearn.datasets; sklearn.datasets.load_digits()",
+        "data.load_builtin('digits', 'train')":
+            "from gan_core.inputs import data; data.load_builtin('digits', 'train')",
+    },
 }
 
 
@@ -37,19 +47,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=7)
     options = parser.parse_args()
-    times: dict[str, list[float]] = {name: [] for name in WAYS}
+    times = {comparison: {name: [] for name in ways} for comparison, ways in COMPARISONS.items()}
     for _ in range(options.rounds):
-        for name, body in WAYS.items():
-            times[name].append(seconds(body))
+        for comparison, ways in COMPARISONS.items():
+            for name, body in ways.items():
+                times[comparison][name].append(seconds(body))
     print(f"{datetime.datetime.now():%Y-%m-%d %H:%M}, {cpu_name()}, {os.cpu_count()} cores, load average at the end "
-          f"{os.getloadavg()[0]:.1f}; {options.rounds} rounds, each import in a fresh process")
-    print("| import | median seconds | all rounds | against the baseline |")
-    print("|---|---|---|---|")
-    baseline = statistics.median(times[next(iter(WAYS))])
-    for name, measured in times.items():
-        print(f"| {name} | {statistics.median(measured):.2f} | {', '.join(f'{value:.2f}' for value in measured)} | "
-              f"{statistics.median(measured) / baseline:.3f} |")
-
+          f"{os.getloadavg()[0]:.1f}; {options.rounds} rounds, each in a fresh process")
+    for comparison, measures in times.items():
+        print(f"\n{comparison}\n| way | median seconds | all rounds | against the baseline |\n|---|---|---|---|")
+        baseline = statistics.median(next(iter(measures.values())))
+        for name, measured in measures.items():
+            print(f"| {name} | {statistics.median(measured):.2f} | {', '.join(f'{value:.2f}' for value in measured)} "
+                  f"| {statistics.median(measured) / baseline:.3f} |")
 
 if __name__ == "__main__":
     main()

@@ -54,7 +54,7 @@ def import_tensorflow_quietly() -> None:
     one-line messages. Only the import is silenced; an import error still surfaces as a Python exception.
 
     An extra not imported yet is hidden during the import only (Keras then does without it), so that a later
-    `import sklearn` of this project's own (the digits data) imports it as usual.
+    `import sklearn` of this project's own (the two-moons points) imports it as usual.
     """
     if "keras" in sys.modules:
         return
