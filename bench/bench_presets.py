@@ -35,7 +35,6 @@ from gan_core.store.runs import open_run  # noqa: E402
 
 # Promises still being tried, by the same rules, before they are made in gan_core/spec/promises.py.
 CANDIDATES = {
-    "mnist-acgan": Promise(4000, (Bound("requested_class_accuracy", ">=", 0.95),), "", "", ""),
     "mnist-infogan": Promise(6000, (Bound("categorical_code_purity", ">=", 0.8),), "", "", ""),
     "mnist2inverted-cyclegan": Promise(4000, (Bound("translation_l1", "<=", "identity_mapping_l1", 0.1),), "", "", ""),
 }
