@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import tempfile
 import time
 from pathlib import Path
@@ -27,6 +26,7 @@ from project_paths import PROJECT_ROOT  # noqa: F401  (puts the project on sys.p
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
+from bench_clicks import cpu_name  # noqa: E402
 from bench_variants import gan_core  # noqa: E402
 from gan_core.measuring import evaluation  # noqa: E402
 from gan_core.spec.promises import PROMISES, Bound, Promise  # noqa: E402
@@ -77,7 +77,7 @@ def main() -> None:
                           f"({'kept' if kept else 'BROKEN'}), {seconds:.0f} s", flush=True)
 
     changed = f"; changed: {' '.join(options.settings)}" if options.settings else ""
-    print(f"\n{started}, {platform.processor() or platform.machine()}, {os.cpu_count()} cores, load average at the "
+    print(f"\n{started}, {cpu_name()}, {os.cpu_count()} cores, load average at the "
           f"end {os.getloadavg()[0]:.1f}; {options.samples:,} samples per side{changed}")
     print("| preset | seed | steps | seconds | promise | measured | bound | kept |")
     print("|---|---|---|---|---|---|---|---|")

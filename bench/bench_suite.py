@@ -31,12 +31,11 @@ SETTINGS = {
 }
 
 
-def busy_and_idle_seconds() -> tuple[float, float]:
-    """The machine's CPU seconds so far: busy (user, nice, system, interrupts, steal) and idle (idle, I/O wait)."""
-    fields = [int(value) for value in Path("/proc/stat").read_text().splitlines()[0].split()[1:9]]
-    user, nice, system, idle, iowait, irq, softirq, steal = fields
-    ticks = os.sysconf("SC_CLK_TCK")
-    return (user + nice + system + irq + softirq + steal) / ticks, (idle + iowait) / ticks
+def busy_seconds() -> float:
+    """The machine's busy CPU seconds so far (user, nice, system, interrupts, steal) across all cores."""
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (
+        int(value) for value in Path("/proc/stat").read_text().splitlines()[0].split()[1:9])
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
 
 
 def measure(environment: dict[str, str], workers: int) -> tuple[float, float, str]:
@@ -44,12 +43,12 @@ def measure(environment: dict[str, str], workers: int) -> tuple[float, float, st
     with tempfile.TemporaryDirectory() as folder:
         clone = Path(folder) / "project"
         subprocess.run(["git", "clone", "-q", str(PROJECT_ROOT), str(clone)], check=True)
-        busy_before, _ = busy_and_idle_seconds()
+        busy_before = busy_seconds()
         started = time.perf_counter()
         finished = subprocess.run([sys.executable, "-m", "pytest", "-n", str(workers), "-q", "-p", "no:cacheprovider"],
                                   cwd=clone, env={**os.environ, **environment}, capture_output=True, text=True)
         wall = time.perf_counter() - started
-        busy_after, _ = busy_and_idle_seconds()
+        busy_after = busy_seconds()
     summary = next((line.strip("= ") for line in reversed(finished.stdout.splitlines())
                     if re.search(r"\d+ (passed|failed)", line)), f"pytest exited with {finished.returncode}")
     summary = re.sub(r" in [0-9.]+s.*", "", summary)
