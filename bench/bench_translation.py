@@ -1,7 +1,7 @@
 """What the image-to-image presets reach in a fixed training time on this machine (Pix2Pix and CycleGAN).
 
     GAN_DATA_DIR=../shared/datasets python3 bench/bench_translation.py [--seconds 600] [--samples 2000]
-                                                                       [--comparisons pix2pix cyclegan]
+                                                                       [--comparisons pix2pix cyclegan denoising]
 
 Each run trains from the command line, as a person would start it (`python -m gan_core train --preset P
 --max-seconds S`, its step count set out of reach so that the time alone ends it), in a fresh process with nothing
@@ -15,6 +15,9 @@ trains on. Two comparisons, each against a baseline measured by the same run of 
   absolute error of A -> B against the true inversion beside that of the identity mapping (the goal: at most a
   quarter of it), the share of translated digits (inverted back) the MNIST classifier gives the input's label
   (the goal: at least 95%), and the cycle errors of each direction.
+- denoising: fashion-denoise (Gaussian noise of standard deviation 0.3, pixels on [0, 1]) tried on held-out images
+  noised at several levels: the PSNR of its outputs against that of the noisy images, which is what doing nothing
+  scores (the goal at 0.3: at least 6 dB above it).
 
 The classifiers are prepared first when missing (`python -m gan_core prepare-features`), before any timing starts.
 """
@@ -24,16 +27,19 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import tempfile
 import time
 from pathlib import Path
 
 # Run as a script, bench/ is on the import path: the command-line runner is bench_variants'.
+from bench_clicks import cpu_name
 from bench_variants import UNREACHABLE_STEPS, gan_core
+from gan_core.spec import registry
 from gan_core.store import runs
 
-COMPARISONS = ("pix2pix", "cyclegan")
+COMPARISONS = ("pix2pix", "cyclegan", "denoising")
+NOISE_LEVELS = (0.1, 0.2, 0.3, 0.5)
+DENOISING_GOAL_DB = 6.0
 
 
 def train_and_evaluate(preset: str, seconds: float, samples: int, runs_dir: Path, *settings: str) -> dict:
@@ -73,6 +79,27 @@ def cyclegan_rows(seconds: float, samples: int, runs_dir: Path) -> list[tuple[st
             ("Fréchet distance to real B", f"{results['frechet_distance']:.2f}", "", "")]
 
 
+def denoising_rows(seconds: float, samples: int, runs_dir: Path) -> list[tuple[str, str, str, str]]:
+    output = gan_core("train", "--preset", "fashion-denoise", "--max-seconds", str(seconds), "--runs-dir",
+                      str(runs_dir), "--set", f"steps={UNREACHABLE_STEPS}")
+    run = runs.open_run(output.strip().splitlines()[-1])
+    trained_level = run.config.pix2pix_noise_level
+    denoiser = registry.of(run.config)
+    rows = [("steps trained", f"{run.status.step:,} in {run.status.trained_seconds:.0f} s", "", "")]
+    for level in NOISE_LEVELS:
+        result = denoiser.denoising(run, run.status.step, level, samples, seed=0)
+        gained = result.denoised_psnr - result.noisy_psnr
+        goal = f" (goal >= {DENOISING_GOAL_DB:g} dB)" if level == trained_level else ""
+        rows.append((f"PSNR at noise level {level:g}{' (trained on)' if level == trained_level else ''}",
+                     f"{result.denoised_psnr:.2f} dB", f"{result.noisy_psnr:.2f} dB", f"{gained:+.2f} dB{goal}"))
+    return rows
+
+
+MEASURED = {"pix2pix": (pix2pix_rows, ("fashion-edges2img", "Pix2Pix", "L1 only", "ratio")),
+            "cyclegan": (cyclegan_rows, ("mnist2inverted-cyclegan", "CycleGAN", "identity mapping", "ratio / goal")),
+            "denoising": (denoising_rows, ("fashion-denoise", "denoised", "noisy input", "gained"))}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=600, help="training time of each run")
@@ -83,19 +110,16 @@ def main() -> None:
     for dataset in ("mnist", "fashion_mnist"):
         gan_core("prepare-features", dataset)
     started = time.strftime("%Y-%m-%d %H:%M")
-    headers = {"pix2pix": ("fashion-edges2img", "Pix2Pix", "L1 only", "ratio"),
-               "cyclegan": ("mnist2inverted-cyclegan", "CycleGAN", "identity mapping", "ratio / goal")}
     with tempfile.TemporaryDirectory() as runs_dir:
         for comparison in options.comparisons:
-            measure = pix2pix_rows if comparison == "pix2pix" else cyclegan_rows
+            measure, (title, *columns) = MEASURED[comparison]
             rows = measure(options.seconds, options.samples, Path(runs_dir))
-            title, *columns = headers[comparison]
             print(f"\n{title}: {options.seconds:.0f} s of training, {options.samples:,} held-out examples")
             print(f"| measure | {' | '.join(columns)} |")
             print("|---|---|---|---|")
             for row in rows:
                 print(f"| {' | '.join(row)} |")
-    print(f"\n{started}, {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+    print(f"\n{started}, {cpu_name()}, {os.cpu_count()} cores, "
           f"load average at the end {os.getloadavg()[0]:.1f}")
 
 

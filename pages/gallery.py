@@ -4,11 +4,11 @@ import streamlit as st
 
 from gan_core.spec import registry
 from gan_core.store import runs
-from gan_core.variants.base import translator
+from gan_core.variants.base import denoiser, translator
 from views.common import (GALLERY_PAGE, checkpoint_picker_ui, generator_ready_ui, no_runs_ui, page_frame_ui,
                           run_picker_ui, runs_dir)
 from views.gallery_views import fresh_samples_ui, interpolation_ui, scatter_ui, timeline_ui
-from views.translation_views import own_image_translation_ui
+from views.translation_views import noise_level_ui, own_image_translation_ui
 from views.variant_views import variant_views_ui
 
 page_frame_ui(GALLERY_PAGE)
@@ -40,5 +40,8 @@ if translating is None:
     interpolation_ui(run, step)
 
 variant_views_ui(run, step, "gallery", seed=st.session_state.get("gallery_seed", 0))
+denoising = denoiser(registry.of(run.config), run.config)
+if denoising is not None:
+    noise_level_ui(run, step, denoising)
 if translating is not None:
     own_image_translation_ui(run, step, translating)

@@ -1,5 +1,6 @@
-"""Pix2Pix: its losses on hand values, its pairs (derived and a person's own, with the held-out part never trained
-on), training with exact resume, the translations it samples, its views and measures, and the command line."""
+"""Pix2Pix: its losses and noise on hand values, its pairs (derived, noisy and a person's own, with the held-out part
+never trained on), training with exact resume, the translations it samples, its views and measures, denoising at any
+noise level, and the command line."""
 
 import math
 
@@ -55,14 +56,51 @@ def test_settings_and_their_combinations():
     with pytest.raises(SettingError, match="choose the dataset 'folder'") as refused:
         tiny_config(pix2pix_pairs="own")
     assert refused.value.field == "pix2pix_pairs"
-    with pytest.raises(SettingError, match="'own' with your own images"):
-        RunConfig.from_dict({**preset("fashion-edges2img").to_dict(), "dataset": "folder", "data_path": "/x"})
+    # A person's plain images make derived pairs as a built-in set does: noisy, grey or any other kind.
+    folder = RunConfig.from_dict({**preset("fashion-denoise").to_dict(), "dataset": "folder", "data_path": "/x"})
+    assert folder.pix2pix_pairs == "noisy"
+    with pytest.raises(SettingError, match="from 0.05 to 1"):
+        tiny_config(pix2pix_pairs="noisy", pix2pix_noise_level=0)
+    with pytest.raises(SettingError, match="gaussian, salt_and_pepper"):
+        tiny_config(pix2pix_pairs="noisy", pix2pix_noise="speckle")
     with pytest.raises(SettingError, match="grey"):
         tiny_config(pix2pix_pairs="grey")
     with pytest.raises(SettingError, match="g_ema_decay"):
         tiny_config(g_ema_decay=0.9)
     with pytest.raises(SettingError, match="image dataset"):
         tiny_config(dataset="ring", architecture="mlp")
+
+
+def test_gaussian_noise_moves_pixels_by_the_level_on_a_zero_to_one_scale_and_stays_in_range():
+    images = tf.constant([[[[0.0], [0.9]]]])  # one 1x2 grey image, on [-1, 1]
+    normal = tf.constant([[[[1.0], [1.0]]]])
+    noisy = pix2pix.add_noise(images, "gaussian", 0.25, normal, tf.zeros([1, 1, 2, 1]))
+    # One standard deviation at level 0.25 is a quarter of the [0, 1] range: 0.5 on [-1, 1]; 0.9 + 0.5 is clipped.
+    np.testing.assert_allclose(noisy.numpy().ravel(), [0.5, 1.0])
+    unchanged = pix2pix.add_noise(images, "gaussian", 0.25, tf.zeros_like(images), tf.zeros([1, 1, 2, 1]))
+    np.testing.assert_allclose(unchanged.numpy(), images.numpy())
+
+
+def test_salt_and_pepper_turns_a_share_of_pixels_black_or_white_in_every_channel():
+    images = tf.zeros([1, 1, 4, 3])  # mid-grey colour pixels
+    uniform = tf.constant([[[[0.05], [0.5], [0.97], [0.12]]]])
+    noisy = pix2pix.add_noise(images, "salt_and_pepper", 0.2, tf.zeros_like(images), uniform).numpy()[0, 0]
+    # Below level / 2 black, from 1 - level / 2 white, the rest untouched; a pixel's channels together.
+    np.testing.assert_array_equal(noisy, [[-1, -1, -1], [0, 0, 0], [1, 1, 1], [0, 0, 0]])
+
+
+def test_noisy_images_are_seeded_and_their_noise_has_the_level_asked_for():
+    grey = np.full((200, 8, 8, 1), 128, np.uint8)
+    noisy = pix2pix.noisy_images(grey, "gaussian", 0.1, seed=4)
+    np.testing.assert_array_equal(noisy, pix2pix.noisy_images(grey, "gaussian", 0.1, seed=4))
+    assert not np.array_equal(noisy, pix2pix.noisy_images(grey, "gaussian", 0.1, seed=5))
+    assert np.std(noisy.astype(float) - 128) == pytest.approx(0.1 * 255, rel=0.05)
+    speckled = pix2pix.noisy_images(grey, "salt_and_pepper", 0.3, seed=4)
+    assert np.mean(speckled != 128) == pytest.approx(0.3, abs=0.02)
+    assert set(np.unique(speckled)) == {0, 128, 255}
+    for kind, level in (("speckle", 0.3), ("gaussian", 1.5), ("gaussian", -0.1)):
+        with pytest.raises(ValueError, match="not allowed"):
+            pix2pix.noisy_images(grey, kind, level, seed=0)
 
 
 # ---- pairs --------------------------------------------------------------------------------------------------------
@@ -83,6 +121,18 @@ def test_derived_pairs_go_with_their_targets_and_the_held_out_split_is_the_test_
     np.testing.assert_array_equal(edges.inputs, image_pairs.edges(edges.examples))
 
 
+def test_noisy_pairs_train_on_clean_images_and_hold_out_noisy_ones_from_a_fixed_seed():
+    config = tiny_config(pix2pix_pairs="noisy", pix2pix_noise="salt_and_pepper", pix2pix_noise_level=0.2,
+                         max_examples=0)
+    train, test = data.load_dataset(config, "train"), data.load_dataset(config, "test")
+    # The training step adds fresh noise itself (Pix2PixTraining.step); the held-out inputs are noised once.
+    np.testing.assert_array_equal(train.inputs, train.examples)
+    np.testing.assert_array_equal(test.inputs, pix2pix.noisy_images(test.examples, "salt_and_pepper", 0.2,
+                                                                    pix2pix.MASK_SEEDS["test"]))
+    np.testing.assert_array_equal(data.load_dataset(config, "test").inputs, test.inputs)
+    assert registry.of(config).input_shape(config) == (8, 8, 1)
+
+
 def test_a_set_without_a_test_split_holds_part_of_its_training_split_out(tmp_path, monkeypatch):
     # Kaggle's CIFAR-10 layout has no test split: grey-to-colour pairs hold every tenth or so image out.
     from support.datasets import write_kaggle_cifar
@@ -99,6 +149,26 @@ def test_a_set_without_a_test_split_holds_part_of_its_training_split_out(tmp_pat
     assert not any(example.tobytes() in trained for example in held_out.examples), "held-out pairs never trained on"
     assert held_out.inputs.shape[-1] == 1 and held_out.examples.shape[-1] == 3
     np.testing.assert_array_equal(held_out.inputs, image_pairs.grey(held_out.examples))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("pairs", ["noisy", "grey"])
+def test_a_persons_plain_images_become_derived_pairs_and_train(png_folder, tmp_path, pairs):
+    config = preset("fashion-denoise", dataset="folder", data_path=str(png_folder), image_size=32, channels=3,
+                    pix2pix_pairs=pairs, width=8, batch_size=4, steps=2, log_every=1, sample_every=2,
+                    checkpoint_every=2, sample_grid=2)
+    data.check_available(config)
+    train, held_out = data.load_dataset(config, "train"), data.load_dataset(config, "test")
+    assert len(train.examples) + len(held_out.examples) == 24 and len(held_out.examples) >= 1
+    trained = {example.tobytes() for example in train.examples}
+    assert not any(example.tobytes() in trained for example in held_out.examples), "held-out images never trained on"
+    # Derived from the whole collection, then split: the held-out inputs are those of the held-out images.
+    whole = data.load_images_or_points(config, "train").examples
+    derived = (image_pairs.grey(whole) if pairs == "grey" else
+               pix2pix.noisy_images(whole, "gaussian", 0.3, pix2pix.MASK_SEEDS["train"]))
+    np.testing.assert_array_equal(held_out.inputs, derived[image_pairs.held_out_indices(len(whole))[1]])
+    run = create_run(config, tmp_path)
+    assert Trainer(run).train() == "finished" and run.checkpoint_steps() == [2]
 
 
 def write_pairs(folder, count, size=8, names_b=None):
@@ -204,6 +274,48 @@ def test_l1_only_trains_without_a_discriminator(tmp_path):
         patch_view.draw(run, 6, 0)
 
 
+def noisy_config(**overrides):
+    return tiny_config(pix2pix_pairs="noisy", pix2pix_noise_level=0.4, **overrides)
+
+
+@pytest.fixture(scope="module")
+def noisy_run(tmp_path_factory):
+    """A tiny denoising run trained straight through its 6 steps."""
+    run = create_run(noisy_config(), tmp_path_factory.mktemp("pix2pix-noisy"))
+    assert Trainer(run).train() == "finished"
+    return run
+
+
+@pytest.mark.slow
+def test_noisy_pairs_draw_fresh_noise_every_step_and_resume_exactly(noisy_run, tmp_path):
+    straight = noisy_run
+    interrupted = create_run(noisy_config(), tmp_path / "interrupted")
+    assert Trainer(interrupted).train(target_step=4) == "finished"
+    assert Trainer(interrupted).train() == "finished"
+    for expected, actual in zip(straight.metrics_since(), interrupted.metrics_since(), strict=True):
+        assert [actual[name] for name in ("step", *METRICS)] == [expected[name] for name in ("step", *METRICS)]
+    # Another seed draws other noise (the batches' images aside, which the seed also orders).
+    other = create_run(noisy_config(seed=1), tmp_path / "other")
+    assert Trainer(other).train(target_step=2) == "finished"
+    assert other.metrics_since()[0]["l1_loss"] != straight.metrics_since()[0]["l1_loss"]
+
+    variant = registry.of(straight.config)
+    results = variant.evaluate(straight, 6, 100, seed=0)
+    held_out = data.load_dataset(straight.config, "test")
+    chosen = translation.draw_indices(len(held_out.inputs), 100, 0)
+    expected_input_psnr = translation.pair_measures(held_out.inputs[chosen], held_out.examples[chosen])["psnr"]
+    assert results["input_psnr"] == pytest.approx(expected_input_psnr)
+
+    # The Gallery's other noise levels: more noise, a lower PSNR for the noisy images.
+    light, heavy = (variant.denoising(straight, 6, level, 64, seed=0) for level in (0.1, 0.6))
+    assert light.noisy_psnr > heavy.noisy_psnr and light.level == 0.1
+    assert light.picture.image.shape == heavy.picture.image.shape
+    assert "noise level 0.1" in light.picture.caption
+    assert f"denoised {light.denoised_psnr:.1f} dB" in light.picture.caption
+    with pytest.raises(ValueError, match="only a run of noisy pairs"):
+        variant.denoising(create_run(tiny_config(), tmp_path / "edges"), 6, 0.3, 8, seed=0)
+
+
 @pytest.fixture(scope="module")
 def trained_run(tiny_run):
     """The tiny run, finished at step 6: what its views, measures, command line and gallery read."""
@@ -232,8 +344,9 @@ def test_views_show_translations_and_the_patch_map(trained_run):
 def test_evaluate_measures_outputs_against_held_out_targets(trained_run):
     variant = registry.of(trained_run.config)
     results = variant.evaluate(trained_run, 6, 100, seed=0)
-    assert set(results) == {measure.name for measure in variant.measures} == {"l1", "psnr", "ssim",
-                                                                             "class_preserved"}
+    # An edge drawing is no image of the target's kind: there is no PSNR of the input itself to compare with.
+    assert set(results) == {measure.name for measure in variant.measures} - {"input_psnr"} == {
+        "l1", "psnr", "ssim", "class_preserved"}
     assert 0 <= results["l1"] <= 1 and results["psnr"] > 0 and -1 <= results["ssim"] <= 1
     assert 0 <= results["class_preserved"] <= 1
     assert variant.evaluate(trained_run, 6, 100, seed=0) == results, "the same seed measures the same pairs"
@@ -314,10 +427,38 @@ def test_the_gallery_shows_translations_and_translates_an_uploaded_image(trained
     assert [error.value for error in app.error] and app.error[0].value.startswith("fake.png cannot be translated")
 
 
+@pytest.mark.slow
+def test_the_gallery_of_a_denoiser_tries_it_at_other_noise_levels(noisy_run, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    from support.pages import APP, texts
+
+    monkeypatch.setenv("GAN_RUNS_DIR", str(noisy_run.path.parent))
+    app = AppTest.from_file(str(APP), default_timeout=120).run()
+    app.query_params["run"] = noisy_run.run_id
+    app.switch_page("pages/gallery.py").run()
+    assert not app.exception
+    assert "Other noise levels" in texts(app) and "This run translates a noisy image" in texts(app)
+    slider = app.slider(key="gallery_noise_level")
+    assert slider.value == pytest.approx(0.4), "it starts at the level the run learnt on"
+
+    def shown_levels():
+        return [caption for image in app.image for caption in image.captions if caption.startswith("Noisy |")]
+
+    assert len(shown_levels()) == 1 and "noise level 0.4." in shown_levels()[0]
+    gained_at_trained_level = app.metric[0].value
+    slider.set_value(0.8).run()
+    assert not app.exception
+    assert "noise level 0.8." in shown_levels()[0]
+    assert app.metric[0].label == "PSNR gained over the noisy images" and app.metric[0].value.endswith(" dB")
+    assert app.metric[0].value != gained_at_trained_level
+
+
 @pytest.mark.parametrize("preset_name, expected", [
     ("fashion-edges2img", "a white-on-black edge drawing"),
     ("mnist-inpaint", "an image with a black square over part of it"),
     ("fashion-superres", "a blocky image at a quarter (or half) of its resolution"),
+    ("fashion-denoise", "a noisy image, to be cleaned"),
     ("mnist2inverted-cyclegan", "an image like those of MNIST (domain A)"),
 ])
 def test_each_translation_preset_says_what_image_it_translates(preset_name, expected):

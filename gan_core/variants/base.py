@@ -200,6 +200,25 @@ class Translator(Protocol):
         """A person's image file beside its translation by the checkpoint at `step`; ValueError for a bad file."""
 
 
+@dataclass(frozen=True)
+class Denoising:
+    """Held-out images noised at one level beside what a checkpoint makes of them, and how close each is to the
+    clean images."""
+
+    picture: Picture  # noisy | denoised | clean, for a few of them
+    level: float
+    noisy_psnr: float  # dB to the clean images: what doing nothing scores
+    denoised_psnr: float
+
+
+class Denoiser(Protocol):
+    """A Translator that learnt to remove noise it added itself, and so can add it at any level (Pix2Pix on noisy
+    pairs): the Gallery tries it at levels other than the one it trained on."""
+
+    def denoising(self, run: Run, step: int, level: float, count: int, seed: int) -> Denoising:
+        """`count` held-out images (drawn with `seed`) noised at `level`, denoised by the checkpoint at `step`."""
+
+
 @runtime_checkable
 class SinglePlayerUpdates(Protocol):
     """A Training whose players can be updated one at a time on given noise: the Playground's D step and G step."""
@@ -361,6 +380,12 @@ def translator(variant: Variant) -> Translator | None:
     draws from no noise without being a Translator.
     """
     return None if variant.draws_from_noise else cast(Translator, variant)
+
+
+def denoiser(variant: Variant, config: RunConfig) -> Denoiser | None:
+    """The variant as a Denoiser when runs of `config` learn to remove noise, None otherwise."""
+    removes_noise = getattr(variant, "removes_noise", None)
+    return cast(Denoiser, variant) if removes_noise is not None and removes_noise(config) else None
 
 
 def fixed_seed(config: RunConfig) -> list[int]:

@@ -7,8 +7,13 @@ alone (`pix2pix_l1_only`, the paper's ablation) already gets the colours and sha
 plausible answers into a blur; the adversarial term is what makes outputs sharp, which the Frechet distance of
 outputs to real targets shows and L1 or PSNR do not.
 
-Inputs come from pairs: derived from a built-in set (edges, a masked square, a lower resolution, grey from
-colour; see image_pairs) or a person's own collection of pairs (A/ and B/ folders, or side-by-side A|B images).
+Inputs come from pairs: derived from a built-in set or a person's images (edges, a masked square, a lower
+resolution, grey from colour, see image_pairs; or noise, added here) or a person's own collection of pairs (A/ and
+B/ folders, or side-by-side A|B images).
+
+Noisy pairs teach denoising. The noise is drawn afresh at every step from the step's seeded draws, so that the
+generator never sees the same noisy image twice and a resumed run draws what the uninterrupted one would have;
+held-out inputs are noised once, from a fixed seed, so that every measure of a run compares like with like.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ from gan_core.inputs import data, image_pairs
 from gan_core.spec import registry
 from gan_core.measuring.measures import Measure
 from gan_core.spec.settings import Setting
-from gan_core.variants.base import Batch, Chart, Networks, Picture, Series, Training, View
+from gan_core.variants.base import Batch, Chart, Denoising, Networks, Picture, Series, Training, View
 from gan_core.variants.translation import (base_split, build_patch_discriminator, build_unet, class_preserved,
                                            GRID_GROUPS_PER_ROW, grid_picture, held_out_inputs, ImageTranslation,
                                            mean_absolute_error, overlay, pair_measures, scale_images, split_held_out,
@@ -38,6 +43,8 @@ if TYPE_CHECKING:
     from gan_core.store.runs import Run
 
 OWN_PAIRS = "own"
+NOISY_PAIRS = "noisy"
+NOISE_KINDS = ("gaussian", "salt_and_pepper")
 # What the generator's input looks like for each choice of pairs (image_pairs.derive_inputs makes them): the Pairs
 # setting's help and the Gallery's upload box both say it from here.
 PAIR_INPUTS = {
@@ -45,10 +52,17 @@ PAIR_INPUTS = {
     "masked": "an image with a black square over part of it, to be filled in (inpainting)",
     "lowres": "a blocky image at a quarter (or half) of its resolution, to be sharpened (super-resolution)",
     "grey": "a grey image, to be coloured (colourisation, colour datasets only)",
+    NOISY_PAIRS: "a noisy image, to be cleaned (denoising; the noise and its level are settings of their own)",
     OWN_PAIRS: "an image like those in your A/ folder, or the left halves of your side-by-side A|B images",
 }
-# A fixed seed for the masks of the inpainting pairs, one per split, so that every load gives the same pairs.
+# Pairs whose input is its target damaged, so that handing the input back is a score to beat (an edge drawing or a
+# grey image is another kind of image).
+DAMAGED_PAIRS = ("masked", "lowres", NOISY_PAIRS)
+# A fixed seed for the masks of the inpainting pairs and the noise of held-out noisy inputs, one per split, so that
+# every load gives the same pairs.
 MASK_SEEDS = {"train": 0, "test": 1}
+# The offsets of a step's two noise draws (variants.base.Batch.noise) for noisy pairs.
+GAUSSIAN_DRAW, SPECKLE_DRAW = 0, 1
 VIEW_EXAMPLES = 16
 PATCH_EXAMPLES = 8
 
@@ -69,6 +83,42 @@ def pix2pix_discriminator_loss(real_logits: tf.Tensor, fake_logits: tf.Tensor) -
     return 0.5 * (patch_cross_entropy(real_logits, 1.0) + patch_cross_entropy(fake_logits, 0.0))
 
 
+def add_noise(images: tf.Tensor | np.ndarray, kind: str, level: float, normal: tf.Tensor | np.ndarray,
+              uniform: tf.Tensor | np.ndarray) -> tf.Tensor:
+    """Images in [-1, 1] corrupted by noise of `kind` at `level`, for a denoiser to learn to remove.
+
+    gaussian: each value moves by `level` standard deviations of a pixel scaled to [0, 1] (so level 0.3 on [-1, 1]
+    is a standard deviation of 0.6), clipped back into range. salt_and_pepper: a share `level` of the pixels, half
+    of them white and half black, the same in every channel. `normal` holds standard normal draws shaped like
+    `images`; `uniform` draws from [0, 1) shaped like `images` with one channel.
+    """
+    import tensorflow as tf
+
+    check_noise(kind, level)
+    images = tf.convert_to_tensor(images, tf.float32)
+    if kind == "gaussian":
+        return tf.clip_by_value(images + 2.0 * level * tf.cast(normal, tf.float32), -1.0, 1.0)
+    uniform = tf.cast(uniform, tf.float32)
+    peppered = tf.where(uniform < level / 2, -1.0, images)
+    return tf.where(uniform >= 1.0 - level / 2, 1.0, peppered)
+
+
+def check_noise(kind: str, level: float) -> None:
+    if kind not in NOISE_KINDS:
+        raise ValueError(f"noise {kind!r} is not allowed; use one of {', '.join(NOISE_KINDS)}")
+    if not 0.0 <= level <= 1.0:
+        raise ValueError(f"noise level {level} is not allowed; use a number from 0 to 1")
+
+
+def noisy_images(images: np.ndarray, kind: str, level: float, seed: int) -> np.ndarray:
+    """uint8 NHWC images with noise from `seed` added (see add_noise), as uint8 again."""
+    random = np.random.default_rng(seed)
+    normal = random.standard_normal(images.shape, np.float32)
+    uniform = random.random((*images.shape[:3], 1), np.float32)
+    noisy = add_noise(scale_images(images), kind, level, normal, uniform).numpy()
+    return np.rint((noisy + 1.0) * 127.5).astype(np.uint8)
+
+
 def pix2pix_generator_loss(fake_logits: tf.Tensor | None, l1: tf.Tensor, l1_weight: float) -> tf.Tensor:
     """The non-saturating adversarial loss plus l1_weight * L1; L1 alone when there is no discriminator."""
     if fake_logits is None:
@@ -83,13 +133,20 @@ class Pix2Pix(ImageTranslation):
     name = "pix2pix"
     title = "Pix2Pix"
     summary = ("Image-to-image translation learnt from pairs: edges to photos, a masked image to the whole one, low "
-               "to high resolution, grey to colour, or your own A/ and B/ pairs. A U-Net generator with an L1 loss "
-               "and a PatchGAN discriminator that judges (input, output) pairs patch by patch.")
+               "to high resolution, grey to colour, noisy to clean, or your own A/ and B/ pairs. A U-Net generator "
+               "with an L1 loss and a PatchGAN discriminator that judges (input, output) pairs patch by patch.")
     settings = (
         Setting("pix2pix_pairs", str, "Pairs",
                 "What the inputs are. " + " ".join(f"{kind}: {looks}." for kind, looks in PAIR_INPUTS.items())
                 + f" With '{OWN_PAIRS}', files of the same name in A/ and B/ are pairs.", default="edges",
                 choices=tuple(PAIR_INPUTS)),
+        Setting("pix2pix_noise", str, "Noise",
+                f"The noise of {NOISY_PAIRS!r} pairs. gaussian: every pixel moves by a normal draw. salt_and_pepper: "
+                "some pixels turn white or black.", default="gaussian", choices=NOISE_KINDS),
+        Setting("pix2pix_noise_level", float, "Noise level",
+                f"How much noise {NOISY_PAIRS!r} pairs carry: for gaussian, the standard deviation of the noise "
+                "with pixels scaled to [0, 1]; for salt_and_pepper, the share of pixels turned white or black.",
+                default=0.3, minimum=0.05, maximum=1.0, step=0.05),
         Setting("pix2pix_l1_weight", float, "L1 weight (lambda)",
                 "Weight of the L1 distance to the target beside the adversarial loss; the paper uses 100.",
                 default=100.0, minimum=0.0, maximum=1000.0, step=10.0),
@@ -103,6 +160,9 @@ class Pix2Pix(ImageTranslation):
                 "alone scores well here while being blurry.", label="PSNR (dB)", better="higher"),
         Measure("ssim", "Structural similarity of outputs to targets (tf.image.ssim), from -1 to 1.",
                 label="SSIM", better="higher"),
+        Measure("input_psnr", "PSNR of the inputs themselves to their targets, in dB: what handing the input back "
+                "unchanged scores. A model worth having beats it (noisy, masked and low-resolution pairs).",
+                label="PSNR of the input itself (dB)", better="higher"),
         Measure("class_preserved", "Share of held-out outputs the dataset's classifier gives the class of their "
                 "target.", label="Class preserved", better="higher"),
     )
@@ -117,24 +177,25 @@ class Pix2Pix(ImageTranslation):
         "fashion-superres": dict(name="Fashion-MNIST 4x super-resolution (Pix2Pix)", dataset="fashion_mnist",
                                  variant="pix2pix", pix2pix_pairs="lowres", width=32, batch_size=32, steps=3000,
                                  sample_every=250, checkpoint_every=500),
+        "fashion-denoise": dict(name="Fashion-MNIST denoising (Pix2Pix)", dataset="fashion_mnist",
+                                variant="pix2pix", pix2pix_pairs=NOISY_PAIRS, pix2pix_noise="gaussian",
+                                pix2pix_noise_level=0.3, width=32, batch_size=32, steps=3000, sample_every=250,
+                                checkpoint_every=500),
     }
 
     def check(self, config: RunConfig) -> None:
         super().check(config)
-        own = config.pix2pix_pairs == OWN_PAIRS
-        if config.dataset == "folder":
-            self.require(own, "pix2pix_pairs", config.pix2pix_pairs,
-                         f"'{OWN_PAIRS}' with your own images (A/ and B/ sub-folders, or side-by-side A|B images)")
-        else:
-            self.require(not own, "pix2pix_pairs", config.pix2pix_pairs,
-                         "edges, masked, lowres or grey with a built-in dataset ('own' reads your own images: "
+        if config.dataset != "folder":
+            self.require(config.pix2pix_pairs != OWN_PAIRS, "pix2pix_pairs", config.pix2pix_pairs,
+                         "edges, masked, lowres, grey or noisy with a built-in dataset ('own' reads your own pairs: "
                          "choose the dataset 'folder')")
         if config.pix2pix_pairs == "grey":
             self.require(config.data_shape[-1] == 3, "pix2pix_pairs", config.pix2pix_pairs,
-                         "edges, masked or lowres for grey images ('grey' colours grey versions of colour images)")
+                         "edges, masked, lowres or noisy for grey images ('grey' colours grey versions of colour "
+                         "images)")
 
     def input_channels(self, config: RunConfig) -> int:
-        if config.pix2pix_pairs == OWN_PAIRS:
+        if config.pix2pix_pairs in (OWN_PAIRS, NOISY_PAIRS):
             return config.data_shape[-1]
         return image_pairs.input_channels(config.pix2pix_pairs, config.data_shape[-1])
 
@@ -155,9 +216,18 @@ class Pix2Pix(ImageTranslation):
         targets, hold_out = base_split(config, split, load_base,
                                        lambda: data.load_images_or_points(config, "train"))
         seed = MASK_SEEDS["train" if hold_out else split]
-        inputs = image_pairs.derive_inputs(config.pix2pix_pairs, targets.examples, seed)
+        inputs = self.derived_inputs(config, targets.examples, seed, noised=split == "test")
         paired = dataclasses.replace(targets, inputs=inputs, paired=True, input_labels=targets.labels)
         return split_held_out(paired, split) if hold_out else paired
+
+    def derived_inputs(self, config: RunConfig, targets: np.ndarray, seed: int, noised: bool) -> np.ndarray:
+        """The inputs derived from `targets` by the run's kind of pairs. Noisy pairs are noised only where `noised`
+        (the held-out part): the training step noises clean images afresh every time (Pix2PixTraining.step)."""
+        if config.pix2pix_pairs != NOISY_PAIRS:
+            return image_pairs.derive_inputs(config.pix2pix_pairs, targets, seed)
+        if not noised:
+            return targets
+        return noisy_images(targets, config.pix2pix_noise, config.pix2pix_noise_level, seed)
 
     def build_generator(self, config: RunConfig, num_classes: int) -> keras.Model:
         return build_unet(self.input_shape(config), config.data_shape[-1], config.width, norm="batch")
@@ -204,7 +274,32 @@ class Pix2Pix(ImageTranslation):
         outputs = translate_images(sampling.load_generator(run, step), inputs)
         targets = held_out.examples[chosen]
         labels = None if held_out.labels is None else held_out.labels[chosen]
-        return {**pair_measures(outputs, targets), **class_preserved(run.config, outputs, labels)}
+        untouched = {}
+        if run.config.pix2pix_pairs in DAMAGED_PAIRS:
+            untouched["input_psnr"] = pair_measures(inputs, targets)["psnr"]
+        return {**pair_measures(outputs, targets), **untouched, **class_preserved(run.config, outputs, labels)}
+
+    def denoising(self, run: Run, step: int, level: float, count: int, seed: int) -> Denoising:
+        """`count` held-out images (drawn with `seed`) noised at `level` with the run's kind of noise, and what the
+        checkpoint at `step` makes of them: a run of noisy pairs tried at another level than it trained on."""
+        from gan_core.nets import sampling
+
+        if not self.removes_noise(run.config):
+            raise ValueError(f"this run learns from {run.config.pix2pix_pairs} pairs; only a run of noisy pairs "
+                             "removes noise")
+        _, chosen, held_out = held_out_inputs(run.config, count, seed)
+        clean = held_out.examples[chosen]
+        noisy = noisy_images(clean, run.config.pix2pix_noise, level, seed)
+        denoised = translate_images(sampling.load_generator(run, step), noisy)
+        noisy_psnr, denoised_psnr = pair_measures(noisy, clean)["psnr"], pair_measures(denoised, clean)["psnr"]
+        shown = min(count, VIEW_EXAMPLES)
+        groups = [np.stack(group) for group in zip(noisy[:shown], denoised[:shown], clean[:shown])]
+        caption = (f"Noisy | denoised | clean, noise level {level:g}. PSNR to the clean images over {count:,}: "
+                   f"noisy {noisy_psnr:.1f} dB, denoised {denoised_psnr:.1f} dB.")
+        return Denoising(grid_picture(groups, GRID_GROUPS_PER_ROW, caption), level, noisy_psnr, denoised_psnr)
+
+    def removes_noise(self, config: RunConfig) -> bool:
+        return config.pix2pix_pairs == NOISY_PAIRS
 
 
 def as_shown(inputs: np.ndarray, targets: np.ndarray) -> np.ndarray:
@@ -236,6 +331,11 @@ class Pix2PixTraining(Training):
 
         replicas, config = batch.replicas, self.config
         inputs, targets = batch.inputs(0), batch.real(0)
+        if config.pix2pix_pairs == NOISY_PAIRS:
+            shape = [config.batch_size, *config.data_shape]
+            speckles = batch.noise(SPECKLE_DRAW, [*shape[:3], 1], uniform=True)
+            inputs = add_noise(inputs, config.pix2pix_noise, config.pix2pix_noise_level,
+                               batch.noise(GAUSSIAN_DRAW, shape), speckles)
         with tf.GradientTape(persistent=True) as tape:
             outputs = self.generator(inputs, training=True)
             l1 = mean_absolute_error(targets, outputs)
