@@ -1,7 +1,7 @@
 """What the image-to-image presets reach in a fixed training time on this machine (Pix2Pix and CycleGAN).
 
     GAN_DATA_DIR=../shared/datasets python3 bench/bench_translation.py [--seconds 600] [--samples 2000]
-                                                                       [--comparisons pix2pix cyclegan denoising]
+                                                    [--comparisons pix2pix cyclegan denoising colourising]
 
 Each run trains from the command line, as a person would start it (`python -m gan_core train --preset P
 --max-seconds S`, its step count set out of reach so that the time alone ends it), in a fresh process with nothing
@@ -18,6 +18,11 @@ trains on. Two comparisons, each against a baseline measured by the same run of 
 - denoising: fashion-denoise (Gaussian noise of standard deviation 0.3, pixels on [0, 1]) tried on held-out images
   noised at several levels: the PSNR of its outputs against that of the noisy images, which is what doing nothing
   scores (the goal at 0.3: at least 6 dB above it).
+- colourising: cifar10-colourise (grey to colour) on the CIFAR-10 images here (offline only a 200-image subset, of
+  which a tenth is held out), and the same preset on a person's own colour photos: 32x32 tiles cut from the two
+  photos scikit-learn bundles (`load_sample_images`), written as a folder of PNGs. Printed: the colourfulness of
+  the outputs beside the real images' (the goal: within 30%) and their PSNR beside the grey input's (the goal:
+  above it).
 
 The classifiers are prepared first when missing (`python -m gan_core prepare-features`), before any timing starts.
 """
@@ -37,14 +42,19 @@ from bench_variants import UNREACHABLE_STEPS, gan_core
 from gan_core.spec import registry
 from gan_core.store import runs
 
-COMPARISONS = ("pix2pix", "cyclegan", "denoising")
+COMPARISONS = ("pix2pix", "cyclegan", "denoising", "colourising")
 NOISE_LEVELS = (0.1, 0.2, 0.3, 0.5)
 DENOISING_GOAL_DB = 6.0
+COLOURFULNESS_TOLERANCE = 0.3
+TILE = 32
 
 
-def train_and_evaluate(preset: str, seconds: float, samples: int, runs_dir: Path, *settings: str) -> dict:
-    """Train `preset` (with `settings` as NAME=VALUE) for `seconds`, then evaluate it; the results and run facts."""
+def train_and_evaluate(preset: str, seconds: float, samples: int, runs_dir: Path, *settings: str,
+                       data: Path | None = None) -> dict:
+    """Train `preset` (with `settings` as NAME=VALUE, on the images in `data` if given) for `seconds`, then evaluate
+    it; the results and run facts."""
     extra = [argument for setting in settings for argument in ("--set", setting)]
+    extra += ["--data", str(data)] if data else []
     output = gan_core("train", "--preset", preset, "--max-seconds", str(seconds), "--runs-dir", str(runs_dir),
                       "--set", f"steps={UNREACHABLE_STEPS}", *extra)
     run = runs.open_run(output.strip().splitlines()[-1])
@@ -95,9 +105,45 @@ def denoising_rows(seconds: float, samples: int, runs_dir: Path) -> list[tuple[s
     return rows
 
 
+def write_photo_tiles(folder: Path) -> int:
+    """32x32 tiles cut side by side from scikit-learn's two sample photos, as PNG files in `folder`; their count."""
+    from PIL import Image
+    from sklearn.datasets import load_sample_images
+
+    folder.mkdir(parents=True)
+    count = 0
+    for photo_index, photo in enumerate(load_sample_images().images):
+        for top in range(0, photo.shape[0] - TILE + 1, TILE):
+            for left in range(0, photo.shape[1] - TILE + 1, TILE):
+                tile = Image.fromarray(photo[top:top + TILE, left:left + TILE])
+                tile.save(folder / f"{photo_index}-{top}-{left}.png")
+                count += 1
+    return count
+
+
+def colourising_rows(seconds: float, samples: int, runs_dir: Path) -> list[tuple[str, str, str, str]]:
+    tiles = runs_dir / "photo-tiles"
+    tile_count = write_photo_tiles(tiles)
+    rows = []
+    for label, data in (("CIFAR-10 here", None), (f"{tile_count} photo tiles", tiles)):
+        settings = ("image_size=32", "channels=3") if data else ()
+        results = train_and_evaluate("cifar10-colourise", seconds, samples, runs_dir, *settings, data=data)
+        ratio = results["colourfulness"] / results["real_colourfulness"]
+        within = abs(ratio - 1) <= COLOURFULNESS_TOLERANCE
+        rows += [(f"{label}: steps trained", f"{results['steps']:,} in {results['seconds']:.0f} s", "", ""),
+                 (f"{label}: colourfulness, output against real", f"{results['colourfulness']:.1f}",
+                  f"{results['real_colourfulness']:.1f}",
+                  f"{ratio:.2f} ({'within' if within else 'outside'} {COLOURFULNESS_TOLERANCE:.0%})"),
+                 (f"{label}: PSNR, output against the grey input", f"{results['psnr']:.2f} dB",
+                  f"{results['input_psnr']:.2f} dB", f"{results['psnr'] - results['input_psnr']:+.2f} dB"),
+                 (f"{label}: SSIM", f"{results['ssim']:.3f}", "", "")]
+    return rows
+
+
 MEASURED = {"pix2pix": (pix2pix_rows, ("fashion-edges2img", "Pix2Pix", "L1 only", "ratio")),
             "cyclegan": (cyclegan_rows, ("mnist2inverted-cyclegan", "CycleGAN", "identity mapping", "ratio / goal")),
-            "denoising": (denoising_rows, ("fashion-denoise", "denoised", "noisy input", "gained"))}
+            "denoising": (denoising_rows, ("fashion-denoise", "denoised", "noisy input", "gained")),
+            "colourising": (colourising_rows, ("cifar10-colourise", "output", "real / grey input", "ratio / gain"))}
 
 
 def main() -> None:
@@ -107,7 +153,7 @@ def main() -> None:
     parser.add_argument("--comparisons", nargs="+", choices=COMPARISONS, default=list(COMPARISONS))
     options = parser.parse_args()
 
-    for dataset in ("mnist", "fashion_mnist"):
+    for dataset in ("mnist", "fashion_mnist", "cifar10"):
         gan_core("prepare-features", dataset)
     started = time.strftime("%Y-%m-%d %H:%M")
     with tempfile.TemporaryDirectory() as runs_dir:

@@ -1,6 +1,7 @@
-"""A person's own pairs in a real browser: a zip of A/ and B/ folders trains Pix2Pix from the Train form, Monitor,
+"""A person's own images in a real browser. A zip of A/ and B/ folders trains Pix2Pix from the Train form; Monitor,
 Gallery and Evaluate show every chart and view Pix2Pix declares, and the Gallery translates a single image of
-theirs. Screenshots go to test-output/browser/translation-*.png and variant-pix2pix-*.png."""
+theirs. A zip of plain colour pictures trains the colouriser (grey pairs made from them), which then colours a grey
+photo of theirs. Screenshots go to test-output/browser/translation-*.png, colourise-*.png and variant-pix2pix-*.png."""
 
 from __future__ import annotations
 
@@ -61,17 +62,86 @@ def pairs_zip(tmp_path):
     return path
 
 
+@pytest.fixture
+def colour_zip(tmp_path):
+    """Plain colour pictures, no A/ or B/: coloured shapes on black."""
+    path = tmp_path / "my_colour_pictures.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        for index in range(PAIRS):
+            archive.writestr(f"pictures/{index:03d}.png", png_bytes(shape_pair(index)[1]))
+    return path
+
+
+def upload(page, archive) -> None:
+    """On a Train form with its preset chosen: the dataset "your own images", read from `archive`."""
+    choose(page, "Dataset", "your own images")
+    uploader = page.locator('[data-testid="stFileUploaderDropzoneInput"]')
+    after_its_rerun(page, lambda: uploader.set_input_files(str(archive)))
+    page.get_by_text(f"usable images in `{archive.name}`").or_(
+        page.get_by_text(re.compile(r"image files \(the first"))).first.wait_for(timeout=60_000)
+    wait_for_app(page)
+
+
+def start_with_steps(page, steps: int) -> str:
+    """`steps` steps in the Train form, then Start; the run's id once Monitor shows it reached them."""
+    field = page.get_by_label("Steps", exact=True)
+    field.fill(str(steps))
+    after_its_rerun(page, lambda: field.press("Enter"))  # Enter sends the form
+    assert_no_exception(page, "train form")
+    page.get_by_role("button", name=re.compile("Start training")).click()
+    page.wait_for_url(re.compile(r"/monitor\?run="), timeout=60_000)
+    run_id = re.search(r"run=([^&]+)", page.url).group(1)
+    page.get_by_text(f"reached step {steps}").wait_for(timeout=240_000)
+    return run_id
+
+
+def test_a_persons_colour_pictures_train_a_colouriser_that_colours_their_grey_photo(app_url, page, colour_zip,
+                                                                                      tmp_path):
+    page.goto(f"{app_url}/train")
+    wait_for_app(page)
+    choose(page, "Preset", "cifar10-colourise")
+    wait_for_text(page, "Pix2Pix settings")
+    upload(page, colour_zip)
+    pairs = page.locator('[data-testid="stSelectbox"]').filter(has_text="Pairs").locator("input")
+    expect(pairs).to_have_value("grey")  # the preset's pairs, made from the person's pictures
+    screenshot(page, "colourise-01-form")
+    run_id = start_with_steps(page, STEPS)
+
+    page.goto(f"{app_url}/gallery?run={run_id}")
+    wait_for_app(page)
+    page.get_by_text("Held-out translations", exact=True).first.wait_for(timeout=180_000)
+    wait_for_text(page, "This run translates a grey image, to be coloured")
+    photo = tmp_path / "my_grey_photo.png"
+    shape_pair(1000)[1].convert("L").resize((96, 96)).save(photo)
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(photo))
+    page.get_by_text("Translated", exact=True).wait_for(timeout=60_000)
+    wait_for_text(page, "Your image, as the model sees it (32x32, grey)")
+    wait_for_app(page)
+    assert_no_exception(page, "gallery")
+    errors = page.locator('[data-testid="stAlertContentError"]')
+    assert errors.count() == 0, errors.first.inner_text()
+    # The colouriser's answer to the grey photo is a colour image on the page.
+    colour_shown = page.evaluate("""() => {
+        const image = [...document.querySelectorAll('[data-testid="stImage"] img')].at(-1);
+        const canvas = document.createElement('canvas');
+        canvas.width = image.naturalWidth; canvas.height = image.naturalHeight;
+        const context = canvas.getContext('2d');
+        context.drawImage(image, 0, 0);
+        const pixels = context.getImageData(0, 0, canvas.width, canvas.height).data;
+        for (let index = 0; index < pixels.length; index += 4)
+            if (pixels[index] !== pixels[index + 1] || pixels[index + 1] !== pixels[index + 2]) return true;
+        return false;
+    }""")
+    assert colour_shown, "the translated photo is grey"
+    screenshot(page, "colourise-02-gallery")
+
+
 def test_a_persons_paired_zip_trains_pix2pix_and_their_image_is_translated(app_url, page, pairs_zip, tmp_path):
     page.goto(f"{app_url}/train")
     wait_for_app(page)
     choose(page, "Preset", "fashion-edges2img")
     wait_for_text(page, "Pix2Pix settings")
-    choose(page, "Dataset", "your own images")
-    uploader = page.locator('[data-testid="stFileUploaderDropzoneInput"]')
-    after_its_rerun(page, lambda: uploader.set_input_files(str(pairs_zip)))
-    page.get_by_text("usable images in `shapes_pairs.zip`").or_(
-        page.get_by_text(re.compile(r"image files \(the first"))).first.wait_for(timeout=60_000)
-    wait_for_app(page)
+    upload(page, pairs_zip)
     # A selectbox inside the form: typed keys filter its list and put "own" in focus, Enter picks it, and the box
     # shows it until the form goes to the server. (Enter before the filter had acted once picked the first option; a
     # click on the option can miss it while the page's sidebar refresh redraws the list.)
@@ -80,16 +150,8 @@ def test_a_persons_paired_zip_trains_pix2pix_and_their_image_is_translated(app_u
     expect(page.locator('[role="option"][data-focused="true"]')).to_have_text("own")
     pairs.press("Enter")
     expect(pairs).to_have_value("own")
-    steps = page.get_by_label("Steps", exact=True)
-    steps.fill(str(STEPS))
-    after_its_rerun(page, lambda: steps.press("Enter"))  # Enter sends the form
-    assert_no_exception(page, "train form")
     screenshot(page, "translation-01-form")
-    page.get_by_role("button", name=re.compile("Start training")).click()
-
-    page.wait_for_url(re.compile(r"/monitor\?run="), timeout=60_000)
-    run_id = re.search(r"run=([^&]+)", page.url).group(1)
-    page.get_by_text(f"reached step {STEPS}").wait_for(timeout=240_000)
+    run_id = start_with_steps(page, STEPS)
     wait_for_text(page, "L1 to the target")
     check_monitor_charts(page, PIX2PIX, preset("fashion-edges2img"), "pix2pix")
 

@@ -435,3 +435,19 @@ def test_human_error_rate_with_no_errors_has_upper_bound_z_squared_over_n_plus_z
 def test_human_error_rate_rejects_bad_flags(bad):
     with pytest.raises(ValueError, match="correct_flags"):
         metrics.human_error_rate(bad)
+
+
+def test_colourfulness_on_hand_values():
+    grey = np.full((2, 4, 4, 3), 90, np.uint8)
+    assert metrics.colourfulness(grey) == 0.0
+    red = np.zeros((1, 4, 4, 3), np.uint8)
+    red[..., 0] = 255
+    # One flat colour: no spread, 0.3 times its distance from grey on the opponent axes (255, 127.5).
+    assert metrics.colourfulness(red) == pytest.approx(0.3 * math.hypot(255, 127.5))
+    half = np.zeros((1, 2, 2, 3), np.uint8)
+    half[0, 0, :, 0] = 255  # top row red, bottom row black
+    # rg: 255 or 0 (std 127.5, mean 127.5); yb: 127.5 or 0 (std 63.75, mean 63.75).
+    assert metrics.colourfulness(half) == pytest.approx(1.3 * math.hypot(127.5, 63.75))
+    assert metrics.colourfulness(np.concatenate([grey[:1], red])) == pytest.approx(0.15 * math.hypot(255, 127.5))
+    with pytest.raises(ValueError, match=r"\(N, H, W, 3\) colour images"):
+        metrics.colourfulness(np.zeros((2, 4, 4, 1), np.uint8))

@@ -10,7 +10,7 @@ import tensorflow as tf
 from PIL import Image
 
 from gan_core.inputs import data, image_pairs
-from gan_core.measuring import evaluation
+from gan_core.measuring import evaluation, metrics
 from gan_core.spec import registry
 from gan_core.nets import sampling
 from gan_core.spec.config import RunConfig, preset
@@ -169,6 +169,14 @@ def test_a_persons_plain_images_become_derived_pairs_and_train(png_folder, tmp_p
     np.testing.assert_array_equal(held_out.inputs, derived[image_pairs.held_out_indices(len(whole))[1]])
     run = create_run(config, tmp_path)
     assert Trainer(run).train() == "finished" and run.checkpoint_steps() == [2]
+    results = registry.of(config).evaluate(run, 2, len(held_out.examples), seed=0)
+    expected = translation.pair_measures(pix2pix.as_shown(held_out.inputs, held_out.examples), held_out.examples)
+    assert results["input_psnr"] == pytest.approx(expected["psnr"]), "doing nothing: the input as it is"
+    if pairs == "grey":
+        assert results["real_colourfulness"] == pytest.approx(metrics.colourfulness(held_out.examples))
+        assert results["colourfulness"] >= 0
+    else:
+        assert "colourfulness" not in results
 
 
 def write_pairs(folder, count, size=8, names_b=None):
@@ -344,8 +352,9 @@ def test_views_show_translations_and_the_patch_map(trained_run):
 def test_evaluate_measures_outputs_against_held_out_targets(trained_run):
     variant = registry.of(trained_run.config)
     results = variant.evaluate(trained_run, 6, 100, seed=0)
-    # An edge drawing is no image of the target's kind: there is no PSNR of the input itself to compare with.
-    assert set(results) == {measure.name for measure in variant.measures} - {"input_psnr"} == {
+    # An edge drawing is no image of the target's kind: there is no PSNR of the input itself to compare with, and
+    # grey digits have no colours.
+    assert set(results) == {measure.name for measure in variant.measures} - {"input_psnr", "colourfulness"} == {
         "l1", "psnr", "ssim", "class_preserved"}
     assert 0 <= results["l1"] <= 1 and results["psnr"] > 0 and -1 <= results["ssim"] <= 1
     assert 0 <= results["class_preserved"] <= 1
@@ -459,6 +468,7 @@ def test_the_gallery_of_a_denoiser_tries_it_at_other_noise_levels(noisy_run, mon
     ("mnist-inpaint", "an image with a black square over part of it"),
     ("fashion-superres", "a blocky image at a quarter (or half) of its resolution"),
     ("fashion-denoise", "a noisy image, to be cleaned"),
+    ("cifar10-colourise", "a grey image, to be coloured"),
     ("mnist2inverted-cyclegan", "an image like those of MNIST (domain A)"),
 ])
 def test_each_translation_preset_says_what_image_it_translates(preset_name, expected):

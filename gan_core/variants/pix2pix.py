@@ -26,6 +26,7 @@ import numpy as np
 
 from gan_core.inputs import data, image_pairs
 from gan_core.spec import registry
+from gan_core.measuring import metrics
 from gan_core.measuring.measures import Measure
 from gan_core.spec.settings import Setting
 from gan_core.variants.base import Batch, Chart, Denoising, Networks, Picture, Series, Training, View
@@ -55,8 +56,8 @@ PAIR_INPUTS = {
     NOISY_PAIRS: "a noisy image, to be cleaned (denoising; the noise and its level are settings of their own)",
     OWN_PAIRS: "an image like those in your A/ folder, or the left halves of your side-by-side A|B images",
 }
-# Pairs whose input is its target damaged, so that handing the input back is a score to beat (an edge drawing or a
-# grey image is another kind of image).
+# Pairs whose input is its target damaged, so that handing the input back is a score to beat (an edge drawing is
+# another kind of image; a grey image is compared in colour channels).
 DAMAGED_PAIRS = ("masked", "lowres", NOISY_PAIRS)
 # A fixed seed for the masks of the inpainting pairs and the noise of held-out noisy inputs, one per split, so that
 # every load gives the same pairs.
@@ -160,8 +161,13 @@ class Pix2Pix(ImageTranslation):
                 "alone scores well here while being blurry.", label="PSNR (dB)", better="higher"),
         Measure("ssim", "Structural similarity of outputs to targets (tf.image.ssim), from -1 to 1.",
                 label="SSIM", better="higher"),
+        Measure("colourfulness", "How colourful the outputs are (Hasler and Süsstrunk 2003: the spread of their "
+                "colours plus how far they are from grey; 0 for grey images), beside the real targets' (grey "
+                "pairs). A colouriser that plays safe with brownish greys scores far below the real images.",
+                label="Colourfulness", better="close to the real images'", reference="real_colourfulness"),
         Measure("input_psnr", "PSNR of the inputs themselves to their targets, in dB: what handing the input back "
-                "unchanged scores. A model worth having beats it (noisy, masked and low-resolution pairs).",
+                "unchanged scores (in colour channels for grey pairs). A model worth having beats it (noisy, masked, "
+                "low-resolution and grey pairs).",
                 label="PSNR of the input itself (dB)", better="higher"),
         Measure("class_preserved", "Share of held-out outputs the dataset's classifier gives the class of their "
                 "target.", label="Class preserved", better="higher"),
@@ -177,6 +183,11 @@ class Pix2Pix(ImageTranslation):
         "fashion-superres": dict(name="Fashion-MNIST 4x super-resolution (Pix2Pix)", dataset="fashion_mnist",
                                  variant="pix2pix", pix2pix_pairs="lowres", width=32, batch_size=32, steps=3000,
                                  sample_every=250, checkpoint_every=500),
+        # Grey to colour. Offline, only 200 CIFAR-10 images lie beside the project: a demonstration of over-fitting
+        # there; the full set (downloaded by Keras) or a person's own colour photos (dataset "folder") for real use.
+        "cifar10-colourise": dict(name="CIFAR-10 grey to colour (Pix2Pix)", dataset="cifar10", variant="pix2pix",
+                                  pix2pix_pairs="grey", width=32, batch_size=32, steps=3000, sample_every=250,
+                                  checkpoint_every=500),
         "fashion-denoise": dict(name="Fashion-MNIST denoising (Pix2Pix)", dataset="fashion_mnist",
                                 variant="pix2pix", pix2pix_pairs=NOISY_PAIRS, pix2pix_noise="gaussian",
                                 pix2pix_noise_level=0.3, width=32, batch_size=32, steps=3000, sample_every=250,
@@ -277,6 +288,10 @@ class Pix2Pix(ImageTranslation):
         untouched = {}
         if run.config.pix2pix_pairs in DAMAGED_PAIRS:
             untouched["input_psnr"] = pair_measures(inputs, targets)["psnr"]
+        if run.config.pix2pix_pairs == "grey":  # the grey image itself, in colour channels, is doing nothing
+            untouched.update(input_psnr=pair_measures(as_shown(inputs, targets), targets)["psnr"],
+                             colourfulness=metrics.colourfulness(outputs),
+                             real_colourfulness=metrics.colourfulness(targets))
         return {**pair_measures(outputs, targets), **untouched, **class_preserved(run.config, outputs, labels)}
 
     def denoising(self, run: Run, step: int, level: float, count: int, seed: int) -> Denoising:
