@@ -25,6 +25,7 @@ from gan_core.measuring import evaluation
 from gan_core.workers import feature_jobs, jobs, queue
 from gan_core.sweeps import driver, halving, sweep_store
 from gan_core.sweeps import plan as sweep_plan
+from gan_core.workflows import augmentation
 from gan_core.spec import registry
 from gan_core.spec import config as config_module
 from gan_core.inputs.data import Dataset
@@ -120,6 +121,7 @@ def build_parser() -> ArgumentParser:
     add_sweep_command(commands)
     add_trial_command(commands)
     add_trial_worker_command(commands)
+    add_augment_command(commands)
     return parser
 
 
@@ -201,6 +203,29 @@ def add_sweep_command(commands: argparse._SubParsersAction) -> None:
     sweep.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="a setting every trial shares")
     sweep.add_argument("--runs-dir", default=str(DEFAULT_RUNS_DIR), help="where the trials' runs are created")
     sweep.add_argument("--detach", action="store_true", help="run the sweep in the background and print its folder")
+
+
+def add_augment_command(commands: argparse._SubParsersAction) -> None:
+    """`augment`: does a GAN's generated data help a classifier with few labels? Measured end to end."""
+    augment_parser = commands.add_parser(
+        "augment", help="train conditional generators on a few labels per class, then a classifier on the real "
+                        "examples with and without generated ones; print test accuracies with intervals")
+    augment_parser.add_argument("--dataset", choices=augmentation.LABELLED_DATASETS,
+                                help="the labelled dataset (required unless --study is given)")
+    augment_parser.add_argument("--labels-per-class", type=positive_int, nargs="+",
+                                default=list(augmentation.DEFAULT_BUDGETS), metavar="N",
+                                help="labelled budgets: examples of each class the generator and classifier get")
+    augment_parser.add_argument("--seeds", type=int, nargs="+", default=list(augmentation.DEFAULT_SEEDS),
+                                help="seeds; each draws its own labelled examples (three or more give intervals)")
+    defaults = augmentation.AugmentationPlan("mnist")
+    augment_parser.add_argument("--steps", type=positive_int, default=defaults.generator_steps,
+                                help="each generator's training steps")
+    augment_parser.add_argument("--generated-per-class", type=positive_int, default=defaults.generated_per_class,
+                                help="generated examples of each class added to the real ones")
+    augment_parser.add_argument("--classifier-updates", type=positive_int, default=defaults.classifier_updates,
+                                help="training batches of every classifier, the same for all three")
+    augment_parser.add_argument("--runs-dir", default=str(DEFAULT_RUNS_DIR), help="where the generators' runs go")
+    augment_parser.add_argument("--study", help="carry on with this study's folder (its plan.json) instead")
 
 
 def add_trial_worker_command(commands: argparse._SubParsersAction) -> None:
@@ -624,6 +649,24 @@ def command_sweep(options: argparse.Namespace) -> int:
     return 0 if state.state == "finished" else 1
 
 
+def command_augment(options: argparse.Namespace) -> int:
+    if options.study:
+        study = augmentation.open_study(options.study)
+    elif options.dataset is None:
+        raise UsageError("augment needs --dataset (or --study with a study's folder)")
+    else:
+        plan = augmentation.AugmentationPlan(
+            options.dataset, tuple(options.labels_per_class), tuple(options.seeds), options.steps,
+            options.generated_per_class, options.classifier_updates)
+        study = augmentation.create_study(plan, options.runs_dir)
+    print(f"study {study.study_id}: {len(study.plan.trials())} trials", flush=True)
+    import_tensorflow_quietly()
+    trials = augmentation.run_study(study, pid=os.getpid(), report=lambda message: print(message, flush=True))
+    print(augmentation.summary_table(augmentation.summarise(trials)))
+    print(study.path)
+    return 0
+
+
 COMMANDS = {
     "train": command_train,
     "resume": command_resume,
@@ -635,6 +678,7 @@ COMMANDS = {
     "sweep": command_sweep,
     "trial": command_trial,
     "trial-worker": command_trial_worker,
+    "augment": command_augment,
 }
 
 if __name__ == "__main__":

@@ -42,7 +42,7 @@ MAIN_FIELDS = ("architecture", "conditional", "width", "latent_dim")
 TRAINING_FIELDS = ("steps", "batch_size", "g_learning_rate", "d_learning_rate", "n_critic", "gp_weight")
 # The "More settings" fields, row by row.
 MORE_FIELD_ROWS = (
-    ("name", "seed", "max_examples"),
+    ("name", "seed", "max_examples", "labels_per_class"),
     ("image_size", "channels", "sample_grid"),
     ("sample_every", "checkpoint_every", "log_every"),
     ("g_beta_1", "g_beta_2", "d_beta_1", "d_beta_2"),

@@ -178,10 +178,34 @@ def load_images_or_points(config: RunConfig, split: str = "train") -> Dataset:
         dataset = load_builtin(config.dataset, split)
     if split == "train" and config.max_examples:
         dataset = dataset.first(config.max_examples)
+    if split == "train" and config.labels_per_class:
+        dataset = dataset.select(labelled_budget(dataset.labels, config.labels_per_class, config.seed))
     if not dataset.is_points and dataset.examples.shape[1:] != config.data_shape:
         image_size, _, channels = config.data_shape
         dataset = dataclasses.replace(dataset, examples=convert_images(dataset.examples, image_size, channels))
     return dataset
+
+
+def labelled_budget(labels: np.ndarray | None, per_class: int, seed: int) -> np.ndarray:
+    """Indices of `per_class` examples of every class, drawn with `seed`, in stored order: a small labelled budget.
+
+    The draw for a larger budget holds the draw for a smaller one with the same seed (each class's examples are
+    taken in one seeded order), so that budgets compared side by side differ only in how many labels they add.
+    """
+    if labels is None:
+        raise ValueError("labels_per_class needs a labelled dataset (a built-in one with classes, or your own images "
+                         "in one sub-folder per class); this one has no labels")
+    if per_class < 1:
+        raise ValueError(f"labels_per_class={per_class} is not allowed; use a positive count (0 means all)")
+    random = np.random.default_rng(seed)
+    chosen = []
+    for label in np.unique(labels):
+        members = np.flatnonzero(labels == label)
+        if len(members) < per_class:
+            raise ValueError(f"labels_per_class={per_class} is more than class {label} has ({len(members)} "
+                             f"examples); use at most {len(members)}")
+        chosen.append(members[random.permutation(len(members))[:per_class]])
+    return np.sort(np.concatenate(chosen))
 
 
 def check_available(config: RunConfig) -> None:

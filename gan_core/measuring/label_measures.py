@@ -9,8 +9,8 @@
 - Classification Accuracy Score (Ravuri & Vinyals 2019): a classifier trained only on generated labelled images,
   tested on real ones (`classification_accuracy_score`, `classification_accuracy_scores`).
 
-Everything but the two CAS functions is numpy and scipy only; those import TensorFlow inside themselves, so pages
-can import this module without loading it.
+Everything but the classifier-training functions is numpy and scipy only; those import TensorFlow inside
+themselves, so pages can import this module without loading it.
 """
 
 from __future__ import annotations
@@ -254,8 +254,11 @@ def _train_and_test(train_images: np.ndarray, train_labels: np.ndarray, test_ima
     # One batch at a time rather than one fit on train_images[order], which would copy the set once per pass.
     for batch in np.split(order, updates):
         network.train_on_batch(train_images[batch], train_labels[batch])
-    probabilities = network.predict(test_images, batch_size=CAS_TEST_BATCH, verbose=0)
-    return float((probabilities.argmax(axis=1) == test_labels).mean())
+    # Called batch by batch rather than through predict, whose compiled function each new network traces anew
+    # (and warns about after a few).
+    predicted = np.concatenate([np.asarray(network(test_images[start : start + CAS_TEST_BATCH], training=False))
+                                .argmax(axis=1) for start in range(0, len(test_images), CAS_TEST_BATCH)])
+    return float((predicted == test_labels).mean())
 
 
 def classification_accuracy_score(train_images, train_labels, test_images, test_labels, num_classes: int,
@@ -274,6 +277,17 @@ def classification_accuracy_score(train_images, train_labels, test_images, test_
     epochs = checked_whole_number("epochs", epochs, 1)
     return _train_and_test(train_images, train_labels, test_images, test_labels, num_classes,
                            _updates_for(len(train_images), epochs), seed)
+
+
+def classifier_test_accuracy(train_images, train_labels, test_images, test_labels, num_classes: int, updates: int,
+                             seed: int = 0) -> float:
+    """Test accuracy of the project's classifier network after exactly `updates` batches of the labelled uint8 NHWC
+    training images: sets of any size compared at equal training cost (the augmentation workflow's measure)."""
+    train_images, train_labels = _labelled_images("train", train_images, train_labels, num_classes)
+    test_images, test_labels = _labelled_images("test", test_images, test_labels, num_classes)
+    _same_image_shape("train_images", train_images, "test_images", test_images)
+    return _train_and_test(train_images, train_labels, test_images, test_labels, num_classes,
+                           checked_whole_number("updates", updates, 1), seed)
 
 
 def classification_accuracy_scores(generated_images, generated_labels, real_images, real_labels, test_images,

@@ -55,6 +55,7 @@ class RunConfig:
     image_size: int = 0  # square side in pixels, 8..64 and a multiple of 4; 0 means the dataset's own size
     channels: int = 0  # 1 (grey) or 3 (RGB); 0 means the dataset's own (3 for a person's images)
     max_examples: int = 0  # use only the first N training examples; 0 means all of them
+    labels_per_class: int = 0  # train on N examples of each class, drawn with the seed; 0 means all of them
     architecture: str = "dcgan"  # "mlp" or "dcgan"; 2-D point sets need "mlp"
     conditional: bool = False  # feed the class label to both players; needs a labelled dataset
     width: int = 64  # base number of filters (dcgan) or units (mlp); both players scale from it
@@ -190,6 +191,10 @@ SHARED_SETTINGS: dict[str, Setting] = {setting.name: setting for setting in (
             allowed="0 (the dataset's own), 1 (grey) or 3 (RGB)"),
     Setting("max_examples", int, "Use only the first N examples", "0 uses them all.", minimum=0,
             allowed="0 (all) or a positive count", step=100),
+    Setting("labels_per_class", int, "Labelled examples per class", "0 uses them all; N trains on N examples of "
+            "each class, drawn with the run's seed: a small labelled budget, as the augmentation workflow gives a "
+            "conditional generator. Needs a labelled dataset.", minimum=0, allowed="0 (all) or a positive count",
+            step=10),
     Setting("architecture", str, "Architecture", "mlp: dense layers, fast on small data and the only choice for "
             "2-D points. dcgan: convolutions, better images, slower.", choices=ARCHITECTURES),
     Setting("conditional", bool, "Conditional (one class per row)", "Feed the class label to both networks so you "
