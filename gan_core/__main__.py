@@ -661,7 +661,10 @@ def command_augment(options: argparse.Namespace) -> int:
         study = augmentation.create_study(plan, options.runs_dir)
     print(f"study {study.study_id}: {len(study.plan.trials())} trials", flush=True)
     import_tensorflow_quietly()
-    trials = augmentation.run_study(study, pid=os.getpid(), report=lambda message: print(message, flush=True))
+    from gan_core.workflows import augmentation_driver  # trains: TensorFlow, loaded only for this command
+
+    trials = augmentation_driver.run_study(study, pid=os.getpid(),
+                                           report=lambda message: print(message, flush=True))
     print(augmentation.summary_table(augmentation.summarise(trials)))
     print(study.path)
     return 0

@@ -115,12 +115,20 @@ def test_a_labelled_zip_holds_one_folder_per_class():
 TINY = dict(budgets=(5, 20), seeds=(0,), generator_steps=30, generated_per_class=20, classifier_updates=40)
 
 
-@pytest.mark.slow
-def test_the_command_line_runs_a_study_and_prints_its_table(tmp_path):
+@pytest.fixture(scope="module")
+def study_run(tmp_path_factory):
+    """(the command line's result, its runs folder) for a tiny digits study run by `python -m gan_core augment`."""
+    tmp_path = tmp_path_factory.mktemp("augmentation")
     result = gan_core_here("augment", "--dataset", "digits", "--labels-per-class", *map(str, TINY["budgets"]),
                            "--seeds", *map(str, TINY["seeds"]), "--steps", TINY["generator_steps"],
                            "--generated-per-class", TINY["generated_per_class"], "--classifier-updates",
                            TINY["classifier_updates"], "--runs-dir", tmp_path)
+    return result, tmp_path
+
+
+@pytest.mark.slow
+def test_the_command_line_runs_a_study_and_prints_its_table(study_run):
+    result, tmp_path = study_run
     assert result.returncode == 0, result.stderr[-2000:]
     study = augmentation.open_study(last_line(result))
     assert "study " in result.stdout and "trial 2 of 2: 20 labels per class, seed 0" in result.stdout
@@ -151,3 +159,34 @@ def test_the_command_line_refuses_a_study_without_a_dataset_in_one_line(tmp_path
                         "--steps", "2", "--runs-dir", tmp_path)
     assert bad.returncode == 2 and "labels_per_class=500 is more than class" in bad.stderr
     assert not any(tmp_path.iterdir()), "refused before any study or run is written"
+
+
+@pytest.mark.slow
+def test_the_augment_page_shows_a_study_and_refuses_a_budget_the_data_cannot_give(study_run, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    from support.pages import APP, texts
+
+    result, runs_dir = study_run
+    study = augmentation.open_study(last_line(result))
+    monkeypatch.setenv("GAN_RUNS_DIR", str(runs_dir))
+    app = AppTest.from_file(str(APP), default_timeout=60).run()
+    app.switch_page("pages/augment.py").run()
+    assert not app.exception
+    shown = texts(app)
+    assert "Finished: 2 trials" in " ".join(element.value for element in app.success)
+    assert app.selectbox(key="study").value == study.study_id
+    table = app.dataframe[0].value
+    assert table["labels per class"].tolist() == [5, 20]
+    assert table["verdict"].tolist() == ["one seed cannot tell; run more seeds"] * 2
+    assert "- **5 labels per class**: one seed cannot tell; run more seeds." in shown
+    assert len(app.get("plotly_chart")) == 1 and len(app.get("download_button")) == 2
+
+    # A budget the digits cannot give is refused in the form, before anything is written.
+    app.selectbox(key="augment_dataset").set_value("digits")
+    app.multiselect(key="augment_budgets").set_value([10, 500])
+    app.button(key="FormSubmitter:augment_form-Start study").click().run()
+    assert not app.exception
+    assert [error.value for error in app.error] == [
+        "The study was not started: labels_per_class=500 is more than class 0 has (151 examples); use at most 151"]
+    assert augmentation.list_studies(runs_dir) == [study]

@@ -38,6 +38,7 @@ HUMAN_TEST_PAGE = "pages/human_test.py"
 RUNS_PAGE = "pages/runs.py"
 PLAYGROUND_PAGE = "pages/playground.py"
 SWEEPS_PAGE = "pages/sweeps.py"
+AUGMENT_PAGE = "pages/augment.py"
 PAGES = (
     (HOME_PAGE, "Runs overview", ":material/dashboard:"),
     (TRAIN_PAGE, "Train", ":material/model_training:"),
@@ -48,6 +49,7 @@ PAGES = (
     (HUMAN_TEST_PAGE, "Real or fake?", ":material/visibility:"),
     (RUNS_PAGE, "Runs", ":material/folder_open:"),
     (SWEEPS_PAGE, "Sweeps", ":material/tune:"),
+    (AUGMENT_PAGE, "Augment", ":material/library_add:"),
     (PLAYGROUND_PAGE, "Playground", ":material/scatter_plot:"),
 )
 

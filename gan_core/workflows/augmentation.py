@@ -27,7 +27,7 @@ import re
 import secrets
 import time
 import zipfile
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,10 +36,9 @@ import numpy as np
 from PIL import Image
 
 from gan_core.inputs import data
-from gan_core.measuring import label_measures
 from gan_core.spec.config import RunConfig, preset
 from gan_core.store.files import write_text_atomically
-from gan_core.store.runs import Run, create_run
+from gan_core.store.runs import Run
 
 AUGMENTATION_FOLDER = "augmentation"
 GENERATOR_PRESET = "fashion-dcgan"
@@ -262,6 +261,11 @@ class Study:
         lines = [line for line in path.read_text().splitlines() if line.strip()]
         return [Trial(**json.loads(line)) for line in lines]
 
+    @property
+    def log_path(self) -> Path:
+        """Where the study's process writes what it prints, when the dashboard started it."""
+        return self.path / "log.txt"
+
     def generated_zip(self, budget: int, seed: int) -> Path:
         return self.path / f"generated-{budget}-per-class-seed-{seed}.zip"
 
@@ -301,55 +305,3 @@ def write_status(study: Study, state: str, message: str = "", pid: int | None = 
         raise ValueError(f"state {state!r} is not allowed; use one of {', '.join(STATES)}")
     status = StudyStatus(state, message, pid, time.time())
     write_text_atomically(study.path / "status.json", json.dumps(dataclasses.asdict(status)))
-
-
-def run_study(study: Study, pid: int | None = None, report: Callable[[str], None] = print) -> list[Trial]:
-    """Train and measure every trial of the study in turn, writing each as it ends; the trials."""
-    plan, done = study.plan, {(trial.budget, trial.seed) for trial in study.trials()}
-    all_real: dict[int, float] = {trial.seed: trial.all_real for trial in study.trials()}
-    try:
-        for number, (budget, seed) in enumerate(plan.trials(), start=1):
-            if (budget, seed) in done:
-                continue
-            message = f"trial {number} of {len(plan.trials())}: {budget} labels per class, seed {seed}"
-            write_status(study, "running", message, pid)
-            report(message)
-            trial = run_trial(study, budget, seed, all_real)
-            all_real[seed] = trial.all_real
-            with (study.path / "trials.jsonl").open("a") as file:
-                file.write(json.dumps(dataclasses.asdict(trial)) + "\n")
-    except Exception as error:
-        write_status(study, "failed", f"{type(error).__name__}: {error}", pid)
-        raise
-    trials = study.trials()
-    write_status(study, "finished", f"{len(trials)} trials", pid)
-    return trials
-
-
-def run_trial(study: Study, budget: int, seed: int, all_real: dict[int, float]) -> Trial:
-    """Train one budget and seed's generator, write its generated set, and measure the three classifiers (the
-    all-real ceiling once per seed: it does not depend on the budget)."""
-    from gan_core.training.trainer import Trainer
-
-    plan, started = study.plan, time.monotonic()
-    config = generator_config(plan, budget, seed)
-    run = create_run(config, study.runs_dir)
-    outcome = Trainer(run).train()
-    if outcome != "finished":
-        raise RuntimeError(f"the generator of {budget} labels per class, seed {seed} ended {outcome}: "
-                           f"{run.status.message}")
-    few, test = data.load_dataset(config, "train"), data.load_dataset(config, "test")
-    generated, generated_labels = generated_set(run, plan.generated_per_class, seed)
-    study.generated_zip(budget, seed).write_bytes(labelled_zip(generated, generated_labels, few.class_names))
-    classes = len(few.class_names) or int(few.labels.max()) + 1
-
-    def accuracy(images: np.ndarray, labels: np.ndarray) -> float:
-        return label_measures.classifier_test_accuracy(images, labels, test.examples, test.labels, classes,
-                                                       plan.classifier_updates, seed)
-
-    if seed not in all_real:
-        everything = data.load_dataset(config.replace(labels_per_class=0), "train")
-        all_real[seed] = accuracy(everything.examples, everything.labels)
-    return Trial(budget, seed, run.run_id, accuracy(few.examples, few.labels),
-                 accuracy(np.concatenate([few.examples, generated]), np.concatenate([few.labels, generated_labels])),
-                 all_real[seed], time.monotonic() - started)
