@@ -12,7 +12,7 @@ import streamlit as st
 from gan_core.workers import jobs
 from gan_core.workflows import augmentation
 from gan_core.workflows.augmentation import AugmentationPlan, BudgetSummary, Study
-from views.common import MONITOR_PAGE, duration_text
+from views.common import MONITOR_PAGE, address_choice_ui, duration_text
 
 REFRESH_SECONDS = 3.0
 BUDGET_CHOICES = (5, 10, 20, 50, 100, 200, 500)
@@ -60,13 +60,7 @@ def study_form_ui(runs_dir: Path) -> None:
 def study_picker_ui(studies: list[Study]) -> Study:
     """A study chooser kept in the address as `?study=<id>`; without one it picks the newest."""
     study_ids = [study.study_id for study in studies]
-    requested = st.query_params.get("study")
-    if requested in study_ids:
-        st.session_state["study"] = requested
-    elif st.session_state.get("study") not in study_ids:
-        st.session_state["study"] = study_ids[0]
-    chosen = st.selectbox("Study", study_ids, key="study", help="Newest first; each id starts with its start time.")
-    st.query_params["study"] = chosen
+    chosen = address_choice_ui("Study", study_ids, "study", "Newest first; each id starts with its start time.")
     return studies[study_ids.index(chosen)]
 
 

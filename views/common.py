@@ -99,6 +99,20 @@ def run_title(run: Run) -> str:
     return f"{config.name or config.dataset} · {run.run_id}"
 
 
+def address_choice_ui(label: str, choices: list[str], key: str, help_text: str) -> str:
+    """A chooser kept in the address as `?<key>=<choice>`, so that a reload or a shared link shows the same one;
+    without one in the address it picks the first choice (the newest, as sweeps and studies are listed)."""
+    requested = st.query_params.get(key)
+    if requested in choices:
+        st.session_state[key] = requested
+    elif st.session_state.get(key) not in choices:
+        st.session_state[key] = choices[0]
+    chosen = st.selectbox(label, choices, key=key, help=help_text,
+                          on_change=lambda: st.query_params.update({key: st.session_state[key]}))
+    st.query_params[key] = chosen
+    return chosen
+
+
 def duration_text(seconds: float) -> str:
     """A duration rounded the way people say it: 40 s, 12 min, 2.5 h."""
     if seconds < 90:

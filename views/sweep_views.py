@@ -15,7 +15,7 @@ from gan_core.sweeps import driver, halving, sweep_store
 from gan_core.sweeps.plan import SweepPlan, ranking_measures, ray_address_from_environment
 from gan_core.sweeps.sweep_store import Sweep
 from gan_core.workers import jobs, queue
-from views.common import MONITOR_PAGE, duration_text, state_badge
+from views.common import MONITOR_PAGE, address_choice_ui, duration_text, state_badge
 
 # How often the live part of a sweep redraws while it is running.
 REFRESH_SECONDS = 2.0
@@ -24,19 +24,9 @@ REFRESH_SECONDS = 2.0
 def sweep_picker_ui(sweeps: list[Sweep]) -> Sweep:
     """A sweep chooser kept in the address as `?sweep=<id>`; without one it picks the newest sweep."""
     sweep_ids = [sweep.sweep_id for sweep in sweeps]
-    requested = st.query_params.get("sweep")
-    if requested in sweep_ids:
-        st.session_state["sweep"] = requested
-    elif st.session_state.get("sweep") not in sweep_ids:
-        st.session_state["sweep"] = sweep_ids[0]
-    chosen = st.selectbox("Sweep", sweep_ids, key="sweep", on_change=copy_sweep_to_address,
-                          help="Sweeps are listed newest first; each id starts with the time it was made.")
-    st.query_params["sweep"] = chosen
+    chosen = address_choice_ui("Sweep", sweep_ids, "sweep", "Sweeps are listed newest first; each id starts with the "
+                               "time it was made.")
     return sweeps[sweep_ids.index(chosen)]
-
-
-def copy_sweep_to_address() -> None:
-    st.query_params["sweep"] = st.session_state["sweep"]
 
 
 def plan_text(plan: SweepPlan, trial_count: int) -> str:
