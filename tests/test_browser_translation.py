@@ -120,18 +120,21 @@ def test_a_persons_colour_pictures_train_a_colouriser_that_colours_their_grey_ph
     assert_no_exception(page, "gallery")
     errors = page.locator('[data-testid="stAlertContentError"]')
     assert errors.count() == 0, errors.first.inner_text()
-    # The colouriser's answer to the grey photo is a colour image on the page.
-    colour_shown = page.evaluate("""() => {
-        const image = [...document.querySelectorAll('[data-testid="stImage"] img')].at(-1);
+    # The colouriser's answer to the grey photo is a colour image on the page, read once the browser has loaded it.
+    colour_shown = page.wait_for_function("""() => {
+        const figure = [...document.querySelectorAll('[data-testid="stImage"]')]
+            .find(element => element.innerText.includes('Translated'));
+        const image = figure && figure.querySelector('img');
+        if (!image || !image.complete || image.naturalWidth === 0) return null;
         const canvas = document.createElement('canvas');
         canvas.width = image.naturalWidth; canvas.height = image.naturalHeight;
         const context = canvas.getContext('2d');
         context.drawImage(image, 0, 0);
         const pixels = context.getImageData(0, 0, canvas.width, canvas.height).data;
         for (let index = 0; index < pixels.length; index += 4)
-            if (pixels[index] !== pixels[index + 1] || pixels[index + 1] !== pixels[index + 2]) return true;
-        return false;
-    }""")
+            if (pixels[index] !== pixels[index + 1] || pixels[index + 1] !== pixels[index + 2]) return 'colour';
+        return 'grey';
+    }""", timeout=60_000).json_value() == "colour"
     assert colour_shown, "the translated photo is grey"
     screenshot(page, "colourise-02-gallery")
 
