@@ -362,7 +362,10 @@ def test_evaluate_measures_outputs_against_held_out_targets(trained_run):
     # A perfect translation scores as one: L1 0, SSIM 1.
     targets = data.load_dataset(trained_run.config, "test").examples[:20]
     perfect = translation.pair_measures(targets, targets)
-    assert perfect["l1"] == 0 and perfect["ssim"] == pytest.approx(1.0) and math.isinf(perfect["psnr"])
+    assert perfect["l1"] == 0 and perfect["ssim"] == pytest.approx(1.0)
+    assert perfect["psnr"] == translation.MAX_PSNR_DB, "identical images count as the cap, not as infinity"
+    one_off = translation.pair_measures(np.concatenate([targets[:1], targets[1:] // 2]), targets)["psnr"]
+    assert math.isfinite(one_off) and one_off < translation.MAX_PSNR_DB
 
 
 @pytest.mark.slow

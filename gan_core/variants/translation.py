@@ -40,6 +40,8 @@ TRANSLATION_UNUSED_FIELDS = ("architecture", "conditional", "loss", "latent_dim"
                              "g_ema_decay")
 # Held-out examples the sample grid shows, two translations side by side per row.
 GRID_GROUPS_PER_ROW = 2
+# The PSNR an image identical to its target counts as (a difference of one grey level in every pixel scores 48 dB).
+MAX_PSNR_DB = 100.0
 # Held-out examples the pictures and measures take at once.
 TRANSLATE_BATCH = 256
 
@@ -264,7 +266,11 @@ def mean_pixel_distance(images: np.ndarray, others: np.ndarray) -> float:
 
 
 def pair_measures(outputs: np.ndarray, targets: np.ndarray, prefix: str = "") -> dict[str, float]:
-    """Mean absolute error (pixels scaled to [0, 1]), PSNR (dB) and SSIM (TensorFlow's) of outputs to targets."""
+    """Mean absolute error (pixels scaled to [0, 1]), PSNR (dB) and SSIM (TensorFlow's) of outputs to targets.
+
+    An output identical to its target has an infinite PSNR; it counts as MAX_PSNR_DB, so that one grey photo among
+    colour ones (whose grey input is then exactly right) does not make a whole set's mean infinite.
+    """
     import tensorflow as tf
 
     produced, wanted = outputs.astype(np.float32) / 255.0, targets.astype(np.float32) / 255.0
@@ -272,7 +278,7 @@ def pair_measures(outputs: np.ndarray, targets: np.ndarray, prefix: str = "") ->
     filter_size = min(11, outputs.shape[1])
     return {
         f"{prefix}l1": mean_pixel_distance(outputs, targets),
-        f"{prefix}psnr": float(np.mean(tf.image.psnr(produced, wanted, max_val=1.0))),
+        f"{prefix}psnr": float(np.mean(np.minimum(tf.image.psnr(produced, wanted, max_val=1.0), MAX_PSNR_DB))),
         f"{prefix}ssim": float(np.mean(tf.image.ssim(produced, wanted, max_val=1.0, filter_size=filter_size))),
     }
 
