@@ -188,10 +188,11 @@ class Pix2Pix(ImageTranslation):
         "cifar10-colourise": dict(name="CIFAR-10 grey to colour (Pix2Pix)", dataset="cifar10", variant="pix2pix",
                                   pix2pix_pairs="grey", width=32, batch_size=32, steps=3000, sample_every=250,
                                   checkpoint_every=500),
+        # Five minutes on 2 cores: 7.8 dB above the noisy images' PSNR at its level (docs/benchmarks.md).
         "fashion-denoise": dict(name="Fashion-MNIST denoising (Pix2Pix)", dataset="fashion_mnist",
                                 variant="pix2pix", pix2pix_pairs=NOISY_PAIRS, pix2pix_noise="gaussian",
-                                pix2pix_noise_level=0.3, width=32, batch_size=32, steps=3000, sample_every=250,
-                                checkpoint_every=500),
+                                pix2pix_noise_level=0.3, width=32, batch_size=32, steps=6000, sample_every=500,
+                                checkpoint_every=1000),
     }
 
     def check(self, config: RunConfig) -> None:
