@@ -38,7 +38,6 @@ from PIL import Image
 from gan_core.inputs import data
 from gan_core.spec.config import RunConfig, preset
 from gan_core.store.files import write_text_atomically
-from gan_core.store.runs import Run
 
 AUGMENTATION_FOLDER = "augmentation"
 GENERATOR_PRESET = "fashion-dcgan"
@@ -98,14 +97,6 @@ def generator_config(plan: AugmentationPlan, budget: int, seed: int) -> RunConfi
                   labels_per_class=budget, seed=seed, steps=plan.generator_steps,
                   sample_every=plan.generator_steps, checkpoint_every=plan.generator_steps,
                   name=f"{plan.dataset} augmentation: {budget} labels per class, seed {seed}", **architecture)
-
-
-def generated_set(run: Run, per_class: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """`per_class` samples of every class from a conditional run's generator, with their labels."""
-    from gan_core.nets import sampling
-
-    labels = np.repeat(np.arange(sampling.num_classes(run)), per_class).astype(np.int32)
-    return sampling.sample(run, len(labels), seed=seed, labels=labels), labels
 
 
 def labelled_zip(images: np.ndarray, labels: np.ndarray, class_names: Sequence[str]) -> bytes:

@@ -13,10 +13,10 @@ import numpy as np
 
 from gan_core.inputs import data
 from gan_core.measuring import label_measures
-from gan_core.store.runs import create_run
+from gan_core.nets import sampling
+from gan_core.store.runs import Run, create_run
 from gan_core.training.trainer import Trainer
-from gan_core.workflows.augmentation import (Study, Trial, generated_set, generator_config, labelled_zip,
-                                             write_status)
+from gan_core.workflows.augmentation import Study, Trial, generator_config, labelled_zip, write_status
 
 
 def run_study(study: Study, pid: int | None = None, report: Callable[[str], None] = print) -> list[Trial]:
@@ -40,6 +40,12 @@ def run_study(study: Study, pid: int | None = None, report: Callable[[str], None
     trials = study.trials()
     write_status(study, "finished", f"{len(trials)} trials", pid)
     return trials
+
+
+def generated_set(run: Run, per_class: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """`per_class` samples of every class from a conditional run's generator, with their labels."""
+    labels = np.repeat(np.arange(sampling.num_classes(run)), per_class).astype(np.int32)
+    return sampling.sample(run, len(labels), seed=seed, labels=labels), labels
 
 
 def run_trial(study: Study, budget: int, seed: int, all_real: dict[int, float]) -> Trial:
