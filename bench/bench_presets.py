@@ -36,7 +36,6 @@ from gan_core.store.runs import open_run  # noqa: E402
 # Promises still being tried, by the same rules, before they are made in gan_core/spec/promises.py.
 CANDIDATES = {
     "mnist-infogan": Promise(6000, (Bound("categorical_code_purity", ">=", 0.8),), "", "", ""),
-    "mnist2inverted-cyclegan": Promise(4000, (Bound("translation_l1", "<=", "identity_mapping_l1", 0.1),), "", "", ""),
 }
 PRESET_PROMISES = {**PROMISES, **CANDIDATES}
 
