@@ -72,6 +72,16 @@ def colour_zip(tmp_path):
     return path
 
 
+def pix2pix_form_with(page, app_url: str, preset_name: str, archive):
+    """The Train form with the Pix2Pix preset `preset_name` on a person's `archive`; its Pairs box."""
+    page.goto(f"{app_url}/train")
+    wait_for_app(page)
+    choose(page, "Preset", preset_name)
+    wait_for_text(page, "Pix2Pix settings")
+    upload(page, archive)
+    return page.locator('[data-testid="stSelectbox"]').filter(has_text="Pairs").locator("input")
+
+
 def upload(page, archive) -> None:
     """On a Train form with its preset chosen: the dataset "your own images", read from `archive`."""
     choose(page, "Dataset", "your own images")
@@ -97,12 +107,7 @@ def start_with_steps(page, steps: int) -> str:
 
 def test_a_persons_colour_pictures_train_a_colouriser_that_colours_their_grey_photo(app_url, page, colour_zip,
                                                                                       tmp_path):
-    page.goto(f"{app_url}/train")
-    wait_for_app(page)
-    choose(page, "Preset", "cifar10-colourise")
-    wait_for_text(page, "Pix2Pix settings")
-    upload(page, colour_zip)
-    pairs = page.locator('[data-testid="stSelectbox"]').filter(has_text="Pairs").locator("input")
+    pairs = pix2pix_form_with(page, app_url, "cifar10-colourise", colour_zip)
     expect(pairs).to_have_value("grey")  # the preset's pairs, made from the person's pictures
     screenshot(page, "colourise-01-form")
     run_id = start_with_steps(page, STEPS)
@@ -140,15 +145,10 @@ def test_a_persons_colour_pictures_train_a_colouriser_that_colours_their_grey_ph
 
 
 def test_a_persons_paired_zip_trains_pix2pix_and_their_image_is_translated(app_url, page, pairs_zip, tmp_path):
-    page.goto(f"{app_url}/train")
-    wait_for_app(page)
-    choose(page, "Preset", "fashion-edges2img")
-    wait_for_text(page, "Pix2Pix settings")
-    upload(page, pairs_zip)
+    pairs = pix2pix_form_with(page, app_url, "fashion-edges2img", pairs_zip)
     # A selectbox inside the form: typed keys filter its list and put "own" in focus, Enter picks it, and the box
     # shows it until the form goes to the server. (Enter before the filter had acted once picked the first option; a
     # click on the option can miss it while the page's sidebar refresh redraws the list.)
-    pairs = page.locator('[data-testid="stSelectbox"]').filter(has_text="Pairs").locator("input")
     pairs.press_sequentially("own")
     expect(page.locator('[role="option"][data-focused="true"]')).to_have_text("own")
     pairs.press("Enter")
