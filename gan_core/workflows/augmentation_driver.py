@@ -21,8 +21,9 @@ from gan_core.workflows.augmentation import Study, Trial, generator_config, labe
 
 def run_study(study: Study, pid: int | None = None, report: Callable[[str], None] = print) -> list[Trial]:
     """Train and measure every trial of the study in turn, writing each as it ends; the trials."""
-    plan, done = study.plan, {(trial.budget, trial.seed) for trial in study.trials()}
-    all_real: dict[int, float] = {trial.seed: trial.all_real for trial in study.trials()}
+    plan, finished = study.plan, study.trials()
+    done = {(trial.budget, trial.seed) for trial in finished}
+    all_real: dict[int, float] = {trial.seed: trial.all_real for trial in finished}
     try:
         for number, (budget, seed) in enumerate(plan.trials(), start=1):
             if (budget, seed) in done:
