@@ -14,7 +14,7 @@ import pytest
 from gan_core.store.runs import Run
 from gan_core.sweeps import halving, sweep_store
 from support.cached_classifiers import copy_of_the_digits_classifier
-from support.ray_cluster import PROJECT, Node, session_of, two_node_cluster, wait_until
+from support.ray_cluster import PROJECT, Node, parent_of, session_of, two_node_cluster, wait_until
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
@@ -22,16 +22,20 @@ STEPS, CHECKPOINT_EVERY, LOG_EVERY, SAMPLES = 200, 50, 10, 100
 
 
 def trial_processes(node: Node) -> list[int]:
-    """The pids of the trainer processes (`python -m gan_core trial`) running on `node`."""
-    found = []
+    """The pids of the trainer processes (`python -m gan_core trial`) running on `node`.
+
+    A process a trainer starts shows the trainer's command line until it has exec'd (Python's platform module runs
+    `uname -p` through vfork, whose child shares the trainer's memory): only a trial whose parent is not one counts.
+    """
+    trials = set()
     for pid in node.session_processes():
         try:
             command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
         except OSError:
             continue
         if b"gan_core" in command and b"trial" in command:
-            found.append(pid)
-    return found
+            trials.add(pid)
+    return [pid for pid in trials if parent_of(pid) not in trials]
 
 
 def second_trial_past_its_checkpoint_on(node: Node, runs_dir: Path, most_at_once: dict) -> Run | None:

@@ -143,9 +143,20 @@ def live_pids() -> list[int]:
 
 def session_of(pid: int) -> int | None:
     """The session id of a live (not zombie) process; None for one that has gone."""
+    fields = stat_fields(pid)
+    return None if fields is None or fields[0] == "Z" else int(fields[3])
+
+
+def parent_of(pid: int) -> int | None:
+    """The parent's pid of a process; None for one that has gone."""
+    fields = stat_fields(pid)
+    return None if fields is None else int(fields[1])
+
+
+def stat_fields(pid: int) -> list[str] | None:
+    """/proc/PID/stat's fields after the command's name (state, parent, group, session, ...); None once it has gone."""
     try:
         with open(f"/proc/{pid}/stat") as handle:
-            fields = handle.read().rsplit(")", 1)[1].split()
+            return handle.read().rsplit(")", 1)[1].split()
     except OSError:
         return None
-    return None if fields[0] == "Z" else int(fields[3])
