@@ -50,9 +50,11 @@ def app_url(tmp_path_factory):
         yield url
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def browser():
-    """Debian's chromium through Playwright, started once per module."""
+    """Debian's chromium through Playwright, started once per test process and shared by its browser tests: each
+    test's pages live in a context of its own (the `page` fixture, or contexts a test makes), so no cookie or page
+    carries over from one test to the next."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

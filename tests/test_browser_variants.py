@@ -30,6 +30,15 @@ VARIANT_PRESETS = [name for variant_name, name in reversed(FIRST_PRESETS.items()
 STEPS = 5
 
 
+@pytest.fixture(scope="module")
+def page(browser):
+    """One page for all the presets: none of them depends on cookies, and the dashboard's scripts, loaded by the first,
+    stay in the context's cache for the others (each opens its pages afresh)."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    yield context.new_page()
+    context.close()
+
+
 def set_number(page, label: str, value: int) -> None:
     field = page.get_by_label(label, exact=True)
     # While the page reruns after a choice, the form drawn before it can still be on screen beside the new one.

@@ -24,6 +24,7 @@ from gan_core.measuring import features, judging
 from gan_core.spec.config import RunConfig, preset
 from gan_core.store.runs import create_run, open_run
 from gan_core.training.trainer import Trainer
+from support.browser import browser_test
 from support.datasets import write_png_folder
 from support.pages import widget_name
 from support.waiting import wait_for
@@ -383,49 +384,44 @@ def browser_app(tmp_path_factory):
         yield url, run
 
 
-@pytest.mark.slow
-@pytest.mark.browser
-def test_evaluate_and_judge_a_trained_run_in_a_browser(browser_app):
-    from playwright.sync_api import sync_playwright
-    from support.browser import CHROMIUM, CHROMIUM_ARGS, assert_no_exception, wait_for_app
+@browser_test
+def test_evaluate_and_judge_a_trained_run_in_a_browser(browser_app, browser):
+    from support.browser import assert_no_exception, wait_for_app
 
-    if not CHROMIUM.exists():
-        pytest.skip("needs Debian's chromium: apt-get install chromium")
     url, run = browser_app
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-        # A tall window, because Streamlit scrolls its main area itself and a screenshot shows only the window.
-        page = browser.new_page(viewport={"width": 1400, "height": 2200})
-        try:
-            page.goto(f"{url}/evaluate?run={run.run_id}")
-            wait_for_app(page)
-            page.get_by_role("button", name="Compute").click()
-            table = page.get_by_test_id("stTableStyledTable")
-            table.get_by_text("Real vs real", exact=True).wait_for(timeout=120_000)
-            table.get_by_text("FD (Digits classifier)", exact=True).wait_for()
-            page.locator('[data-testid="stPlotlyChart"]').first.wait_for(timeout=60_000)
-            wait_for_app(page)
-            assert_no_exception(page, "evaluate")
-            screenshot(page, "evaluate-01-metrics")
-            page.get_by_role("tab", name="Nearest training images").click()
-            page.get_by_text("closest to a training image").wait_for(timeout=60_000)
-            assert_no_exception(page, "evaluate, nearest training images")
-            screenshot(page, "evaluate-02-nearest")
+    # A tall window, because Streamlit scrolls its main area itself and a screenshot shows only the window.
+    context = browser.new_context(viewport={"width": 1400, "height": 2200})
+    page = context.new_page()
+    try:
+        page.goto(f"{url}/evaluate?run={run.run_id}")
+        wait_for_app(page)
+        page.get_by_role("button", name="Compute").click()
+        table = page.get_by_test_id("stTableStyledTable")
+        table.get_by_text("Real vs real", exact=True).wait_for(timeout=120_000)
+        table.get_by_text("FD (Digits classifier)", exact=True).wait_for()
+        page.locator('[data-testid="stPlotlyChart"]').first.wait_for(timeout=60_000)
+        wait_for_app(page)
+        assert_no_exception(page, "evaluate")
+        screenshot(page, "evaluate-01-metrics")
+        page.get_by_role("tab", name="Nearest training images").click()
+        page.get_by_text("closest to a training image").wait_for(timeout=60_000)
+        assert_no_exception(page, "evaluate, nearest training images")
+        screenshot(page, "evaluate-02-nearest")
 
-            page.goto(f"{url}/human_test?run={run.run_id}")
-            wait_for_app(page)
-            for number, answer in enumerate(("Real", "Generated", "Real"), start=2):
-                # Anchored, because the score's help buttons also name "real" and "generated".
-                page.get_by_role("button", name=re.compile(f"^{answer}")).click()
-                page.get_by_text(f"Image {number} in this session", exact=True).wait_for(timeout=30_000)
-            page.get_by_text("from 3 answers").wait_for(timeout=30_000)
-            page.get_by_text("Human error rate").wait_for()
-            # The answers table is drawn on a canvas; its accessible copy says when the three rows have arrived.
-            page.locator('[data-testid="stDataFrame"] table[aria-rowcount="4"]').wait_for(state="attached")
-            assert_no_exception(page, "real or fake")
-            screenshot(page, "human-test-01-answered")
-        finally:
-            browser.close()
+        page.goto(f"{url}/human_test?run={run.run_id}")
+        wait_for_app(page)
+        for number, answer in enumerate(("Real", "Generated", "Real"), start=2):
+            # Anchored, because the score's help buttons also name "real" and "generated".
+            page.get_by_role("button", name=re.compile(f"^{answer}")).click()
+            page.get_by_text(f"Image {number} in this session", exact=True).wait_for(timeout=30_000)
+        page.get_by_text("from 3 answers").wait_for(timeout=30_000)
+        page.get_by_text("Human error rate").wait_for()
+        # The answers table is drawn on a canvas; its accessible copy says when the three rows have arrived.
+        page.locator('[data-testid="stDataFrame"] table[aria-rowcount="4"]').wait_for(state="attached")
+        assert_no_exception(page, "real or fake")
+        screenshot(page, "human-test-01-answered")
+    finally:
+        context.close()
     assert [answer["answered_real"] for answer in run.judgements()] == [True, False, True]
 
 

@@ -34,6 +34,13 @@ BROWSER_MARKS = [
 ]
 
 
+def browser_test(test):
+    """BROWSER_MARKS on one test, in a module whose other tests run without a browser."""
+    for mark in BROWSER_MARKS:
+        test = mark(test)
+    return test
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
