@@ -3,8 +3,9 @@
     GAN_DATA_DIR=../shared/datasets python3 bench/bench_suite_processes.py [--workers 2] [tests ...]
 
 The suite runs (`python3 -m pytest -n 2`, or only the given test files) in a fresh clone of the project's last commit
-with a marker in its environment, which every process it starts inherits, while this script reads the CPU time of
-every process bearing the marker from /proc twice a second. Each is counted from its first reading to its last,
+with a marker in its environment, which the processes it starts inherit, while this script reads the CPU time of
+every process bearing the marker, or descended from one that does (the browser gives its own children an
+environment of its own), from /proc twice a second. Each is counted from its first reading to its last,
 under its kind: the test processes themselves, the trainers and workers they start (`python -m gan_core COMMAND`),
 the dashboard servers, the browser, Playwright's driver, Ray. The machine's busy CPU seconds (from /proc/stat) are
 the whole; the last row is what no reading caught (a process shorter than half a second, the last half second of
@@ -51,25 +52,30 @@ def kind_of(arguments: list[str]) -> str:
     return "other processes the suite started"
 
 
-def suite_process(pid: str, marker: bytes) -> list[str] | None:
-    """The command line of a process the suite started (one whose environment holds `marker`), or None."""
+def has_marker(pid: str, marker: bytes) -> bool:
     try:
-        if marker not in Path(f"/proc/{pid}/environ").read_bytes().split(b"\0"):
-            return None
+        return marker in Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+    except OSError:
+        return False  # ended meanwhile
+
+
+def command_line(pid: str) -> list[str]:
+    try:
         return [part.decode(errors="replace") for part in Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
                 if part]
     except OSError:
-        return None  # ended meanwhile
+        return []  # ended meanwhile
 
 
 class ProcessSampler(threading.Thread):
-    """Reads the CPU time of every process bearing `marker` until stopped; `by_kind()` sums them by kind."""
+    """Reads the CPU time of every process bearing `marker`, or descended from one that does, until stopped;
+    `by_kind()` sums them by kind."""
 
     def __init__(self, marker: str) -> None:
         super().__init__(daemon=True)
         self.marker = marker.encode()
-        self.kinds: dict[tuple[str, str], str | None] = {}  # (pid, start time): its kind, None if not the suite's
-        self.cpu: dict[tuple[str, str], float] = {}
+        self.ours: dict[tuple[str, str], bool] = {}  # (pid, start time): whether the suite started it
+        self.readings: dict[tuple[str, str], tuple[str, float]] = {}  # the same: its kind and CPU seconds, last read
         self.stopping = threading.Event()
 
     def run(self) -> None:
@@ -77,24 +83,35 @@ class ProcessSampler(threading.Thread):
             self.read()
 
     def read(self) -> None:
+        """One reading of every process of the suite's. The kind is read each time: a process seen between its fork
+        and its exec still shows its parent's command line."""
         for pid in os.listdir("/proc"):
-            if not pid.isdigit():
-                continue
-            try:
-                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            except (OSError, IndexError):
-                continue  # ended meanwhile
-            key = (pid, fields[19])
-            if key not in self.kinds:
-                arguments = suite_process(pid, self.marker)
-                self.kinds[key] = kind_of(arguments) if arguments else None
-            if self.kinds[key]:
-                self.cpu[key] = (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+            if pid.isdigit() and (stat := self.stat_of(pid)) and self.started_by_the_suite(pid, stat):
+                cpu = (int(stat[11]) + int(stat[12])) / CLOCK_TICKS
+                self.readings[(pid, stat[19])] = (kind_of(command_line(pid)), cpu)
+
+    @staticmethod
+    def stat_of(pid: str) -> list[str] | None:
+        """/proc/PID/stat's fields after the command's name; None once the process has ended."""
+        try:
+            return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            return None
+
+    def started_by_the_suite(self, pid: str, stat: list[str]) -> bool:
+        """Whether the process bears the marker or descends from one that does; decided once per process."""
+        key = (pid, stat[19])
+        if key not in self.ours:
+            parent = stat[1]
+            parent_stat = self.stat_of(parent) if parent not in ("0", "1") else None
+            self.ours[key] = has_marker(pid, self.marker) or bool(
+                parent_stat and self.started_by_the_suite(parent, parent_stat))
+        return self.ours[key]
 
     def by_kind(self) -> Counter:
         totals: Counter = Counter()
-        for key, seconds in self.cpu.items():
-            totals[self.kinds[key]] += seconds
+        for kind, seconds in self.readings.values():
+            totals[kind] += seconds
         return totals
 
 
