@@ -83,12 +83,15 @@ class ProcessSampler(threading.Thread):
             self.read()
 
     def read(self) -> None:
-        """One reading of every process of the suite's. The kind is read each time: a process seen between its fork
-        and its exec still shows its parent's command line."""
+        """One reading of every process of the suite's. The kind is read each time, since a process seen between its
+        fork and its exec still shows its parent's command line, and kept once the process has ended (a zombie's
+        command line is empty)."""
         for pid in os.listdir("/proc"):
             if pid.isdigit() and (stat := self.stat_of(pid)) and self.started_by_the_suite(pid, stat):
-                cpu = (int(stat[11]) + int(stat[12])) / CLOCK_TICKS
-                self.readings[(pid, stat[19])] = (kind_of(command_line(pid)), cpu)
+                key, arguments = (pid, stat[19]), command_line(pid)
+                kind = kind_of(arguments) if arguments else self.readings.get(key, ("other processes the suite "
+                                                                                    "started", 0.0))[0]
+                self.readings[key] = (kind, (int(stat[11]) + int(stat[12])) / CLOCK_TICKS)
 
     @staticmethod
     def stat_of(pid: str) -> list[str] | None:
