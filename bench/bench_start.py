@@ -1,7 +1,7 @@
 """How long a trainer waits before its first step: TensorFlow and Keras, their plain import against the command
-line's (gan_core.__main__.import_tensorflow_quietly, which leaves out the extras Keras imports for notebooks, data
-frames and scikit-learn wrappers); and scikit-learn's digits, through scikit-learn against the project's own read
-of the same file. Each in a fresh process, taking turns.
+line's (gan_core.nets.tensorflow_import.import_tensorflow_quietly, which leaves out the extras Keras imports for
+notebooks, data frames and scikit-learn wrappers); and scikit-learn's digits, through scikit-learn against the
+project's own read of the same file. Each in a fresh process, taking turns.
 
     python3 bench/bench_start.py [--rounds 7]
 
@@ -26,7 +26,8 @@ COMPARISONS = {
     "TensorFlow and Keras": {
         "import tensorflow, keras (baseline)": "import tensorflow, keras",
         "import_tensorflow_quietly()":
-            "import gan_core.__main__ as command_line; command_line.import_tensorflow_quietly()",
+            ("import gan_core.__main__; from gan_core.nets.tensorflow_import import import_tensorflow_quietly; "
+             "import_tensorflow_quietly()"),
     },
     "scikit-learn's digits": {
         "sklearn.datasets.load_digits() (baseline)": "import sklearn.datasets; sklearn.datasets.load_digits()",

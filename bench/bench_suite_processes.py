@@ -41,14 +41,16 @@ def kind_of(arguments: list[str]) -> str:
         return "Playwright's driver"
     if "streamlit" in line:
         return "dashboard servers (streamlit)"
+    if "gan_core.workers.warm_starter" in arguments:
+        return "warm starters and the processes they forked"
     if "gan_core" in arguments and arguments.index("gan_core") + 1 < len(arguments):
         return f"python -m gan_core {arguments[arguments.index('gan_core') + 1]}"
     if "gan_core.demo_mode.showcase" in arguments:
         return "the demo's showcase"
     if "pytest" in line or "exec(eval(sys.stdin" in line:  # the latter: a pytest-xdist worker
         return "test processes (pytest)"
-    if "ray" in line or "raylet" in line or "gcs_server" in line:
-        return "Ray"
+    if arguments and (arguments[0].startswith("ray::") or any("/ray/" in argument for argument in arguments)):
+        return "Ray"  # its workers name themselves ray::..., its other programs live in the ray package
     return "other processes the suite started"
 
 

@@ -165,8 +165,9 @@ def test_tensorflow_is_imported_without_keras_extras_and_they_stay_importable():
 
     from support.cli import PROJECT_ROOT
 
-    script = ("import sys; import gan_core.__main__ as command_line; command_line.import_tensorflow_quietly(); "
-              "print(sorted(name for name in command_line.KERAS_EXTRAS if name in sys.modules)); "
+    script = ("import sys; import gan_core.__main__; from gan_core.nets import tensorflow_import; "
+              "tensorflow_import.import_tensorflow_quietly(); "
+              "print(sorted(name for name in tensorflow_import.KERAS_EXTRAS if name in sys.modules)); "
               "import keras, sklearn.datasets; print(len(sklearn.datasets.make_moons(10)[0]))")
     finished = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=PROJECT_ROOT,
                               timeout=300)

@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from gan_core.store.files import exclusive_lock
+from gan_core.workers import warm_start
 from gan_core.store.runs import (DEFAULT_RUNS_DIR, Run, Status, describe_os_error, list_runs, replace_status,
                                  resume_target, status_lock, update_config, write_status)
 
@@ -98,12 +99,25 @@ def engine_environment() -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, search_path))}
 
 
+def warm_up() -> None:
+    """Have a warm starter ready for the background processes this process starts (gan_core.workers.warm_start)."""
+    warm_start.warm_up(PROJECT_ROOT, engine_environment())
+
+
 def start_background_process(command: list[str], log_path: Path) -> int:
     """Start `command` (a gan_core module) in a session of its own, so that it outlives whoever started it, with
-    its output appended to `log_path`; returns its pid. Its end is collected by `reap_finished_processes`."""
+    its output appended to `log_path`; returns its pid.
+
+    Warm when this process has a warm starter ready; otherwise fresh, and its end is then collected by
+    `reap_finished_processes` (the starter collects its own children's).
+    """
+    environment = engine_environment()
+    pid = warm_start.start(command, log_path, PROJECT_ROOT, environment)
+    if pid is not None:
+        return pid
     with open(log_path, "ab") as log:
         process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                   cwd=PROJECT_ROOT, env=engine_environment(), start_new_session=True)
+                                   cwd=PROJECT_ROOT, env=environment, start_new_session=True)
     with _started_processes_lock:
         _started_processes[process.pid] = process
     return process.pid

@@ -1,0 +1,129 @@
+"""Warm starts: a process that has imported TensorFlow and Keras once forks the engine's background processes
+(trainers, workers, sweeps) from itself, so that each skips the seconds that import takes (docs/benchmarks.md,
+"A trainer's start").
+
+The web server keeps one ready (`warm_up`, from its first page). `start` asks it for a process and answers None, so
+that the caller starts a fresh one as before, whenever it is not ready yet, has ended, or imported TensorFlow in
+another environment than the one asked for: a start never waits for it, and a process started warm runs as a fresh
+one would. The child takes the environment asked for and imports the engine afresh (gan_core.workers.warm_starter),
+so that it runs the code on disk and reads the engine's settings (the GAN_ variables) of the moment; only the
+variables that Python, TensorFlow, Keras and NumPy's BLAS may have read while the starter imported them must be the
+starter's.
+
+The starter reads one request per line on its standard input and answers each with the new process's pid on its
+standard output; it ends when its standard input closes, which is when the process that started it ends.
+Nothing here imports TensorFlow.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import select
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+# What the starter writes once TensorFlow and Keras are imported, before it answers any request.
+READY = "ready"
+# The variables read by Python when it starts (PYTHONPATH, PYTHONHASHSEED, ...), by TensorFlow and Keras when they
+# are imported (log levels, oneDNN, the backend, Keras' home folder) and by NumPy's BLAS (its threads).
+IMPORT_TIME_PREFIXES = ("PYTHON", "LD_", "TF_", "XLA_", "CUDA_", "KERAS_", "OMP_", "KMP_", "MKL_", "OPENBLAS_")
+IMPORT_TIME_NAMES = ("HOME", "TMPDIR")
+# A fork takes milliseconds; a starter silent for this long is taken for stuck and replaced.
+ANSWER_SECONDS = 30.0
+
+
+class WarmStarter:
+    """One starter process, started with `environment` from `directory`, and the requests made of it."""
+
+    def __init__(self, directory: Path, environment: dict[str, str]):
+        self.directory, self.imported_in = directory, read_on_import(environment)
+        # Its standard error goes where its parent's does (the server's log), to say why it ended if it did.
+        self.process = subprocess.Popen([sys.executable, "-m", "gan_core.workers.warm_starter"], cwd=directory,
+                                        env=environment, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        self.ready = False
+        self.lock = threading.Lock()
+
+    def serves(self, command: list[str], directory: Path, environment: dict[str, str]) -> bool:
+        return serves(command, directory, environment, self.directory, self.imported_in)
+
+    def start(self, command: list[str], log_path: Path, environment: dict[str, str]) -> int | None:
+        """The pid of `command`, forked with its output appended to `log_path` and `environment`; None if the
+        starter cannot start it at once (still importing, ended, or stuck, which ends it)."""
+        with self.lock:
+            if not (self.ready or self.has_become_ready()):
+                return None
+            request = {"command": command, "log": str(log_path), "directory": str(self.directory),
+                       "environment": environment}
+            try:
+                self.process.stdin.write(json.dumps(request) + "\n")
+                self.process.stdin.flush()
+                answer = self.answer(ANSWER_SECONDS)
+            except (OSError, ValueError):  # a broken pipe: the starter has ended
+                answer = None
+            if answer is None:
+                self.end()
+                return None
+            return int(json.loads(answer)["pid"])
+
+    def has_become_ready(self) -> bool:
+        """Read the starter's READY line if it has written it, without waiting."""
+        self.ready = self.answer(0.0) == READY
+        return self.ready
+
+    def answer(self, seconds: float) -> str | None:
+        """The starter's next line, waiting at most `seconds`; None when there is none (yet, or any more)."""
+        if self.process.poll() is not None:
+            return None
+        readable, _, _ = select.select([self.process.stdout], [], [], seconds)
+        line = self.process.stdout.readline() if readable else ""
+        return line.strip() or None
+
+    def is_alive(self) -> bool:
+        return self.process.poll() is None
+
+    def end(self) -> None:
+        """End the starter (its children go on: each is in a session of its own)."""
+        self.process.kill()
+        self.process.wait()
+        for pipe in (self.process.stdin, self.process.stdout):
+            with contextlib.suppress(OSError):  # a request half written into a pipe nobody reads any more
+                pipe.close()
+
+
+_starter: WarmStarter | None = None
+_starter_lock = threading.Lock()
+
+
+def read_on_import(environment: dict[str, str]) -> dict[str, str]:
+    """The variables that the starter's Python and imports may have read and kept: a child could not change them."""
+    return {name: value for name, value in environment.items()
+            if name.startswith(IMPORT_TIME_PREFIXES) or name in IMPORT_TIME_NAMES}
+
+
+def serves(command: list[str], directory: Path, environment: dict[str, str], starter_directory: Path,
+           starter_imported_in: dict[str, str]) -> bool:
+    """Whether a process for `command` started by a starter in `starter_directory` whose imports read
+    `starter_imported_in` would be the one started fresh: an engine module run by this Python, from the same folder,
+    in an environment that Python, TensorFlow and Keras would not tell from the starter's."""
+    return (command[:2] == [sys.executable, "-m"] and command[2].split(".")[0] == "gan_core"
+            and directory == starter_directory and read_on_import(environment) == starter_imported_in)
+
+
+def warm_up(directory: Path, environment: dict[str, str]) -> None:
+    """Have a starter importing, or ready, unless one is already."""
+    global _starter
+    with _starter_lock:
+        if _starter is None or not _starter.is_alive():
+            _starter = WarmStarter(directory, environment)
+
+
+def start(command: list[str], log_path: Path, directory: Path, environment: dict[str, str]) -> int | None:
+    """The pid of `command` started warm, or None: then the caller starts it fresh."""
+    with _starter_lock:
+        starter = _starter
+    if starter is None or not starter.serves(command, directory, environment):
+        return None
+    return starter.start(command, log_path, environment)

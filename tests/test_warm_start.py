@@ -1,0 +1,104 @@
+"""Warm starts (gan_core.workers.warm_start): a starter that has imported TensorFlow forks the engine's processes, which
+run exactly as processes started fresh would, in sessions of their own that outlive the starter."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from gan_core.spec.config import preset
+from gan_core.store.runs import create_run
+from gan_core.workers import jobs, warm_start
+from support.waiting import wait_for
+
+pytestmark = pytest.mark.slow
+
+LOSSES = ("d_loss", "g_loss")
+
+
+@pytest.fixture
+def starter():
+    """A starter of the test's own (not the one this process keeps for its pages), ready to fork."""
+    started = warm_start.WarmStarter(jobs.PROJECT_ROOT, jobs.engine_environment())
+    try:
+        assert wait_for(started.has_become_ready, 120), "the starter never said it was ready"
+        yield started
+    finally:
+        if started.is_alive():
+            started.end()
+
+
+def resume_command(run) -> list[str]:
+    return [sys.executable, "-m", "gan_core", "resume", str(run.path)]
+
+
+def parent_of(pid: int) -> int:
+    return int(open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[1])
+
+
+def test_a_run_started_warm_trains_exactly_as_one_started_fresh(tmp_path, starter):
+    config = preset("digits-mlp", steps=30, log_every=5)
+    fresh, warm = create_run(config, tmp_path / "fresh"), create_run(config, tmp_path / "warm")
+    subprocess.run(resume_command(fresh), cwd=jobs.PROJECT_ROOT, env=jobs.engine_environment(), check=True,
+                   capture_output=True, timeout=300)
+
+    pid = starter.start(resume_command(warm), warm.log_path, jobs.engine_environment())
+    assert pid and pid != starter.process.pid
+    assert wait_for(lambda: warm.status.state == "finished", 120), warm.tail_log()
+    assert wait_for(lambda: not os.path.exists(f"/proc/{pid}"), 30), "an ended child is collected, never a zombie"
+
+    rows = [[row[name] for name in ("step", *LOSSES)] for row in fresh.metrics_since()]
+    assert len(rows) == 6
+    assert [[row[name] for name in ("step", *LOSSES)] for row in warm.metrics_since()] == rows
+    assert "finished: reached step 30" in warm.tail_log()
+
+
+def test_a_warm_trainer_has_a_session_of_its_own_and_outlives_its_starter(tmp_path, starter):
+    run = create_run(preset("digits-mlp", steps=100_000, log_every=5, checkpoint_every=100_000), tmp_path)
+    pid = starter.start(resume_command(run), run.log_path, jobs.engine_environment())
+    try:
+        assert wait_for(lambda: run.status.state == "running" and run.status.pid == pid, 120), run.tail_log()
+        assert os.getsid(pid) == pid and parent_of(pid) == starter.process.pid
+
+        # The process that started the starter closes its end of the pipe, as it does when it ends.
+        starter.process.stdin.close()
+        assert starter.process.wait(timeout=60) == 0
+        step = run.status.step
+        assert jobs.process_alive(pid) and wait_for(lambda: run.status.step > step, 60), run.tail_log()
+    finally:
+        jobs.stop_if_active(run)
+    assert wait_for(lambda: run.status.state == "stopped", 60), run.tail_log()
+
+
+def test_a_bad_command_is_told_in_its_log_and_a_stuck_or_ended_starter_starts_nothing(tmp_path, starter):
+    log = tmp_path / "missing.log"
+    missing = tmp_path / "no-such-run"
+    pid = starter.start([sys.executable, "-m", "gan_core", "resume", str(missing)], log, jobs.engine_environment())
+    assert pid
+    assert wait_for(lambda: "error:" in log.read_text() if log.exists() else False, 60)
+    assert str(missing) in log.read_text()
+
+    starter.end()
+    assert starter.start(resume_command(create_run(preset("digits-mlp"), tmp_path)), log,
+                         jobs.engine_environment()) is None
+
+
+def test_only_engine_modules_in_the_starters_environment_are_started_warm():
+    environment, root = jobs.engine_environment(), jobs.PROJECT_ROOT
+    imported_in = warm_start.read_on_import(environment)
+
+    def serves(command, directory=root, **changes):
+        return warm_start.serves(command, directory, {**environment, **changes}, root, imported_in)
+
+    command = [sys.executable, "-m", "gan_core", "list"]
+    assert serves(command)
+    # The engine's settings are read afresh by the child; TensorFlow's were read by the starter's import.
+    assert serves(command, GAN_RUNS_DIR="elsewhere", ANY="thing")
+    assert not serves(command, TF_CPP_MIN_LOG_LEVEL="0")
+    assert not serves(command, OMP_NUM_THREADS="7")
+    assert not serves([sys.executable, "-m", "json.tool"])
+    assert not serves(["/bin/true"])
+    assert not serves(command, root.parent)
