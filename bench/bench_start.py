@@ -1,7 +1,9 @@
 """How long a trainer waits before its first step: TensorFlow and Keras, their plain import against the command
 line's (gan_core.nets.tensorflow_import.import_tensorflow_quietly, which leaves out the extras Keras imports for
 notebooks, data frames and scikit-learn wrappers); and scikit-learn's digits, through scikit-learn against the
-project's own read of the same file. Each in a fresh process, taking turns.
+project's own read of the same file. Each in a fresh process, taking turns. Then a trainer's whole start: a digits
+run of one step, from asking for its trainer to its status "finished", started as a fresh process against forked
+by a warm starter (gan_core.workers.warm_start), as the dashboard starts it.
 
     python3 bench/bench_start.py [--rounds 7]
 
@@ -16,9 +18,16 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
+import time
+from pathlib import Path
 
 from bench_clicks import cpu_name
 from project_paths import PROJECT_ROOT
+
+from gan_core.spec.config import preset
+from gan_core.store.runs import create_run
+from gan_core.workers import jobs, warm_start
 
 TIMED = "import time; started = time.perf_counter(); {body}; print(time.perf_counter() - started)"
 # What is timed, and its baseline first.
@@ -37,6 +46,31 @@ COMPARISONS = {
 }
 
 
+TRAINER_START = "A digits run of one step, from its trainer's start to its end"
+FRESH, WARM = "a fresh process (baseline)", "forked by a warm starter"
+
+
+def trainer_start_seconds(starter: warm_start.WarmStarter | None, runs_dir: Path) -> float:
+    """From asking for a one-step digits run's trainer to its status "finished", fresh (no starter) or warm."""
+    run = create_run(preset("digits-mlp", steps=1, log_every=1), runs_dir)
+    command, environment = [sys.executable, "-m", "gan_core", "resume", str(run.path)], jobs.engine_environment()
+    started = time.perf_counter()
+    if starter is None:
+        with open(run.log_path, "ab") as log:
+            process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=environment, stdout=log, stderr=log)
+    else:
+        process = None
+        assert starter.start(command, run.log_path, environment), "the warm starter started nothing"
+    while run.status.state != "finished":
+        if run.status.state == "failed":
+            raise RuntimeError(f"the trainer failed: {run.tail_log()}")
+        time.sleep(0.01)
+    elapsed = time.perf_counter() - started
+    if process:
+        process.wait()
+    return elapsed
+
+
 def seconds(body: str) -> float:
     environment = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": str(PROJECT_ROOT)}
     printed = subprocess.run([sys.executable, "-c", TIMED.format(body=body)], env=environment, cwd=PROJECT_ROOT,
@@ -49,18 +83,28 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=7)
     options = parser.parse_args()
     times = {comparison: {name: [] for name in ways} for comparison, ways in COMPARISONS.items()}
-    for _ in range(options.rounds):
-        for comparison, ways in COMPARISONS.items():
-            for name, body in ways.items():
-                times[comparison][name].append(seconds(body))
+    times[TRAINER_START] = {FRESH: [], WARM: []}
+    os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
+    starter = warm_start.WarmStarter(PROJECT_ROOT, jobs.engine_environment())
+    with tempfile.TemporaryDirectory() as runs_dir:
+        for _ in range(options.rounds):
+            for comparison, ways in COMPARISONS.items():
+                for name, body in ways.items():
+                    times[comparison][name].append(seconds(body))
+            times[TRAINER_START][FRESH].append(trainer_start_seconds(None, Path(runs_dir)))
+            while not (starter.ready or starter.has_become_ready()):
+                time.sleep(0.1)
+            times[TRAINER_START][WARM].append(trainer_start_seconds(starter, Path(runs_dir)))
+    starter.end()
     print(f"{datetime.datetime.now():%Y-%m-%d %H:%M}, {cpu_name()}, {os.cpu_count()} cores, load average at the end "
-          f"{os.getloadavg()[0]:.1f}; {options.rounds} rounds, each in a fresh process")
+          f"{os.getloadavg()[0]:.1f}; {options.rounds} rounds, each import in a fresh process")
     for comparison, measures in times.items():
         print(f"\n{comparison}\n| way | median seconds | all rounds | against the baseline |\n|---|---|---|---|")
         baseline = statistics.median(next(iter(measures.values())))
         for name, measured in measures.items():
             print(f"| {name} | {statistics.median(measured):.2f} | {', '.join(f'{value:.2f}' for value in measured)} "
                   f"| {statistics.median(measured) / baseline:.3f} |")
+
 
 if __name__ == "__main__":
     main()

@@ -135,7 +135,7 @@ def main() -> None:
         sampler = ProcessSampler(marker)
         busy_before, wall_before = busy_seconds(), time.perf_counter()
         sampler.start()
-        finished = subprocess.run([sys.executable, "-m", "pytest", "-n", str(options.workers), "-q", "-p",
+        finished = subprocess.run([sys.executable, "-m", "pytest", "-n", str(options.workers), "-q", "-rfE", "-p",
                                    "no:cacheprovider", *options.tests], cwd=clone, capture_output=True, text=True,
                                   env={**os.environ, marker.split("=")[0]: marker.split("=")[1]})
         sampler.stopping.set()
@@ -154,6 +154,9 @@ def main() -> None:
         print(f"| {kind} | {seconds:.0f} | {seconds / busy:.3f} |")
     rest = busy - sum(totals.values())
     print(f"| not caught by a reading, and other work on the machine | {rest:.0f} | {rest / busy:.3f} |")
+    failures = [line for line in finished.stdout.splitlines() if line.startswith(("FAILED", "ERROR"))]
+    if failures:
+        print("\nNot passed (the figures above include them):", *failures, sep="\n")
 
 
 if __name__ == "__main__":

@@ -43,6 +43,15 @@ def pytest_collection_modifyitems(items):
     items.sort(key=lambda item: -slow_tests[item.path])  # a stable sort: each file's tests keep their order
 
 
+@pytest.fixture(scope="session", autouse=True)
+def warm_starter():
+    """A warm starter in each test process, as the dashboard keeps one: the trainers and workers the tests start
+    skip TensorFlow's import (gan_core.workers.warm_start)."""
+    from gan_core.workers import jobs
+
+    jobs.warm_up()
+
+
 @pytest.fixture(scope="module")
 def app_url(tmp_path_factory):
     """The address of a dashboard over an empty run store, shared by a module's browser tests."""

@@ -29,9 +29,15 @@ def test_a_halved_sweep_from_the_train_form_shows_its_trials_queued_training_and
         expect(page.get_by_text("per 1,000 steps")).to_have_count(1, timeout=60_000)
         page.get_by_label("Steps", exact=True).fill("80")
         page.get_by_text("Sweep: train several runs").click()
-        page.get_by_role("textbox", name="Settings to vary, one per line").fill("g_learning_rate=1e-4,1e-3")
+        # The box is ticked while no text field has the focus: a field commits its text when it loses the focus,
+        # redrawing the form, and a click landing during that redraw would be lost. Streamlit draws its checkbox
+        # over the input, so the label is what a person clicks.
+        halving_box = page.get_by_role("checkbox", name="Successive halving")
         page.get_by_text("Successive halving").click()
+        expect(halving_box).to_be_checked(timeout=30_000)
+        page.get_by_role("textbox", name="Settings to vary, one per line").fill("g_learning_rate=1e-4,1e-3")
         page.get_by_role("spinbutton", name="Trials at once").fill("1")
+        expect(halving_box).to_be_checked()
         page.get_by_role("button", name=re.compile("Start sweep")).click()
 
         page.wait_for_url(re.compile(r"/sweeps\?sweep="), timeout=60_000)

@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from gan_core.workers import feature_jobs, jobs
+from gan_core.workers import feature_jobs, jobs, warm_start
 from gan_core.spec.config import lower_learning_rates, preset
 from gan_core.store.runs import create_run, write_status
 from support.cached_classifiers import copy_of_the_digits_classifier
@@ -102,7 +102,17 @@ def has_ended_unreaped(pid):
     return os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
 
 
-def test_a_crash_in_the_trainer_is_recorded_as_failed_and_the_ended_trainer_is_reaped_on_a_refresh(tmp_path):
+@pytest.fixture
+def fresh_processes():
+    """No warm starter in this process during the test: the processes it starts are fresh, this process's own
+    children, whose ends it must collect (a warm starter collects its children's itself)."""
+    warm_start.end()
+    yield
+    jobs.warm_up()
+
+
+def test_a_crash_in_the_trainer_is_recorded_as_failed_and_the_ended_trainer_is_reaped_on_a_refresh(tmp_path,
+                                                                                                   fresh_processes):
     image_folder = tmp_path / "images"
     image_folder.mkdir()
     (image_folder / "notes.txt").write_text("no pictures here")
@@ -116,7 +126,7 @@ def test_a_crash_in_the_trainer_is_recorded_as_failed_and_the_ended_trainer_is_r
     assert process_state(pid) is None, "the finished trainer is still a zombie child after a refresh"
 
 
-def test_a_feature_worker_that_ended_is_reaped_when_its_status_is_read(tmp_path):
+def test_a_feature_worker_that_ended_is_reaped_when_its_status_is_read(tmp_path, fresh_processes):
     # The classifier is in this cache already, so the worker loads it and ends: its end, not its training, is tested.
     copy_of_the_digits_classifier(tmp_path)
     pid = feature_jobs.start_preparation("digits", tmp_path)

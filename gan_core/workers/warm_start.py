@@ -2,13 +2,15 @@
 (trainers, workers, sweeps) from itself, so that each skips the seconds that import takes (docs/benchmarks.md,
 "A trainer's start").
 
-The web server keeps one ready (`warm_up`, from its first page). `start` asks it for a process and answers None, so
-that the caller starts a fresh one as before, whenever it is not ready yet, has ended, or imported TensorFlow in
-another environment than the one asked for: a start never waits for it, and a process started warm runs as a fresh
-one would. The child takes the environment asked for and imports the engine afresh (gan_core.workers.warm_starter),
-so that it runs the code on disk and reads the engine's settings (the GAN_ variables) of the moment; only the
-variables that Python, TensorFlow, Keras and NumPy's BLAS may have read while the starter imported them must be the
-starter's.
+The web server keeps one (`warm_up`, from its first page). `start` asks it for a process, waiting for it to finish
+importing if it has not yet: a fresh process would have to make the whole import. It answers None, so that the
+caller starts a fresh one as before, when there is no starter, it has ended or is stuck, or it imported TensorFlow in
+another environment than the one asked for.
+
+A process started warm runs as a fresh one would. The child takes the environment asked for and imports the engine
+afresh (gan_core.workers.warm_starter), so that it runs the code on disk and reads the engine's settings (the GAN_
+variables) of the moment; only the variables that Python, TensorFlow, Keras and NumPy's BLAS may have read while the
+starter imported them must be the starter's.
 
 The starter reads one request per line on its standard input and answers each with the new process's pid on its
 standard output; it ends when its standard input closes, which is when the process that started it ends.
@@ -31,8 +33,8 @@ READY = "ready"
 # are imported (log levels, oneDNN, the backend, Keras' home folder) and by NumPy's BLAS (its threads).
 IMPORT_TIME_PREFIXES = ("PYTHON", "LD_", "TF_", "XLA_", "CUDA_", "KERAS_", "OMP_", "KMP_", "MKL_", "OPENBLAS_")
 IMPORT_TIME_NAMES = ("HOME", "TMPDIR")
-# A fork takes milliseconds; a starter silent for this long is taken for stuck and replaced.
-ANSWER_SECONDS = 30.0
+# An import takes seconds and a fork milliseconds; a starter silent for this long is taken for stuck and ended.
+ANSWER_SECONDS = 60.0
 
 
 class WarmStarter:
@@ -51,9 +53,10 @@ class WarmStarter:
 
     def start(self, command: list[str], log_path: Path, environment: dict[str, str]) -> int | None:
         """The pid of `command`, forked with its output appended to `log_path` and `environment`; None if the
-        starter cannot start it at once (still importing, ended, or stuck, which ends it)."""
+        starter has ended, or is stuck (which ends it)."""
         with self.lock:
-            if not (self.ready or self.has_become_ready()):
+            if not (self.ready or self.has_become_ready(ANSWER_SECONDS)):
+                self.end()
                 return None
             request = {"command": command, "log": str(log_path), "directory": str(self.directory),
                        "environment": environment}
@@ -68,9 +71,9 @@ class WarmStarter:
                 return None
             return int(json.loads(answer)["pid"])
 
-    def has_become_ready(self) -> bool:
-        """Read the starter's READY line if it has written it, without waiting."""
-        self.ready = self.answer(0.0) == READY
+    def has_become_ready(self, seconds: float = 0.0) -> bool:
+        """Read the starter's READY line, waiting at most `seconds` for it."""
+        self.ready = self.answer(seconds) == READY
         return self.ready
 
     def answer(self, seconds: float) -> str | None:
@@ -118,6 +121,15 @@ def warm_up(directory: Path, environment: dict[str, str]) -> None:
     with _starter_lock:
         if _starter is None or not _starter.is_alive():
             _starter = WarmStarter(directory, environment)
+
+
+def end() -> None:
+    """End this process's starter, if any: what it starts is fresh until the next `warm_up`."""
+    global _starter
+    with _starter_lock:
+        if _starter is not None:
+            _starter.end()
+        _starter = None
 
 
 def start(command: list[str], log_path: Path, directory: Path, environment: dict[str, str]) -> int | None:
