@@ -92,7 +92,7 @@ def main() -> None:
                 for name, body in ways.items():
                     times[comparison][name].append(seconds(body))
             times[TRAINER_START][FRESH].append(trainer_start_seconds(None, Path(runs_dir)))
-            while not (starter.ready or starter.has_become_ready()):
+            while not (starter.is_ready() or starter.has_become_ready()):
                 time.sleep(0.1)
             times[TRAINER_START][WARM].append(trainer_start_seconds(starter, Path(runs_dir)))
     starter.end()

@@ -88,17 +88,25 @@ def test_a_bad_command_is_told_in_its_log_and_a_stuck_or_ended_starter_starts_no
 
 def test_only_engine_modules_in_the_starters_environment_are_started_warm():
     environment, root = jobs.engine_environment(), jobs.PROJECT_ROOT
-    imported_in = warm_start.read_on_import(environment)
-
-    def serves(command, directory=root, **changes):
-        return warm_start.serves(command, directory, {**environment, **changes}, root, imported_in)
-
     command = [sys.executable, "-m", "gan_core", "list"]
-    assert serves(command)
-    # The engine's settings are read afresh by the child; TensorFlow's were read by the starter's import.
-    assert serves(command, GAN_RUNS_DIR="elsewhere", ANY="thing")
-    assert not serves(command, TF_CPP_MIN_LOG_LEVEL="0")
-    assert not serves(command, OMP_NUM_THREADS="7")
-    assert not serves([sys.executable, "-m", "json.tool"])
-    assert not serves(["/bin/true"])
-    assert not serves(command, root.parent)
+    assert warm_start.is_engine_command(command, root, root)
+    assert not warm_start.is_engine_command([sys.executable, "-m", "json.tool"], root, root)
+    assert not warm_start.is_engine_command(["/bin/true"], root, root)
+    assert not warm_start.is_engine_command(command, root.parent, root)
+
+    environment.pop("TF_CPP_MIN_LOG_LEVEL", None)
+    started_in = warm_start.read_on_import(environment)
+    # What the imports add, as the starter reports it once ready (the engine's quiet default log level, here).
+    after_import = {**started_in, "TF_CPP_MIN_LOG_LEVEL": "3"}
+
+    def runs_as_fresh(**changes):
+        return warm_start.runs_as_fresh({**environment, **changes}, started_in, after_import)
+
+    assert runs_as_fresh()
+    # A process that has made the same imports itself has their additions already.
+    assert runs_as_fresh(TF_CPP_MIN_LOG_LEVEL="3")
+    # The engine's settings are read afresh by the child, and scikit-learn's OpenMP settings by nothing it loaded;
+    # TensorFlow's and OpenBLAS's were read by the starter's imports.
+    assert runs_as_fresh(GAN_RUNS_DIR="elsewhere", KMP_INIT_AT_FORK="FALSE", ANY="thing")
+    assert not runs_as_fresh(TF_CPP_MIN_LOG_LEVEL="0")
+    assert not runs_as_fresh(OMP_NUM_THREADS="7")

@@ -27,11 +27,10 @@ import sys
 import threading
 from pathlib import Path
 
-# What the starter writes once TensorFlow and Keras are imported, before it answers any request.
-READY = "ready"
 # The variables read by Python when it starts (PYTHONPATH, PYTHONHASHSEED, ...), by TensorFlow and Keras when they
-# are imported (log levels, oneDNN, the backend, Keras' home folder) and by NumPy's BLAS (its threads).
-IMPORT_TIME_PREFIXES = ("PYTHON", "LD_", "TF_", "XLA_", "CUDA_", "KERAS_", "OMP_", "KMP_", "MKL_", "OPENBLAS_")
+# are imported (log levels, oneDNN, the backend, Keras' home folder) and by NumPy's OpenBLAS when it loads (its
+# threads). Intel's OpenMP and MKL (KMP_, MKL_), which scikit-learn's import configures, are not loaded by these.
+IMPORT_TIME_PREFIXES = ("PYTHON", "LD_", "TF_", "XLA_", "CUDA_", "KERAS_", "OMP_", "OPENBLAS_")
 IMPORT_TIME_NAMES = ("HOME", "TMPDIR")
 # An import takes seconds and a fork milliseconds; a starter silent for this long is taken for stuck and ended.
 ANSWER_SECONDS = 60.0
@@ -41,25 +40,26 @@ class WarmStarter:
     """One starter process, started with `environment` from `directory`, and the requests made of it."""
 
     def __init__(self, directory: Path, environment: dict[str, str]):
-        self.directory, self.imported_in = directory, read_on_import(environment)
+        self.directory, self.started_in = directory, read_on_import(environment)
+        self.after_import: dict[str, str] | None = None  # its variables once it has imported, as it says when ready
         # Its standard error goes where its parent's does (the server's log), to say why it ended if it did.
         self.process = subprocess.Popen([sys.executable, "-m", "gan_core.workers.warm_starter"], cwd=directory,
                                         env=environment, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-        self.ready = False
         self.lock = threading.Lock()
 
-    def serves(self, command: list[str], directory: Path, environment: dict[str, str]) -> bool:
-        return serves(command, directory, environment, self.directory, self.imported_in)
-
     def start(self, command: list[str], log_path: Path, environment: dict[str, str]) -> int | None:
-        """The pid of `command`, forked with its output appended to `log_path` and `environment`; None if the
-        starter has ended, or is stuck (which ends it)."""
+        """The pid of `command`, forked with its output appended to `log_path` and `environment`, once the starter
+        is ready; None if its imports read another environment, or it has ended or is stuck (which ends it)."""
         with self.lock:
-            if not (self.ready or self.has_become_ready(ANSWER_SECONDS)):
+            if not (self.is_ready() or self.has_become_ready(ANSWER_SECONDS)):
                 self.end()
                 return None
+            if not runs_as_fresh(environment, self.started_in, self.after_import):
+                return None
+            # As a fresh process's environment ends up: with what its imports add (the child imports them no more).
+            added = imports_added(self.started_in, self.after_import)
             request = {"command": command, "log": str(log_path), "directory": str(self.directory),
-                       "environment": environment}
+                       "environment": {**added, **environment}}
             try:
                 self.process.stdin.write(json.dumps(request) + "\n")
                 self.process.stdin.flush()
@@ -71,10 +71,15 @@ class WarmStarter:
                 return None
             return int(json.loads(answer)["pid"])
 
+    def is_ready(self) -> bool:
+        return self.after_import is not None
+
     def has_become_ready(self, seconds: float = 0.0) -> bool:
-        """Read the starter's READY line, waiting at most `seconds` for it."""
-        self.ready = self.answer(seconds) == READY
-        return self.ready
+        """Read the starter's ready line (its variables after its imports), waiting at most `seconds` for it."""
+        line = self.answer(seconds)
+        if line is not None:
+            self.after_import = read_on_import(json.loads(line)["ready"])
+        return self.is_ready()
 
     def answer(self, seconds: float) -> str | None:
         """The starter's next line, waiting at most `seconds`; None when there is none (yet, or any more)."""
@@ -106,13 +111,25 @@ def read_on_import(environment: dict[str, str]) -> dict[str, str]:
             if name.startswith(IMPORT_TIME_PREFIXES) or name in IMPORT_TIME_NAMES}
 
 
-def serves(command: list[str], directory: Path, environment: dict[str, str], starter_directory: Path,
-           starter_imported_in: dict[str, str]) -> bool:
-    """Whether a process for `command` started by a starter in `starter_directory` whose imports read
-    `starter_imported_in` would be the one started fresh: an engine module run by this Python, from the same folder,
-    in an environment that Python, TensorFlow and Keras would not tell from the starter's."""
-    return (command[:2] == [sys.executable, "-m"] and command[2].split(".")[0] == "gan_core"
-            and directory == starter_directory and read_on_import(environment) == starter_imported_in)
+def is_engine_command(command: list[str], directory: Path, starter_directory: Path) -> bool:
+    """Whether `command` runs an engine module with this Python, from the starter's folder."""
+    return (command[:2] == [sys.executable, "-m"] and len(command) > 2 and command[2].split(".")[0] == "gan_core"
+            and directory == starter_directory)
+
+
+def runs_as_fresh(environment: dict[str, str], started_in: dict[str, str], after_import: dict[str, str]) -> bool:
+    """Whether a process forked by a starter started with the variables `started_in`, which its imports turned into
+    `after_import`, is the one a fresh process would be with `environment`.
+
+    The imports' own additions (the engine's TF_CPP_MIN_LOG_LEVEL, for one) are what a fresh process's imports would
+    add too, so they count as given; a process that has made the same imports (the web server, for its pictures) has
+    them already.
+    """
+    return {**imports_added(started_in, after_import), **read_on_import(environment)} == after_import
+
+
+def imports_added(started_in: dict[str, str], after_import: dict[str, str]) -> dict[str, str]:
+    return {name: value for name, value in after_import.items() if name not in started_in}
 
 
 def warm_up(directory: Path, environment: dict[str, str]) -> None:
@@ -136,6 +153,6 @@ def start(command: list[str], log_path: Path, directory: Path, environment: dict
     """The pid of `command` started warm, or None: then the caller starts it fresh."""
     with _starter_lock:
         starter = _starter
-    if starter is None or not starter.serves(command, directory, environment):
+    if starter is None or not is_engine_command(command, directory, starter.directory):
         return None
     return starter.start(command, log_path, environment)

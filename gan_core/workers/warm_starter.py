@@ -1,5 +1,6 @@
 """The warm starter's process (`python -m gan_core.workers.warm_starter`, started by gan_core.workers.warm_start):
-it imports TensorFlow and Keras, says it is ready, then forks one engine process per request.
+it imports TensorFlow and Keras, says it is ready (with its environment variables, to which the imports add), then
+forks one engine process per request.
 
 Each child becomes what `python -m MODULE ARGUMENTS` would have been: a session of its own, its output appended to
 its log, the request's folder and environment, and the engine imported afresh (only the third-party modules are
@@ -19,7 +20,6 @@ import sys
 import traceback
 
 from gan_core.nets.tensorflow_import import import_tensorflow_quietly
-from gan_core.workers.warm_start import READY
 
 ENGINE = "gan_core"
 
@@ -28,7 +28,7 @@ def main() -> None:
     import_tensorflow_quietly()
     # The kernel collects the children's ends: this process never waits for one, and none lingers as a zombie.
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)
-    answer(READY)
+    answer(json.dumps({"ready": dict(os.environ)}))  # with what the imports added to it
     for line in sys.stdin:
         request = json.loads(line)
         pid = os.fork()
