@@ -251,6 +251,7 @@ def main(arguments: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m gan_core.demo_mode.showcase", description=__doc__.splitlines()[0])
     parser.add_argument("runs_dir", type=Path)
     options = parser.parse_args(arguments)
+    jobs.warm_up()  # its trainers and workers, one after the other, skip TensorFlow's import (workers.warm_start)
     train_showcase(options.runs_dir, demo.limits_from_environment(os.environ))
 
 
