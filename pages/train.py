@@ -5,6 +5,7 @@ import streamlit as st
 from gan_core.demo_mode import demo
 from gan_core.store import runs
 from gan_core.training import throughput
+from gan_core.workers import jobs
 from gan_core.spec import promises
 from gan_core.spec.config import DEFAULT_PRESET, RunConfig
 from gan_core.spec.settings import SettingError
@@ -16,6 +17,9 @@ from views.sweep_views import start_sweep_from_form, sweep_options_ui
 from views.train_start import start_refusal
 
 page_frame_ui(TRAIN_PAGE)
+# The runs started from here and from the other pages skip TensorFlow's import: a server that only shows runs never
+# pays for the starter (gan_core.workers.warm_start).
+jobs.warm_up()
 st.title("Train")
 st.markdown("Pick a preset, adjust what you like, and start. The run trains in its own process, so you can close "
             "this tab at any time; its progress is saved in the run store.")

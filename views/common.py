@@ -70,7 +70,6 @@ def page_frame_ui(script: str) -> None:
     """
     title, icon = next((title, icon) for page, title, icon in PAGES if page == script)
     freeze_imported_libraries()
-    jobs.warm_up()  # so that the runs started from the pages skip TensorFlow's import (gan_core.workers.warm_start)
     st.set_page_config(page_title=f"{title} · GAN dashboard", page_icon=icon, layout="wide")
     unused_uploads_removed_at_start(str(runs_dir().resolve()))
     with st.sidebar:

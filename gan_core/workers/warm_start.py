@@ -2,10 +2,10 @@
 (trainers, workers, sweeps) from itself, so that each skips the seconds that import takes (docs/benchmarks.md,
 "A trainer's start").
 
-The web server keeps one (`warm_up`, from its first page). `start` asks it for a process, waiting for it to finish
-importing if it has not yet: a fresh process would have to make the whole import. It answers None, so that the
-caller starts a fresh one as before, when there is no starter, it has ended or is stuck, or it imported TensorFlow in
-another environment than the one asked for.
+The web server keeps one from the first time it shows the Train page (`warm_up`). `start` asks it for a process,
+waiting for it to finish importing if it has not yet: a fresh process would have to make the whole import. It
+answers None, so that the caller starts a fresh one as before, when there is no starter, it has ended or is stuck,
+or it imported TensorFlow in another environment than the one asked for.
 
 A process started warm runs as a fresh one would. The child takes the environment asked for and imports the engine
 afresh (gan_core.workers.warm_starter), so that it runs the code on disk and reads the engine's settings (the GAN_
