@@ -19,9 +19,9 @@ from collections.abc import Iterator
 from typing import Any
 
 from gan_core.store.files import exclusive_lock
-from gan_core.workers import warm_start
 from gan_core.store.runs import (DEFAULT_RUNS_DIR, Run, Status, describe_os_error, list_runs, replace_status,
                                  resume_target, status_lock, update_config, write_status)
+from gan_core.workers import warm_start
 
 logger = logging.getLogger(__name__)
 

@@ -32,6 +32,8 @@ from pathlib import Path
 # threads). Intel's OpenMP and MKL (KMP_, MKL_), which scikit-learn's import configures, are not loaded by these.
 IMPORT_TIME_PREFIXES = ("PYTHON", "LD_", "TF_", "XLA_", "CUDA_", "KERAS_", "OMP_", "OPENBLAS_")
 IMPORT_TIME_NAMES = ("HOME", "TMPDIR")
+# The package whose modules a starter starts, and which each child imports afresh.
+ENGINE = "gan_core"
 # An import takes seconds and a fork milliseconds; a starter silent for this long is taken for stuck and ended.
 ANSWER_SECONDS = 60.0
 
@@ -113,7 +115,7 @@ def read_on_import(environment: dict[str, str]) -> dict[str, str]:
 
 def is_engine_command(command: list[str], directory: Path, starter_directory: Path) -> bool:
     """Whether `command` runs an engine module with this Python, from the starter's folder."""
-    return (command[:2] == [sys.executable, "-m"] and len(command) > 2 and command[2].split(".")[0] == "gan_core"
+    return (command[:2] == [sys.executable, "-m"] and len(command) > 2 and command[2].split(".")[0] == ENGINE
             and directory == starter_directory)
 
 

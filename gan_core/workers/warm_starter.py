@@ -20,26 +20,29 @@ import sys
 import traceback
 
 from gan_core.nets.tensorflow_import import import_tensorflow_quietly
-
-ENGINE = "gan_core"
-
+from gan_core.workers.warm_start import ENGINE
 
 def main() -> None:
+    # The answers go through a copy of standard output, which itself goes to standard error from here on: nothing a
+    # library prints can come between two answers.
+    answers = os.fdopen(os.dup(1), "w")
+    os.dup2(2, 1)
     import_tensorflow_quietly()
     # The kernel collects the children's ends: this process never waits for one, and none lingers as a zombie.
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)
-    answer(json.dumps({"ready": dict(os.environ)}))  # with what the imports added to it
+    answer(answers, {"ready": dict(os.environ)})  # with what the imports added to it
     for line in sys.stdin:
         request = json.loads(line)
         pid = os.fork()
         if pid == 0:
+            answers.close()  # the child holds no end of the starter's pipes
             become(request)
-        answer(json.dumps({"pid": pid}))
+        answer(answers, {"pid": pid})
 
 
-def answer(line: str) -> None:
-    sys.stdout.write(line + "\n")
-    sys.stdout.flush()
+def answer(answers, message: dict) -> None:
+    answers.write(json.dumps(message) + "\n")
+    answers.flush()
 
 
 def become(request: dict) -> None:
