@@ -28,6 +28,8 @@ from bench_clicks import cpu_name
 from bench_suite import busy_seconds
 from project_paths import PROJECT_ROOT
 
+from support.processes import command_line, stat_fields
+
 READING_SECONDS = 0.5
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -61,14 +63,6 @@ def has_marker(pid: str, marker: bytes) -> bool:
         return False  # ended meanwhile
 
 
-def command_line(pid: str) -> list[str]:
-    try:
-        return [part.decode(errors="replace") for part in Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-                if part]
-    except OSError:
-        return []  # ended meanwhile
-
-
 class ProcessSampler(threading.Thread):
     """Reads the CPU time of every process bearing `marker`, or descended from one that does, until stopped;
     `by_kind()` sums them by kind."""
@@ -89,26 +83,18 @@ class ProcessSampler(threading.Thread):
         fork and its exec still shows its parent's command line, and kept once the process has ended (a zombie's
         command line is empty)."""
         for pid in os.listdir("/proc"):
-            if pid.isdigit() and (stat := self.stat_of(pid)) and self.started_by_the_suite(pid, stat):
+            if pid.isdigit() and (stat := stat_fields(pid)) and self.started_by_the_suite(pid, stat):
                 key, arguments = (pid, stat[19]), command_line(pid)
                 kind = kind_of(arguments) if arguments else self.readings.get(key, ("other processes the suite "
                                                                                     "started", 0.0))[0]
                 self.readings[key] = (kind, (int(stat[11]) + int(stat[12])) / CLOCK_TICKS)
-
-    @staticmethod
-    def stat_of(pid: str) -> list[str] | None:
-        """/proc/PID/stat's fields after the command's name; None once the process has ended."""
-        try:
-            return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            return None
 
     def started_by_the_suite(self, pid: str, stat: list[str]) -> bool:
         """Whether the process bears the marker or descends from one that does; decided once per process."""
         key = (pid, stat[19])
         if key not in self.ours:
             parent = stat[1]
-            parent_stat = self.stat_of(parent) if parent not in ("0", "1") else None
+            parent_stat = stat_fields(parent) if parent not in ("0", "1") else None
             self.ours[key] = has_marker(pid, self.marker) or bool(
                 parent_stat and self.started_by_the_suite(parent, parent_stat))
         return self.ours[key]

@@ -14,7 +14,8 @@ import pytest
 from gan_core.store.runs import Run
 from gan_core.sweeps import halving, sweep_store
 from support.cached_classifiers import copy_of_the_digits_classifier
-from support.ray_cluster import PROJECT, Node, parent_of, session_of, two_node_cluster, wait_until
+from support.processes import command_line, parent_of, session_of
+from support.ray_cluster import PROJECT, Node, two_node_cluster, wait_until
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
@@ -27,14 +28,8 @@ def trial_processes(node: Node) -> list[int]:
     A process a trainer starts shows the trainer's command line until it has exec'd (Python's platform module runs
     `uname -p` through vfork, whose child shares the trainer's memory): only a trial whose parent is not one counts.
     """
-    trials = set()
-    for pid in node.session_processes():
-        try:
-            command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-        except OSError:
-            continue
-        if b"gan_core" in command and b"trial" in command:
-            trials.add(pid)
+    trials = {pid for pid in node.session_processes()
+              if {"gan_core", "trial"} <= set(command_line(pid))}
     return [pid for pid in trials if parent_of(pid) not in trials]
 
 

@@ -6,12 +6,14 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from gan_core.spec.config import preset
 from gan_core.store.runs import create_run
 from gan_core.workers import jobs, warm_start
+from support.processes import parent_of
 from support.waiting import wait_for
 
 pytestmark = pytest.mark.slow
@@ -31,12 +33,12 @@ def starter():
             started.end()
 
 
+def text_of(log: Path) -> str:
+    return log.read_text() if log.exists() else ""
+
+
 def resume_command(run) -> list[str]:
     return [sys.executable, "-m", "gan_core", "resume", str(run.path)]
-
-
-def parent_of(pid: int) -> int:
-    return int(open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[1])
 
 
 def test_a_run_started_warm_trains_exactly_as_one_started_fresh(tmp_path, starter):
@@ -78,7 +80,7 @@ def test_a_bad_command_is_told_in_its_log_and_a_stuck_or_ended_starter_starts_no
     missing = tmp_path / "no-such-run"
     pid = starter.start([sys.executable, "-m", "gan_core", "resume", str(missing)], log, jobs.engine_environment())
     assert pid
-    assert wait_for(lambda: "error:" in log.read_text() if log.exists() else False, 60)
+    assert wait_for(lambda: "error:" in text_of(log), 60), text_of(log)
     assert str(missing) in log.read_text()
 
     starter.end()
@@ -110,3 +112,20 @@ def test_only_engine_modules_in_the_starters_environment_are_started_warm():
     assert runs_as_fresh(GAN_RUNS_DIR="elsewhere", KMP_INIT_AT_FORK="FALSE", ANY="thing")
     assert not runs_as_fresh(TF_CPP_MIN_LOG_LEVEL="0")
     assert not runs_as_fresh(OMP_NUM_THREADS="7")
+
+
+def test_this_processes_starts_are_warm_and_read_the_engines_settings_of_the_moment(tmp_path, monkeypatch):
+    """This process keeps a starter (tests/conftest.py; the server keeps one from its Train page). Variables that
+    imports made here since (scikit-learn's, for Intel's OpenMP) do not turn its starts fresh, and a child reads the
+    engine's settings as they are now: `list` finds the runs of GAN_RUNS_DIR, which the engine reads when imported."""
+    jobs.warm_up()
+    runs_dir = tmp_path / "runs"
+    listed = create_run(preset("digits-mlp"), runs_dir)
+    monkeypatch.setenv("KMP_DUPLICATE_LIB_OK", "True")
+    monkeypatch.setenv("KMP_INIT_AT_FORK", "FALSE")
+    monkeypatch.setenv("GAN_RUNS_DIR", str(runs_dir))
+    log = tmp_path / "list.log"
+    pid = jobs.start_background_process([sys.executable, "-m", "gan_core", "list"], log)
+    with pytest.raises(ChildProcessError):  # not this process's child, as a fresh one would be: the starter's
+        os.waitpid(pid, os.WNOHANG)
+    assert wait_for(lambda: listed.run_id in text_of(log), 60), text_of(log)

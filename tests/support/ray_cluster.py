@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from support.processes import live_pids, session_of
 from support.waiting import wait_for
 
 PROJECT = Path(__file__).resolve().parents[2]
@@ -135,28 +136,3 @@ def port_open(port: int) -> bool:
     with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.5):
         return True
     return False
-
-
-def live_pids() -> list[int]:
-    return [int(entry) for entry in os.listdir("/proc") if entry.isdigit()]
-
-
-def session_of(pid: int) -> int | None:
-    """The session id of a live (not zombie) process; None for one that has gone."""
-    fields = stat_fields(pid)
-    return None if fields is None or fields[0] == "Z" else int(fields[3])
-
-
-def parent_of(pid: int) -> int | None:
-    """The parent's pid of a process; None for one that has gone."""
-    fields = stat_fields(pid)
-    return None if fields is None else int(fields[1])
-
-
-def stat_fields(pid: int) -> list[str] | None:
-    """/proc/PID/stat's fields after the command's name (state, parent, group, session, ...); None once it has gone."""
-    try:
-        with open(f"/proc/{pid}/stat") as handle:
-            return handle.read().rsplit(")", 1)[1].split()
-    except OSError:
-        return None

@@ -8,6 +8,7 @@ from pathlib import Path
 from gan_core.workers import jobs
 from gan_core.store import runs
 from gan_core.demo_mode import showcase
+from support.processes import command_line, live_pids
 from support.waiting import wait_for
 
 
@@ -39,14 +40,8 @@ def processes_naming(folder) -> list[int]:
     """The pids of this machine's other processes whose command line names `folder` or a path inside it."""
     wanted = str(Path(folder).resolve())
     found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit() or int(entry.name) == os.getpid():
-            continue
-        try:
-            arguments = (entry / "cmdline").read_bytes().split(b"\0")
-        except OSError:
-            continue  # ended meanwhile
-        named = (argument.decode(errors="replace") for argument in arguments)
-        if any(path == wanted or path.startswith(wanted + os.sep) for path in named):
-            found.append(int(entry.name))
+    for pid in live_pids():
+        if pid != os.getpid() and any(argument == wanted or argument.startswith(wanted + os.sep)
+                                      for argument in command_line(pid)):
+            found.append(pid)
     return found
