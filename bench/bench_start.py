@@ -51,24 +51,20 @@ FRESH, WARM = "a fresh process (baseline)", "forked by a warm starter"
 
 
 def trainer_start_seconds(starter: warm_start.WarmStarter | None, runs_dir: Path) -> float:
-    """From asking for a one-step digits run's trainer to its status "finished", fresh (no starter) or warm."""
+    """From asking for a one-step digits run's trainer to its status "finished": fresh, as jobs starts one in a
+    process without a starter of its own (this one), or warm, from `starter`."""
     run = create_run(preset("digits-mlp", steps=1, log_every=1), runs_dir)
-    command, environment = [sys.executable, "-m", "gan_core", "resume", str(run.path)], jobs.engine_environment()
+    command = [sys.executable, "-m", "gan_core", "resume", str(run.path)]
     started = time.perf_counter()
     if starter is None:
-        with open(run.log_path, "ab") as log:
-            process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=environment, stdout=log, stderr=log)
+        jobs.start_background_process(command, run.log_path)
     else:
-        process = None
-        assert starter.start(command, run.log_path, environment), "the warm starter started nothing"
+        assert starter.start(command, run.log_path, jobs.engine_environment()), "the warm starter started nothing"
     while run.status.state != "finished":
         if run.status.state == "failed":
             raise RuntimeError(f"the trainer failed: {run.tail_log()}")
         time.sleep(0.01)
-    elapsed = time.perf_counter() - started
-    if process:
-        process.wait()
-    return elapsed
+    return time.perf_counter() - started
 
 
 def seconds(body: str) -> float:
@@ -96,6 +92,7 @@ def main() -> None:
                 time.sleep(0.1)
             times[TRAINER_START][WARM].append(trainer_start_seconds(starter, Path(runs_dir)))
     starter.end()
+    jobs.reap_finished_processes()
     print(f"{datetime.datetime.now():%Y-%m-%d %H:%M}, {cpu_name()}, {os.cpu_count()} cores, load average at the end "
           f"{os.getloadavg()[0]:.1f}; {options.rounds} rounds, each import in a fresh process")
     for comparison, measures in times.items():

@@ -16,6 +16,7 @@ from gan_core.workers import feature_jobs, jobs, warm_start
 from gan_core.spec.config import lower_learning_rates, preset
 from gan_core.store.runs import create_run, write_status
 from support.cached_classifiers import copy_of_the_digits_classifier
+from support.processes import stat_fields
 
 pytestmark = pytest.mark.slow
 
@@ -85,12 +86,9 @@ def test_a_started_run_trains_in_its_own_process_stops_gracefully_and_resumes_to
 
 
 def process_state(pid):
-    """The State letter of /proc/<pid>/status ("Z" for a zombie), or None once the process is gone entirely."""
-    try:
-        with open(f"/proc/{pid}/status") as status:
-            return next(line.split()[1] for line in status if line.startswith("State:"))
-    except FileNotFoundError:
-        return None
+    """The process's state letter ("Z" for a zombie), or None once the process is gone entirely."""
+    fields = stat_fields(pid)
+    return None if fields is None else fields[0]
 
 
 def has_ended_unreaped(pid):

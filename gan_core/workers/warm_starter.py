@@ -22,6 +22,7 @@ import traceback
 from gan_core.nets.tensorflow_import import import_tensorflow_quietly
 from gan_core.workers.warm_start import ENGINE
 
+
 def main() -> None:
     # The answers go through a copy of standard output, which itself goes to standard error from here on: nothing a
     # library prints can come between two answers.
