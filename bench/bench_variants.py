@@ -78,7 +78,8 @@ def describe(preset: str, run: runs.Run, results: dict) -> list[tuple[str, str, 
                  ("Q accuracy on real test digits", f"{results['q_accuracy']:.3f}", "paper 0.95")]
     if preset == "mnist-acgan":
         generated, real = results["classification_accuracy_score"], results["classification_accuracy_score_real"]
-        rows += [("requested-class accuracy", f"{results['requested_class_accuracy']:.3f}", "goal 0.95"),
+        rows += [("requested-class accuracy", f"{results['requested_class_accuracy']:.3f}",
+                  "goal 0.97 within 2 minutes"),
                  ("CAS, trained on generated", f"{generated:.3f}",
                   f"trained on as many real: {real:.3f} (ratio {generated / real:.3f})"),
                  ("within-class diversity / real", f"{results['class_diversity_ratio']:.3f}", "1 = as varied as real")]
