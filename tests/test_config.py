@@ -129,8 +129,8 @@ def test_a_run_is_described_by_the_settings_its_variant_reads():
                                       "loss": "hinge"}
     assert descriptive_name(gan) == "Fashion-MNIST DCGAN, hinge loss"
     conditional = preset("mnist-cgan").to_dict()
-    assert list(settings_in_words(conditional).values()) == ["mnist", "gan", "dcgan", "non_saturating", "conditional"]
-    assert descriptive_name(conditional) == "MNIST conditional DCGAN"
+    assert list(settings_in_words(conditional).values()) == ["mnist", "gan", "dcgan", "hinge", "conditional"]
+    assert descriptive_name(conditional) == "MNIST conditional DCGAN, hinge loss"
     # A VAE reads the architecture (its encoder and decoder follow it) but has no adversarial loss.
     vae = {**preset("fashion-vae").to_dict(), "loss": "hinge"}
     assert settings_in_words(vae) == {"dataset": "fashion_mnist", "variant": "vae", "architecture": "dcgan"}

@@ -80,8 +80,17 @@ class GAN(Variant):
             g_learning_rate=1e-3, d_learning_rate=1e-3, g_beta_1=0.0, g_beta_2=0.99, d_beta_1=0.0, d_beta_2=0.99,
             g_ema_decay=0.99, updates="simultaneous", steps=6000,
         ),
-        "mnist-dcgan": dict(name="MNIST DCGAN", dataset="mnist", steps=5000),
-        "mnist-cgan": dict(name="MNIST conditional DCGAN", dataset="mnist", conditional=True, steps=5000),
+        # The same lessons on MNIST, plain and conditional (docs/benchmarks.md, "GAN variants").
+        "mnist-dcgan": dict(
+            name="MNIST DCGAN", dataset="mnist", width=32, latent_dim=32, loss="hinge", g_learning_rate=1e-3,
+            d_learning_rate=1e-3, g_beta_1=0.0, g_beta_2=0.99, d_beta_1=0.0, d_beta_2=0.99, g_ema_decay=0.99,
+            updates="simultaneous", steps=5000,
+        ),
+        "mnist-cgan": dict(
+            name="MNIST conditional DCGAN", dataset="mnist", conditional=True, width=32, latent_dim=32, loss="hinge",
+            g_learning_rate=1e-3, d_learning_rate=1e-3, g_beta_1=0.0, g_beta_2=0.99, d_beta_1=0.0, d_beta_2=0.99,
+            g_ema_decay=0.99, updates="simultaneous", steps=5000,
+        ),
         "fashion-wgan-gp": dict(
             name="Fashion-MNIST WGAN-GP", dataset="fashion_mnist", loss="wgan_gp", n_critic=5,
             g_learning_rate=1e-4, d_learning_rate=1e-4, g_beta_1=0.0, g_beta_2=0.9, d_beta_1=0.0, d_beta_2=0.9,
