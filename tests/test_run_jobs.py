@@ -2,8 +2,11 @@
 drawing the timeline GIF; the workers count against the trainer caps, and the demo's Evaluate page starts one
 instead of computing in the web server."""
 
+import sqlite3
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -32,6 +35,19 @@ def ring_run(tmp_path_factory):
 
 def finished(run: runs.Run, kind: str = "evaluation") -> bool:
     return not run_jobs.job_status(run, kind).is_active
+
+
+@contextmanager
+def writes_held(run: runs.Run) -> Iterator[None]:
+    """Hold the write lock of the run's metrics store: other writers wait (up to the store's 10 s busy timeout),
+    readers do not."""
+    connection = sqlite3.connect(run.path / "metrics.sqlite", timeout=10, isolation_level=None)
+    try:
+        connection.execute("BEGIN IMMEDIATE")
+        yield
+    finally:
+        connection.rollback()
+        connection.close()
 
 
 def worker_log(run: runs.Run, kind: str = "evaluation") -> str:
@@ -64,17 +80,22 @@ def test_the_demos_evaluate_page_measures_in_a_worker_that_counts_against_the_ca
         app.selectbox(key=next(box.key for box in app.selectbox if box.key.startswith("evaluate_sample_count")))\
             .set_value(500).run()
         compute = next(button for button in app.button if "evaluate_compute" in button.key)
-        compute.click().run()
-        assert not app.exception, [error.value for error in app.exception]
-        job = run_jobs.job_status(ring_run, "evaluation")
-        assert job.is_active and job.steps == (40,) and job.owner_hash == visitor
+        # The worker is kept at work until the checks below are done: it cannot store its results while this
+        # connection holds the run store's write lock (readers, the page among them, go on). A warm worker measures
+        # a ring in about a second, sooner than the page's rerun after the click ends.
+        with writes_held(ring_run):
+            compute.click().run()
+            assert not app.exception, [error.value for error in app.exception]
+            job = run_jobs.job_status(ring_run, "evaluation")
+            assert job.is_active and job.steps == (40,) and job.owner_hash == visitor
 
-        # While it works, the worker takes its visitor's trainer slot, and the run takes no second worker.
-        assert demo_jobs.active_owners(ring_run.path.parent) == [visitor]
-        with pytest.raises(ValueError, match="at most 1 run"):
-            demo_jobs.start_owned_run_job(ring_run, "timeline_gif", [0, 40], VISITOR_B, DemoLimits(max_trainers=1))
-        with pytest.raises(ValueError, match="being worked on already"):
-            run_jobs.start_job(ring_run, "evaluation", [40], options=run_jobs.evaluation_options(100, 0))
+            # While it works, the worker takes its visitor's trainer slot, and the run takes no second worker.
+            assert demo_jobs.active_owners(ring_run.path.parent) == [visitor]
+            with pytest.raises(ValueError, match="at most 1 run"):
+                demo_jobs.start_owned_run_job(ring_run, "timeline_gif", [0, 40], VISITOR_B,
+                                              DemoLimits(max_trainers=1))
+            with pytest.raises(ValueError, match="being worked on already"):
+                run_jobs.start_job(ring_run, "evaluation", [40], options=run_jobs.evaluation_options(100, 0))
 
         assert wait_for(lambda: finished(ring_run), 180), worker_log(ring_run)
         job = run_jobs.job_status(ring_run, "evaluation")

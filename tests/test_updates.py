@@ -13,8 +13,9 @@ from support.resume import assert_a_resumed_run_continues_exactly
 
 
 def test_the_setting_and_its_limits():
-    assert preset("mnist-dcgan").updates == "alternating"
-    assert preset("mnist-dcgan", updates="simultaneous").updates == "simultaneous"
+    assert preset("fashion-wgan-gp").updates == "alternating"  # the setting's default
+    assert preset("mnist-dcgan").updates == "simultaneous"
+    assert preset("mnist-dcgan", updates="alternating").updates == "alternating"
     with pytest.raises(SettingError, match="n_critic=5 is not allowed.*must be 1 with updates='simultaneous'"):
         preset("fashion-wgan-gp", updates="simultaneous")
     with pytest.raises(SettingError, match="updates"):
@@ -23,7 +24,7 @@ def test_the_setting_and_its_limits():
 
 def tiny_training(**overrides):
     config = preset("mnist-dcgan", **{**dict(dataset="digits", width=8, latent_dim=4, batch_size=BATCH,
-                                             loss="hinge"), **overrides})
+                                             loss="hinge", updates="alternating"), **overrides})
     tf.keras.utils.set_random_seed(3)
     return registry.of(config).build_training(config, 0)
 
