@@ -81,8 +81,8 @@ def test_the_demos_evaluate_page_measures_in_a_worker_that_counts_against_the_ca
             .set_value(500).run()
         compute = next(button for button in app.button if "evaluate_compute" in button.key)
         # The worker is kept at work until the checks below are done: it cannot store its results while this
-        # connection holds the run store's write lock (readers, the page among them, go on). A warm worker measures
-        # a ring in about a second, sooner than the page's rerun after the click ends.
+        # connection holds the run store's write lock (readers, the page among them, go on). A warm worker can
+        # finish measuring a ring before the page's rerun after the click has ended (seen once in a full run).
         with writes_held(ring_run):
             compute.click().run()
             assert not app.exception, [error.value for error in app.exception]
