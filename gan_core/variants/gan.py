@@ -33,6 +33,13 @@ AUGMENT_SEED_OFFSET = 130
 MAX_AUGMENTED_CRITIC_ITERATIONS = 10  # so that the offsets above stay clear of the others
 G_AUGMENT_SEED_OFFSET = 254
 G_SEED_OFFSET = 255
+# Tuned for the first minutes on a CPU (docs/benchmarks.md, "Time to quality"): networks half the classic width make
+# twice the steps per second, Adam without momentum at 1e-3 with the hinge loss learns most per step, and
+# simultaneous updates make a fifth more steps; samples come from an average of the generator's last hundred or so
+# steps, which at this learning rate swing from step to step; under a quarter of the classic recipe's Fréchet
+# distance after one minute, under half after five.
+CPU_RECIPE = dict(width=32, latent_dim=32, loss="hinge", g_learning_rate=1e-3, d_learning_rate=1e-3, g_beta_1=0.0,
+                  g_beta_2=0.99, d_beta_1=0.0, d_beta_2=0.99, g_ema_decay=0.99, updates="simultaneous")
 # What one step logs, in the order the metrics rows have always had.
 STEP_METRICS = ("d_loss", "g_loss", "d_real", "d_fake", "d_grad_norm", "g_grad_norm", "gradient_penalty")
 
@@ -70,27 +77,12 @@ class GAN(Variant):
     # Presets that train well on a two-core CPU. The RunConfig defaults are the classic DCGAN recipe (Adam 2e-4,
     # beta_1 0.5, 4x4 kernels, batch 64).
     presets = {
-        # Tuned for the first minutes on a CPU (docs/benchmarks.md, "Time to quality"): networks half the classic
-        # width make twice the steps per second, Adam without momentum at 1e-3 with the hinge loss learns most per
-        # step, and simultaneous updates make a fifth more steps; samples come from an average of the generator's
-        # last hundred or so steps, which at this learning rate swing from step to step; under a quarter of the
-        # classic recipe's Fréchet distance after one minute, under half after five.
-        "fashion-dcgan": dict(
-            name="Fashion-MNIST DCGAN", dataset="fashion_mnist", width=32, latent_dim=32, loss="hinge",
-            g_learning_rate=1e-3, d_learning_rate=1e-3, g_beta_1=0.0, g_beta_2=0.99, d_beta_1=0.0, d_beta_2=0.99,
-            g_ema_decay=0.99, updates="simultaneous", steps=6000,
-        ),
-        # The same lessons on MNIST, plain and conditional (docs/benchmarks.md, "GAN variants").
-        "mnist-dcgan": dict(
-            name="MNIST DCGAN", dataset="mnist", width=32, latent_dim=32, loss="hinge", g_learning_rate=1e-3,
-            d_learning_rate=1e-3, g_beta_1=0.0, g_beta_2=0.99, d_beta_1=0.0, d_beta_2=0.99, g_ema_decay=0.99,
-            updates="simultaneous", steps=5000,
-        ),
-        "mnist-cgan": dict(
-            name="MNIST conditional DCGAN", dataset="mnist", conditional=True, width=32, latent_dim=32, loss="hinge",
-            g_learning_rate=1e-3, d_learning_rate=1e-3, g_beta_1=0.0, g_beta_2=0.99, d_beta_1=0.0, d_beta_2=0.99,
-            g_ema_decay=0.99, updates="simultaneous", steps=5000,
-        ),
+        # The default preset, on the recipe tuned for a CPU (CPU_RECIPE), and the same recipe on MNIST, plain and
+        # conditional (docs/benchmarks.md, "GAN variants").
+        "fashion-dcgan": dict(name="Fashion-MNIST DCGAN", dataset="fashion_mnist", **CPU_RECIPE, steps=6000),
+        "mnist-dcgan": dict(name="MNIST DCGAN", dataset="mnist", **CPU_RECIPE, steps=5000),
+        "mnist-cgan": dict(name="MNIST conditional DCGAN", dataset="mnist", conditional=True, **CPU_RECIPE,
+                           steps=5000),
         # WGAN-GP as its paper trains it (five critic updates a step, Adam betas 0 / 0.9) with the default's widths
         # and weight average, and five times the paper's learning rate: after one minute 0.36 of the paper's
         # settings' Fréchet distance at width 64 (docs/benchmarks.md, "GAN variants").
